@@ -1,0 +1,8 @@
+//! streamlib core: the platform-agnostic pieces (shader compile pipeline today; GPU graph next).
+
+pub mod shader;
+
+pub use shader::{
+    BackendKind, CompileError, CompileOptions, CompileRequest, CompiledShader, Compiler, Diagnostic,
+    OptLevel, Severity, Stage,
+};

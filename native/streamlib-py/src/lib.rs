@@ -1,0 +1,17 @@
+//! `streamlib._native`: converts types and errors between Python and `streamlib-core`, nothing more.
+
+mod errors;
+mod shader;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    module.add_function(wrap_pyfunction!(shader::configure, module)?)?;
+    module.add_function(wrap_pyfunction!(shader::compile, module)?)?;
+    module.add_function(wrap_pyfunction!(shader::compilers, module)?)?;
+    module.add_function(wrap_pyfunction!(shader::compiler_stats, module)?)?;
+    module.add_function(wrap_pyfunction!(shader::serve_compile_worker, module)?)?;
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! Bindings for the compile pipeline.
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+use streamlib_core::shader::{
+    backends, BackendKind, CompileOptions, Compiler, CompilerConfig, Isolation, OptLevel, PreludeMode, Stage, WorkerCommand,
+};
+
+use crate::errors::{bad_argument, compile_error, internal};
+
+static COMPILER: RwLock<Option<Arc<Compiler>>> = RwLock::new(None);
+
+fn compiler(py: Python<'_>) -> PyResult<Arc<Compiler>> {
+    let guard = COMPILER.read().map_err(|_| internal("compiler lock poisoned"))?;
+    guard.clone().ok_or_else(|| bad_argument(py, "streamlib._native.configure() must be called before compiling".to_owned()))
+}
+
+/// Sets up the process-wide compiler; calling it again replaces it (the old worker exits).
+#[pyfunction]
+#[pyo3(signature = (*, worker_command, library_dirs, cache_dir=None, timeout_s=10.0, workers=1))]
+pub fn configure(
+    worker_command: Option<Vec<String>>,
+    library_dirs: Vec<PathBuf>,
+    cache_dir: Option<PathBuf>,
+    timeout_s: f64,
+    workers: usize,
+) -> PyResult<()> {
+    let isolation = match worker_command {
+        Some(mut parts) if !parts.is_empty() => {
+            let program = PathBuf::from(parts.remove(0));
+            Isolation::Worker { command: WorkerCommand { program, args: parts }, workers }
+        }
+        _ => Isolation::InProcess,
+    };
+    let config = CompilerConfig { isolation, timeout: Duration::from_secs_f64(timeout_s.max(0.001)), cache_dir, library_dirs };
+    *COMPILER.write().map_err(|_| internal("compiler lock poisoned"))? = Some(Arc::new(Compiler::new(config)));
+    Ok(())
+}
+
+fn parse<T>(py: Python<'_>, what: &str, value: &str, parse: fn(&str) -> Option<T>, allowed: &str) -> PyResult<T> {
+    parse(value).ok_or_else(|| bad_argument(py, format!("unknown {what} '{value}': expected one of {allowed}")))
+}
+
+/// Compiles and returns (metadata JSON, SPIR-V bytes); the GIL is released for the whole compile.
+#[pyfunction]
+#[pyo3(signature = (source, *, name, stage, entry, backend, defines, optimization, include_dirs, prelude))]
+#[allow(clippy::too_many_arguments)]
+pub fn compile<'py>(
+    py: Python<'py>,
+    source: Vec<u8>,
+    name: String,
+    stage: &str,
+    entry: String,
+    backend: Option<&str>,
+    defines: Vec<(String, String)>,
+    optimization: &str,
+    include_dirs: Vec<PathBuf>,
+    prelude: &str,
+) -> PyResult<(String, Bound<'py, PyBytes>)> {
+    let options = CompileOptions {
+        stage: parse(py, "stage", stage, Stage::parse, "'pixel', 'vertex', 'compute'")?,
+        entry,
+        defines,
+        optimization: parse(py, "optimization", optimization, OptLevel::parse, "'none', 'size', 'performance'")?,
+        backend: match backend {
+            Some(text) => Some(parse(py, "backend", text, BackendKind::parse, "'dxc', 'glslang'")?),
+            None => None,
+        },
+        include_dirs,
+        prelude: parse(py, "prelude mode", prelude, |p| match p {
+            "auto" => Some(PreludeMode::Auto),
+            "always" => Some(PreludeMode::Always),
+            "never" => Some(PreludeMode::Never),
+            _ => None,
+        }, "'auto', 'always', 'never'")?,
+    };
+    let compiler = compiler(py)?;
+    let result = py.detach(|| compiler.compile_bytes(&name, &source, options));
+    let shader = result.map_err(|err| compile_error(py, err))?;
+    let spirv: Vec<u8> = shader.spirv.iter().flat_map(|word| word.to_le_bytes()).collect();
+    let metadata = serde_json::to_string(&shader).map_err(|e| internal(e.to_string()))?;
+    Ok((metadata, PyBytes::new(py, &spirv)))
+}
+
+/// One dict per backend: name, version, available, detail.
+#[pyfunction]
+pub fn compilers(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
+    let list = PyList::empty(py);
+    for info in py.detach(backends) {
+        let dict = PyDict::new(py);
+        dict.set_item("name", info.kind.as_str())?;
+        dict.set_item("version", info.version)?;
+        dict.set_item("available", info.available)?;
+        dict.set_item("detail", info.detail)?;
+        list.append(dict)?;
+    }
+    Ok(list)
+}
+
+#[pyfunction]
+pub fn compiler_stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let stats = compiler(py)?.stats();
+    let dict = PyDict::new(py);
+    dict.set_item("cache_hits", stats.cache.hits)?;
+    dict.set_item("cache_misses", stats.cache.misses)?;
+    dict.set_item("disk_hits", stats.cache.disk_hits)?;
+    dict.set_item("compiles", stats.compiles)?;
+    dict.set_item("worker_restarts", stats.worker_restarts)?;
+    Ok(dict)
+}
+
+/// Entry point of the compile worker process (`python -m streamlib._compile_worker`).
+#[pyfunction]
+pub fn serve_compile_worker(py: Python<'_>) -> PyResult<()> {
+    py.detach(streamlib_core::shader::worker::serve).map_err(|e| internal(format!("compile worker: {e}")))
+}
