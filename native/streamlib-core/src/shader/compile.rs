@@ -115,6 +115,8 @@ impl Backend for Glslang {
             OptLevel::Size => shaderc::OptimizationLevel::Size,
             OptLevel::Performance => shaderc::OptimizationLevel::Performance,
         });
+        // Without debug info the optimiser strips every OpName, and reflection needs the names.
+        options.set_generate_debug_info();
         for (define, value) in &request.options.defines {
             options.add_macro_definition(define, Some(value));
         }

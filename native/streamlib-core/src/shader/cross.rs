@@ -1,11 +1,212 @@
 //! Cross-compilation of the same SPIR-V to MSL (Apple) and GLSL ES 3.00 (WebGL2) through SPIRV-Cross.
 
-use super::reflect::Reflection;
+use std::collections::HashMap;
 
-pub fn to_msl(_spirv: &[u32]) -> Result<String, String> {
-    Err("MSL not implemented yet".to_owned())
+use spirv_cross2::compile::glsl::GlslVersion;
+use spirv_cross2::compile::msl::MslVersion;
+use spirv_cross2::compile::CompilableTarget;
+use spirv_cross2::{spirv, targets, Compiler, Module};
+
+use super::reflect::{block_name, cross_error, literal, select_entry_point, Reflection};
+use super::types::Stage;
+
+pub fn to_msl(spirv: &[u32]) -> Result<String, String> {
+    let compiler = Compiler::<targets::Msl>::new(Module::from_words(spirv)).map_err(cross_error)?;
+    let mut options = targets::Msl::options();
+    // 2.0 is the floor for the iOS/macOS versions the runtime supports, and what compute needs for e.g. `access::read_write`.
+    options.version = MslVersion::from((2, 0));
+    let artifact = compiler.compile(&options).map_err(cross_error)?;
+    Ok(artifact.to_string())
 }
 
-pub fn to_glsl_es(_spirv: &[u32], _reflection: &Reflection) -> Result<String, String> {
-    Err("GLSL ES not implemented yet".to_owned())
+/// GLSL ES 3.00 for the WebGL2 preview, shaped so the page can drive it without SPIR-V knowledge:
+/// cbuffers become struct uniforms named after the cbuffer (`Params.strength`), fragment inputs are
+/// `v_loc{location}` (the runtime's vertex shader writes those), and each texture is a sampler named after it.
+pub fn to_glsl_es(spirv: &[u32], reflection: &Reflection) -> Result<String, String> {
+    match reflection.stage {
+        Stage::Pixel => {}
+        Stage::Compute => {
+            return Err("GLSL ES 3.00 has no compute shaders: WebGL2 previews need the pixel form".to_owned())
+        }
+        Stage::Vertex => {
+            return Err("GLSL ES output is only made for pixel shaders: WebGL2 previews bring their own vertex shader"
+                .to_owned())
+        }
+    }
+    let mut compiler = Compiler::<targets::Glsl>::new(Module::from_words(spirv)).map_err(cross_error)?;
+    select_entry_point(&mut compiler, Stage::Pixel)?;
+    let resources = compiler.shader_resources().map_err(cross_error)?.all_resources().map_err(cross_error)?;
+
+    // Plain uniforms would otherwise be named after SPIR-V ids (`_40`), which changes with the shader.
+    let by_binding: HashMap<(u32, u32), &str> =
+        reflection.uniform_buffers.iter().map(|ub| ((ub.set, ub.binding), ub.name.as_str())).collect();
+    for ub in &resources.uniform_buffers {
+        let set = literal(&compiler, ub.id, spirv::Decoration::DescriptorSet)?.unwrap_or(0);
+        let binding = literal(&compiler, ub.id, spirv::Decoration::Binding)?.unwrap_or(0);
+        let name = match by_binding.get(&(set, binding)) {
+            Some(name) => (*name).to_owned(),
+            None => block_name(&compiler, ub.id, ub.base_type_id, ub.name.as_ref())?,
+        };
+        // The struct type keeps the cbuffer's name too, and SPIRV-Cross would resolve the clash by renaming the
+        // variable (`Params_1`); move the type out of the way instead.
+        compiler.set_name(ub.base_type_id, format!("{name}_t").as_str()).map_err(cross_error)?;
+        compiler.set_name(ub.id, name.as_str()).map_err(cross_error)?;
+    }
+
+    for input in &resources.stage_inputs {
+        let Some(location) = literal(&compiler, input.id, spirv::Decoration::Location)? else {
+            return Err(format!(
+                "fragment input '{}' has no location for the WebGL vertex shader to match",
+                input.name
+            ));
+        };
+        compiler.set_name(input.id, format!("v_loc{location}").as_str()).map_err(cross_error)?;
+    }
+
+    // ESSL has no separate textures and samplers; the page binds each texture unit by the texture's name.
+    let proof = compiler.create_dummy_sampler_for_combined_images().map_err(cross_error)?;
+    // `Load` reads go through this sampler; its name is SPIRV-Cross's, not the user's, so leave it out.
+    let dummy = proof.sampler_id.map(|id| id.id());
+    compiler.build_combined_image_samplers(proof).map_err(cross_error)?;
+    let mut pairs = Vec::new();
+    for combined in compiler.combined_image_samplers().map_err(cross_error)? {
+        let image = compiler.name(combined.image_id).map_err(cross_error)?.map(|n| n.to_string());
+        let sampler = if Some(combined.sampler_id.id()) == dummy {
+            None
+        } else {
+            compiler.name(combined.sampler_id).map_err(cross_error)?.map(|n| n.to_string())
+        };
+        pairs.push((combined.combined_id, image.unwrap_or_default(), sampler.unwrap_or_default()));
+    }
+    for (combined_id, image, sampler) in &pairs {
+        // A texture read through two samplers needs two GLSL samplers, so both names carry the sampler.
+        let shared = pairs.iter().filter(|(_, other, _)| other == image).count() > 1;
+        let name = if shared && !sampler.is_empty() { format!("{image}_{sampler}") } else { image.clone() };
+        compiler.set_name(*combined_id, name.as_str()).map_err(cross_error)?;
+    }
+
+    let mut options = targets::Glsl::options();
+    options.version = GlslVersion::Glsl300Es;
+    options.es_default_float_precision_highp = true;
+    options.es_default_int_precision_highp = true;
+    options.emit_uniform_buffer_as_plain_uniforms = true;
+    let artifact = compiler.compile(&options).map_err(cross_error)?;
+    Ok(artifact.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shader::reflect::reflect;
+    use crate::shader::reflect::test_support::{spirv_for, COMPUTE_EXAMPLE, PIXEL_EXAMPLE};
+
+    fn glsl_for(source: &str) -> String {
+        let spirv = spirv_for(source, Stage::Pixel);
+        let (reflection, _) = reflect(&spirv, Stage::Pixel, source).unwrap();
+        to_glsl_es(&spirv, &reflection).unwrap()
+    }
+
+    /// Checks the text with glslangValidator's ESSL front end when the tool is installed.
+    fn assert_valid_essl(glsl: &str) {
+        let Ok(dir) = std::env::temp_dir().canonicalize() else { return };
+        let path = dir.join(format!("streamlib-cross-{}-{:p}.frag", std::process::id(), glsl));
+        if std::fs::write(&path, glsl).is_err() {
+            return;
+        }
+        let run = std::process::Command::new("glslangValidator").arg(&path).output();
+        let _ = std::fs::remove_file(&path);
+        if let Ok(out) = run {
+            assert!(out.status.success(), "{}\n{glsl}", String::from_utf8_lossy(&out.stdout));
+        }
+    }
+
+    #[test]
+    fn msl_for_pixel_and_compute() {
+        let spirv = spirv_for(PIXEL_EXAMPLE, Stage::Pixel);
+        let msl = to_msl(&spirv).unwrap();
+        assert!(msl.contains("#include <metal_stdlib>"), "{msl}");
+        assert!(msl.contains("fragment main0_out main0("), "{msl}");
+        // HLSL packing survives: tint sits at offset 4, so it must be packed.
+        assert!(msl.contains("struct Params\n{\n    float strength;\n    packed_float3 tint;\n};"), "{msl}");
+        assert!(msl.contains("texture2d<float> _input [[texture(0)]]"), "{msl}");
+
+        let spirv = spirv_for(COMPUTE_EXAMPLE, Stage::Compute);
+        let msl = to_msl(&spirv).unwrap();
+        assert!(msl.contains("kernel void main0("), "{msl}");
+        assert!(msl.contains("texture2d<float, access::write> _output"), "{msl}");
+        assert!(msl.contains("[[thread_position_in_grid]]"), "{msl}");
+    }
+
+    #[test]
+    fn glsl_es_for_the_pixel_example() {
+        let src = PIXEL_EXAMPLE.replace("strength); }", "strength) * time; }");
+        let glsl = glsl_for(&src);
+        assert!(glsl.starts_with("#version 300 es\nprecision highp float;\nprecision highp int;\n"), "{glsl}");
+        // Plain struct uniforms named after the cbuffer, so WebGL sets `Params.strength` / `Params.tint`.
+        assert!(
+            glsl.contains("struct Params_t\n{\n    float strength;\n    vec3 tint;\n};\n\nuniform Params_t Params;"),
+            "{glsl}"
+        );
+        assert!(glsl.contains("uniform streamlib_frame_t streamlib_frame;"), "{glsl}");
+        assert!(glsl.contains("Params.strength") && glsl.contains("Params.tint"), "{glsl}");
+        assert!(glsl.contains("streamlib_frame.time"), "{glsl}");
+        assert!(!glsl.contains("uniform Params_t Params_1") && !glsl.contains("layout(std140"), "{glsl}");
+        assert!(glsl.contains("\nin vec2 v_loc0;\n"), "{glsl}");
+        // `input` is reserved in ESSL, so SPIRV-Cross spells the sampler `_input`.
+        assert!(glsl.contains("uniform highp sampler2D _input;"), "{glsl}");
+        assert!(glsl.contains("texture(_input, v_loc0)"), "{glsl}");
+        assert!(!glsl.contains("input_sampler"), "{glsl}");
+        assert_valid_essl(&glsl);
+    }
+
+    #[test]
+    fn glsl_es_names_inputs_by_location_and_samplers_by_texture() {
+        let src = "Texture2D tex : register(t0);\nTexture2D overlay : register(t1);\nSamplerState linear_clamp;\nSamplerState point_clamp;\n\
+            cbuffer Look { float4 fill; };\n\
+            float4 main(float4 pos : SV_Position, float2 uv : TEXCOORD0, float4 color : COLOR0) : SV_Target {\n\
+                return tex.Sample(linear_clamp, uv) + overlay.Sample(linear_clamp, uv) * overlay.Sample(point_clamp, uv)\n\
+                    + tex.Load(int3(pos.xy, 0)) * color * fill;\n\
+            }\n";
+        let glsl = glsl_for(src);
+        assert!(glsl.contains("\nin vec2 v_loc0;\n") && glsl.contains("\nin vec4 v_loc1;\n"), "{glsl}");
+        assert!(glsl.contains("gl_FragCoord"), "{glsl}");
+        assert!(glsl.contains("uniform Look_t Look;") && glsl.contains("Look.fill"), "{glsl}");
+        // `overlay` meets two samplers, so both of its GLSL samplers name theirs.
+        assert!(glsl.contains("uniform highp sampler2D overlay_linear_clamp;"), "{glsl}");
+        assert!(glsl.contains("uniform highp sampler2D overlay_point_clamp;"), "{glsl}");
+        // `tex` is sampled once and fetched once (through SPIRV-Cross's dummy sampler).
+        assert!(glsl.contains("uniform highp sampler2D tex_linear_clamp;"), "{glsl}");
+        assert!(glsl.contains("uniform highp sampler2D tex;"), "{glsl}");
+        assert_valid_essl(&glsl);
+    }
+
+    #[test]
+    fn glsl_es_keeps_combined_sampler_names() {
+        let spirv =
+            crate::shader::reflect::test_support::spirv_from_glsl(crate::shader::reflect::test_support::COMBINED_GLSL);
+        let (reflection, _) = reflect(&spirv, Stage::Pixel, "").unwrap();
+        let glsl = to_glsl_es(&spirv, &reflection).unwrap();
+        assert!(glsl.contains("uniform highp sampler2D image;"), "{glsl}");
+        assert!(glsl.contains("uniform highp sampler2DArray layers;"), "{glsl}");
+        assert!(glsl.contains("\nin vec2 v_loc0;\n"), "{glsl}");
+        assert_valid_essl(&glsl);
+    }
+
+    #[test]
+    fn glsl_es_refuses_compute() {
+        let spirv = spirv_for(COMPUTE_EXAMPLE, Stage::Compute);
+        let (reflection, _) = reflect(&spirv, Stage::Compute, COMPUTE_EXAMPLE).unwrap();
+        assert_eq!(
+            to_glsl_es(&spirv, &reflection).unwrap_err(),
+            "GLSL ES 3.00 has no compute shaders: WebGL2 previews need the pixel form"
+        );
+    }
+
+    #[test]
+    fn garbage_spirv_is_an_error_not_a_panic() {
+        assert!(to_msl(&[0x0723_0203, 0, 0]).is_err());
+        let spirv = spirv_for(PIXEL_EXAMPLE, Stage::Pixel);
+        let (reflection, _) = reflect(&spirv, Stage::Pixel, PIXEL_EXAMPLE).unwrap();
+        assert!(to_glsl_es(&spirv[..spirv.len() / 2], &reflection).is_err());
+    }
 }

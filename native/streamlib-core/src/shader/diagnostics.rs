@@ -95,12 +95,20 @@ fn split_glslang_line(line: &str) -> Option<(&str, u32, Severity, &str)> {
     None
 }
 
-/// glslang's `'foo' : unknown variable ` → `'foo': unknown variable`.
+/// glslang's `'foo' : unknown variable ` → `'foo': unknown variable`; an empty `'' : ` is dropped.
 fn clean_glslang_message(message: &str) -> String {
     let message = message.trim();
+    if let Some(rest) = message.strip_prefix("'' : ") {
+        return match rest.trim().strip_prefix("function does not return a value: ") {
+            Some(function) => format!("function '{}' does not return a value on every path", function.trim_start_matches('@')),
+            None => rest.trim().to_owned(),
+        };
+    }
+    // glslang spells types with their storage qualifier: "' const float'", "' temp texture2D'".
+    let message = message.replace("' const ", "'").replace("' temp ", "'").replace("' uniform ", "'");
     match message.split_once(" : ") {
         Some((token, rest)) if token.starts_with('\'') => format!("{token}: {}", rest.trim()),
-        _ => message.to_owned(),
+        _ => message,
     }
 }
 
@@ -147,25 +155,36 @@ fn finish(diagnostics: &mut Vec<Diagnostic>, parse_failure: Option<(u32, u32)>, 
             }
         }
     }
-    for diagnostic in diagnostics.iter_mut() {
-        move_missing_semicolon(diagnostic, map);
-    }
     // glslang follows one parse error with "'expression' : Expected", "'declaration' : Expected", … on
     // the same line; they add nothing a person or an agent can act on.
+    // A function "not returning" after an earlier error is that error's echo.
+    let errors = diagnostics.iter().filter(|d| d.severity == Severity::Error).count();
+    if errors > 1 {
+        diagnostics.retain(|d| !d.message.contains("does not return a value"));
+    }
+    // An unknown name poisons every other check on its line (types, conversions, returns).
+    let unknown_lines: Vec<(String, Option<u32>)> =
+        diagnostics.iter().filter(|d| d.message.contains("unknown variable")).map(|d| (d.file.clone(), d.line)).collect();
+    diagnostics.retain(|d| d.message.contains("unknown variable") || !unknown_lines.contains(&(d.file.clone(), d.line)));
     let mut seen_lines = Vec::new();
     diagnostics.retain(|d| {
         let follows_another = seen_lines.contains(&(d.file.clone(), d.line));
-        let cascade = follows_another && ((d.message.ends_with(": Expected") && !d.message.starts_with("';'")) || d.message.starts_with("'':"));
+        let cascade = follows_another && ((d.message.ends_with(": Expected") && !d.message.starts_with("';'")) || d.message.starts_with("Could not perform"));
         seen_lines.push((d.file.clone(), d.line));
         !cascade
     });
+    for diagnostic in diagnostics.iter_mut() {
+        move_missing_semicolon(diagnostic, map);
+    }
 }
 
 /// Column of the message's quoted token within its source line, when it occurs there as a whole word.
 fn quoted_token_column(diagnostic: &Diagnostic) -> Option<u32> {
     let text = diagnostic.source_line.as_deref()?;
     let token = diagnostic.message.strip_prefix('\'')?.split('\'').next()?;
-    if token.is_empty() || matches!(token, "expression" | "declaration" | "initializer" | "statement" | "function") {
+    // Punctuation tokens ("';' : Expected") name what is missing, not where; the parse column is better.
+    let punctuation = !token.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+    if token.is_empty() || (punctuation && diagnostic.message.ends_with(": Expected")) || matches!(token, "expression" | "declaration" | "initializer" | "statement" | "function") {
         return None;
     }
     let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
@@ -191,8 +210,10 @@ fn move_missing_semicolon(diagnostic: &mut Diagnostic, map: &LineMap<'_>) {
     let (Some(line), Some(column)) = (diagnostic.line, diagnostic.column) else { return };
     let lines: Vec<&str> = map.user_source.lines().collect();
     let Some(current) = lines.get(line as usize - 1) else { return };
-    let first_token_column = current.len() - current.trim_start().len() + 1;
-    if column as usize > first_token_column {
+    // glslang's column lands on or just past the line's first token when the `;` before it is missing.
+    let indent = current.len() - current.trim_start().len();
+    let first_token_len = current.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').count().max(1);
+    if column as usize > indent + first_token_len + 1 {
         return;
     }
     let Some((previous_index, previous)) = lines[..line as usize - 1].iter().enumerate().rev().find(|(_, l)| !l.trim().is_empty()) else {

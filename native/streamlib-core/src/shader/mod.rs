@@ -1,5 +1,6 @@
 //! HLSL → SPIR-V → reflection → MSL / GLSL ES, cached, with front ends isolated in a worker process.
 
+pub mod annotations;
 pub mod cache;
 pub mod compile;
 pub mod cross;
@@ -8,6 +9,7 @@ pub mod pipeline;
 pub mod prelude;
 pub mod preprocess;
 pub mod reflect;
+pub mod source_checks;
 pub mod spirv_patch;
 pub mod types;
 pub mod worker;

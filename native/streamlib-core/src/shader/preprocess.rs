@@ -54,6 +54,10 @@ pub fn prepare(request: &CompileRequest, library_dirs: &[PathBuf]) -> Result<Pre
     if strip_comments(source).trim().is_empty() {
         return Err(vec![Diagnostic::error(name, "shader source is empty: expected an entry point such as `float4 main(float2 uv : TEXCOORD) : SV_Target`")]);
     }
+    let mistakes = super::source_checks::check(name, source);
+    if !mistakes.is_empty() {
+        return Err(mistakes);
+    }
     let mut search_dirs: Vec<PathBuf> = request.options.include_dirs.clone();
     search_dirs.extend(library_dirs.iter().cloned());
     let mut includes = BTreeMap::new();

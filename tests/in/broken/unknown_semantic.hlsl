@@ -1,0 +1,3 @@
+float4 main(float2 uv : TEXCOORD) : SV_Tarjet {
+    return tex2D(input, uv);
+}
