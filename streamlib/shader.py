@@ -15,7 +15,7 @@ from streamlib.errors import Diagnostic, StreamlibError
 
 @dataclass(frozen=True)
 class Parameter:
-    """A tweakable value reflected from the shader's cbuffer, with its `@range/@default/@color` annotations."""
+    """A tweakable value reflected from the shader's cbuffer, with its `@range/@default/@color` notes."""
 
     name: str
     type: str

@@ -9,7 +9,9 @@ from ..conftest import SHADERS, TEST_INPUTS
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "streamlib", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "streamlib", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_compile_library_succeeds() -> None:

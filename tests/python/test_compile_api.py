@@ -38,7 +38,13 @@ def test_parameters_come_from_reflection_and_annotations() -> None:
     assert strength == streamlib.Parameter(
         "strength", "float", (0.5,), 0.0, 1.0, "slider", buffer="Params", offset=0, size=4
     )
-    assert (tint.name, tint.type, tint.default, tint.kind, tint.offset) == ("tint", "float3", (1, 0, 0), "color", 4)
+    assert (tint.name, tint.type, tint.default, tint.kind, tint.offset) == (
+        "tint",
+        "float3",
+        (1, 0, 0),
+        "color",
+        4,
+    )
     assert shader.parameter("tint") is tint
     with pytest.raises(StreamlibError, match="no parameter 'radius'.*strength, tint"):
         shader.parameter("radius")
@@ -47,7 +53,8 @@ def test_parameters_come_from_reflection_and_annotations() -> None:
 def test_compute_stage_reports_workgroup_and_rgba8_storage() -> None:
     source = (
         "Texture2D<float4> input; RWTexture2D<float4> output;\n"
-        "[numthreads(8, 4, 1)] void main(uint3 id : SV_DispatchThreadID) { output[id.xy] = input[id.xy].bgra; }"
+        "[numthreads(8, 4, 1)]\n"
+        "void main(uint3 id : SV_DispatchThreadID) { output[id.xy] = input[id.xy].bgra; }"
     )
     shader = streamlib.compile(source, stage="compute", name="swizzle")
     assert shader.workgroup_size == (8, 4, 1)
@@ -63,7 +70,9 @@ def test_vertex_stage_and_custom_entry_and_defines() -> None:
     Out vs_main(uint id : SV_VertexID) {
         Out o; o.uv = float2((id << 1) & 2, id & 2); o.pos = float4(o.uv * SCALE - 1, 0, 1); return o;
     }"""
-    shader = streamlib.compile(source, stage="vertex", entry="vs_main", defines={"SCALE": 2}, name="fullscreen")
+    shader = streamlib.compile(
+        source, stage="vertex", entry="vs_main", defines={"SCALE": 2}, name="fullscreen"
+    )
     assert shader.stage == "vertex" and shader.entry == "vs_main"
     assert "vertex" in shader.msl
     with pytest.raises(ShaderCompileError, match="SCALE"):
@@ -92,7 +101,9 @@ def test_exception_hierarchy() -> None:
 
 def test_compile_error_reads_like_a_compiler() -> None:
     with pytest.raises(ShaderCompileError) as info:
-        streamlib.compile("float4 main(float2 uv : TEXCOORD) : SV_Target {\n  return tint;\n}\n", name="fx.hlsl")
+        streamlib.compile(
+            "float4 main(float2 uv : TEXCOORD) : SV_Target {\n  return tint;\n}\n", name="fx.hlsl"
+        )
     err = info.value
     assert err.name == "fx.hlsl"
     (diagnostic,) = err.diagnostics
@@ -152,7 +163,9 @@ def test_gil_is_released_during_a_compile() -> None:
         f"    [unroll] for (int i{k} = 0; i{k} < 24; ++i{k}) c += tex2D(input, uv + i{k} * {k + 1} * 0.001);"
         for k in range(40)
     )
-    source = "float4 main(float2 uv : TEXCOORD) : SV_Target {\n    float4 c = 0;\n" + body + "\n    return c;\n}\n"
+    source = (
+        "float4 main(float2 uv : TEXCOORD) : SV_Target {\n    float4 c = 0;\n" + body + "\n    return c;\n}\n"
+    )
     ticks = 0
     done = threading.Event()
 
@@ -175,3 +188,26 @@ def test_gil_is_released_during_a_compile() -> None:
     # With the GIL held the counter could not run at all during the compile.
     assert elapsed > 0.05, f"compile too fast ({elapsed * 1e3:.0f} ms) to observe the GIL"
     assert ticks >= 10, f"only {ticks} ticks during a {elapsed * 1e3:.0f} ms compile"
+
+
+def test_backends_agree_on_binding_layout() -> None:
+    available = {c["name"] for c in streamlib.compilers() if c["available"]}
+    if "dxc" not in available:
+        pytest.skip(
+            "DXC (libdxcompiler) is not installed on this machine; set STREAMLIB_DXC_PATH to run this"
+        )
+    source = TINT.replace("float4 main", "Texture2D overlay;\nfloat4 main").replace(
+        "tex2D(input, uv);", "tex2D(input, uv) + tex2D(overlay, uv);"
+    )
+    layouts = {}
+    for backend in ("dxc", "glslang"):
+        shader = streamlib.compile(source, backend=backend, name=f"layout-{backend}")
+        layouts[backend] = sorted(
+            (r["name"], r["kind"], r["set"], r["binding"]) for r in shader.reflection["resources"]
+        )
+        members = shader.reflection["uniform_buffers"]
+        layouts[backend + "-members"] = sorted(
+            (b["name"], m["name"], m["offset"]) for b in members for m in b["members"]
+        )
+    assert layouts["dxc"] == layouts["glslang"]
+    assert layouts["dxc-members"] == layouts["glslang-members"]

@@ -17,8 +17,16 @@ MISSING = [c for c in streamlib.compilers() if not c["available"]]
 def test_library_has_the_promised_effects() -> None:
     names = {p.stem for p in library_shaders()}
     required = {
-        "red_tint", "grayscale", "sepia", "invert", "color_adjust", "gaussian_blur",
-        "sobel_edges", "pixelate", "vignette", "chromatic_aberration",
+        "red_tint",
+        "grayscale",
+        "sepia",
+        "invert",
+        "color_adjust",
+        "gaussian_blur",
+        "sobel_edges",
+        "pixelate",
+        "vignette",
+        "chromatic_aberration",
     }
     assert required <= names
     assert sum(stage_of(p) == "compute" for p in library_shaders()) >= 2

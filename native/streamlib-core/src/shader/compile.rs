@@ -328,7 +328,7 @@ impl Backend for Dxc {
 }
 
 fn words_from_bytes(bytes: &[u8]) -> Result<Vec<u32>, String> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return Err(format!("SPIR-V of {} bytes is not a whole number of words", bytes.len()));
     }
     Ok(bytes.chunks_exact(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])).collect())
