@@ -96,7 +96,6 @@ impl Backend for Glslang {
         let request = &prepared.request;
         let name = request.name.as_str();
         let internal = |what: String| vec![Diagnostic::error(name, format!("glslang: {what}"))];
-        let compiler = shaderc::Compiler::new().map_err(|e| internal(e.to_string()))?;
         let mut options = shaderc::CompileOptions::new().map_err(|e| internal(e.to_string()))?;
         options.set_source_language(shaderc::SourceLanguage::HLSL);
         options.set_target_env(shaderc::TargetEnv::Vulkan, shaderc::EnvVersion::Vulkan1_1 as u32);
@@ -132,7 +131,9 @@ impl Backend for Glslang {
         };
         let source = normalise_attributes(&prepared.full_source);
         let map = LineMap::new(prepared);
-        match compiler.compile_into_spirv(&source, kind, name, &request.options.entry, Some(&options)) {
+        let result = with_shaderc(|compiler| compiler.compile_into_spirv(&source, kind, name, &request.options.entry, Some(&options)))
+            .map_err(internal)?;
+        match result {
             Ok(artifact) => {
                 let warnings = if artifact.get_num_warnings() > 0 { parse_glslang(&artifact.get_warning_messages(), &map) } else { Vec::new() };
                 Ok(FrontEndOutput { spirv: artifact.as_binary().to_vec(), warnings })
@@ -145,6 +146,18 @@ impl Backend for Glslang {
             Err(other) => Err(internal(other.to_string())),
         }
     }
+}
+
+/// Runs `f` with this thread's shaderc compiler. Keeping one alive matters: when the last compiler is
+/// released glslang finalizes, dropping its built-in symbol tables, and rebuilding them costs ~10 ms a compile.
+fn with_shaderc<T>(f: impl FnOnce(&shaderc::Compiler) -> T) -> Result<T, String> {
+    thread_local! {
+        static COMPILER: std::cell::OnceCell<Option<shaderc::Compiler>> = const { std::cell::OnceCell::new() };
+    }
+    COMPILER.with(|cell| match cell.get_or_init(|| shaderc::Compiler::new().ok()) {
+        Some(compiler) => Ok(f(compiler)),
+        None => Err("cannot initialise shaderc".to_owned()),
+    })
 }
 
 /// DXC's `[[vk::image_format("rgba8")]]` is ignored by glslang, which honours `[[spv::format_rgba8]]`.
