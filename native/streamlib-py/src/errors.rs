@@ -49,7 +49,7 @@ pub fn compile_error(py: Python<'_>, error: CompileError) -> PyErr {
     }
 }
 
-pub fn bad_argument(py: Python<'_>, message: String) -> PyErr {
+pub fn streamlib_error(py: Python<'_>, message: String) -> PyErr {
     raise(py, "StreamlibError", (message,))
 }
 

@@ -10,13 +10,13 @@ use streamlib_core::shader::{
     backends, BackendKind, CompileOptions, Compiler, CompilerConfig, Isolation, OptLevel, PreludeMode, Stage, WorkerCommand,
 };
 
-use crate::errors::{bad_argument, compile_error, internal};
+use crate::errors::{streamlib_error, compile_error, internal};
 
 static COMPILER: RwLock<Option<Arc<Compiler>>> = RwLock::new(None);
 
 fn compiler(py: Python<'_>) -> PyResult<Arc<Compiler>> {
     let guard = COMPILER.read().map_err(|_| internal("compiler lock poisoned"))?;
-    guard.clone().ok_or_else(|| bad_argument(py, "streamlib._native.configure() must be called before compiling".to_owned()))
+    guard.clone().ok_or_else(|| streamlib_error(py, "streamlib._native.configure() must be called before compiling".to_owned()))
 }
 
 /// Sets up the process-wide compiler; calling it again replaces it (the old worker exits).
@@ -42,7 +42,7 @@ pub fn configure(
 }
 
 fn parse<T>(py: Python<'_>, what: &str, value: &str, parse: fn(&str) -> Option<T>, allowed: &str) -> PyResult<T> {
-    parse(value).ok_or_else(|| bad_argument(py, format!("unknown {what} '{value}': expected one of {allowed}")))
+    parse(value).ok_or_else(|| streamlib_error(py, format!("unknown {what} '{value}': expected one of {allowed}")))
 }
 
 /// Compiles and returns (metadata JSON, SPIR-V bytes); the GIL is released for the whole compile.
@@ -79,8 +79,12 @@ pub fn compile<'py>(
         }, "'auto', 'always', 'never'")?,
     };
     let compiler = compiler(py)?;
-    let result = py.detach(|| compiler.compile_bytes(&name, &source, options));
-    let shader = result.map_err(|err| compile_error(py, err))?;
+    // A panic must not cross into Python: it becomes a StreamlibError naming the shader.
+    let result = py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compiler.compile_bytes(&name, &source, options))));
+    let shader = match result {
+        Ok(compiled) => compiled.map_err(|err| compile_error(py, err))?,
+        Err(_) => return Err(streamlib_error(py, format!("internal error while compiling shader '{name}' (a Rust panic); please report it"))),
+    };
     let spirv: Vec<u8> = shader.spirv.iter().flat_map(|word| word.to_le_bytes()).collect();
     let metadata = serde_json::to_string(&shader).map_err(|e| internal(e.to_string()))?;
     Ok((metadata, PyBytes::new(py, &spirv)))

@@ -209,14 +209,15 @@ fn move_missing_semicolon(diagnostic: &mut Diagnostic, map: &LineMap<'_>) {
     }
     let (Some(line), Some(column)) = (diagnostic.line, diagnostic.column) else { return };
     let lines: Vec<&str> = map.user_source.lines().collect();
-    let Some(current) = lines.get(line as usize - 1) else { return };
+    let Some(index) = (line as usize).checked_sub(1) else { return };
+    let Some(current) = lines.get(index) else { return };
     // glslang's column lands on or just past the line's first token when the `;` before it is missing.
     let indent = current.len() - current.trim_start().len();
     let first_token_len = current.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').count().max(1);
     if column as usize > indent + first_token_len + 1 {
         return;
     }
-    let Some((previous_index, previous)) = lines[..line as usize - 1].iter().enumerate().rev().find(|(_, l)| !l.trim().is_empty()) else {
+    let Some((previous_index, previous)) = lines[..index].iter().enumerate().rev().find(|(_, l)| !l.trim().is_empty()) else {
         return;
     };
     let code = previous.split("//").next().unwrap_or(previous).trim_end();
