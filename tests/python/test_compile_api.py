@@ -38,13 +38,9 @@ def test_parameters_come_from_reflection_and_annotations() -> None:
     assert strength == streamlib.Parameter(
         "strength", "float", (0.5,), 0.0, 1.0, "slider", buffer="Params", offset=0, size=4
     )
-    assert (tint.name, tint.type, tint.default, tint.kind, tint.offset) == (
-        "tint",
-        "float3",
-        (1, 0, 0),
-        "color",
-        4,
-    )
+    # std140 layout (docs/architecture.md): the float3 starts its own 16-byte register.
+    assert (tint.name, tint.type, tint.default, tint.kind) == ("tint", "float3", (1, 0, 0), "color")
+    assert tint.offset == 16
     assert shader.parameter("tint") is tint
     with pytest.raises(StreamlibError, match="no parameter 'radius'.*strength, tint"):
         shader.parameter("radius")

@@ -1,7 +1,7 @@
 //! HLSL → SPIR-V front ends behind one trait: glslang (linked in) and DXC (loaded at run time).
 //!
-//! Both are told the same binding rule (see `prelude.rs`) and the same cbuffer packing (HLSL's own, which
-//! glslang keeps by default and DXC keeps with `-fvk-use-dx-layout`), so they give one layout.
+//! Both are told the same binding rule (see `prelude.rs`) and the same cbuffer layout (std140: glslang
+//! without `--hlsl-offsets`, DXC with `-fvk-use-gl-layout`), so they give one layout.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -100,7 +100,9 @@ impl Backend for Glslang {
         options.set_source_language(shaderc::SourceLanguage::HLSL);
         options.set_target_env(shaderc::TargetEnv::Vulkan, shaderc::EnvVersion::Vulkan1_1 as u32);
         options.set_hlsl_io_mapping(true);
-        options.set_hlsl_offsets(true);
+        // std140-style cbuffer layout rather than HLSL packing: naga (wgpu's SPIR-V front end) rejects a
+        // float3 at offset 4. Parameters are packed from reflected offsets, so callers never notice.
+        options.set_hlsl_offsets(false);
         options.set_auto_bind_uniforms(true);
         options.set_auto_map_locations(true);
         options.set_binding_base(shaderc::ResourceKind::Buffer, BINDING_SHIFT_CBUFFER);
@@ -263,9 +265,9 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or(text)
 }
 
-/// DXC's arguments for a request: SPIR-V for Vulkan 1.1, the shared binding rule, HLSL packing.
+/// DXC's arguments for a request: SPIR-V for Vulkan 1.1, the shared binding rule, std140 cbuffers.
 pub fn dxc_arguments(stage: Stage, optimization: OptLevel) -> Vec<String> {
-    let mut args: Vec<String> = vec!["-spirv".into(), "-fspv-target-env=vulkan1.1".into(), "-fvk-use-dx-layout".into(), "-fvk-auto-shift-bindings".into()];
+    let mut args: Vec<String> = vec!["-spirv".into(), "-fspv-target-env=vulkan1.1".into(), "-fvk-use-gl-layout".into(), "-fvk-auto-shift-bindings".into()];
     for (class, shift) in [("b", BINDING_SHIFT_CBUFFER), ("t", BINDING_SHIFT_TEXTURE), ("s", BINDING_SHIFT_SAMPLER), ("u", BINDING_SHIFT_UAV)] {
         args.extend([format!("-fvk-{class}-shift"), shift.to_string(), "all".to_owned()]);
     }
@@ -372,7 +374,7 @@ mod tests {
     fn dxc_arguments_follow_the_binding_rule() {
         let args = dxc_arguments(Stage::Pixel, OptLevel::Performance).join(" ");
         assert!(args.contains("-fvk-t-shift 16 all") && args.contains("-fvk-s-shift 32 all") && args.contains("-fvk-u-shift 48 all") && args.contains("-fvk-b-shift 0 all"), "{args}");
-        assert!(args.contains("-fvk-use-dx-layout"), "HLSL packing must match glslang's");
+        assert!(args.contains("-fvk-use-gl-layout"), "cbuffer layout must match glslang's std140");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod preprocess;
 pub mod reflect;
 pub mod source_checks;
 pub mod spirv_patch;
+pub mod std140;
 pub mod types;
 pub mod worker;
 

@@ -1,0 +1,182 @@
+//! Adapter enumeration and choice, and the device every GPU object of a runtime lives on.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::GpuError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdapterDescription {
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub driver: String,
+    pub driver_info: String,
+}
+
+impl AdapterDescription {
+    fn of(info: &wgpu::AdapterInfo) -> AdapterDescription {
+        AdapterDescription {
+            name: info.name.clone(),
+            backend: format!("{:?}", info.backend).to_lowercase(),
+            device_type: match info.device_type {
+                wgpu::DeviceType::DiscreteGpu => "discrete_gpu",
+                wgpu::DeviceType::IntegratedGpu => "integrated_gpu",
+                wgpu::DeviceType::VirtualGpu => "virtual_gpu",
+                wgpu::DeviceType::Cpu => "cpu",
+                wgpu::DeviceType::Other => "other",
+            }
+            .to_owned(),
+            driver: info.driver.clone(),
+            driver_info: info.driver_info.clone(),
+        }
+    }
+}
+
+/// How to pick among adapters: a name substring (`STREAMLIB_ADAPTER`), else the power preference.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdapterPreference {
+    pub name_contains: Option<String>,
+    pub low_power: bool,
+}
+
+impl AdapterPreference {
+    pub fn from_env() -> AdapterPreference {
+        AdapterPreference { name_contains: std::env::var("STREAMLIB_ADAPTER").ok().filter(|s| !s.is_empty()), low_power: false }
+    }
+}
+
+fn instance() -> wgpu::Instance {
+    let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    // Vulkan on Linux (lavapipe where there is no GPU), Metal on Apple platforms.
+    descriptor.backends = wgpu::Backends::VULKAN | wgpu::Backends::METAL;
+    wgpu::Instance::new(descriptor)
+}
+
+pub fn adapters() -> Vec<AdapterDescription> {
+    let instance = instance();
+    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all())).iter().map(|a| AdapterDescription::of(&a.get_info())).collect()
+}
+
+/// The device and queue of one runtime, with what was chosen and why.
+pub struct Gpu {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub adapter: AdapterDescription,
+    pub backend: wgpu::Backend,
+    /// SPIR-V / MSL handed to the driver as-is (keeps HLSL cbuffer packing, which naga rejects).
+    pub passthrough: bool,
+    pub max_texture_dimension: u32,
+    /// Held while creating pipelines and while a submission runs to completion. Mesa 22.3's lavapipe
+    /// crashes (SIGBUS/SIGSEGV in its LLVM JIT) when one thread builds a pipeline while another's work
+    /// executes — exactly a hot swap during a running graph. Pipelines are rare, so this costs little.
+    driver_lock: std::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Gpu {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gpu").field("adapter", &self.adapter).field("passthrough", &self.passthrough).finish()
+    }
+}
+
+impl Gpu {
+    /// One device per adapter choice per process. Mesa's lavapipe crashes when devices are created from
+    /// several threads at once, and one device is what a runtime wants anyway.
+    pub fn shared(preference: &AdapterPreference) -> Result<Arc<Gpu>, GpuError> {
+        static SHARED: std::sync::Mutex<Vec<(AdapterPreference, Arc<Gpu>)>> = std::sync::Mutex::new(Vec::new());
+        let mut shared = SHARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, gpu)) = shared.iter().find(|(p, _)| p == preference) {
+            return Ok(gpu.clone());
+        }
+        let gpu = Gpu::new(preference)?;
+        shared.push((preference.clone(), gpu.clone()));
+        Ok(gpu)
+    }
+
+    pub fn new(preference: &AdapterPreference) -> Result<Arc<Gpu>, GpuError> {
+        let instance = instance();
+        let candidates = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+        let tried: Vec<String> = candidates.iter().map(|a| format!("{} ({:?})", a.get_info().name, a.get_info().backend)).collect();
+        let hint = "On Linux install a Vulkan driver (Debian: `apt-get install mesa-vulkan-drivers libvulkan1` for the CPU \
+                    driver lavapipe); set STREAMLIB_ADAPTER to a name substring to choose one"
+            .to_owned();
+        let chosen = match &preference.name_contains {
+            Some(needle) => {
+                let needle = needle.to_lowercase();
+                candidates.into_iter().find(|a| a.get_info().name.to_lowercase().contains(&needle)).ok_or_else(|| GpuError::NoAdapter {
+                    tried: format!("no adapter name contains '{needle}' (STREAMLIB_ADAPTER); found: {}", list_or_none(&tried)),
+                    hint: hint.clone(),
+                })?
+            }
+            None => {
+                let rank = |a: &wgpu::Adapter| match (a.get_info().device_type, preference.low_power) {
+                    (wgpu::DeviceType::DiscreteGpu, false) | (wgpu::DeviceType::IntegratedGpu, true) => 0,
+                    (wgpu::DeviceType::IntegratedGpu, false) | (wgpu::DeviceType::DiscreteGpu, true) => 1,
+                    (wgpu::DeviceType::VirtualGpu, _) => 2,
+                    (wgpu::DeviceType::Cpu, _) => 3,
+                    (wgpu::DeviceType::Other, _) => 4,
+                };
+                candidates.into_iter().min_by_key(rank).ok_or_else(|| GpuError::NoAdapter { tried: format!("found none ({})", list_or_none(&tried)), hint })?
+            }
+        };
+        let info = chosen.get_info();
+        let mut wanted = wgpu::Features::PASSTHROUGH_SHADERS | wgpu::Features::TEXTURE_ADAPTER_SPECIFIC_FORMAT_FEATURES;
+        if !passthrough_wanted(&info) {
+            wanted.remove(wgpu::Features::PASSTHROUGH_SHADERS);
+        }
+        let features = chosen.features() & wanted;
+        let limits = chosen.limits();
+        let descriptor = wgpu::DeviceDescriptor {
+            label: Some("streamlib"),
+            required_features: features,
+            required_limits: limits.clone(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        };
+        let (device, queue) = pollster::block_on(chosen.request_device(&descriptor))
+            .map_err(|e| GpuError::Device { adapter: info.name.clone(), message: e.to_string() })?;
+        Ok(Arc::new(Gpu {
+            device,
+            queue,
+            adapter: AdapterDescription::of(&info),
+            backend: info.backend,
+            passthrough: features.contains(wgpu::Features::PASSTHROUGH_SHADERS),
+            max_texture_dimension: limits.max_texture_dimension_2d,
+            driver_lock: std::sync::Mutex::new(()),
+        }))
+    }
+
+    /// Exclusive use of the driver; see `driver_lock`.
+    pub fn exclusive(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.driver_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Submits and waits for completion, holding the driver exclusively.
+    pub fn submit_and_wait(&self, commands: wgpu::CommandBuffer) -> Result<(), GpuError> {
+        let _exclusive = self.exclusive();
+        self.queue.submit([commands]);
+        self.wait_idle()
+    }
+
+    /// Blocks until the GPU has finished all submitted work.
+    pub fn wait_idle(&self) -> Result<(), super::GpuError> {
+        self.device.poll(wgpu::PollType::wait_indefinitely()).map(|_| ()).map_err(|e| super::GpuError::Operation(e.to_string()))
+    }
+}
+
+/// SPIR-V passthrough is used where it is known to work. On Mesa 22.3's lavapipe, wgpu 30's passthrough
+/// pipelines crash the process (SIGBUS/SIGSEGV) or write nothing in about half of runs (measured), while
+/// the same SPIR-V through naga is reliable. `STREAMLIB_GPU_PASSTHROUGH=0/1` overrides the choice.
+fn passthrough_wanted(info: &wgpu::AdapterInfo) -> bool {
+    match std::env::var("STREAMLIB_GPU_PASSTHROUGH").as_deref() {
+        Ok("0") => false,
+        Ok("1") => true,
+        _ => !(info.device_type == wgpu::DeviceType::Cpu && info.driver.to_lowercase().contains("llvmpipe")),
+    }
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() { "none".to_owned() } else { items.join(", ") }
+}
