@@ -5,27 +5,45 @@ from streamlib.errors import (
     CompilerUnavailable,
     ConfigError,
     Diagnostic,
+    EffectError,
     GpuError,
     GraphError,
+    ParameterError,
     RemoteError,
     ShaderCompileError,
     StreamlibError,
 )
+from streamlib.features import has_feature
+from streamlib.runtime import Runtime, Texture
 from streamlib.shader import Parameter, Shader, compile, compile_file, compilers
+
+
+def adapters() -> list[dict[str, object]]:
+    """Every GPU adapter wgpu can see: name, backend, device type, driver."""
+    from streamlib import _native
+
+    return list(_native.adapters())
+
 
 __all__ = [
     "CompilerUnavailable",
     "ConfigError",
     "Diagnostic",
+    "EffectError",
     "GpuError",
     "GraphError",
     "Parameter",
+    "ParameterError",
     "RemoteError",
+    "Runtime",
     "Shader",
     "ShaderCompileError",
     "StreamlibError",
+    "Texture",
+    "adapters",
     "compile",
     "compile_file",
     "compilers",
     "configure",
+    "has_feature",
 ]

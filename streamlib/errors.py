@@ -76,6 +76,14 @@ class GpuError(StreamlibError):
     """No usable GPU adapter, or a GPU operation failed."""
 
 
+class EffectError(StreamlibError):
+    """An effect cannot run as asked (wrong inputs, unsupported resources, unknown parameter)."""
+
+
+class ParameterError(EffectError, TypeError):
+    """A parameter value does not fit its declared type; the message names effect, parameter and type."""
+
+
 class ConfigError(StreamlibError):
     """A graph config file is malformed; the message names the field."""
 

@@ -47,14 +47,16 @@ class Parameter:
 class Shader:
     """A compiled effect. Immutable; compiling the same source again returns a cached copy."""
 
-    def __init__(self, source: str, metadata: Mapping[str, Any], spirv: bytes) -> None:
+    def __init__(self, source: str, native: _native.NativeShader) -> None:
+        self._native = native
+        metadata = json.loads(native.metadata_json())
         self.source = source
         self.name: str = metadata["name"]
         self.stage: str = metadata["stage"]
         self.entry: str = metadata["entry"]
         self.backend: str = metadata["backend"]
         self.backend_version: str = metadata["backend_version"]
-        self.spirv = spirv
+        self.spirv = native.spirv()
         self.msl: str = metadata["msl"]
         self.glsl_es: str | None = metadata["glsl_es"]
         self.reflection: dict[str, Any] = metadata["reflection"]
@@ -107,7 +109,7 @@ def compile(
         text, raw = source, source.encode("utf-8")
     else:
         text, raw = source.decode("utf-8", errors="replace"), bytes(source)
-    metadata_json, spirv = _native.compile(
+    native = _native.compile(
         raw,
         name=name or "shader",
         stage=stage,
@@ -118,7 +120,7 @@ def compile(
         include_dirs=[str(d) for d in include_dirs],
         prelude=prelude,
     )
-    return Shader(text, json.loads(metadata_json), spirv)
+    return Shader(text, native)
 
 
 def compile_file(path: str | os.PathLike[str], **options: Any) -> Shader:

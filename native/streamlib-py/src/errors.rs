@@ -3,6 +3,7 @@
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
+use streamlib_core::gpu::GpuError;
 use streamlib_core::shader::{CompileError, Diagnostic};
 
 fn raise<'py, A: pyo3::call::PyCallArgs<'py>>(py: Python<'py>, class: &str, args: A) -> PyErr {
@@ -55,4 +56,13 @@ pub fn streamlib_error(py: Python<'_>, message: String) -> PyErr {
 
 pub fn internal(message: impl Into<String>) -> PyErr {
     PyRuntimeError::new_err(message.into())
+}
+
+pub fn gpu_error(py: Python<'_>, error: GpuError) -> PyErr {
+    let class = match &error {
+        GpuError::NoAdapter { .. } | GpuError::Device { .. } | GpuError::Texture { .. } | GpuError::Operation(_) => "GpuError",
+        GpuError::Effect { .. } => "EffectError",
+        GpuError::Parameter { .. } => "ParameterError",
+    };
+    raise(py, class, (error.to_string(),))
 }

@@ -1,6 +1,7 @@
 //! `streamlib._native`: converts types and errors between Python and `streamlib-core`, nothing more.
 
 mod errors;
+mod gpu;
 mod shader;
 
 use pyo3::prelude::*;
@@ -13,5 +14,10 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(shader::compilers, module)?)?;
     module.add_function(wrap_pyfunction!(shader::compiler_stats, module)?)?;
     module.add_function(wrap_pyfunction!(shader::serve_compile_worker, module)?)?;
+    module.add_function(wrap_pyfunction!(gpu::adapters, module)?)?;
+    module.add_class::<shader::NativeShader>()?;
+    module.add_class::<gpu::NativeGpu>()?;
+    module.add_class::<gpu::NativeTexture>()?;
+    module.add_class::<gpu::NativePipeline>()?;
     Ok(())
 }

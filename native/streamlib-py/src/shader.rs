@@ -45,12 +45,30 @@ fn parse<T>(py: Python<'_>, what: &str, value: &str, parse: fn(&str) -> Option<T
     parse(value).ok_or_else(|| streamlib_error(py, format!("unknown {what} '{value}': expected one of {allowed}")))
 }
 
-/// Compiles and returns (metadata JSON, SPIR-V bytes); the GIL is released for the whole compile.
+/// A compiled shader kept on the Rust side, so pipelines and graphs use it without a copy.
+#[pyclass(frozen, module = "streamlib._native")]
+pub struct NativeShader {
+    pub inner: Arc<streamlib_core::shader::CompiledShader>,
+}
+
+#[pymethods]
+impl NativeShader {
+    fn metadata_json(&self) -> PyResult<String> {
+        serde_json::to_string(&*self.inner).map_err(|e| internal(e.to_string()))
+    }
+
+    fn spirv<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let bytes: Vec<u8> = self.inner.spirv.iter().flat_map(|word| word.to_le_bytes()).collect();
+        PyBytes::new(py, &bytes)
+    }
+}
+
+/// Compiles with the GIL released for the whole compile.
 #[pyfunction]
 #[pyo3(signature = (source, *, name, stage, entry, backend, defines, optimization, include_dirs, prelude))]
 #[allow(clippy::too_many_arguments)]
-pub fn compile<'py>(
-    py: Python<'py>,
+pub fn compile(
+    py: Python<'_>,
     source: Vec<u8>,
     name: String,
     stage: &str,
@@ -60,7 +78,7 @@ pub fn compile<'py>(
     optimization: &str,
     include_dirs: Vec<PathBuf>,
     prelude: &str,
-) -> PyResult<(String, Bound<'py, PyBytes>)> {
+) -> PyResult<NativeShader> {
     let options = CompileOptions {
         stage: parse(py, "stage", stage, Stage::parse, "'pixel', 'vertex', 'compute'")?,
         entry,
@@ -85,9 +103,7 @@ pub fn compile<'py>(
         Ok(compiled) => compiled.map_err(|err| compile_error(py, err))?,
         Err(_) => return Err(streamlib_error(py, format!("internal error while compiling shader '{name}' (a Rust panic); please report it"))),
     };
-    let spirv: Vec<u8> = shader.spirv.iter().flat_map(|word| word.to_le_bytes()).collect();
-    let metadata = serde_json::to_string(&shader).map_err(|e| internal(e.to_string()))?;
-    Ok((metadata, PyBytes::new(py, &spirv)))
+    Ok(NativeShader { inner: Arc::new(shader) })
 }
 
 /// One dict per backend: name, version, available, detail.

@@ -370,3 +370,33 @@ impl EffectInstance {
         Ok(())
     }
 }
+
+/// Runs one effect now (the seed's `run_shader` primitive): one submission, waits for completion.
+/// Without `output`, a texture of the first input's size (or `fallback_size`) is created.
+pub fn run_once(
+    gpu: &Gpu,
+    pipeline: Arc<EffectPipeline>,
+    inputs: &[&GpuTexture],
+    output: Option<Arc<GpuTexture>>,
+    params: &[(String, ParamValue)],
+    frame: &FrameValues,
+) -> Result<Arc<GpuTexture>, GpuError> {
+    let mut effect = EffectInstance::new(gpu, pipeline.clone())?;
+    for (name, value) in params {
+        effect.set(name, value)?;
+    }
+    let output = match output {
+        Some(texture) => texture,
+        None => {
+            let (width, height) = inputs.first().map(|t| (t.width, t.height)).ok_or_else(|| GpuError::Effect {
+                effect: pipeline.name.clone(),
+                message: "needs an input texture or an explicit output texture to know its size".to_owned(),
+            })?;
+            Arc::new(GpuTexture::new(gpu, width, height, pipeline.output_format(), &pipeline.name)?)
+        }
+    };
+    let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&pipeline.name) });
+    effect.encode(gpu, &mut encoder, inputs, &output, frame)?;
+    gpu.submit_and_wait(encoder.finish())?;
+    Ok(output)
+}

@@ -6,7 +6,7 @@ pub mod params;
 pub mod texture;
 
 pub use device::{adapters, AdapterDescription, AdapterPreference, Gpu};
-pub use effect::{EffectInstance, EffectPipeline, FrameValues};
+pub use effect::{run_once, EffectInstance, EffectPipeline, FrameValues};
 pub use params::ParamValue;
 pub use texture::{GpuTexture, TextureFormat};
 

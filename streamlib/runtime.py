@@ -1,0 +1,169 @@
+"""`Runtime`: the GPU device and the seed's primitives (textures, shaders, `run_shader`)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from streamlib import _native
+from streamlib.errors import EffectError
+from streamlib.shader import Shader, compile
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
+
+
+class Texture:
+    """An image on the GPU. `to_numpy()` reads it back as an (H, W, 4) array."""
+
+    def __init__(self, native: _native.NativeTexture) -> None:
+        self._native = native
+
+    @property
+    def width(self) -> int:
+        return self._native.width
+
+    @property
+    def height(self) -> int:
+        return self._native.height
+
+    @property
+    def format(self) -> str:
+        return self._native.format
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return (self.height, self.width, 4)
+
+    def to_numpy(self) -> np.ndarray:
+        import numpy as np
+
+        data = self._native.read()
+        dtype = {"rgba8unorm": np.uint8, "rgba16float": np.float16, "rgba32float": np.float32}[self.format]
+        pixels: np.ndarray = np.frombuffer(data, dtype=dtype).reshape(self.height, self.width, 4).copy()
+        return pixels
+
+    def to_pil(self) -> Image.Image:
+        from PIL import Image
+
+        if self.format != "rgba8unorm":
+            raise EffectError(f"to_pil needs an rgba8unorm texture, this one is {self.format}")
+        return Image.fromarray(self.to_numpy(), mode="RGBA")
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Writes the texture as an image file (format from the extension, PNG recommended)."""
+        target = Path(path)
+        self.to_pil().save(target)
+        return target
+
+    def __repr__(self) -> str:
+        return f"<Texture {self.width}x{self.height} {self.format}>"
+
+
+class Runtime:
+    """A GPU device plus the primitives effects are built from.
+
+    `adapter` picks by name substring (default: `STREAMLIB_ADAPTER`, else the most capable device).
+    """
+
+    def __init__(self, *, adapter: str | None = None, low_power: bool = False) -> None:
+        self._gpu = _native.NativeGpu(adapter, low_power)
+        self._pipelines: dict[tuple[str, str, str], _native.NativePipeline] = {}
+
+    @property
+    def adapter(self) -> dict[str, Any]:
+        return dict(self._gpu.adapter())
+
+    def has_feature(self, name: str) -> bool:
+        from streamlib.features import has_feature
+
+        return has_feature(name, self)
+
+    # ------------------------------------------------------------------ textures
+    def create_texture(self, width: int, height: int, format: str = "rgba8unorm") -> Texture:
+        return Texture(self._gpu.create_texture(width, height, format))
+
+    def texture_from_numpy(self, array: np.ndarray) -> Texture:
+        """(H, W, 4) pixels: uint8 → rgba8unorm, float16/float32 → rgba16float/rgba32float.
+
+        (H, W, 3) arrays get an opaque alpha channel.
+        """
+        import numpy as np
+
+        data = np.asarray(array)
+        if data.ndim != 3 or data.shape[2] not in (3, 4):
+            raise EffectError(f"expected an (H, W, 4) or (H, W, 3) array, got shape {data.shape}")
+        formats = {
+            np.dtype(np.uint8): "rgba8unorm",
+            np.dtype(np.float16): "rgba16float",
+            np.dtype(np.float32): "rgba32float",
+        }
+        if data.dtype not in formats:
+            raise EffectError(f"expected uint8, float16 or float32 pixels, got {data.dtype}")
+        if data.shape[2] == 3:
+            alpha = np.full(data.shape[:2] + (1,), 255 if data.dtype == np.uint8 else 1, dtype=data.dtype)
+            data = np.concatenate([data, alpha], axis=2)
+        height, width = data.shape[:2]
+        return Texture(
+            self._gpu.create_texture(width, height, formats[data.dtype], np.ascontiguousarray(data).tobytes())
+        )
+
+    def texture_from_image(self, image: str | os.PathLike[str] | Image.Image) -> Texture:
+        import numpy as np
+        from PIL import Image
+
+        picture = image if isinstance(image, Image.Image) else Image.open(image)
+        return self.texture_from_numpy(np.asarray(picture.convert("RGBA")))
+
+    # ------------------------------------------------------------------- shaders
+    def create_pixel_shader(self, hlsl: str, *, name: str | None = None, **options: Any) -> Shader:
+        return compile(hlsl, stage="pixel", name=name or "pixel_shader", **options)
+
+    def create_compute_shader(self, hlsl: str, *, name: str | None = None, **options: Any) -> Shader:
+        return compile(hlsl, stage="compute", name=name or "compute_shader", **options)
+
+    def _pipeline(self, shader: Shader) -> _native.NativePipeline:
+        key = (shader.source_hash, shader.stage, shader.backend)
+        pipeline = self._pipelines.get(key)
+        if pipeline is None:
+            pipeline = self._gpu.create_pipeline(shader._native)
+            self._pipelines[key] = pipeline
+        return pipeline
+
+    def gpu_path(self, shader: Shader) -> str:
+        """How the shader reaches the driver.
+
+        'vulkan-spirv-passthrough', 'metal-msl-passthrough' or 'naga-spirv' (wgpu's SPIR-V front end).
+        """
+        return self._pipeline(shader).gpu_path
+
+    def run_shader(
+        self,
+        shader: Shader | str,
+        inputs: Sequence[Texture] = (),
+        *,
+        output: Texture | None = None,
+        params: Mapping[str, Any] | None = None,
+        time: float = 0.0,
+        frame: int = 0,
+    ) -> Texture:
+        """Runs an effect once: pixel form as a full-screen pass, compute form over the output's size.
+
+        `inputs` bind to the shader's textures in declaration order (`input` first). Without `output`,
+        the result has the first input's size. Parameters default to their `@default` annotations.
+        """
+        if isinstance(shader, str):
+            shader = compile(shader, stage="compute" if "[numthreads" in shader else "pixel")
+        pipeline = self._pipeline(shader)
+        native = self._gpu.run(
+            pipeline,
+            [t._native for t in inputs],
+            output._native if output is not None else None,
+            dict(params or {}),
+            time,
+            frame,
+        )
+        return output if output is not None else Texture(native)
