@@ -14,6 +14,18 @@ from streamlib.errors import (
     StreamlibError,
 )
 from streamlib.features import has_feature
+from streamlib.graph import Port, Stream
+from streamlib.nodes import (
+    Effect,
+    ImageSequenceSink,
+    ImageSource,
+    NumpySink,
+    PreviewSink,
+    PushSource,
+    TestPattern,
+    VideoFileSink,
+    VideoFileSource,
+)
 from streamlib.runtime import Runtime, Texture
 from streamlib.shader import Parameter, Shader, compile, compile_file, compilers
 
@@ -26,6 +38,17 @@ def adapters() -> list[dict[str, object]]:
 
 
 __all__ = [
+    "Effect",
+    "ImageSequenceSink",
+    "ImageSource",
+    "NumpySink",
+    "Port",
+    "PreviewSink",
+    "PushSource",
+    "Stream",
+    "TestPattern",
+    "VideoFileSink",
+    "VideoFileSource",
     "CompilerUnavailable",
     "ConfigError",
     "Diagnostic",

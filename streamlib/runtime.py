@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from streamlib import _native
-from streamlib.errors import EffectError
+from streamlib.errors import EffectError, GraphError
+from streamlib.graph import Port, Stream
 from streamlib.shader import Shader, compile
 
 if TYPE_CHECKING:
     import numpy as np
     from PIL import Image
+
+    from streamlib.nodes import Node
 
 
 class Texture:
@@ -72,6 +75,8 @@ class Runtime:
     def __init__(self, *, adapter: str | None = None, low_power: bool = False) -> None:
         self._gpu = _native.NativeGpu(adapter, low_power)
         self._pipelines: dict[tuple[str, str, str], _native.NativePipeline] = {}
+        self._graph = _native.NativeGraph(self._gpu)
+        self._nodes: dict[str, Node] = {}
 
     @property
     def adapter(self) -> dict[str, Any]:
@@ -167,3 +172,84 @@ class Runtime:
             frame,
         )
         return output if output is not None else Texture(native)
+
+    # --------------------------------------------------------------------- graph
+    def add_stream(self, stream: Stream | Node) -> Node:
+        """Adds a node (or `Stream(node)`) to this runtime's graph."""
+        node = stream.node if isinstance(stream, Stream) else stream
+        if node._runtime is self:
+            return node
+        if node._runtime is not None:
+            raise GraphError(f"node '{node.name}' already belongs to another runtime")
+        node._id = node._attach(self)
+        node._runtime = self
+        self._nodes[node.name] = node
+        return node
+
+    def connect(
+        self, source: Port | Node | Stream, target: Port | Node | Stream, *, delivery: str | None = None
+    ) -> None:
+        """Connects an output to an input. Checked now: ports, types, cycles, resolutions.
+
+        `delivery`: "latest" (drop old frames: previews) or "every_frame" (back-pressure: file sinks).
+        """
+        out = self._port(source, "output")
+        into = self._port(target, "input")
+        for port in (out, into):
+            if port.node._runtime is not self:
+                self.add_stream(port.node)
+        assert out.node._id is not None and into.node._id is not None
+        self._graph.connect(out.node._id, out.name, into.node._id, into.name, delivery)
+
+    @staticmethod
+    def _port(item: Port | Node | Stream, direction: str) -> Port:
+        if isinstance(item, Stream):
+            item = item.node
+        if isinstance(item, Port):
+            return item
+        return Port(item, "video", direction)
+
+    def run(self, frames: int, *, fps: float | None = None) -> dict[str, Any]:
+        """Runs the graph for `frames` frames in Rust and waits (GIL released); returns the stats."""
+        self._graph.start(frames, fps)
+        stats = dict(self._graph.wait())
+        if stats.get("error"):
+            raise GraphError(f"the graph stopped at frame {stats['frames']}: {stats['error']}")
+        return stats
+
+    def start(self, *, fps: float | None = 30.0, frames: int | None = None) -> None:
+        """Starts the frame loop on its own thread and returns at once (notebook friendly)."""
+        self._graph.start(frames, fps)
+
+    def stop(self) -> dict[str, Any]:
+        stats = dict(self._graph.stop())
+        if stats.get("error"):
+            raise GraphError(f"the graph stopped at frame {stats['frames']}: {stats['error']}")
+        return stats
+
+    def wait(self) -> dict[str, Any]:
+        return dict(self._graph.wait())
+
+    @property
+    def is_running(self) -> bool:
+        return self._graph.is_running()
+
+    def stats(self) -> dict[str, Any]:
+        """fps, frame time p50/p99 (ms), frames dropped per sink, adapter, error if the loop stopped on one."""
+        return dict(self._graph.stats())
+
+    def set_mouse(self, x: float, y: float, buttons: int = 0) -> None:
+        """The standard `mouse` value every effect reads (pixels from the top-left, buttons)."""
+        self._graph.set_mouse(x, y, float(buttons))
+
+    def node(self, name: str) -> Node:
+        try:
+            return self._nodes[name]
+        except KeyError:
+            raise GraphError(f"no node named '{name}' (nodes: {', '.join(self._nodes) or 'none'})") from None
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._graph.stop()

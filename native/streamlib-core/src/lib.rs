@@ -1,6 +1,8 @@
 //! streamlib core: the platform-agnostic pieces (shader compile pipeline today; GPU graph next).
 
 pub mod gpu;
+pub mod graph;
+pub mod nodes;
 pub mod shader;
 
 pub use shader::{

@@ -66,3 +66,7 @@ pub fn gpu_error(py: Python<'_>, error: GpuError) -> PyErr {
     };
     raise(py, class, (error.to_string(),))
 }
+
+pub fn graph_error(py: Python<'_>, message: String) -> PyErr {
+    raise(py, "GraphError", (message,))
+}

@@ -2,6 +2,7 @@
 
 mod errors;
 mod gpu;
+mod graph;
 mod shader;
 
 use pyo3::prelude::*;
@@ -19,5 +20,10 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<gpu::NativeGpu>()?;
     module.add_class::<gpu::NativeTexture>()?;
     module.add_class::<gpu::NativePipeline>()?;
+    module.add_class::<graph::NativeGraph>()?;
+    module.add_class::<graph::NativeEffect>()?;
+    module.add_class::<graph::NativeLatestFrame>()?;
+    module.add_class::<graph::NativePreviewQueue>()?;
+    module.add_class::<graph::NativePushSlot>()?;
     Ok(())
 }

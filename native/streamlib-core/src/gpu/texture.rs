@@ -141,6 +141,7 @@ pub struct Readback {
     padded_row: u32,
     row: u32,
     height: u32,
+    width: u32,
 }
 
 impl Readback {
@@ -153,7 +154,11 @@ impl Readback {
             usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
             mapped_at_creation: false,
         });
-        Readback { buffer, padded_row, row, height: texture.height }
+        Readback { buffer, padded_row, row, height: texture.height, width: texture.width }
+    }
+
+    pub fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
     }
 
     pub fn encode_copy(&self, encoder: &mut wgpu::CommandEncoder, texture: &GpuTexture) {
@@ -167,8 +172,8 @@ impl Readback {
         );
     }
 
-    /// Maps the buffer (after the submission that filled it) and strips row padding.
-    pub fn finish(self, gpu: &Gpu) -> Result<Vec<u8>, GpuError> {
+    /// Maps the buffer (after the submission that filled it) and strips row padding; reusable after.
+    pub fn finish(&self, gpu: &Gpu) -> Result<Vec<u8>, GpuError> {
         let slice = self.buffer.slice(..);
         let (send, receive) = std::sync::mpsc::channel();
         slice.map_async(wgpu::MapMode::Read, move |result| {

@@ -1,0 +1,392 @@
+//! The frame loop: its own thread; each frame's sources, effects and readbacks go out in one submission.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::{Graph, GraphError, NodeKind, SinkKind, SourceKind, VIDEO};
+use crate::gpu::texture::Readback;
+use crate::gpu::{FrameValues, Gpu, GpuTexture, TextureFormat};
+use crate::nodes::frames::{EncodedFrame, Frame};
+use crate::nodes::video::{VideoReader, VideoWriter};
+use crate::nodes::{EffectHandle, LatestFrame, PreviewQueue, PushSlot, TestPattern};
+
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Stop after this many frames (None: until stopped).
+    pub frames: Option<u64>,
+    /// Pace frames to this rate (None: as fast as the GPU goes).
+    pub fps: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stats {
+    pub running: bool,
+    pub frames: u64,
+    pub elapsed_s: f64,
+    pub fps: f64,
+    pub frame_ms_p50: f64,
+    pub frame_ms_p99: f64,
+    /// Frames each sink did not receive (previews nobody read fast enough).
+    pub dropped: BTreeMap<String, u64>,
+    pub adapter: String,
+    pub error: Option<String>,
+    pub ended: Option<String>,
+}
+
+/// Mouse position in pixels and buttons, set by a preview and read by every effect as `mouse`.
+pub type Mouse = Arc<Mutex<[f32; 4]>>;
+
+enum Step {
+    Pattern { pattern: TestPattern, texture: GpuTexture },
+    Still { texture: GpuTexture },
+    Video { reader: VideoReader, texture: GpuTexture, path: PathBuf, looping: bool },
+    Push { slot: Arc<PushSlot>, texture: GpuTexture },
+    Effect { handle: Arc<EffectHandle>, inputs: BTreeMap<String, usize>, texture: GpuTexture },
+    Sink { name: String, input: usize, readback: Readback, sink: SinkState },
+}
+
+enum SinkState {
+    Numpy(Arc<LatestFrame>),
+    Images { sender: Option<SyncSender<Frame>>, writer: Option<JoinHandle<Result<(), String>>> },
+    Video(VideoWriter),
+    Preview(Arc<PreviewQueue>),
+}
+
+impl Step {
+    fn texture(&self) -> Option<&GpuTexture> {
+        match self {
+            Step::Pattern { texture, .. } | Step::Still { texture } | Step::Video { texture, .. } | Step::Push { texture, .. } | Step::Effect { texture, .. } => Some(texture),
+            Step::Sink { .. } => None,
+        }
+    }
+}
+
+pub struct Running {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    stats: Arc<Mutex<Stats>>,
+}
+
+impl Running {
+    pub fn stats(&self) -> Stats {
+        self.stats.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// Asks the loop to stop after the current frame and waits for it (files are finished).
+    pub fn stop(&mut self) -> Stats {
+        self.stop.store(true, Ordering::SeqCst);
+        self.join()
+    }
+
+    /// Waits for the loop to end on its own (frame count reached, video ended, or an error).
+    pub fn join(&mut self) -> Stats {
+        if let Some(thread) = self.thread.take() {
+            if thread.join().is_err() {
+                self.stats.lock().unwrap_or_else(|p| p.into_inner()).error = Some("the frame loop panicked".to_owned());
+            }
+        }
+        let mut stats = self.stats();
+        stats.running = false;
+        stats
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = self.join();
+    }
+}
+
+/// Builds the frame plan from `graph` and starts the loop on its own thread.
+pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) -> Result<Running, GraphError> {
+    let order = graph.plan_order()?;
+    let mut steps: Vec<Step> = Vec::new();
+    let mut step_of: BTreeMap<usize, usize> = BTreeMap::new();
+    let gpu_err = |e: crate::gpu::GpuError| GraphError(e.to_string());
+    for id in order {
+        let node = &graph.nodes[id];
+        let input_step = |port: &str| -> Option<usize> { graph.edges.iter().find(|e| e.to == id && e.to_port == port).and_then(|e| step_of.get(&e.from).copied()) };
+        let step = match &node.kind {
+            NodeKind::Source { kind, width, height } => {
+                let texture = GpuTexture::new(&gpu, *width, *height, TextureFormat::Rgba8Unorm, &node.name).map_err(gpu_err)?;
+                match kind {
+                    SourceKind::TestPattern => Step::Pattern { pattern: TestPattern::new(&gpu).map_err(gpu_err)?, texture },
+                    SourceKind::Image { pixels } => {
+                        texture.upload(&gpu, pixels).map_err(gpu_err)?;
+                        Step::Still { texture }
+                    }
+                    SourceKind::VideoFile { path, looping } => {
+                        let reader = VideoReader::open(path, Some((*width, *height))).map_err(|e| GraphError(format!("source '{}': {e}", node.name)))?;
+                        Step::Video { reader, texture, path: path.clone(), looping: *looping }
+                    }
+                    SourceKind::Push(slot) => Step::Push { slot: slot.clone(), texture },
+                }
+            }
+            NodeKind::Effect(handle) => {
+                let main = input_step(VIDEO).ok_or_else(|| GraphError(format!("missing input: '{}.video' is not connected", node.name)))?;
+                let (width, height) = steps[main].texture().map(|t| (t.width, t.height)).ok_or_else(|| GraphError(format!("'{}' is fed by a sink", node.name)))?;
+                let mut inputs = BTreeMap::new();
+                for edge in graph.edges.iter().filter(|e| e.to == id) {
+                    if let Some(step) = step_of.get(&edge.from) {
+                        inputs.insert(edge.to_port.clone(), *step);
+                    }
+                }
+                let format = handle.lock().pipeline.output_format();
+                let texture = GpuTexture::new(&gpu, width, height, format, &node.name).map_err(gpu_err)?;
+                Step::Effect { handle: handle.clone(), inputs, texture }
+            }
+            NodeKind::Sink(kind) => {
+                let input = input_step(VIDEO).ok_or_else(|| GraphError(format!("missing input: '{}.video' is not connected", node.name)))?;
+                let texture = steps[input].texture().ok_or_else(|| GraphError(format!("'{}' is fed by a sink", node.name)))?;
+                let readback = Readback::new(&gpu, texture);
+                let sink = match kind {
+                    SinkKind::Numpy(latest) => SinkState::Numpy(latest.clone()),
+                    SinkKind::Preview(queue) => SinkState::Preview(queue.clone()),
+                    SinkKind::VideoFile { path, fps } => {
+                        SinkState::Video(VideoWriter::create(path, texture.width, texture.height, *fps).map_err(|e| GraphError(format!("sink '{}': {e}", node.name)))?)
+                    }
+                    SinkKind::ImageSequence { directory, prefix } => {
+                        std::fs::create_dir_all(directory).map_err(|e| GraphError(format!("sink '{}': cannot create '{}': {e}", node.name, directory.display())))?;
+                        let (sender, receiver) = sync_channel::<Frame>(4);
+                        let (directory, prefix) = (directory.clone(), prefix.clone());
+                        let writer = std::thread::Builder::new()
+                            .name("streamlib-png-writer".into())
+                            .spawn(move || {
+                                for frame in receiver {
+                                    let path = directory.join(format!("{prefix}{:06}.png", frame.index));
+                                    image::save_buffer(&path, &frame.pixels, frame.width, frame.height, image::ExtendedColorType::Rgba8)
+                                        .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
+                                }
+                                Ok(())
+                            })
+                            .map_err(|e| GraphError(e.to_string()))?;
+                        SinkState::Images { sender: Some(sender), writer: Some(writer) }
+                    }
+                };
+                Step::Sink { name: node.name.clone(), input, readback, sink }
+            }
+        };
+        step_of.insert(id, steps.len());
+        steps.push(step);
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let stats = Arc::new(Mutex::new(Stats { running: true, adapter: gpu.adapter.name.clone(), ..Stats::default() }));
+    let thread = {
+        let (stop, stats) = (stop.clone(), stats.clone());
+        std::thread::Builder::new()
+            .name("streamlib-frame-loop".into())
+            .spawn(move || {
+                let outcome = frame_loop(&gpu, &mut steps, &options, &stop, &stats, &mouse);
+                let finished = finish_sinks(&mut steps);
+                let mut stats = stats.lock().unwrap_or_else(|p| p.into_inner());
+                stats.running = false;
+                if let Err(error) = outcome.and(finished) {
+                    stats.error = Some(error);
+                }
+            })
+            .map_err(|e| GraphError(format!("cannot start the frame loop: {e}")))?
+    };
+    Ok(Running { stop, thread: Some(thread), stats })
+}
+
+fn frame_loop(gpu: &Gpu, steps: &mut [Step], options: &RunOptions, stop: &AtomicBool, stats: &Mutex<Stats>, mouse: &Mouse) -> Result<(), String> {
+    let started = Instant::now();
+    let mut frame_times: VecDeque<f64> = VecDeque::with_capacity(1024);
+    let mut completed: VecDeque<Instant> = VecDeque::with_capacity(64);
+    let nominal_fps = options.fps.unwrap_or(30.0);
+    let mut index: u64 = 0;
+    loop {
+        if stop.load(Ordering::SeqCst) || options.frames.is_some_and(|n| index >= n) {
+            return Ok(());
+        }
+        let frame_start = Instant::now();
+        let values = FrameValues { time: (index as f64 / nominal_fps) as f32, frame: index as u32, resolution: [0.0; 2], mouse: *mouse.lock().unwrap_or_else(|p| p.into_inner()) };
+        // Frames the file sources have no more of end the run cleanly.
+        if let Some(reason) = fetch_source_frames(gpu, steps)? {
+            stats.lock().unwrap_or_else(|p| p.into_inner()).ended = Some(reason);
+            return Ok(());
+        }
+        let wanted = {
+            let _exclusive = gpu.exclusive();
+            let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
+            let mut wanted = Vec::new();
+            for at in 0..steps.len() {
+                let (before, rest) = steps.split_at(at);
+                match &rest[0] {
+                    Step::Pattern { pattern, texture } => pattern.encode(gpu, &mut encoder, texture, index),
+                    Step::Effect { handle, inputs, texture } => {
+                        let effect = handle.lock();
+                        let main = inputs.get(VIDEO).copied();
+                        let names = effect.pipeline.input_names();
+                        let mut textures: Vec<&GpuTexture> = Vec::new();
+                        for (i, name) in names.iter().enumerate() {
+                            let step = if i == 0 { main } else { inputs.get(name).copied().or(main) };
+                            if let Some(t) = step.and_then(|s| before.get(s)).and_then(Step::texture) {
+                                textures.push(t);
+                            }
+                        }
+                        effect.encode(gpu, &mut encoder, &textures, texture, &values).map_err(|e| e.to_string())?;
+                    }
+                    Step::Sink { input, readback, sink, .. } => {
+                        let wants = !matches!(sink, SinkState::Preview(queue) if queue.is_full());
+                        if wants {
+                            if let Some(texture) = before.get(*input).and_then(Step::texture) {
+                                readback.encode_copy(&mut encoder, texture);
+                            }
+                        } else if let SinkState::Preview(queue) = sink {
+                            queue.count_drop();
+                        }
+                        wanted.push(wants);
+                    }
+                    Step::Still { .. } | Step::Video { .. } | Step::Push { .. } => {}
+                }
+            }
+            gpu.queue.submit([encoder.finish()]);
+            gpu.wait_idle().map_err(|e| e.to_string())?;
+            wanted
+        };
+        deliver(gpu, steps, &wanted, index)?;
+
+        let frame_ms = frame_start.elapsed().as_secs_f64() * 1e3;
+        if frame_times.len() == 1024 {
+            frame_times.pop_front();
+        }
+        frame_times.push_back(frame_ms);
+        if completed.len() == 64 {
+            completed.pop_front();
+        }
+        completed.push_back(Instant::now());
+        index += 1;
+        update_stats(stats, steps, &frame_times, &completed, index, started);
+        if let Some(fps) = options.fps {
+            let due = started + Duration::from_secs_f64(index as f64 / fps);
+            if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
+    }
+}
+
+/// Uploads the next frame of every video and push source; Some(reason) when a video has ended.
+fn fetch_source_frames(gpu: &Gpu, steps: &mut [Step]) -> Result<Option<String>, String> {
+    for step in steps.iter_mut() {
+        match step {
+            Step::Video { reader, texture, path, looping } => {
+                let frame = match reader.next_frame() {
+                    Some(frame) => frame,
+                    None if *looping => {
+                        *reader = VideoReader::open(path, Some((texture.width, texture.height)))?;
+                        reader.next_frame().ok_or_else(|| format!("'{}' has no frames", path.display()))?
+                    }
+                    None => return Ok(Some(format!("end of video '{}'", path.display()))),
+                };
+                texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
+            }
+            Step::Push { slot, texture } => {
+                if let Some(frame) = slot.take() {
+                    texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(None)
+}
+
+fn deliver(gpu: &Gpu, steps: &mut [Step], wanted: &[bool], index: u64) -> Result<(), String> {
+    let mut sink_number = 0;
+    for step in steps.iter_mut() {
+        let Step::Sink { name, readback, sink, .. } = step else { continue };
+        let wants = wanted.get(sink_number).copied().unwrap_or(false);
+        sink_number += 1;
+        if !wants {
+            continue;
+        }
+        let pixels = readback.finish(gpu).map_err(|e| e.to_string())?;
+        let (width, height) = readback.size();
+        match sink {
+            SinkState::Numpy(latest) => latest.store(Frame { index, width, height, pixels }),
+            SinkState::Images { sender, .. } => {
+                let sender = sender.as_ref().ok_or("image writer closed")?;
+                // Blocks while the writer is 4 frames behind: file sinks never lose a frame.
+                sender.send(Frame { index, width, height, pixels }).map_err(|_| format!("sink '{name}': the PNG writer stopped"))?;
+            }
+            SinkState::Video(writer) => writer.write(&pixels).map_err(|e| format!("sink '{name}': {e}"))?,
+            SinkState::Preview(queue) => {
+                let bytes = encode_jpeg(&pixels, width, height, queue.quality).map_err(|e| format!("sink '{name}': {e}"))?;
+                queue.offer(EncodedFrame { index, width, height, mime: "image/jpeg", bytes });
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn encode_jpeg(rgba: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>, String> {
+    let rgb: Vec<u8> = rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+    let mut out = Vec::with_capacity(rgb.len() / 8);
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+        .encode(&rgb, width, height, image::ExtendedColorType::Rgb8)
+        .map_err(|e| format!("JPEG encoding failed: {e}"))?;
+    Ok(out)
+}
+
+fn update_stats(stats: &Mutex<Stats>, steps: &[Step], frame_times: &VecDeque<f64>, completed: &VecDeque<Instant>, frames: u64, started: Instant) {
+    let mut sorted: Vec<f64> = frame_times.iter().copied().collect();
+    sorted.sort_by(f64::total_cmp);
+    let pick = |q: f64| sorted.get(((sorted.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0.0);
+    let fps = match (completed.front(), completed.back()) {
+        (Some(first), Some(last)) if completed.len() > 1 => (completed.len() - 1) as f64 / last.duration_since(*first).as_secs_f64().max(1e-9),
+        _ => 0.0,
+    };
+    let mut stats = stats.lock().unwrap_or_else(|p| p.into_inner());
+    stats.frames = frames;
+    stats.elapsed_s = started.elapsed().as_secs_f64();
+    stats.fps = fps;
+    stats.frame_ms_p50 = pick(0.5);
+    stats.frame_ms_p99 = pick(0.99);
+    for step in steps {
+        if let Step::Sink { name, sink: SinkState::Preview(queue), .. } = step {
+            stats.dropped.insert(name.clone(), queue.dropped());
+        } else if let Step::Sink { name, .. } = step {
+            stats.dropped.entry(name.clone()).or_insert(0);
+        }
+    }
+}
+
+fn finish_sinks(steps: &mut [Step]) -> Result<(), String> {
+    let mut result = Ok(());
+    for step in steps.iter_mut() {
+        if let Step::Sink { name, sink, .. } = step {
+            match sink {
+                SinkState::Images { sender, writer } => {
+                    drop(sender.take());
+                    if let Some(writer) = writer.take() {
+                        match writer.join() {
+                            Ok(Ok(())) => {}
+                            Ok(Err(e)) => result = Err(format!("sink '{name}': {e}")),
+                            Err(_) => result = Err(format!("sink '{name}': the PNG writer panicked")),
+                        }
+                    }
+                }
+                SinkState::Video(writer) => {
+                    if let Err(e) = writer.finish() {
+                        result = Err(format!("sink '{name}': {e}"));
+                    }
+                }
+                SinkState::Numpy(_) | SinkState::Preview(_) => {}
+            }
+        }
+    }
+    result
+}

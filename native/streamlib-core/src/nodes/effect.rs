@@ -1,0 +1,52 @@
+//! An effect node shared between the frame loop and its owner (Python, the HTTP API), hot-swappable.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::gpu::{EffectInstance, EffectPipeline, Gpu, GpuError, ParamValue};
+use crate::shader::CompiledShader;
+
+pub struct EffectHandle {
+    pub name: String,
+    gpu: Arc<Gpu>,
+    instance: Mutex<EffectInstance>,
+    swaps: AtomicU64,
+}
+
+impl EffectHandle {
+    pub fn new(gpu: Arc<Gpu>, name: &str, shader: Arc<CompiledShader>) -> Result<EffectHandle, GpuError> {
+        let pipeline = Arc::new(EffectPipeline::new(&gpu, shader)?);
+        let instance = EffectInstance::new(&gpu, pipeline)?;
+        Ok(EffectHandle { name: name.to_owned(), gpu, instance: Mutex::new(instance), swaps: AtomicU64::new(0) })
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, EffectInstance> {
+        self.instance.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn set(&self, name: &str, value: &ParamValue) -> Result<(), GpuError> {
+        self.lock().set(name, value)
+    }
+
+    /// Builds the new shader's pipeline on the caller's thread, then swaps it in between two frames.
+    /// On failure the running shader is untouched.
+    pub fn replace(&self, shader: Arc<CompiledShader>) -> Result<(), GpuError> {
+        let pipeline = Arc::new(EffectPipeline::new(&self.gpu, shader)?);
+        let next = self.lock().swapped(&self.gpu, pipeline)?;
+        *self.lock() = next;
+        self.swaps.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    pub fn swaps(&self) -> u64 {
+        self.swaps.load(Ordering::Relaxed)
+    }
+
+    pub fn input_names(&self) -> Vec<String> {
+        self.lock().pipeline.input_names()
+    }
+
+    pub fn shader(&self) -> Arc<CompiledShader> {
+        self.lock().pipeline.shader.clone()
+    }
+}

@@ -1,0 +1,129 @@
+//! The built-in animated test pattern: the source that always works (no camera, no files, no compiler).
+//!
+//! Deterministic per frame index: colour bars, a gradient band, a box moving 4 px per frame, and the frame
+//! index stamped in binary (32 cells of 8×8 px, top-left, white = 1) so a viewer can measure latency.
+
+use std::borrow::Cow;
+
+use crate::gpu::{Gpu, GpuError, GpuTexture};
+
+const WGSL: &str = r#"
+struct Frame { index: u32, width: u32, height: u32, pad: u32 };
+@group(0) @binding(0) var<uniform> frame: Frame;
+
+@vertex fn vs(@builtin(vertex_index) i: u32) -> @builtin(position) vec4<f32> {
+    let p = vec2<f32>(f32((i << 1u) & 2u), f32(i & 2u)) * 2.0 - 1.0;
+    return vec4<f32>(p, 0.0, 1.0);
+}
+
+const BARS = array<vec3<f32>, 8>(
+    vec3<f32>(0.75, 0.75, 0.75), vec3<f32>(0.75, 0.75, 0.0), vec3<f32>(0.0, 0.75, 0.75), vec3<f32>(0.0, 0.75, 0.0),
+    vec3<f32>(0.75, 0.0, 0.75), vec3<f32>(0.75, 0.0, 0.0), vec3<f32>(0.0, 0.0, 0.75), vec3<f32>(0.1, 0.1, 0.1));
+
+@fragment fn fs(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
+    let x = u32(position.x);
+    let y = u32(position.y);
+    let w = frame.width;
+    let h = frame.height;
+    // Frame index in binary along the top-left: 32 cells of 8x8 px.
+    if (y < 8u && x < 256u) {
+        let bit = (frame.index >> (31u - x / 8u)) & 1u;
+        return vec4<f32>(vec3<f32>(f32(bit)), 1.0);
+    }
+    // A 32 px box moving right 4 px per frame, wrapping.
+    let box_x = (frame.index * 4u) % max(w, 1u);
+    let box_y = h / 2u;
+    if (x >= box_x && x < box_x + 32u && y >= box_y && y < box_y + 32u) {
+        return vec4<f32>(1.0, 1.0, 1.0, 1.0);
+    }
+    if (y < h * 2u / 3u) {
+        let bar = min(x * 8u / max(w, 1u), 7u);
+        return vec4<f32>(BARS[bar], 1.0);
+    }
+    let t = f32(x) / f32(max(w - 1u, 1u));
+    return vec4<f32>(t, t, t, 1.0);
+}
+"#;
+
+pub struct TestPattern {
+    pipeline: wgpu::RenderPipeline,
+    bind_group: wgpu::BindGroup,
+    uniform: wgpu::Buffer,
+}
+
+impl TestPattern {
+    pub fn new(gpu: &Gpu) -> Result<TestPattern, GpuError> {
+        let _exclusive = gpu.exclusive();
+        let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("test pattern"), source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(WGSL)) });
+        let layout = gpu.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("test pattern"),
+            entries: &[wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::FRAGMENT,
+                ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: false, min_binding_size: None },
+                count: None,
+            }],
+        });
+        let pipeline_layout = gpu.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some("test pattern"), bind_group_layouts: &[Some(&layout)], immediate_size: 0 });
+        let pipeline = gpu.device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("test pattern"),
+            layout: Some(&pipeline_layout),
+            vertex: wgpu::VertexState { module: &module, entry_point: Some("vs"), compilation_options: Default::default(), buffers: &[] },
+            primitive: wgpu::PrimitiveState::default(),
+            depth_stencil: None,
+            multisample: wgpu::MultisampleState::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &module,
+                entry_point: Some("fs"),
+                compilation_options: Default::default(),
+                targets: &[Some(wgpu::ColorTargetState { format: wgpu::TextureFormat::Rgba8Unorm, blend: None, write_mask: wgpu::ColorWrites::ALL })],
+            }),
+            multiview_mask: None,
+            cache: None,
+        });
+        let uniform = gpu.device.create_buffer(&wgpu::BufferDescriptor { label: Some("test pattern frame"), size: 16, usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
+        let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("test pattern"),
+            layout: &layout,
+            entries: &[wgpu::BindGroupEntry { binding: 0, resource: uniform.as_entire_binding() }],
+        });
+        Ok(TestPattern { pipeline, bind_group, uniform })
+    }
+
+    pub fn encode(&self, gpu: &Gpu, encoder: &mut wgpu::CommandEncoder, target: &GpuTexture, index: u64) {
+        let words = [index as u32, target.width, target.height, 0];
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        gpu.queue.write_buffer(&self.uniform, 0, &bytes);
+        let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+            label: Some("test pattern"),
+            color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                view: &target.view,
+                depth_slice: None,
+                resolve_target: None,
+                ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::BLACK), store: wgpu::StoreOp::Store },
+            })],
+            depth_stencil_attachment: None,
+            timestamp_writes: None,
+            occlusion_query_set: None,
+            multiview_mask: None,
+        });
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, &self.bind_group, &[]);
+        pass.draw(0..3, 0..1);
+    }
+}
+
+/// The frame index stamped by the pattern, read back from RGBA8 pixels (row-major, `width` wide).
+pub fn read_stamp(pixels: &[u8], width: u32) -> Option<u64> {
+    if width < 256 || pixels.len() < (width as usize * 8 * 4) {
+        return None;
+    }
+    let row = 4 * width as usize * 4; // centre row of the cells (y = 4)
+    let mut index = 0u64;
+    for cell in 0..32 {
+        let x = cell * 8 + 4;
+        let value = pixels[row + x * 4];
+        index = (index << 1) | u64::from(value > 127);
+    }
+    Some(index)
+}

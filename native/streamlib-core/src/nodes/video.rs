@@ -1,0 +1,126 @@
+//! Video files through Debian's ffmpeg: decode to raw RGBA frames, encode raw RGBA frames to MP4.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{sync_channel, Receiver};
+
+/// Width, height and frame rate of a video file's first video stream.
+pub fn probe(path: &Path) -> Result<(u32, u32, f64), String> {
+    let output = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height,r_frame_rate", "-of", "csv=p=0"])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("cannot run ffprobe (install ffmpeg): {e}"))?;
+    if !output.status.success() {
+        return Err(format!("ffprobe cannot read '{}': {}", path.display(), String::from_utf8_lossy(&output.stderr).trim()));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let fields: Vec<&str> = text.trim().split(',').collect();
+    let parse = |i: usize| fields.get(i).and_then(|f| f.trim().parse::<u32>().ok());
+    let (Some(width), Some(height)) = (parse(0), parse(1)) else {
+        return Err(format!("'{}' has no video stream ffprobe understands (got '{}')", path.display(), text.trim()));
+    };
+    let fps = fields.get(2).and_then(|rate| {
+        let (n, d) = rate.trim().split_once('/')?;
+        let (n, d): (f64, f64) = (n.parse().ok()?, d.parse().ok()?);
+        (d > 0.0).then_some(n / d)
+    });
+    Ok((width, height, fps.unwrap_or(30.0)))
+}
+
+/// Decoded frames arrive on a bounded channel: the decoder waits for the graph, never the reverse.
+pub struct VideoReader {
+    pub width: u32,
+    pub height: u32,
+    pub fps: f64,
+    frames: Receiver<Vec<u8>>,
+    child: Child,
+}
+
+impl VideoReader {
+    pub fn open(path: &Path, size: Option<(u32, u32)>) -> Result<VideoReader, String> {
+        let (source_width, source_height, fps) = probe(path)?;
+        let (width, height) = size.unwrap_or((source_width, source_height));
+        let mut command = Command::new("ffmpeg");
+        command.args(["-v", "error", "-nostdin", "-i"]).arg(path);
+        if (width, height) != (source_width, source_height) {
+            command.args(["-vf", &format!("scale={width}:{height}")]);
+        }
+        command.args(["-f", "rawvideo", "-pix_fmt", "rgba", "-"]).stdout(Stdio::piped()).stderr(Stdio::null()).stdin(Stdio::null());
+        let mut child = command.spawn().map_err(|e| format!("cannot run ffmpeg: {e}"))?;
+        let mut stdout = child.stdout.take().ok_or("ffmpeg has no stdout")?;
+        let (send, frames) = sync_channel(2);
+        let frame_len = width as usize * height as usize * 4;
+        std::thread::Builder::new()
+            .name("streamlib-video-decode".into())
+            .spawn(move || loop {
+                let mut frame = vec![0u8; frame_len];
+                if stdout.read_exact(&mut frame).is_err() || send.send(frame).is_err() {
+                    break;
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(VideoReader { width, height, fps, frames, child })
+    }
+
+    /// The next frame, or None at the end of the file.
+    pub fn next_frame(&self) -> Option<Vec<u8>> {
+        self.frames.recv().ok()
+    }
+}
+
+impl Drop for VideoReader {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub struct VideoWriter {
+    path: PathBuf,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    frame_len: usize,
+}
+
+impl VideoWriter {
+    pub fn create(path: &Path, width: u32, height: u32, fps: f64) -> Result<VideoWriter, String> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| format!("cannot create '{}': {e}", parent.display()))?;
+        }
+        // H.264 needs even dimensions; pad by one pixel rather than refuse odd frames.
+        let mut child = Command::new("ffmpeg")
+            .args(["-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgba", "-s", &format!("{width}x{height}"), "-r", &format!("{fps}"), "-i", "-"])
+            .args(["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"])
+            .arg(path)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot run ffmpeg (install ffmpeg): {e}"))?;
+        let stdin = child.stdin.take();
+        Ok(VideoWriter { path: path.to_owned(), child, stdin, frame_len: width as usize * height as usize * 4 })
+    }
+
+    pub fn write(&mut self, pixels: &[u8]) -> Result<(), String> {
+        if pixels.len() != self.frame_len {
+            return Err(format!("frame of {} bytes for a {}-byte video frame", pixels.len(), self.frame_len));
+        }
+        let stdin = self.stdin.as_mut().ok_or("video writer already finished")?;
+        stdin.write_all(pixels).map_err(|e| format!("ffmpeg stopped accepting frames for '{}': {e}", self.path.display()))
+    }
+
+    /// Closes the stream and waits for ffmpeg to finish the file.
+    pub fn finish(&mut self) -> Result<(), String> {
+        drop(self.stdin.take());
+        let status = self.child.wait().map_err(|e| e.to_string())?;
+        if status.success() { Ok(()) } else { Err(format!("ffmpeg failed writing '{}' ({status})", self.path.display())) }
+    }
+}
+
+impl Drop for VideoWriter {
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
+}
