@@ -1,4 +1,4 @@
-"""Ports and streams: how nodes are named and wired (`runtime.connect(a.outputs["video"], b.inputs["video"])`)."""
+"""Ports and streams: how nodes are wired, `runtime.connect(a.outputs["video"], b.inputs["video"])`."""
 
 from __future__ import annotations
 

@@ -146,7 +146,8 @@ class PushSource(Node):
                 )
             if pixels.shape != (self.height, self.width, 4):
                 raise GraphError(
-                    f"push source '{self.name}': expected ({self.height}, {self.width}, 4) uint8, got {pixels.shape}"
+                    f"push source '{self.name}': expected ({self.height}, {self.width}, 4) uint8, "
+                    f"got {pixels.shape}"
                 )
             data = np.ascontiguousarray(pixels).tobytes()
         self._slot.push(data, timeout)

@@ -235,7 +235,7 @@ class Runtime:
         return self._graph.is_running()
 
     def stats(self) -> dict[str, Any]:
-        """fps, frame time p50/p99 (ms), frames dropped per sink, adapter, error if the loop stopped on one."""
+        """fps, frame time p50/p99 (ms), frames dropped per sink, adapter, and the error that stopped it."""
         return dict(self._graph.stats())
 
     def set_mouse(self, x: float, y: float, buttons: int = 0) -> None:
