@@ -1,6 +1,7 @@
 """streamlib: HLSL video effects compiled by a Rust core and run on the GPU."""
 
 from streamlib._library import configure
+from streamlib.decorators import camera_source, stream_effect, test_pattern_source
 from streamlib.errors import (
     CompilerUnavailable,
     ConfigError,
@@ -67,6 +68,9 @@ __all__ = [
     "compile",
     "compile_file",
     "compilers",
+    "camera_source",
     "configure",
     "has_feature",
+    "stream_effect",
+    "test_pattern_source",
 ]

@@ -77,6 +77,8 @@ class Runtime:
         self._pipelines: dict[tuple[str, str, str], _native.NativePipeline] = {}
         self._graph = _native.NativeGraph(self._gpu)
         self._nodes: dict[str, Node] = {}
+        # Set while a @stream_effect function is traced: run_shader records instead of running.
+        self._trace: tuple[Any, str] | None = None
 
     @property
     def adapter(self) -> dict[str, Any]:
@@ -89,6 +91,10 @@ class Runtime:
 
     # ------------------------------------------------------------------ textures
     def create_texture(self, width: int, height: int, format: str = "rgba8unorm") -> Texture:
+        if self._trace is not None:
+            from streamlib.decorators import TracedTexture
+
+            return TracedTexture(None, width, height)  # type: ignore[return-value]
         return Texture(self._gpu.create_texture(width, height, format))
 
     def texture_from_numpy(self, array: np.ndarray) -> Texture:
@@ -128,7 +134,10 @@ class Runtime:
         return compile(hlsl, stage="pixel", name=name or "pixel_shader", **options)
 
     def create_compute_shader(self, hlsl: str, *, name: str | None = None, **options: Any) -> Shader:
-        return compile(hlsl, stage="compute", name=name or "compute_shader", **options)
+        """Compiles a compute shader. A source without `[numthreads]` is pixel form (the seed writes its
+        "compute shader" that way) and is compiled as a pixel shader rather than refused."""
+        stage = "compute" if "[numthreads" in hlsl else "pixel"
+        return compile(hlsl, stage=stage, name=name or f"{stage}_shader", **options)
 
     def _pipeline(self, shader: Shader) -> _native.NativePipeline:
         key = (shader.source_hash, shader.stage, shader.backend)
@@ -162,6 +171,13 @@ class Runtime:
         """
         if isinstance(shader, str):
             shader = compile(shader, stage="compute" if "[numthreads" in shader else "pixel")
+        if self._trace is not None:
+            from streamlib.decorators import TracedTexture
+
+            trace, name = self._trace
+            # Scratch textures from create_texture() carry no frame; only the input and effect outputs do.
+            frames = [t for t in inputs if isinstance(t, TracedTexture) and t.carries_frame]
+            return trace.record(shader, frames, dict(params or {}), name)  # type: ignore[no-any-return]
         pipeline = self._pipeline(shader)
         native = self._gpu.run(
             pipeline,
@@ -198,8 +214,18 @@ class Runtime:
         for port in (out, into):
             if port.node._runtime is not self:
                 self.add_stream(port.node)
-        assert out.node._id is not None and into.node._id is not None
-        self._graph.connect(out.node._id, out.name, into.node._id, into.name, delivery)
+        for from_node, from_port in self._endpoints(out, "output"):
+            for to_node, to_port in self._endpoints(into, "input"):
+                assert from_node._id is not None and to_node._id is not None
+                self._graph.connect(from_node._id, from_port, to_node._id, to_port, delivery)
+
+    @staticmethod
+    def _endpoints(port: Port, direction: str) -> list[tuple[Node, str]]:
+        from streamlib.decorators import StreamEffect
+
+        if isinstance(port.node, StreamEffect):
+            return port.node.endpoints(direction)
+        return [(port.node, port.name)]
 
     @staticmethod
     def _port(item: Port | Node | Stream, direction: str) -> Port:
