@@ -7,7 +7,8 @@ PY          := $(VENV)/bin/python
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Build output outside the clone is fine (CI may point this at a cache); a fresh machine just builds.
 export CARGO_TARGET_DIR ?= $(CURDIR)/native/target
-APT_PACKAGES := build-essential pkg-config libshaderc-dev glslang-dev glslang-tools spirv-tools python3-venv
+APT_PACKAGES := build-essential pkg-config libshaderc-dev glslang-dev glslang-tools spirv-tools python3-venv \
+                mesa-vulkan-drivers libvulkan1 ffmpeg
 STAMP       := $(VENV)/.streamlib-built
 
 .PHONY: help deps venv build run test test-rust test-python lint bench clean
@@ -23,7 +24,7 @@ deps: ## install the system packages (Debian 12): shaderc/glslang static librari
 venv: deps
 	@[ -x $(PY) ] || python3 -m venv $(VENV)
 	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q "maturin>=1.7,<2" pytest mypy ruff
+	@$(PY) -m pip install -q "maturin>=1.7,<2" pytest mypy ruff numpy pillow
 
 build: venv ## build the Rust core and install streamlib into .venv (editable)
 	$(PY) -m pip install -q -e . --no-build-isolation
@@ -46,8 +47,10 @@ lint: venv ## clippy -D warnings, ruff, mypy
 	$(VENV)/bin/ruff format --check streamlib tests benches
 	$(VENV)/bin/mypy
 
-bench: build ## compile-time benchmark against glslangValidator; prints a table, writes bench-results/*.json
+bench: build ## benchmarks against peers (glslangValidator, wgpu-py); print tables, write bench-results/*.json
 	$(PY) benches/compile_bench.py --out bench-results/compile.json
+	$(PY) -m pip install -q wgpu
+	$(PY) benches/graph_bench.py --out bench-results/graph.json
 
 clean: ## remove build output
 	rm -rf $(VENV) native/target bench-results
