@@ -3,6 +3,7 @@
 from streamlib._library import configure
 from streamlib.decorators import camera_source, stream_effect, test_pattern_source
 from streamlib.errors import (
+    CameraError,
     CompilerUnavailable,
     ConfigError,
     Diagnostic,
@@ -27,6 +28,7 @@ from streamlib.nodes import (
     VideoFileSink,
     VideoFileSource,
 )
+from streamlib.registry import shaders
 from streamlib.runtime import Runtime, Texture
 from streamlib.shader import Parameter, Shader, compile, compile_file, compilers
 
@@ -39,6 +41,7 @@ def adapters() -> list[dict[str, object]]:
 
 
 __all__ = [
+    "CameraError",
     "Effect",
     "ImageSequenceSink",
     "ImageSource",
@@ -71,6 +74,34 @@ __all__ = [
     "camera_source",
     "configure",
     "has_feature",
+    "shaders",
     "stream_effect",
     "test_pattern_source",
 ]
+
+
+def load_ipython_extension(ipython: object) -> None:
+    """`%load_ext streamlib`: registers the `%%hlsl` cell magic."""
+    from streamlib.jupyter import load_ipython_extension as load
+
+    load(ipython)
+
+
+def _register_magic_when_in_ipython() -> None:
+    # `import streamlib` inside IPython/Jupyter makes %%hlsl available without %load_ext.
+    import os
+    import sys
+
+    if os.environ.get("STREAMLIB_COMPILE_WORKER") or "IPython" not in sys.modules:
+        return
+    try:
+        from IPython.core.getipython import get_ipython
+
+        shell = get_ipython()  # type: ignore[no-untyped-call]
+        if shell is not None:
+            load_ipython_extension(shell)
+    except ImportError:
+        return
+
+
+_register_magic_when_in_ipython()

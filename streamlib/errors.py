@@ -88,5 +88,9 @@ class ConfigError(StreamlibError):
     """A graph config file is malformed; the message names the field."""
 
 
+class CameraError(StreamlibError):
+    """The browser camera could not be opened (permission denied, no device) or stopped with an error."""
+
+
 class RemoteError(StreamlibError):
     """A remote streamlib-runtime answered with an error."""

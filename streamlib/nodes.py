@@ -167,6 +167,10 @@ def _as_shader(shader: Shader | str | os.PathLike[str], name: str | None) -> Sha
     if isinstance(shader, Shader):
         return shader
     text = str(shader)
+    from streamlib.registry import shaders
+
+    if text in shaders:
+        return shaders[text]
     if isinstance(shader, os.PathLike) or (text.endswith(".hlsl") and "\n" not in text):
         return compile_file(text)
     return compile(text, stage="compute" if "[numthreads" in text else "pixel", name=name or "effect")
@@ -190,6 +194,14 @@ class Effect(Node):
     ) -> None:
         self.shader = _as_shader(shader, name)
         super().__init__(name or Path(self.shader.name).stem)
+        from streamlib.registry import shaders
+
+        # Effects made from a registered name (a %%hlsl cell) follow that name's later versions.
+        registered = shader if isinstance(shader, str) and shader in shaders else None
+        if registered is None and isinstance(shader, Shader):
+            registered = next((n for n, s in shaders.items() if s is shader), None)
+        if registered is not None:
+            shaders.track(registered, self)
         self._params: dict[str, Any] = dict(params or {})
         self._native: _native.NativeEffect | None = None
         self.on_error = on_error

@@ -211,6 +211,14 @@ class Runtime:
         """
         out = self._port(source, "output")
         into = self._port(target, "input")
+        if out.direction != "output":
+            raise GraphError(
+                f"type mismatch: '{out.node.name}.{out.name}' is an input; connect from an output"
+            )
+        if into.direction != "input":
+            raise GraphError(
+                f"type mismatch: '{into.node.name}.{into.name}' is an output; connect to an input"
+            )
         for port in (out, into):
             if port.node._runtime is not self:
                 self.add_stream(port.node)

@@ -119,6 +119,10 @@ impl NativePreviewQueue {
         self.inner.dropped()
     }
 
+    fn set_lossless(&self, lossless: bool) {
+        self.inner.set_lossless(lossless);
+    }
+
     #[getter]
     fn delivered(&self) -> u64 {
         self.inner.delivered()
@@ -142,6 +146,13 @@ impl NativePushSlot {
     fn push(&self, py: Python<'_>, pixels: Vec<u8>, timeout_s: f64) -> PyResult<()> {
         let slot = self.inner.clone();
         py.detach(move || slot.push(pixels, Duration::from_secs_f64(timeout_s.max(0.0)))).map_err(|e| streamlib_error(py, e))
+    }
+
+    /// Pushes a JPEG/PNG-encoded frame, decoded in Rust with the GIL released.
+    #[pyo3(signature = (data, timeout_s=5.0))]
+    fn push_encoded(&self, py: Python<'_>, data: Vec<u8>, timeout_s: f64) -> PyResult<()> {
+        let slot = self.inner.clone();
+        py.detach(move || slot.push_encoded(&data, Duration::from_secs_f64(timeout_s.max(0.0)))).map_err(|e| streamlib_error(py, e))
     }
 
     #[getter]

@@ -134,8 +134,8 @@ impl Graph {
         }
         let inputs = self.input_ports(to);
         let to_port = if let Some(main) = self.main_input_alias(to, to_port) { main } else { to_port.to_owned() };
-        if !inputs.iter().any(|p| *p == to_port) {
-            if self.output_ports(to).iter().any(|p| *p == to_port) {
+        if !inputs.contains(&to_port) {
+            if self.output_ports(to).contains(&to_port) {
                 return Err(GraphError(format!("type mismatch: '{b}.{to_port}' is an output; connect to an input (inputs of '{b}': {})", list(&inputs))));
             }
             return Err(GraphError(format!("unknown port '{b}.{to_port}': {} '{b}' has inputs {}", target.role(), list(&inputs))));

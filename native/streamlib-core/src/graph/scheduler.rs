@@ -1,6 +1,8 @@
 //! The frame loop: its own thread; each frame's sources, effects and readbacks go out in one submission.
 
 use std::collections::{BTreeMap, VecDeque};
+
+use image::ImageEncoder;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
@@ -213,7 +215,7 @@ fn frame_loop(gpu: &Gpu, steps: &mut [Step], options: &RunOptions, stop: &Atomic
         let frame_start = Instant::now();
         let values = FrameValues { time: (index as f64 / nominal_fps) as f32, frame: index as u32, resolution: [0.0; 2], mouse: *mouse.lock().unwrap_or_else(|p| p.into_inner()) };
         // Frames the file sources have no more of end the run cleanly.
-        if let Some(reason) = fetch_source_frames(gpu, steps)? {
+        if let Some(reason) = fetch_source_frames(gpu, steps, stop)? {
             stats.lock().unwrap_or_else(|p| p.into_inner()).ended = Some(reason);
             return Ok(());
         }
@@ -239,7 +241,9 @@ fn frame_loop(gpu: &Gpu, steps: &mut [Step], options: &RunOptions, stop: &Atomic
                         effect.encode(gpu, &mut encoder, &textures, texture, &values).map_err(|e| e.to_string())?;
                     }
                     Step::Sink { input, readback, sink, .. } => {
-                        let wants = !matches!(sink, SinkState::Preview(queue) if queue.is_full());
+                        // A counted run's last frame always reaches the preview: it is what stays on screen.
+                        let last = options.frames.is_some_and(|n| index + 1 == n);
+                        let wants = last || !matches!(sink, SinkState::Preview(queue) if !queue.needs_frame());
                         if wants {
                             if let Some(texture) = before.get(*input).and_then(Step::texture) {
                                 readback.encode_copy(&mut encoder, texture);
@@ -279,7 +283,7 @@ fn frame_loop(gpu: &Gpu, steps: &mut [Step], options: &RunOptions, stop: &Atomic
 }
 
 /// Uploads the next frame of every video and push source; Some(reason) when a video has ended.
-fn fetch_source_frames(gpu: &Gpu, steps: &mut [Step]) -> Result<Option<String>, String> {
+fn fetch_source_frames(gpu: &Gpu, steps: &mut [Step], stop: &AtomicBool) -> Result<Option<String>, String> {
     for step in steps.iter_mut() {
         match step {
             Step::Video { reader, texture, path, looping } => {
@@ -293,6 +297,16 @@ fn fetch_source_frames(gpu: &Gpu, steps: &mut [Step]) -> Result<Option<String>, 
                 };
                 texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
             }
+            Step::Push { slot, texture } if slot.every_frame() => loop {
+                // Back-pressure both ways: the graph waits for each pushed frame, the pusher for the graph.
+                if let Some(frame) = slot.take_waiting(Duration::from_millis(50)) {
+                    texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
+                    break;
+                }
+                if stop.load(Ordering::SeqCst) {
+                    return Ok(Some("stopped while waiting for a pushed frame".to_owned()));
+                }
+            },
             Step::Push { slot, texture } => {
                 if let Some(frame) = slot.take() {
                     texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
@@ -324,8 +338,12 @@ fn deliver(gpu: &Gpu, steps: &mut [Step], wanted: &[bool], index: u64) -> Result
             }
             SinkState::Video(writer) => writer.write(&pixels).map_err(|e| format!("sink '{name}': {e}"))?,
             SinkState::Preview(queue) => {
-                let bytes = encode_jpeg(&pixels, width, height, queue.quality).map_err(|e| format!("sink '{name}': {e}"))?;
-                queue.offer(EncodedFrame { index, width, height, mime: "image/jpeg", bytes });
+                let (bytes, mime) = if queue.lossless() {
+                    (encode_png(&pixels, width, height).map_err(|e| format!("sink '{name}': {e}"))?, "image/png")
+                } else {
+                    (encode_jpeg(&pixels, width, height, queue.quality).map_err(|e| format!("sink '{name}': {e}"))?, "image/jpeg")
+                };
+                queue.offer(EncodedFrame { index, width, height, mime, bytes });
             }
         }
     }
@@ -338,6 +356,14 @@ pub fn encode_jpeg(rgba: &[u8], width: u32, height: u32, quality: u8) -> Result<
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
         .encode(&rgb, width, height, image::ExtendedColorType::Rgb8)
         .map_err(|e| format!("JPEG encoding failed: {e}"))?;
+    Ok(out)
+}
+
+pub fn encode_png(rgba: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new_with_quality(&mut out, image::codecs::png::CompressionType::Fast, image::codecs::png::FilterType::Sub)
+        .write_image(rgba, width, height, image::ExtendedColorType::Rgba8)
+        .map_err(|e| format!("PNG encoding failed: {e}"))?;
     Ok(out)
 }
 

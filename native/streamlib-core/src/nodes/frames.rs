@@ -50,16 +50,21 @@ impl LatestFrame {
     }
 }
 
-/// Encoded preview frames: a queue of one, latest wins. The frame loop skips encoding entirely while
-/// the previous frame has not been taken, so a preview nobody reads costs neither memory nor CPU.
+/// Encoded preview frames: a queue of one, latest wins. While a fresh frame waits untaken, the frame loop
+/// skips reading back and encoding new ones (a preview nobody reads costs almost nothing); a waiting frame
+/// older than `MAX_WAITING_AGE` is replaced, so a reader never gets a frame much older than that.
 #[derive(Debug)]
 pub struct PreviewQueue {
     pub quality: u8,
-    slot: Mutex<Option<EncodedFrame>>,
+    /// PNG instead of JPEG: exact pixels, for a still picture or on request.
+    lossless: std::sync::atomic::AtomicBool,
+    slot: Mutex<Option<(EncodedFrame, Instant)>>,
     ready: Condvar,
     dropped: AtomicU64,
     delivered: AtomicU64,
 }
+
+pub const MAX_WAITING_AGE: Duration = Duration::from_millis(100);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncodedFrame {
@@ -72,12 +77,20 @@ pub struct EncodedFrame {
 
 impl PreviewQueue {
     pub fn new(quality: u8) -> PreviewQueue {
-        PreviewQueue { quality: quality.clamp(1, 100), slot: Mutex::new(None), ready: Condvar::new(), dropped: AtomicU64::new(0), delivered: AtomicU64::new(0) }
+        PreviewQueue { quality: quality.clamp(1, 100), lossless: Default::default(), slot: Mutex::new(None), ready: Condvar::new(), dropped: AtomicU64::new(0), delivered: AtomicU64::new(0) }
     }
 
-    /// True when the consumer has not taken the last frame (so a new one would be dropped).
-    pub fn is_full(&self) -> bool {
-        self.slot.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    pub fn set_lossless(&self, lossless: bool) {
+        self.lossless.store(lossless, Ordering::Relaxed);
+    }
+
+    pub fn lossless(&self) -> bool {
+        self.lossless.load(Ordering::Relaxed)
+    }
+
+    /// False while a fresh frame waits untaken (a new one would only replace it).
+    pub fn needs_frame(&self) -> bool {
+        self.slot.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_none_or(|(_, at)| at.elapsed() > MAX_WAITING_AGE)
     }
 
     pub fn count_drop(&self) {
@@ -86,7 +99,7 @@ impl PreviewQueue {
 
     pub fn offer(&self, frame: EncodedFrame) {
         let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.replace(frame).is_some() {
+        if slot.replace((frame, Instant::now())).is_some() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
         self.ready.notify_all();
@@ -97,7 +110,7 @@ impl PreviewQueue {
         let deadline = Instant::now() + timeout;
         let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if let Some(frame) = slot.take() {
+            if let Some((frame, _)) = slot.take() {
                 self.delivered.fetch_add(1, Ordering::Relaxed);
                 return Some(frame);
             }
@@ -125,6 +138,7 @@ pub struct PushSlot {
     capacity: usize,
     queue: Mutex<std::collections::VecDeque<Vec<u8>>>,
     space: Condvar,
+    arrived: Condvar,
     pushed: AtomicU64,
     dropped: AtomicU64,
 }
@@ -138,6 +152,7 @@ impl PushSlot {
             capacity: if every_frame { 4 } else { 1 },
             queue: Mutex::new(Default::default()),
             space: Condvar::new(),
+            arrived: Condvar::new(),
             pushed: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
         }
@@ -163,7 +178,36 @@ impl PushSlot {
         }
         queue.push_back(pixels);
         self.pushed.fetch_add(1, Ordering::Relaxed);
+        self.arrived.notify_all();
         Ok(())
+    }
+
+    /// Decodes a JPEG or PNG (the browser camera sends JPEG) and pushes its pixels.
+    pub fn push_encoded(&self, data: &[u8], timeout: Duration) -> Result<(), String> {
+        let image = image::load_from_memory(data).map_err(|e| format!("cannot decode pushed frame: {e}"))?.to_rgba8();
+        if image.dimensions() != (self.width, self.height) {
+            let (w, h) = image.dimensions();
+            return Err(format!("pushed frame is {w}x{h}, the source expects {}x{}", self.width, self.height));
+        }
+        self.push(image.into_raw(), timeout)
+    }
+
+    pub fn every_frame(&self) -> bool {
+        self.every_frame
+    }
+
+    /// Waits up to `timeout` for the next frame (every-frame sources make the graph wait for the pusher).
+    pub fn take_waiting(&self, timeout: Duration) -> Option<Vec<u8>> {
+        let deadline = Instant::now() + timeout;
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(frame) = queue.pop_front() {
+                self.space.notify_all();
+                return Some(frame);
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            queue = self.arrived.wait_timeout(queue, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
     }
 
     /// The next frame for the graph, if one arrived since the last call.

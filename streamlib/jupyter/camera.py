@@ -1,0 +1,63 @@
+"""`Camera()`: the browser's camera as a graph source (frames pushed into a `PushSource`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from streamlib.errors import CameraError
+from streamlib.nodes import PushSource
+
+STATIC = Path(__file__).parent / "static"
+
+
+class Camera(anywidget.AnyWidget):
+    """Opens the browser camera (getUserMedia) and feeds its frames to `camera.source`.
+
+    `state` is "idle", "running", "stopped", "denied", "no-camera" or "error"; `error` says why;
+    `check()` raises `CameraError` in the failure states. `stop()` releases the camera."""
+
+    _esm = STATIC / "camera.js"
+    width = traitlets.Int(640).tag(sync=True)
+    height = traitlets.Int(480).tag(sync=True)
+    fps = traitlets.Float(30.0).tag(sync=True)
+    quality = traitlets.Int(80).tag(sync=True)
+    max_in_flight = traitlets.Int(2).tag(sync=True)
+    active = traitlets.Bool(True).tag(sync=True)
+    state = traitlets.Unicode("idle").tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    device_label = traitlets.Unicode("").tag(sync=True)
+    device_resolution = traitlets.Unicode("").tag(sync=True)
+    actual_fps = traitlets.Float(0.0).tag(sync=True)
+
+    def __init__(
+        self, width: int = 640, height: int = 480, fps: float = 30.0, *, name: str = "camera"
+    ) -> None:
+        super().__init__(width=width, height=height, fps=fps)
+        self.source = PushSource(width, height, name=name)
+        self.frames_received = 0
+        self.decode_errors = 0
+        self.on_msg(self._on_message)
+
+    def _on_message(self, _: Any, message: dict[str, Any], buffers: list[bytes]) -> None:
+        if message.get("type") != "frame" or not buffers:
+            return
+        try:
+            # Decoded in Rust with the GIL released; the graph keeps only the newest frame.
+            self.source._slot.push_encoded(bytes(buffers[0]), 1.0)
+            self.frames_received += 1
+        except Exception as err:  # noqa: BLE001 - a bad frame must not kill the comm handler
+            self.decode_errors += 1
+            self.error = f"frame rejected: {err}"
+        finally:
+            self.send({"type": "ack"})
+
+    def check(self) -> None:
+        if self.state in ("denied", "no-camera", "error"):
+            raise CameraError(f"camera {self.state}: {self.error}")
+
+    def stop(self) -> None:
+        self.active = False

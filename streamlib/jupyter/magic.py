@@ -1,0 +1,67 @@
+"""`%%hlsl NAME [--compute] [--backend dxc|glslang] [--preview]`: compile a cell, register it, hot-swap it."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from typing import Any
+
+from IPython.core.display import HTML
+from IPython.core.display_functions import display
+from IPython.core.magic import Magics, cell_magic, magics_class
+
+from streamlib.errors import ShaderCompileError
+from streamlib.jupyter.cards import error_card, success_card
+from streamlib.registry import shaders
+from streamlib.shader import Shader, compile
+
+
+def _parse(line: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="%%hlsl", add_help=False, exit_on_error=False)
+    parser.add_argument("name")
+    parser.add_argument("--compute", action="store_true")
+    parser.add_argument("--backend", choices=["dxc", "glslang"])
+    parser.add_argument("--preview", action="store_true")
+    parser.add_argument("--entry", default="main")
+    try:
+        return parser.parse_args(shlex.split(line))
+    except (argparse.ArgumentError, SystemExit) as err:
+        raise ValueError(
+            f"usage: %%hlsl NAME [--compute] [--backend dxc|glslang] [--preview] ({err})"
+        ) from None
+
+
+@magics_class
+class HlslMagics(Magics):
+    @cell_magic
+    def hlsl(self, line: str, cell: str) -> Any:
+        """Compiles the cell as HLSL and registers it as `streamlib.shaders[NAME]`.
+
+        Success shows a card with stage, backend, parameters and compile time; failure shows each
+        diagnostic on its line and raises `ShaderCompileError`, so "Run all" stops here. Effects created
+        from NAME switch to the new shader at once; on failure they keep the last good one.
+        """
+        args = _parse(line)
+        stage = "compute" if args.compute or "[numthreads" in cell else "pixel"
+        try:
+            shader = compile(cell, stage=stage, entry=args.entry, name=args.name, backend=args.backend)
+        except ShaderCompileError as err:
+            display(HTML(error_card(args.name, err, cell)))
+            # The card already shows the diagnostics; the traceback stays short.
+            err.__traceback__ = None
+            raise err from None
+        shaders[args.name] = shader
+        display(HTML(success_card(args.name, shader)))
+        if args.preview:
+            from streamlib.jupyter.preview import preview_shader
+
+            display(preview_shader(args.name, shader))
+        return None
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    ipython.register_magics(HlslMagics)
+
+
+def registered(name: str) -> Shader:
+    return shaders[name]

@@ -1,0 +1,158 @@
+"""`Preview(node)`: the live output of a graph in the notebook, frames as binary comm buffers."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from streamlib.errors import GraphError
+from streamlib.graph import Stream
+from streamlib.nodes import Effect, Node, PreviewSink, TestPattern
+from streamlib.runtime import Runtime
+from streamlib.shader import Shader
+
+STATIC = Path(__file__).parent / "static"
+_live: weakref.WeakSet[Preview] = weakref.WeakSet()
+
+
+class Preview(anywidget.AnyWidget):
+    """Shows what `node` outputs, live. At most `max_in_flight` frames are unacknowledged by the page;
+    nothing is sent while the preview is hidden or paused; `lossless=True` switches to PNG."""
+
+    _esm = STATIC / "preview.js"
+    width = traitlets.Int(640).tag(sync=True)
+    height = traitlets.Int(360).tag(sync=True)
+    paused = traitlets.Bool(False).tag(sync=True)
+    lossless = traitlets.Bool(False).tag(sync=True)
+    max_in_flight = traitlets.Int(2).tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(
+        self, node: Node | Stream, *, quality: int = 80, max_in_flight: int = 2, fps: float = 30.0
+    ) -> None:
+        target = node.node if isinstance(node, Stream) else node
+        runtime = target._runtime
+        if runtime is None:
+            raise GraphError(
+                f"'{target.name}' is not in a runtime: runtime.add_stream(Stream({target.name})) first"
+            )
+        self.runtime: Runtime = runtime
+        self.node = target
+        self.sink = PreviewSink(quality=quality, name=f"preview_{target.name}_{len(_live) + 1}")
+        was_running = runtime.is_running
+        if was_running:
+            runtime.stop()
+        runtime.connect(target, self.sink, delivery="latest")
+        super().__init__(max_in_flight=max_in_flight)
+        self._in_flight = 0
+        self._visible = True
+        self._ready = threading.Event()
+        self._wake = threading.Condition()
+        self._closed = threading.Event()
+        self.frames_sent = 0
+        self.on_msg(self._on_message)
+        self.observe(lambda change: self.sink._queue.set_lossless(bool(change["new"])), names="lossless")
+        self.observe(self._on_pause, names="paused")
+        self._thread = threading.Thread(
+            target=self._pump, name=f"streamlib-preview-{target.name}", daemon=True
+        )
+        self._thread.start()
+        _live.add(self)
+        if not runtime.is_running:
+            runtime.start(fps=fps)
+
+    def _on_pause(self, change: dict[str, Any]) -> None:
+        with self._wake:
+            self._wake.notify_all()
+
+    def _on_message(self, _: Any, message: dict[str, Any], buffers: list[bytes]) -> None:
+        kind = message.get("type")
+        if kind == "ack":
+            with self._wake:
+                self._in_flight = max(0, self._in_flight - 1)
+                self._wake.notify_all()
+        elif kind == "ready":
+            self._ready.set()
+            with self._wake:
+                self._in_flight = 0
+                self._wake.notify_all()
+        elif kind == "visible":
+            with self._wake:
+                self._visible = bool(message.get("value"))
+                self._wake.notify_all()
+        elif kind == "mouse":
+            self.runtime.set_mouse(
+                float(message.get("x", 0)), float(message.get("y", 0)), int(message.get("buttons", 0))
+            )
+
+    def _can_send(self) -> bool:
+        return self._visible and not self.paused and self._in_flight < self.max_in_flight
+
+    def _pump(self) -> None:
+        """Moves encoded frames from the Rust preview queue to the page (the only Python on this path)."""
+        self._ready.wait(timeout=30)
+        while not self._closed.is_set():
+            with self._wake:
+                if not self._can_send():
+                    self._wake.wait(timeout=0.25)
+                    continue
+            frame = self.sink.take(timeout=0.25)
+            if frame is None:
+                if self.runtime.stats().get("error"):
+                    self.error = f"the graph stopped: {self.runtime.stats()['error']}"
+                continue
+            index, width, height, mime, data = frame
+            stats = self.runtime.stats()
+            with self._wake:
+                self._in_flight += 1
+            self.send(
+                {
+                    "type": "frame",
+                    "index": index,
+                    "width": width,
+                    "height": height,
+                    "mime": mime,
+                    "frame_ms": stats.get("frame_ms_p50", 0.0),
+                    "dropped": self.sink.dropped,
+                },
+                buffers=[data],
+            )
+            self.frames_sent += 1
+
+    def close(self) -> None:
+        """Stops sending frames; the graph keeps running for other previews and sinks."""
+        self._closed.set()
+        with self._wake:
+            self._wake.notify_all()
+        super().close()
+
+
+_shader_previews: dict[str, tuple[Runtime, Preview]] = {}
+
+
+def preview_shader(name: str, shader: Shader) -> Preview:
+    """`%%hlsl NAME --preview`: the registered shader on the built-in test pattern. Re-running the cell
+    reuses the same preview: the effect follows `streamlib.shaders[NAME]`."""
+    existing = _shader_previews.get(name)
+    if existing is not None and not existing[1]._closed.is_set():
+        return existing[1]
+    runtime = Runtime()
+    source = TestPattern(640, 360, name="test_pattern")
+    effect = Effect(name, name=name)
+    runtime.connect(source, effect)
+    preview = Preview(effect)
+    _shader_previews[name] = (runtime, preview)
+    return preview
+
+
+def close_all() -> None:
+    for preview in list(_live):
+        preview.close()
+    for runtime, _ in _shader_previews.values():
+        runtime.stop()
+    _shader_previews.clear()

@@ -1,0 +1,110 @@
+// src/preview.js
+function overlayText(state) {
+  const parts = [
+    `${state.fps.toFixed(1)} fps`,
+    `${state.width}\xD7${state.height}`,
+    `${state.frameMs.toFixed(1)} ms/frame`,
+    `${state.dropped} dropped`
+  ];
+  if (state.paused) parts.push("paused");
+  return parts.join(" \xB7 ");
+}
+function render({ model, el }) {
+  const root = document.createElement("div");
+  root.className = "streamlib-preview";
+  root.style.cssText = "position:relative; display:inline-block; max-width:100%; background:#111; line-height:0;";
+  const canvas = document.createElement("canvas");
+  canvas.className = "streamlib-preview-canvas";
+  canvas.width = model.get("width") || 640;
+  canvas.height = model.get("height") || 360;
+  canvas.style.cssText = "max-width:100%; height:auto; display:block; cursor:crosshair;";
+  const context = canvas.getContext("2d");
+  const overlay = document.createElement("div");
+  overlay.className = "streamlib-preview-overlay";
+  overlay.style.cssText = "position:absolute; left:6px; top:6px; padding:2px 6px; font:12px monospace; line-height:1.4;color:#fff; background:rgba(0,0,0,0.55); border-radius:3px; pointer-events:none;";
+  const button = document.createElement("button");
+  button.className = "streamlib-preview-pause";
+  button.style.cssText = "position:absolute; right:6px; top:6px; font:12px sans-serif; line-height:1.4; padding:1px 8px; cursor:pointer;";
+  const status = document.createElement("div");
+  status.className = "streamlib-preview-status";
+  status.style.cssText = "font:12px sans-serif; line-height:1.4; color:#c62828; background:#fff;";
+  root.append(canvas, overlay, button);
+  el.append(root, status);
+  const state = { fps: 0, width: canvas.width, height: canvas.height, frameMs: 0, dropped: 0, paused: false };
+  const drawnAt = [];
+  let visible = true;
+  function refresh() {
+    state.paused = model.get("paused");
+    button.textContent = state.paused ? "\u25B6 play" : "\u275A\u275A pause";
+    overlay.textContent = overlayText(state);
+    status.textContent = model.get("error") || "";
+  }
+  button.addEventListener("click", () => {
+    model.set("paused", !model.get("paused"));
+    model.save_changes();
+  });
+  model.on("change:paused", refresh);
+  model.on("change:error", refresh);
+  async function onMessage(message, buffers) {
+    if (message.type !== "frame" || buffers.length === 0) return;
+    try {
+      const blob = new Blob([buffers[0]], { type: message.mime });
+      const bitmap = await createImageBitmap(blob);
+      if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
+        canvas.width = bitmap.width;
+        canvas.height = bitmap.height;
+      }
+      context.drawImage(bitmap, 0, 0);
+      bitmap.close();
+      const now = performance.now();
+      drawnAt.push(now);
+      while (drawnAt.length > 1 && now - drawnAt[0] > 2e3) drawnAt.shift();
+      state.fps = drawnAt.length > 1 ? (drawnAt.length - 1) * 1e3 / (now - drawnAt[0]) : 0;
+      state.width = bitmap.width;
+      state.height = bitmap.height;
+      state.frameMs = message.frame_ms || 0;
+      state.dropped = message.dropped || 0;
+      canvas.dataset.frameIndex = String(message.index);
+      canvas.dataset.fps = state.fps.toFixed(2);
+      refresh();
+    } finally {
+      model.send({ type: "ack", index: message.index, drawn_at: performance.now() });
+    }
+  }
+  model.on("msg:custom", onMessage);
+  let lastMouse = 0;
+  function sendMouse(event) {
+    const now = performance.now();
+    if (now - lastMouse < 16 && event.type === "pointermove") return;
+    lastMouse = now;
+    const rect = canvas.getBoundingClientRect();
+    const x = (event.clientX - rect.left) / rect.width * canvas.width;
+    const y = (event.clientY - rect.top) / rect.height * canvas.height;
+    model.send({ type: "mouse", x, y, buttons: event.buttons });
+  }
+  canvas.addEventListener("pointermove", sendMouse);
+  canvas.addEventListener("pointerdown", sendMouse);
+  canvas.addEventListener("pointerup", sendMouse);
+  const observer = new IntersectionObserver((entries) => {
+    const now = entries.some((entry) => entry.isIntersecting) && document.visibilityState !== "hidden";
+    if (now !== visible) {
+      visible = now;
+      model.send({ type: "visible", value: visible });
+    }
+  });
+  observer.observe(root);
+  const onVisibility = () => model.send({ type: "visible", value: document.visibilityState !== "hidden" && visible });
+  document.addEventListener("visibilitychange", onVisibility);
+  refresh();
+  model.send({ type: "ready" });
+  return () => {
+    observer.disconnect();
+    document.removeEventListener("visibilitychange", onVisibility);
+    model.off("msg:custom", onMessage);
+    model.send({ type: "visible", value: false });
+  };
+}
+var preview_default = { render };
+export {
+  preview_default as default
+};

@@ -1,0 +1,16 @@
+export default [
+  {
+    files: ["src/**/*.js"],
+    languageOptions: {
+      ecmaVersion: 2022,
+      sourceType: "module",
+      globals: {
+        window: "readonly", document: "readonly", navigator: "readonly", performance: "readonly",
+        requestAnimationFrame: "readonly", cancelAnimationFrame: "readonly", createImageBitmap: "readonly",
+        Blob: "readonly", IntersectionObserver: "readonly", setTimeout: "readonly", clearTimeout: "readonly",
+        setInterval: "readonly", clearInterval: "readonly", console: "readonly", DataView: "readonly",
+      },
+    },
+    rules: { "no-unused-vars": "error", "no-undef": "error", "prefer-const": "error" },
+  },
+];

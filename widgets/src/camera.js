@@ -1,0 +1,136 @@
+// The browser camera as a streamlib source: getUserMedia frames are drawn into a canvas at the requested
+// size, JPEG-encoded with toBlob and sent to the kernel as binary buffers, at most a few unacknowledged.
+
+function render({ model, el }) {
+  const root = document.createElement("div");
+  root.className = "streamlib-camera";
+  root.style.cssText = "display:inline-block; font:12px sans-serif;";
+
+  const video = document.createElement("video");
+  video.className = "streamlib-camera-video";
+  video.muted = true;
+  video.playsInline = true;
+  video.style.cssText = "max-width:320px; display:block; background:#111;";
+
+  const info = document.createElement("div");
+  info.className = "streamlib-camera-info";
+  info.style.cssText = "padding:2px 0;";
+
+  const button = document.createElement("button");
+  button.className = "streamlib-camera-toggle";
+  root.append(video, info, button);
+  el.append(root);
+
+  const width = model.get("width");
+  const height = model.get("height");
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  const context = canvas.getContext("2d");
+  let stream = null;
+  let inFlight = 0;
+  let running = false;
+  let timer = null;
+  const sentAt = [];
+
+  function show() {
+    const label = model.get("device_label") || "no device";
+    const fps = model.get("actual_fps").toFixed(1);
+    const error = model.get("error");
+    info.textContent = error ? `camera: ${error}` : `${label} · ${width}×${height} · ${fps} fps sent`;
+    info.style.color = error ? "#c62828" : "";
+    button.textContent = running ? "stop camera" : "start camera";
+  }
+
+  function report(stateName, error) {
+    model.set("state", stateName);
+    model.set("error", error || "");
+    model.save_changes();
+    show();
+  }
+
+  function pump() {
+    if (!running) return;
+    const maxInFlight = model.get("max_in_flight");
+    if (inFlight < maxInFlight && video.readyState >= 2) {
+      inFlight += 1;
+      context.drawImage(video, 0, 0, width, height);
+      canvas.toBlob(
+        async (blob) => {
+          if (!blob || !running) {
+            inFlight -= 1;
+            return;
+          }
+          const buffer = await blob.arrayBuffer();
+          const now = performance.now();
+          sentAt.push(now);
+          while (sentAt.length > 1 && now - sentAt[0] > 2000) sentAt.shift();
+          model.send({ type: "frame", width, height, sent_at: now }, [buffer]);
+        },
+        "image/jpeg",
+        model.get("quality") / 100,
+      );
+    }
+    timer = setTimeout(pump, 1000 / Math.max(1, model.get("fps")));
+  }
+
+  function onMessage(message) {
+    if (message.type === "ack") {
+      inFlight = Math.max(0, inFlight - 1);
+      const fps = sentAt.length > 1 ? ((sentAt.length - 1) * 1000) / (sentAt[sentAt.length - 1] - sentAt[0]) : 0;
+      if (Math.abs(fps - model.get("actual_fps")) > 0.5) {
+        model.set("actual_fps", fps);
+        model.save_changes();
+      }
+      show();
+    }
+  }
+  model.on("msg:custom", onMessage);
+
+  async function start() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      report("no-camera", "this browser offers no camera API (getUserMedia)");
+      return;
+    }
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({
+        video: { width: { ideal: width }, height: { ideal: height }, frameRate: { ideal: model.get("fps") } },
+        audio: false,
+      });
+    } catch (error) {
+      const denied = error && (error.name === "NotAllowedError" || error.name === "SecurityError");
+      const missing = error && (error.name === "NotFoundError" || error.name === "OverconstrainedError");
+      report(denied ? "denied" : missing ? "no-camera" : "error", `${error.name}: ${error.message}`);
+      return;
+    }
+    video.srcObject = stream;
+    await video.play();
+    const track = stream.getVideoTracks()[0];
+    const settings = track.getSettings();
+    model.set("device_label", track.label || "camera");
+    model.set("device_resolution", `${settings.width || width}x${settings.height || height}`);
+    running = true;
+    report("running", "");
+    pump();
+  }
+
+  function stop() {
+    running = false;
+    if (timer) clearTimeout(timer);
+    if (stream) stream.getTracks().forEach((track) => track.stop());
+    stream = null;
+    video.srcObject = null;
+    report("stopped", "");
+  }
+
+  button.addEventListener("click", () => (running ? stop() : start()));
+  model.on("change:active", () => (model.get("active") ? start() : stop()));
+  show();
+  if (model.get("active")) start();
+  return () => {
+    model.off("msg:custom", onMessage);
+    stop();
+  };
+}
+
+export default { render };
