@@ -8,10 +8,10 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Build output outside the clone is fine (CI may point this at a cache); a fresh machine just builds.
 export CARGO_TARGET_DIR ?= $(CURDIR)/native/target
 APT_PACKAGES := build-essential pkg-config libshaderc-dev glslang-dev glslang-tools spirv-tools python3-venv \
-                mesa-vulkan-drivers libvulkan1 ffmpeg
+                mesa-vulkan-drivers libvulkan1 ffmpeg chromium nodejs npm
 STAMP       := $(VENV)/.streamlib-built
 
-.PHONY: help deps venv build run test test-rust test-python lint bench clean
+.PHONY: help deps venv widgets build run lab test test-rust test-python lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -24,14 +24,22 @@ deps: ## install the system packages (Debian 12): shaderc/glslang static librari
 venv: deps
 	@[ -x $(PY) ] || python3 -m venv $(VENV)
 	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q "maturin>=1.7,<2" pytest mypy ruff numpy pillow
+	@$(PY) -m pip install -q "maturin>=1.7,<2" pytest mypy ruff numpy pillow \
+		jupyterlab ipywidgets anywidget ipykernel nbclient nbformat playwright
 
-build: venv ## build the Rust core and install streamlib into .venv (editable)
+widgets: ## bundle the notebook widgets' ES modules into streamlib/jupyter/static (npm + esbuild)
+	cd widgets && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
+
+build: venv widgets ## build the Rust core and the widgets, install streamlib into .venv (editable)
 	$(PY) -m pip install -q -e . --no-build-isolation
 	@touch $(STAMP)
 
-run: build ## the main job: compile the whole effect library and show parameters / diagnostics
+run: lab ## the main job: JupyterLab on the first tutorial (test-pattern source, no camera needed)
+
+lab: build ## JupyterLab on notebooks/01-first-effect.ipynb, bound to 127.0.0.1 (the URL with its token is printed)
 	$(PY) -m streamlib compile shaders/*.hlsl
+	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --no-browser $(if $(filter 0,$(shell id -u)),--allow-root) \
+		--ServerApp.root_dir=$(CURDIR) notebooks/01-first-effect.ipynb
 
 test: build test-rust test-python ## build, then run every test (Rust unit + integration, Python)
 
@@ -43,6 +51,7 @@ test-python:
 
 lint: venv ## clippy -D warnings, ruff, mypy
 	cd native && cargo clippy --release --all-targets -- -D warnings
+	cd widgets && npx eslint src
 	$(VENV)/bin/ruff check streamlib tests benches
 	$(VENV)/bin/ruff format --check streamlib tests benches
 	$(VENV)/bin/mypy
@@ -53,4 +62,4 @@ bench: build ## benchmarks against peers (glslangValidator, wgpu-py); print tabl
 	$(PY) benches/graph_bench.py --out bench-results/graph.json
 
 clean: ## remove build output
-	rm -rf $(VENV) native/target bench-results
+	rm -rf $(VENV) native/target bench-results widgets/node_modules streamlib/jupyter/static

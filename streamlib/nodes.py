@@ -172,8 +172,22 @@ def _as_shader(shader: Shader | str | os.PathLike[str], name: str | None) -> Sha
     if text in shaders:
         return shaders[text]
     if isinstance(shader, os.PathLike) or (text.endswith(".hlsl") and "\n" not in text):
-        return compile_file(text)
+        return compile_file(_find_shader_file(text))
     return compile(text, stage="compute" if "[numthreads" in text else "pixel", name=name or "effect")
+
+
+def _find_shader_file(path: str) -> Path:
+    """A path as given, else the same name in the shader library (`Effect("tint.hlsl")`)."""
+    from streamlib._library import library_dirs
+
+    candidate = Path(path)
+    if candidate.exists() or candidate.is_absolute():
+        return candidate
+    for directory in library_dirs():
+        if (directory / candidate).is_file():
+            return directory / candidate
+    searched = ", ".join(str(d) for d in library_dirs()) or "no library directories"
+    raise GraphError(f"no shader file '{path}' here or in the shader library ({searched})")
 
 
 class Effect(Node):

@@ -1,0 +1,129 @@
+"""The `%%hlsl` cell magic in a real IPython shell: cards, errors, registry, hot swap into a running graph."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+import streamlib
+from streamlib import Effect, NumpySink, Runtime, ShaderCompileError, TestPattern
+
+RED = (
+    "float4 main(float2 uv : TEXCOORD) : SV_Target {\n    return tex2D(input, uv) * float4(1, 0, 0, 1);\n}\n"
+)
+GREEN = (
+    "float4 main(float2 uv : TEXCOORD) : SV_Target {\n    return tex2D(input, uv) * float4(0, 1, 0, 1);\n}\n"
+)
+BROKEN = (
+    "float4 main(float2 uv : TEXCOORD) : SV_Target {\n"
+    "    float4 c = tex2D(input, uv);\n    return c * brightness;\n}\n"
+)
+
+
+@pytest.fixture()
+def shell() -> Iterator[tuple[InteractiveShell, list[Any]]]:
+    ip = InteractiveShell.instance()
+    shown: list[Any] = []
+    ip.display_pub.publish = lambda data, **_: shown.append(data)  # type: ignore[method-assign]
+    ip.run_line_magic("load_ext", "streamlib")
+    yield ip, shown
+    shown.clear()
+
+
+def run_cell(ip: InteractiveShell, line: str, cell: str) -> Any:
+    return ip.run_cell_magic("hlsl", line, cell)
+
+
+def html(shown: list[Any]) -> str:
+    return "\n".join(d.get("text/html", "") for d in shown)
+
+
+def test_success_card_and_registry(shell: tuple[InteractiveShell, list[Any]]) -> None:
+    ip, shown = shell
+    source = "cbuffer Params { float strength; /* @range(0, 1) @default(0.25) */ };\n" + RED.replace(
+        "* float4(1, 0, 0, 1)", "* strength"
+    )
+    run_cell(ip, "card_test", source)
+    card = html(shown)
+    assert "✓ card_test" in card and "pixel shader via glslang" in card
+    assert "<code>strength</code>" in card and "0 … 1" in card and " ms" in card
+    assert streamlib.shaders["card_test"].parameters[0].name == "strength"
+
+
+def test_error_card_names_the_line_and_raises(shell: tuple[InteractiveShell, list[Any]]) -> None:
+    ip, shown = shell
+    with pytest.raises(ShaderCompileError) as info:
+        run_cell(ip, "broken_test", BROKEN)
+    card = html(shown)
+    assert "✗ broken_test" in card
+    assert "line 3, column 16" in card and "&#x27;brightness&#x27;: unknown variable" in card
+    assert "data-line='3'" in card and "streamlib-mark" in card and "^" in card
+    assert info.value.diagnostics[0].line == 3
+    assert "broken_test" not in streamlib.shaders
+
+
+def test_compute_flag_and_usage_errors(shell: tuple[InteractiveShell, list[Any]]) -> None:
+    ip, _ = shell
+    source = (
+        "Texture2D<float4> input; RWTexture2D<float4> output;\n"
+        "[numthreads(8, 8, 1)] void main(uint3 id : SV_DispatchThreadID) { output[id.xy] = input[id.xy]; }"
+    )
+    run_cell(ip, "compute_test --compute", source)
+    assert streamlib.shaders["compute_test"].stage == "compute"
+    with pytest.raises(ValueError, match="usage: %%hlsl NAME"):
+        run_cell(ip, "", RED)
+
+
+def test_rerunning_a_cell_hot_swaps_every_running_effect(shell: tuple[InteractiveShell, list[Any]]) -> None:
+    ip, _ = shell
+    run_cell(ip, "swap_test", RED)
+    runtime = Runtime()
+    effect = Effect("swap_test")
+    sink = NumpySink()
+    runtime.connect(TestPattern(320, 180), effect)
+    runtime.connect(effect, sink)
+    runtime.start(fps=60)
+    try:
+        first = sink.wait(2)
+        assert first[60, 10, 0] > 0 and first[60, 10, 1] == 0
+        run_cell(ip, "swap_test", GREEN)
+        swapped = wait_for(sink, lambda f: f[60, 10, 1] > 0 and f[60, 10, 0] == 0)
+        assert swapped is not None, "the running effect never switched to the new shader"
+        with pytest.raises(ShaderCompileError):
+            run_cell(ip, "swap_test", BROKEN)
+        time.sleep(0.2)
+        kept = sink.wait(sink.received + 1)
+        assert kept[60, 10, 1] > 0 and kept[60, 10, 0] == 0, "the last good shader must keep running"
+        assert runtime.stats()["error"] is None
+    finally:
+        runtime.stop()
+
+
+def wait_for(sink: NumpySink, condition: Any, timeout: float = 5.0) -> Any:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        frame = sink.latest()
+        if frame is not None and condition(frame):
+            return frame
+        time.sleep(0.02)
+    return None
+
+
+def test_preview_flag_starts_a_preview_on_the_test_pattern(shell: tuple[InteractiveShell, list[Any]]) -> None:
+    ip, shown = shell
+    run_cell(ip, "preview_test --preview", RED)
+    from streamlib.jupyter.preview import _shader_previews
+
+    runtime, preview = _shader_previews["preview_test"]
+    try:
+        assert runtime.is_running
+        assert any("application/vnd.jupyter.widget-view+json" in d for d in shown)
+        frame = preview.sink.take(timeout=5)
+        assert frame is not None and frame[3] == "image/jpeg"
+    finally:
+        preview.close()
+        runtime.stop()
