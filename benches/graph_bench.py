@@ -11,7 +11,9 @@ image, at 1920×1080 and 3840×2160, measured three ways in one process on one a
 * **(b) wgpu-py, one submit per effect** — the way its users write it: the SPIR-V streamlib produced
   (`Shader.spirv`, through naga like streamlib on drivers without passthrough), bind groups made once,
   the frame-values cbuffer written with `queue.write_buffer` each frame, one command encoder and one
-  `queue.submit` per effect, then `queue.on_submitted_work_done_sync()` once per frame.
+  `queue.submit` per effect, then a wait for the GPU once per frame: `queue.on_submitted_work_done_sync()`
+  where it works, else (wgpu-py 0.32.0 raises TypeError there, pygfx/wgpu-py#834) a 1-pixel copy of the
+  output into a MAP_READ buffer, recorded in the last submission, and `buffer.map_sync()`.
 * **(c) wgpu-py, one submit per frame** — the same, with all three passes in one command encoder.
 
 Before timing, one frame of each is read back and compared with (a) (max abs difference ≤ 1 over all

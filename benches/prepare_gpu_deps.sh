@@ -68,7 +68,7 @@ from pathlib import Path
 
 dest = Path(sys.argv[1])
 with tarfile.open(f"{dest}.tar.xz", "w:xz", preset=9) as archive:
-    archive.add(dest, arcname=dest.name)
+    archive.add(dest, arcname=".bench-deps")  # the name gpu_machine.sh expects, whatever DEST was
 EOF
 rm -rf "$DEST"
 packed_mb=$(du -sm "$DEST.tar.xz" | cut -f1)

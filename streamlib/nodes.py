@@ -122,15 +122,24 @@ class PushSource(Node):
     """Frames pushed from Python (or the browser camera): `source.push(array)`.
 
     `every_frame=False` keeps only the newest frame (a live camera); True makes `push` wait, so none is lost.
+    `fallback="test_pattern"` shows the built-in pattern until the first frame arrives (no camera yet).
     """
 
     kind = "push"
 
     def __init__(
-        self, width: int, height: int, *, every_frame: bool = False, name: str | None = None
+        self,
+        width: int,
+        height: int,
+        *,
+        every_frame: bool = False,
+        fallback: str | None = None,
+        name: str | None = None,
     ) -> None:
         super().__init__(name)
-        self.width, self.height = width, height
+        if fallback not in (None, "test_pattern"):
+            raise GraphError(f"push source: unknown fallback '{fallback}' (use None or 'test_pattern')")
+        self.width, self.height, self.fallback = width, height, fallback
         self._slot = _native.NativePushSlot(width, height, every_frame)
 
     def push(self, frame: np.ndarray | bytes, timeout: float = 5.0) -> None:
@@ -157,7 +166,7 @@ class PushSource(Node):
         return self._slot.pushed
 
     def _attach(self, runtime: Runtime) -> int:
-        return runtime._graph.add_push(self.name, self._slot)
+        return runtime._graph.add_push(self.name, self._slot, self.fallback == "test_pattern")
 
 
 # ---------------------------------------------------------------------------------------------- effects

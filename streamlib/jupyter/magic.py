@@ -47,6 +47,13 @@ class HlslMagics(Magics):
             shader = compile(cell, stage=stage, entry=args.entry, name=args.name, backend=args.backend)
         except ShaderCompileError as err:
             display(HTML(error_card(args.name, err, cell)))
+            if args.preview:
+                # Re-running the cell cleared its output; the preview, still on the last good shader, stays.
+                from streamlib.jupyter.preview import existing_preview
+
+                preview = existing_preview(args.name)
+                if preview is not None:
+                    display(preview)
             # The card already shows the diagnostics; the traceback stays short.
             err.__traceback__ = None
             raise err from None

@@ -50,7 +50,7 @@ class Preview(anywidget.AnyWidget):
         runtime.connect(target, self.sink, delivery="latest")
         super().__init__(max_in_flight=max_in_flight)
         self._in_flight = 0
-        self._visible = True
+        self._visible_views: set[str] = set()
         self._ready = threading.Event()
         self._wake = threading.Condition()
         self._closed = threading.Event()
@@ -79,11 +79,17 @@ class Preview(anywidget.AnyWidget):
         elif kind == "ready":
             self._ready.set()
             with self._wake:
+                # A new view: frames sent to a removed one will never be acknowledged.
                 self._in_flight = 0
+                self._visible_views.add(str(message.get("view", "")))
                 self._wake.notify_all()
         elif kind == "visible":
             with self._wake:
-                self._visible = bool(message.get("value"))
+                view = str(message.get("view", ""))
+                if message.get("value"):
+                    self._visible_views.add(view)
+                else:
+                    self._visible_views.discard(view)
                 self._wake.notify_all()
         elif kind == "mouse":
             self.runtime.set_mouse(
@@ -91,7 +97,7 @@ class Preview(anywidget.AnyWidget):
             )
 
     def _can_send(self) -> bool:
-        return self._visible and not self.paused and self._in_flight < self.max_in_flight
+        return bool(self._visible_views) and not self.paused and self._in_flight < self.max_in_flight
 
     def _pump(self) -> None:
         """Moves encoded frames from the Rust preview queue to the page (the only Python on this path)."""
@@ -148,6 +154,11 @@ def preview_shader(name: str, shader: Shader) -> Preview:
     preview = Preview(effect)
     _shader_previews[name] = (runtime, preview)
     return preview
+
+
+def existing_preview(name: str) -> Preview | None:
+    entry = _shader_previews.get(name)
+    return entry[1] if entry is not None and not entry[1]._closed.is_set() else None
 
 
 def close_all() -> None:

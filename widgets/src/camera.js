@@ -65,7 +65,8 @@ function render({ model, el }) {
           const now = performance.now();
           sentAt.push(now);
           while (sentAt.length > 1 && now - sentAt[0] > 2000) sentAt.shift();
-          model.send({ type: "frame", width, height, sent_at: now }, [buffer]);
+          // anywidget mirrors Backbone: send(content, callbacks, buffers).
+          model.send({ type: "frame", width, height, sent_at: now }, undefined, [buffer]);
         },
         "image/jpeg",
         model.get("quality") / 100,

@@ -44,6 +44,8 @@ function render({ model, el }) {
   el.append(root, status);
 
   const state = { fps: 0, width: canvas.width, height: canvas.height, frameMs: 0, dropped: 0, paused: false };
+  // A widget can be shown in several places; the kernel streams while any of its views is visible.
+  const view = Math.random().toString(36).slice(2);
   const drawnAt = [];
   let visible = true;
 
@@ -71,13 +73,13 @@ function render({ model, el }) {
         canvas.height = bitmap.height;
       }
       context.drawImage(bitmap, 0, 0);
+      state.width = bitmap.width;
+      state.height = bitmap.height;
       bitmap.close();
       const now = performance.now();
       drawnAt.push(now);
       while (drawnAt.length > 1 && now - drawnAt[0] > 2000) drawnAt.shift();
       state.fps = drawnAt.length > 1 ? ((drawnAt.length - 1) * 1000) / (now - drawnAt[0]) : 0;
-      state.width = bitmap.width;
-      state.height = bitmap.height;
       state.frameMs = message.frame_ms || 0;
       state.dropped = message.dropped || 0;
       canvas.dataset.frameIndex = String(message.index);
@@ -108,20 +110,21 @@ function render({ model, el }) {
     const now = entries.some((entry) => entry.isIntersecting) && document.visibilityState !== "hidden";
     if (now !== visible) {
       visible = now;
-      model.send({ type: "visible", value: visible });
+      model.send({ type: "visible", value: visible, view });
     }
   });
   observer.observe(root);
-  const onVisibility = () => model.send({ type: "visible", value: document.visibilityState !== "hidden" && visible });
+  const onVisibility = () =>
+    model.send({ type: "visible", value: document.visibilityState !== "hidden" && visible, view });
   document.addEventListener("visibilitychange", onVisibility);
 
   refresh();
-  model.send({ type: "ready" });
+  model.send({ type: "ready", view });
   return () => {
     observer.disconnect();
     document.removeEventListener("visibilitychange", onVisibility);
     model.off("msg:custom", onMessage);
-    model.send({ type: "visible", value: false });
+    model.send({ type: "visible", value: false, view });
   };
 }
 

@@ -225,9 +225,10 @@ impl NativeGraph {
         self.add(py, name, NodeKind::Source { kind: SourceKind::VideoFile { path, looping }, width: w, height: h })
     }
 
-    fn add_push(&self, py: Python<'_>, name: &str, slot: &NativePushSlot) -> PyResult<usize> {
+    #[pyo3(signature = (name, slot, fallback=false))]
+    fn add_push(&self, py: Python<'_>, name: &str, slot: &NativePushSlot, fallback: bool) -> PyResult<usize> {
         let (width, height) = (slot.inner.width, slot.inner.height);
-        self.add(py, name, NodeKind::Source { kind: SourceKind::Push(slot.inner.clone()), width, height })
+        self.add(py, name, NodeKind::Source { kind: SourceKind::Push { slot: slot.inner.clone(), fallback }, width, height })
     }
 
     fn add_effect(&self, py: Python<'_>, name: &str, effect: &NativeEffect) -> PyResult<usize> {

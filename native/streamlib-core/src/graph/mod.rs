@@ -32,7 +32,8 @@ pub enum SourceKind {
     TestPattern,
     Image { pixels: Arc<Vec<u8>> },
     VideoFile { path: PathBuf, looping: bool },
-    Push(Arc<PushSlot>),
+    /// Frames pushed from outside; with `fallback`, the test pattern shows until the first one arrives.
+    Push { slot: Arc<PushSlot>, fallback: bool },
 }
 
 pub enum SinkKind {

@@ -47,7 +47,7 @@ enum Step {
     Pattern { pattern: TestPattern, texture: GpuTexture },
     Still { texture: GpuTexture },
     Video { reader: VideoReader, texture: GpuTexture, path: PathBuf, looping: bool },
-    Push { slot: Arc<PushSlot>, texture: GpuTexture },
+    Push { slot: Arc<PushSlot>, texture: GpuTexture, fallback: Option<TestPattern> },
     Effect { handle: Arc<EffectHandle>, inputs: BTreeMap<String, usize>, texture: GpuTexture },
     Sink { name: String, input: usize, readback: Readback, sink: SinkState },
 }
@@ -131,7 +131,10 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
                         let reader = VideoReader::open(path, Some((*width, *height))).map_err(|e| GraphError(format!("source '{}': {e}", node.name)))?;
                         Step::Video { reader, texture, path: path.clone(), looping: *looping }
                     }
-                    SourceKind::Push(slot) => Step::Push { slot: slot.clone(), texture },
+                    SourceKind::Push { slot, fallback } => {
+                        let fallback = if *fallback { Some(TestPattern::new(&gpu).map_err(gpu_err)?) } else { None };
+                        Step::Push { slot: slot.clone(), texture, fallback }
+                    }
                 }
             }
             NodeKind::Effect(handle) => {
@@ -253,6 +256,8 @@ fn frame_loop(gpu: &Gpu, steps: &mut [Step], options: &RunOptions, stop: &Atomic
                         }
                         wanted.push(wants);
                     }
+                    // A camera that has sent nothing yet shows the test pattern (headless runs, no device).
+                    Step::Push { slot, texture, fallback: Some(pattern) } if slot.pushed() == 0 => pattern.encode(gpu, &mut encoder, texture, index),
                     Step::Still { .. } | Step::Video { .. } | Step::Push { .. } => {}
                 }
             }
@@ -297,7 +302,7 @@ fn fetch_source_frames(gpu: &Gpu, steps: &mut [Step], stop: &AtomicBool) -> Resu
                 };
                 texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
             }
-            Step::Push { slot, texture } if slot.every_frame() => loop {
+            Step::Push { slot, texture, .. } if slot.every_frame() => loop {
                 // Back-pressure both ways: the graph waits for each pushed frame, the pusher for the graph.
                 if let Some(frame) = slot.take_waiting(Duration::from_millis(50)) {
                     texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
@@ -307,7 +312,7 @@ fn fetch_source_frames(gpu: &Gpu, steps: &mut [Step], stop: &AtomicBool) -> Resu
                     return Ok(Some("stopped while waiting for a pushed frame".to_owned()));
                 }
             },
-            Step::Push { slot, texture } => {
+            Step::Push { slot, texture, .. } => {
                 if let Some(frame) = slot.take() {
                     texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
                 }

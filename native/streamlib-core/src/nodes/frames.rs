@@ -50,15 +50,17 @@ impl LatestFrame {
     }
 }
 
-/// Encoded preview frames: a queue of one, latest wins. While a fresh frame waits untaken, the frame loop
-/// skips reading back and encoding new ones (a preview nobody reads costs almost nothing); a waiting frame
-/// older than `MAX_WAITING_AGE` is replaced, so a reader never gets a frame much older than that.
+/// Encoded preview frames: a queue of one, latest wins. While a frame waits untaken, the frame loop skips
+/// reading back and encoding new ones, so a preview nobody reads costs nothing. A reader finding the waiting
+/// frame older than `MAX_WAITING_AGE` asks for a new one and gets the next frame instead (latest wins).
 #[derive(Debug)]
 pub struct PreviewQueue {
     pub quality: u8,
     /// PNG instead of JPEG: exact pixels, for a still picture or on request.
     lossless: std::sync::atomic::AtomicBool,
     slot: Mutex<Option<(EncodedFrame, Instant)>>,
+    /// A reader is waiting for a frame newer than the one in the slot.
+    wanted: std::sync::atomic::AtomicBool,
     ready: Condvar,
     dropped: AtomicU64,
     delivered: AtomicU64,
@@ -77,7 +79,7 @@ pub struct EncodedFrame {
 
 impl PreviewQueue {
     pub fn new(quality: u8) -> PreviewQueue {
-        PreviewQueue { quality: quality.clamp(1, 100), lossless: Default::default(), slot: Mutex::new(None), ready: Condvar::new(), dropped: AtomicU64::new(0), delivered: AtomicU64::new(0) }
+        PreviewQueue { quality: quality.clamp(1, 100), lossless: Default::default(), wanted: Default::default(), slot: Mutex::new(None), ready: Condvar::new(), dropped: AtomicU64::new(0), delivered: AtomicU64::new(0) }
     }
 
     pub fn set_lossless(&self, lossless: bool) {
@@ -88,9 +90,9 @@ impl PreviewQueue {
         self.lossless.load(Ordering::Relaxed)
     }
 
-    /// False while a fresh frame waits untaken (a new one would only replace it).
+    /// True when the slot is empty or a reader wants something newer than what waits there.
     pub fn needs_frame(&self) -> bool {
-        self.slot.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_none_or(|(_, at)| at.elapsed() > MAX_WAITING_AGE)
+        self.wanted.load(Ordering::Relaxed) || self.slot.lock().unwrap_or_else(|p| p.into_inner()).is_none()
     }
 
     pub fn count_drop(&self) {
@@ -102,20 +104,32 @@ impl PreviewQueue {
         if slot.replace((frame, Instant::now())).is_some() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
+        self.wanted.store(false, Ordering::Relaxed);
         self.ready.notify_all();
     }
 
-    /// Takes the waiting frame, waiting up to `timeout` for one.
+    /// Takes the newest frame, waiting up to `timeout` for one. A stale waiting frame is replaced by the
+    /// next one the loop makes; if none comes (the graph stopped), the stale one is returned.
     pub fn take(&self, timeout: Duration) -> Option<EncodedFrame> {
         let deadline = Instant::now() + timeout;
         let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        let stale_since = match slot.as_ref() {
+            Some((_, at)) if at.elapsed() <= MAX_WAITING_AGE => None,
+            Some((_, at)) => Some(*at),
+            None => None,
+        };
+        if stale_since.is_some() || slot.is_none() {
+            self.wanted.store(true, Ordering::Relaxed);
+        }
         loop {
-            if let Some((frame, _)) = slot.take() {
+            let fresh = slot.as_ref().is_some_and(|(_, at)| Some(*at) != stale_since);
+            let left = deadline.checked_duration_since(Instant::now());
+            if fresh || (left.is_none() && slot.is_some()) {
+                let (frame, _) = slot.take()?;
                 self.delivered.fetch_add(1, Ordering::Relaxed);
                 return Some(frame);
             }
-            let left = deadline.checked_duration_since(Instant::now())?;
-            slot = self.ready.wait_timeout(slot, left).unwrap_or_else(|p| p.into_inner()).0;
+            slot = self.ready.wait_timeout(slot, left?).unwrap_or_else(|p| p.into_inner()).0;
         }
     }
 
