@@ -14,7 +14,7 @@ OUT=${OUT:-bench-results}
 mkdir -p "$OUT"
 exec > >(tee "$OUT/gpu_machine.log") 2>&1
 export PYTHONPATH=".:.bench-deps${PYTHONPATH:+:$PYTHONPATH}"
-GRAPH_TIMEOUT=${GRAPH_TIMEOUT:-420}
+GRAPH_TIMEOUT=${GRAPH_TIMEOUT:-300}
 COMPILE_TIMEOUT=${COMPILE_TIMEOUT:-180}
 read -r -a GRAPH_ARGS <<<"${GRAPH_ARGS:-}"
 
@@ -62,10 +62,14 @@ ICD_JSONS=$(ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json /usr/loca
 echo "Vulkan ICD files: ${ICD_JSONS:-none}"
 
 step "dependencies"
-if [ ! -d .bench-deps ] && [ -f .bench-deps.tar.xz ]; then
-    echo "unpacking .bench-deps.tar.xz"
-    run 120 python3 -c "import tarfile; tarfile.open('.bench-deps.tar.xz').extractall('.')"
-fi
+PYMINOR=$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+for archive in ".bench-deps-$PYMINOR.tar.xz" .bench-deps.tar.xz; do
+    if [ ! -d .bench-deps ] && [ -f "$archive" ]; then
+        echo "unpacking $archive"
+        run 120 python3 -c "import tarfile, sys; tarfile.open(sys.argv[1]).extractall('.')" "$archive"
+        [ -d ".bench-deps-$PYMINOR" ] && mv ".bench-deps-$PYMINOR" .bench-deps
+    fi
+done
 if [ -d .bench-deps ]; then
     echo ".bench-deps: $(du -sm .bench-deps | cut -f1) MB; built for: $(find .bench-deps -name '*.cpython-3*.so' | grep -oE 'cpython-3[0-9]+' | sort -u | tr '\n' ' ')"
 else
@@ -119,6 +123,14 @@ case " $OK " in
         ;;
     *) echo "numpy missing: skipped" ;;
 esac
+
+step "GPU tests (same tests as on lavapipe)"
+if python3 -c "import pytest" 2>/dev/null; then
+    run "${TEST_TIMEOUT:-150}" python3 -m pytest -q -p no:cacheprovider -x \
+        tests/python/test_effect_pixels.py tests/python/test_decorators.py tests/python/test_hot_swap.py
+else
+    echo "pytest missing: skipped"
+fi
 
 step "compile benchmark"
 if have glslangValidator; then

@@ -33,7 +33,7 @@ trap 'rm -rf "$WHEELS"' EXIT
 python3 -m pip download --quiet --disable-pip-version-check \
     --only-binary=:all: --implementation cp --python-version "$PYVER" \
     --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
-    -d "$WHEELS" numpy wgpu cffi pycparser sniffio pillow
+    -d "$WHEELS" numpy wgpu cffi pycparser sniffio pillow pytest pluggy iniconfig packaging rendercanvas
 
 rm -rf "$DEST" "$DEST.tar.xz"
 mkdir -p "$DEST"
