@@ -61,6 +61,14 @@ fi
 ICD_JSONS=$(ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json /usr/local/share/vulkan/icd.d/*.json 2>/dev/null)
 echo "Vulkan ICD files: ${ICD_JSONS:-none}"
 
+step "Vulkan loader"
+# Some GPU containers ship the NVIDIA ICD but no loader (libvulkan.so.1): a copy may be carried in .vk-loader/.
+if ! "$LDCONFIG" -p 2>/dev/null | grep -q 'libvulkan\.so\.1' && [ -f .vk-loader/libvulkan.so.1 ]; then
+    export LD_LIBRARY_PATH="$PWD/.vk-loader${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    echo "using the carried Vulkan loader in .vk-loader/"
+fi
+[ -e /dev/nvidia-modeset ] || echo "note: /dev/nvidia-modeset is absent; NVIDIA's Vulkan driver refuses to initialise without it (measured: vk_icdNegotiateLoaderICDInterfaceVersion returns -3)"
+
 step "dependencies"
 PYMINOR=$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
 for archive in ".bench-deps-$PYMINOR.tar.xz" .bench-deps.tar.xz; do
