@@ -8,7 +8,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Build output outside the clone is fine (CI may point this at a cache); a fresh machine just builds.
 export CARGO_TARGET_DIR ?= $(CURDIR)/native/target
 APT_PACKAGES := build-essential pkg-config libshaderc-dev glslang-dev glslang-tools spirv-tools python3-venv \
-                mesa-vulkan-drivers libvulkan1 ffmpeg chromium nodejs npm
+                mesa-vulkan-drivers libvulkan1 ffmpeg chromium
 STAMP       := $(VENV)/.streamlib-built
 
 .PHONY: help deps venv widgets build run lab test test-rust test-python lint bench clean
@@ -20,6 +20,7 @@ deps: ## install the system packages (Debian 12): shaderc/glslang static librari
 	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); fi
 	@command -v cargo >/dev/null || { echo "Rust is required: https://rustup.rs (cargo not found)"; exit 1; }
+	@command -v npm >/dev/null || { echo "Node.js with npm is required to bundle the widgets (npm not found)"; exit 1; }
 
 venv: deps
 	@[ -x $(PY) ] || python3 -m venv $(VENV)
@@ -47,7 +48,7 @@ test-rust:
 	cd native && cargo test --release -p streamlib-core
 
 test-python:
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q tests
 
 lint: venv ## clippy -D warnings, ruff, mypy
 	cd native && cargo clippy --release --all-targets -- -D warnings
