@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::shader::{CompiledShader, ResourceKind, Stage};
 
 use super::device::Gpu;
+use super::fullscreen::{fullscreen_pass, fullscreen_pipeline};
 use super::params::{ParamBlock, ParamValue};
 use super::texture::{GpuTexture, TextureFormat};
 use super::GpuError;
@@ -160,22 +161,7 @@ impl EffectPipeline {
         let kind = match stage {
             Stage::Pixel => {
                 let vertex = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("fullscreen"), source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(FULLSCREEN_WGSL)) });
-                Kind::Render(gpu.device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-                    label: Some(&name),
-                    layout: Some(&layout),
-                    vertex: wgpu::VertexState { module: &vertex, entry_point: Some("main"), compilation_options: Default::default(), buffers: &[] },
-                    primitive: wgpu::PrimitiveState::default(),
-                    depth_stencil: None,
-                    multisample: wgpu::MultisampleState::default(),
-                    fragment: Some(wgpu::FragmentState {
-                        module: &module,
-                        entry_point: Some(&entry_in_module),
-                        compilation_options: Default::default(),
-                        targets: &[Some(wgpu::ColorTargetState { format: wgpu::TextureFormat::Rgba8Unorm, blend: None, write_mask: wgpu::ColorWrites::ALL })],
-                    }),
-                    multiview_mask: None,
-                    cache: None,
-                }))
+                Kind::Render(fullscreen_pipeline(gpu, &name, &layout, (&vertex, "main"), (&module, &entry_in_module)))
             }
             Stage::Compute | Stage::Vertex => {
                 let workgroup = reflection.workgroup_size.unwrap_or([8, 8, 1]);
@@ -339,19 +325,7 @@ impl EffectInstance {
             .collect();
         match &pipeline.kind {
             Kind::Render(render) => {
-                let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                    label: Some(&pipeline.name),
-                    color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                        view: &output.view,
-                        depth_slice: None,
-                        resolve_target: None,
-                        ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT), store: wgpu::StoreOp::Store },
-                    })],
-                    depth_stencil_attachment: None,
-                    timestamp_writes: None,
-                    occlusion_query_set: None,
-                    multiview_mask: None,
-                });
+                let mut pass = fullscreen_pass(encoder, output, &pipeline.name, wgpu::Color::TRANSPARENT);
                 pass.set_pipeline(render);
                 for (index, group) in groups.iter().enumerate() {
                     pass.set_bind_group(index as u32, group, &[]);

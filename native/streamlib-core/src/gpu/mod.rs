@@ -2,6 +2,7 @@
 
 pub mod device;
 pub mod effect;
+pub mod fullscreen;
 pub mod params;
 pub mod texture;
 
