@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ from streamlib.shader import Shader
 
 STATIC = Path(__file__).parent / "static"
 _live: weakref.WeakSet[Preview] = weakref.WeakSet()
+# With no view on screen for this long (output cleared, tab closed, headless run) the sending thread ends,
+# and a graph the preview started for itself stops; a view appearing again restarts both.
+IDLE_EXIT_S = 10.0
 
 
 class Preview(anywidget.AnyWidget):
@@ -33,7 +37,13 @@ class Preview(anywidget.AnyWidget):
     error = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
-        self, node: Node | Stream, *, quality: int = 80, max_in_flight: int = 2, fps: float = 30.0
+        self,
+        node: Node | Stream,
+        *,
+        quality: int = 80,
+        max_in_flight: int = 2,
+        fps: float = 30.0,
+        owns_runtime: bool = False,
     ) -> None:
         target = node.node if isinstance(node, Stream) else node
         runtime = target._runtime
@@ -55,16 +65,30 @@ class Preview(anywidget.AnyWidget):
         self._wake = threading.Condition()
         self._closed = threading.Event()
         self.frames_sent = 0
+        self._fps = fps
+        self._owns_runtime = owns_runtime
+        self._thread: threading.Thread | None = None
         self.on_msg(self._on_message)
         self.observe(lambda change: self.sink._queue.set_lossless(bool(change["new"])), names="lossless")
         self.observe(self._on_pause, names="paused")
-        self._thread = threading.Thread(
-            target=self._pump, name=f"streamlib-preview-{target.name}", daemon=True
-        )
-        self._thread.start()
         _live.add(self)
-        if not runtime.is_running:
-            runtime.start(fps=fps)
+        self._ensure_running()
+
+    @property
+    def sending(self) -> bool:
+        """True while the thread that forwards frames to the page is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def _ensure_running(self) -> None:
+        with self._wake:
+            if self._closed.is_set() or self.sending:
+                return
+            self._thread = threading.Thread(
+                target=self._pump, name=f"streamlib-preview-{self.node.name}", daemon=True
+            )
+            self._thread.start()
+        if not self.runtime.is_running:
+            self.runtime.start(fps=self._fps)
 
     def _on_pause(self, change: dict[str, Any]) -> None:
         with self._wake:
@@ -83,6 +107,7 @@ class Preview(anywidget.AnyWidget):
                 self._in_flight = 0
                 self._visible_views.add(str(message.get("view", "")))
                 self._wake.notify_all()
+            self._ensure_running()
         elif kind == "visible":
             with self._wake:
                 view = str(message.get("view", ""))
@@ -91,6 +116,8 @@ class Preview(anywidget.AnyWidget):
                 else:
                     self._visible_views.discard(view)
                 self._wake.notify_all()
+            if message.get("value"):
+                self._ensure_running()
         elif kind == "mouse":
             self.runtime.set_mouse(
                 float(message.get("x", 0)), float(message.get("y", 0)), int(message.get("buttons", 0))
@@ -101,9 +128,14 @@ class Preview(anywidget.AnyWidget):
 
     def _pump(self) -> None:
         """Moves encoded frames from the Rust preview queue to the page (the only Python on this path)."""
-        self._ready.wait(timeout=30)
+        unseen_since = time.monotonic()
         while not self._closed.is_set():
             with self._wake:
+                if self._visible_views:
+                    unseen_since = time.monotonic()
+                elif time.monotonic() - unseen_since > IDLE_EXIT_S:
+                    self._thread = None
+                    break
                 if not self._can_send():
                     self._wake.wait(timeout=0.25)
                     continue
@@ -129,12 +161,16 @@ class Preview(anywidget.AnyWidget):
                 buffers=[data],
             )
             self.frames_sent += 1
+        if self._owns_runtime and self.runtime.is_running:
+            self.runtime.stop()
 
     def close(self) -> None:
-        """Stops sending frames; the graph keeps running for other previews and sinks."""
+        """Stops sending frames. A graph this preview started for itself stops too; others keep running."""
         self._closed.set()
         with self._wake:
             self._wake.notify_all()
+        if self._owns_runtime:
+            self.runtime.stop()
         super().close()
 
 
@@ -151,7 +187,7 @@ def preview_shader(name: str, shader: Shader) -> Preview:
     source = TestPattern(640, 360, name="test_pattern")
     effect = Effect(name, name=name)
     runtime.connect(source, effect)
-    preview = Preview(effect)
+    preview = Preview(effect, owns_runtime=True)
     _shader_previews[name] = (runtime, preview)
     return preview
 

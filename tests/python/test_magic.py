@@ -127,3 +127,25 @@ def test_preview_flag_starts_a_preview_on_the_test_pattern(shell: tuple[Interact
     finally:
         preview.close()
         runtime.stop()
+
+
+def test_a_preview_nobody_sees_stops_its_thread_and_its_own_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlib.jupyter import preview as preview_module
+
+    monkeypatch.setattr(preview_module, "IDLE_EXIT_S", 0.3)
+    streamlib.shaders["idle_test"] = streamlib.compile(RED, name="idle_test")
+    widget = preview_module.preview_shader("idle_test", streamlib.shaders["idle_test"])
+    runtime = widget.runtime
+    try:
+        assert widget.sending and runtime.is_running
+        widget._on_message(None, {"type": "ready", "view": "v1"}, [])
+        widget._on_message(None, {"type": "visible", "value": False, "view": "v1"}, [])  # output cleared
+        deadline = time.time() + 5
+        while (widget.sending or runtime.is_running) and time.time() < deadline:
+            time.sleep(0.05)
+        assert not widget.sending and not runtime.is_running, "no thread or graph may outlive its views"
+        widget._on_message(None, {"type": "ready", "view": "v2"}, [])  # shown again
+        assert widget.sending and runtime.is_running
+    finally:
+        widget.close()
+    assert not runtime.is_running
