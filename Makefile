@@ -59,8 +59,9 @@ lint: venv ## clippy -D warnings, ruff, mypy
 
 bench: build ## benchmarks against peers (glslangValidator, wgpu-py); print tables, write bench-results/*.json
 	$(PY) benches/compile_bench.py --out bench-results/compile.json
-	$(PY) -m pip install -q wgpu
+	$(PY) -m pip install -q wgpu jupyter_rfb
 	$(PY) benches/graph_bench.py --out bench-results/graph.json
+	$(PY) benches/preview_bench.py --out bench-results/preview.json
 
 clean: ## remove build output
 	rm -rf $(VENV) native/target bench-results widgets/node_modules streamlib/jupyter/static
