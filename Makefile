@@ -33,6 +33,7 @@ widgets: ## bundle the notebook widgets' ES modules into streamlib/jupyter/stati
 
 build: venv widgets ## build the Rust core and the widgets, install streamlib into .venv (editable)
 	$(PY) -m pip install -q -e . --no-build-isolation
+	cd native && cargo build --release -p streamlib-runtime
 	@touch $(STAMP)
 
 run: lab ## the main job: JupyterLab on the first tutorial (test-pattern source, no camera needed)

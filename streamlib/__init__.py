@@ -15,6 +15,7 @@ from streamlib.errors import (
     ShaderCompileError,
     StreamlibError,
 )
+from streamlib.export import load
 from streamlib.features import has_feature
 from streamlib.graph import Port, Stream
 from streamlib.nodes import (
@@ -74,6 +75,7 @@ __all__ = [
     "camera_source",
     "configure",
     "has_feature",
+    "load",
     "shaders",
     "stream_effect",
     "test_pattern_source",

@@ -76,6 +76,10 @@ class ImageSource(Node):
         import numpy as np
         from PIL import Image
 
+        # Exported configs refer to the file by path; anything else is exported as an inline PNG, which
+        # `_png` keeps when the image came from a config, so a re-export gives the same bytes.
+        self.path: Path | None = Path(image) if isinstance(image, (str, os.PathLike)) else None
+        self._png: bytes | None = None
         if isinstance(image, (str, os.PathLike)):
             image = Image.open(image)
         if isinstance(image, Image.Image):
@@ -359,6 +363,7 @@ class PreviewSink(Sink):
 
     def __init__(self, *, quality: int = 80, name: str | None = None) -> None:
         super().__init__(name)
+        self.quality = quality
         self._queue = _native.NativePreviewQueue(quality)
 
     def _attach(self, runtime: Runtime) -> int:

@@ -74,6 +74,13 @@ class Runtime:
 
     def __init__(self, *, adapter: str | None = None, low_power: bool = False) -> None:
         self._gpu = _native.NativeGpu(adapter, low_power)
+        self._adapter_request = adapter
+        #: Frame rate written into exported configs: streamlib-runtime paces its loop to it (None: as fast
+        #: as the GPU goes). `streamlib.load` sets it from the file.
+        self.config_fps: float | None = 30.0
+        #: For a runtime from `streamlib.load`: per shader, whether its precompiled artifact was used or it
+        #: was recompiled from source, and why ({"shader", "used", "why"}).
+        self.load_report: list[dict[str, str]] = []
         self._pipelines: dict[tuple[str, str, str], _native.NativePipeline] = {}
         self._graph = _native.NativeGraph(self._gpu)
         self._nodes: dict[str, Node] = {}
@@ -242,6 +249,14 @@ class Runtime:
         if isinstance(item, Port):
             return item
         return Port(item, "video", direction)
+
+    def export(self, path: str | os.PathLike[str], *, targets: Sequence[str] = ("vulkan", "metal")) -> Path:
+        """Writes this graph as a graph config for `streamlib-runtime` (or `streamlib.load`): nodes, edges,
+        parameter values, each shader's source with its hash and precompiled artifacts per target
+        ("vulkan" → SPIR-V, "metal" → MSL, "webgl" → GLSL ES)."""
+        from streamlib.export import export
+
+        return export(self, path, targets=targets)
 
     def run(self, frames: int, *, fps: float | None = None) -> dict[str, Any]:
         """Runs the graph for `frames` frames in Rust and waits (GIL released); returns the stats."""

@@ -1,5 +1,6 @@
 //! streamlib core: the platform-agnostic pieces (shader compile pipeline today; GPU graph next).
 
+pub mod config;
 pub mod gpu;
 pub mod graph;
 pub mod nodes;

@@ -70,3 +70,7 @@ pub fn gpu_error(py: Python<'_>, error: GpuError) -> PyErr {
 pub fn graph_error(py: Python<'_>, message: String) -> PyErr {
     raise(py, "GraphError", (message,))
 }
+
+pub fn config_error(py: Python<'_>, message: String) -> PyErr {
+    raise(py, "ConfigError", (message,))
+}

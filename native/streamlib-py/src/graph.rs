@@ -268,6 +268,23 @@ impl NativeGraph {
         self.graph.lock().unwrap_or_else(|p| p.into_inner()).output_ports(id)
     }
 
+    /// Every connection as (from node, from port, to node, to port, delivery), in the order made.
+    fn edges(&self) -> Vec<(String, String, String, String, &'static str)> {
+        let graph = self.graph.lock().unwrap_or_else(|p| p.into_inner());
+        let name = |id: usize| graph.nodes.get(id).map(|n| n.name.clone());
+        graph
+            .edges
+            .iter()
+            .filter_map(|e| {
+                let delivery = match e.delivery {
+                    Delivery::Latest => "latest",
+                    Delivery::EveryFrame => "every_frame",
+                };
+                Some((name(e.from)?, e.from_port.clone(), name(e.to)?, e.to_port.clone(), delivery))
+            })
+            .collect()
+    }
+
     fn resolution(&self, id: usize) -> Option<(u32, u32)> {
         self.graph.lock().unwrap_or_else(|p| p.into_inner()).resolution(id)
     }

@@ -1,5 +1,6 @@
 //! `streamlib._native`: converts types and errors between Python and `streamlib-core`, nothing more.
 
+mod config;
 mod errors;
 mod gpu;
 mod graph;
@@ -16,6 +17,8 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(shader::compiler_stats, module)?)?;
     module.add_function(wrap_pyfunction!(shader::serve_compile_worker, module)?)?;
     module.add_function(wrap_pyfunction!(gpu::adapters, module)?)?;
+    module.add_function(wrap_pyfunction!(config::export_config, module)?)?;
+    module.add_function(wrap_pyfunction!(config::load_config, module)?)?;
     module.add_class::<shader::NativeShader>()?;
     module.add_class::<gpu::NativeGpu>()?;
     module.add_class::<gpu::NativeTexture>()?;

@@ -14,7 +14,7 @@ use crate::errors::{streamlib_error, compile_error, internal};
 
 static COMPILER: RwLock<Option<Arc<Compiler>>> = RwLock::new(None);
 
-fn compiler(py: Python<'_>) -> PyResult<Arc<Compiler>> {
+pub(crate) fn compiler(py: Python<'_>) -> PyResult<Arc<Compiler>> {
     let guard = COMPILER.read().map_err(|_| internal("compiler lock poisoned"))?;
     guard.clone().ok_or_else(|| streamlib_error(py, "streamlib._native.configure() must be called before compiling".to_owned()))
 }
