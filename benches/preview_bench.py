@@ -54,14 +54,11 @@ import importlib.util
 import json
 import os
 import platform
-import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -73,8 +70,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Lab, _free_port  # noqa: E402
-from tests.browser.lab_helpers import cell, open_notebook, wait_for_output, wait_until  # noqa: E402
+from tests.browser.lab import CHROMIUM, CHROMIUM_ARGS, Lab, shutdown_kernels, start_lab, stop_lab  # noqa: E402
+from tests.browser.lab_helpers import cell, open_notebook, wait_for_output  # noqa: E402
 
 DEFAULT_OUT = Path("bench-results/preview.json")
 DEFAULT_SECONDS = 10.0
@@ -348,56 +345,6 @@ def write_camera_file(path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------- lab & browser
-
-
-def start_lab(root: Path) -> Lab:
-    """JupyterLab on 127.0.0.1 with a token, set up like the browser tests' `lab` fixture."""
-    settings = root / ".settings"
-    (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
-    (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )
-    (settings / "@jupyterlab" / "notebook-extension").mkdir(parents=True)
-    (settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings").write_text(
-        json.dumps({"windowingMode": "none"})
-    )
-    port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(root / ".ws"))
-    log = root / "jupyterlab.log"
-    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}"]
-    command += [f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"]
-    if os.geteuid() == 0:
-        command.append("--allow-root")
-    process = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    lab = Lab(f"http://127.0.0.1:{port}", token, root, process, log)
-    if not wait_until(lambda: _api(lab, "status") is not None, timeout=90, interval=0.3):
-        process.kill()
-        raise RuntimeError(f"JupyterLab did not start within 90 s:\n{log.read_text()[-3000:]}")
-    return lab
-
-
-def _api(lab: Lab, path: str, method: str = "GET") -> Any:
-    request = urllib.request.Request(f"{lab.url}/api/{path}?token={lab.token}", method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            body = response.read()
-            return json.loads(body) if body else {}
-    except OSError:
-        return None
-
-
-def shutdown_kernels(lab: Lab) -> None:
-    for session in _api(lab, "sessions") or []:
-        _api(lab, f"sessions/{session['id']}", method="DELETE")
-
-
-def stop_lab(lab: Lab) -> None:
-    shutdown_kernels(lab)
-    lab.process.terminate()
-    try:
-        lab.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        lab.process.kill()
 
 
 def run_cell(page: Any, index: int) -> None:
