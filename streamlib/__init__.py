@@ -30,6 +30,7 @@ from streamlib.nodes import (
     VideoFileSource,
 )
 from streamlib.registry import shaders
+from streamlib.remote import RemoteRuntime
 from streamlib.runtime import Runtime, Texture
 from streamlib.shader import Parameter, Shader, compile, compile_file, compilers
 
@@ -63,6 +64,7 @@ __all__ = [
     "Parameter",
     "ParameterError",
     "RemoteError",
+    "RemoteRuntime",
     "Runtime",
     "Shader",
     "ShaderCompileError",

@@ -1,6 +1,8 @@
-//! `streamlib-runtime`: a thin `main` over streamlib-core that runs an exported graph config headless.
+//! `streamlib-runtime`: a thin `main` over streamlib-core that runs an exported graph config headless, or
+//! serves the HTTP API (`serve`, in `serve.rs` and `routes.rs`).
 //!
 //! `streamlib-runtime run graph.streamlib.json [--frames N | --seconds S] [--sink NODE=PATH]…`
+//! `streamlib-runtime serve [--listen 127.0.0.1:8080] [--token-file FILE] [--allow-files]`
 //! Exit status: 0 ran to the end, 1 runtime error (no GPU, a sink could not write, …), 2 bad config or
 //! arguments (the message names the field). HLSL compiles run in a copy of this binary started with the
 //! hidden `__compile-worker` command, so a crashing front end costs a restart of that copy, never the run.
@@ -20,6 +22,9 @@ use streamlib_core::graph::scheduler;
 use streamlib_core::graph::{RunOptions, Stats};
 use streamlib_core::shader::{Compiler, CompilerConfig, WorkerCommand};
 
+mod routes;
+mod serve;
+
 const WORKER_COMMAND: &str = "__compile-worker";
 
 #[derive(Parser)]
@@ -33,6 +38,8 @@ struct Cli {
 enum Command {
     /// Run a graph config headless; prints stats when it ends.
     Run(RunArgs),
+    /// Serve the HTTP API (compile shaders, load / start / stop a graph, stats, latest frame).
+    Serve(serve::ServeArgs),
     /// The supervised compile worker (started by this binary itself).
     #[command(name = WORKER_COMMAND, hide = true)]
     CompileWorker,
@@ -85,6 +92,7 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+        Command::Serve(args) => serve::main(&args),
         Command::Run(args) => match run(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(Failure::Config(message)) => {
@@ -150,7 +158,7 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
 }
 
 /// The compiler with its worker: this very binary, re-executed with the hidden worker command.
-fn compiler() -> anyhow::Result<Compiler> {
+pub(crate) fn compiler() -> anyhow::Result<Compiler> {
     let program = std::env::current_exe().context("cannot find this executable to start the compile worker")?;
     let mut config = CompilerConfig::with_worker(WorkerCommand { program, args: vec![WORKER_COMMAND.to_owned()] });
     // Where `#include` may read from, as in Python: the shader library directories.
