@@ -34,6 +34,8 @@ widgets: ## bundle the notebook widgets' ES modules into streamlib/jupyter/stati
 build: venv widgets ## build the Rust core and the widgets, install streamlib into .venv (editable)
 	$(PY) -m pip install -q -e . --no-build-isolation
 	cd native && cargo build --release -p streamlib-runtime
+	@# Shipped inside the package (and so the wheel); `streamlib-runtime` and runtime_binary() find it there.
+	install -D -m 755 $(CARGO_TARGET_DIR)/release/streamlib-runtime streamlib/bin/streamlib-runtime
 	@touch $(STAMP)
 
 run: lab ## the main job: JupyterLab on the first tutorial (test-pattern source, no camera needed)
