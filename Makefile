@@ -26,7 +26,8 @@ venv: deps
 	@[ -x $(PY) ] || python3 -m venv $(VENV)
 	@$(PY) -m pip install -q --upgrade pip
 	@$(PY) -m pip install -q "maturin>=1.7,<2" pytest mypy ruff numpy pillow \
-		jupyterlab ipywidgets anywidget ipykernel nbclient nbformat playwright
+		jupyterlab ipywidgets anywidget ipykernel nbclient nbformat playwright \
+		jsonschema schemathesis openapi-spec-validator
 
 widgets: ## bundle the notebook widgets' ES modules into streamlib/jupyter/static (npm + esbuild)
 	cd widgets && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent

@@ -75,3 +75,10 @@ def test_absolute_include_is_refused_without_reading(tmp_path) -> None:
     secret.write_text("#error this file must never be read\n")
     with pytest.raises(ShaderCompileError, match="absolute paths are not allowed"):
         streamlib.compile(f'#include "{secret}"\nfloat4 main() : SV_Target {{ return 0; }}')
+
+
+def test_non_ascii_source_text_is_a_diagnostic_not_a_crash() -> None:
+    for source in ("é", "float4 main(float2 uv : TEXCOORD) : SV_Target { return 0; }\n日本\n"):
+        with pytest.raises(ShaderCompileError) as info:
+            streamlib.compile(source, name="utf8.hlsl")
+        assert info.value.diagnostics

@@ -59,22 +59,24 @@ pub fn prelude_for(source: &str, stage: Stage, mode: PreludeMode) -> Prelude {
     Prelude { text }
 }
 
-/// Identifier-like tokens of `source` with comments removed.
+/// Identifier-like tokens of `source` with comments removed. Walks bytes (identifiers are ASCII), so any
+/// UTF-8 elsewhere in the text is skipped over, never sliced through.
 fn tokens(source: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let bytes = source.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        let rest = &source[i..];
-        if rest.starts_with("//") {
-            i += rest.find('\n').unwrap_or(rest.len());
-        } else if let Some(body) = rest.strip_prefix("/*") {
-            i += body.find("*/").map_or(rest.len(), |end| end + 4);
+        let rest = &bytes[i..];
+        if rest.starts_with(b"//") {
+            i += rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+        } else if rest.starts_with(b"/*") {
+            i += rest[2..].windows(2).position(|w| w == b"*/").map_or(rest.len(), |end| end + 4);
         } else if bytes[i].is_ascii_alphabetic() || bytes[i] == b'_' {
             let start = i;
             while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
                 i += 1;
             }
+            // Both ends sit next to ASCII bytes, so they are character boundaries.
             out.push(&source[start..i]);
         } else {
             i += 1;
@@ -117,6 +119,12 @@ mod tests {
         let p = prelude_for(src, Stage::Compute, PreludeMode::Auto);
         assert!(p.text.contains(FRAME_CBUFFER));
         assert!(!p.text.contains("Texture2D input"));
+    }
+
+    #[test]
+    fn non_ascii_text_outside_comments_is_skipped_not_sliced() {
+        let p = prelude_for("é float4 main() : SV_Target { float x = time; 日本; return 0; }", Stage::Pixel, PreludeMode::Auto);
+        assert!(p.text.contains(FRAME_CBUFFER));
     }
 
     #[test]
