@@ -41,6 +41,7 @@ from typing import Any
 
 import streamlib
 from streamlib import Effect, NumpySink, Runtime, TestPattern
+from streamlib.errors import StreamlibError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHADER_DIR = REPO_ROOT / "shaders"
@@ -59,10 +60,12 @@ STATS_LINE = re.compile(
 
 
 def runtime_binary() -> Path:
-    path = Path(os.environ.get("STREAMLIB_RUNTIME") or REPO_ROOT / "native/target/release/streamlib-runtime")
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        sys.exit(f"no runtime binary at {path}: cargo build --release -p streamlib-runtime")
-    return path
+    from streamlib.binary import runtime_binary as find
+
+    try:
+        return find()
+    except StreamlibError as err:
+        sys.exit(str(err))
 
 
 def environment() -> dict[str, str]:

@@ -13,14 +13,15 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def runtime_binary() -> Path:
-    """`STREAMLIB_RUNTIME`, else one shipped in the package, else this checkout's cargo build, else PATH."""
+    """`STREAMLIB_RUNTIME`, else this checkout's cargo build (the freshest in development), else the copy
+    shipped in the package, else PATH."""
     candidates: list[Path] = []
     if os.environ.get("STREAMLIB_RUNTIME"):
         candidates.append(Path(os.environ["STREAMLIB_RUNTIME"]))
-    candidates.append(_PACKAGE / "bin" / "streamlib-runtime")
     if os.environ.get("CARGO_TARGET_DIR"):
         candidates.append(Path(os.environ["CARGO_TARGET_DIR"]) / "release" / "streamlib-runtime")
     candidates.append(_PACKAGE.parent / "native" / "target" / "release" / "streamlib-runtime")
+    candidates.append(_PACKAGE / "bin" / "streamlib-runtime")
     on_path = shutil.which("streamlib-runtime")
     for candidate in candidates:
         if candidate.is_file() and os.access(candidate, os.X_OK):

@@ -8,7 +8,6 @@ The binary comes from `cargo build --release -p streamlib-runtime` (`make build`
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
@@ -18,28 +17,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import streamlib.binary
+from streamlib.errors import StreamlibError
 from streamlib.export import config_text
 
-from ..conftest import ROOT
 from .graphs import EXAMPLE, EXAMPLE_TARGETS, example_graph
 
 
 def runtime_binary() -> Path:
-    if os.environ.get("STREAMLIB_RUNTIME"):
-        candidates = [Path(os.environ["STREAMLIB_RUNTIME"])]
-    else:
-        target = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "native" / "target")
-        candidates = [
-            target / "release" / "streamlib-runtime",
-            ROOT / "native" / "target" / "release" / "streamlib-runtime",
-        ]
-    for candidate in candidates:
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    pytest.fail(
-        f"streamlib-runtime not found (looked at {', '.join(map(str, candidates))}): build it with "
-        "`cd native && cargo build --release -p streamlib-runtime` or set STREAMLIB_RUNTIME"
-    )
+    try:
+        return streamlib.binary.runtime_binary()
+    except StreamlibError as err:
+        pytest.fail(str(err))
 
 
 @pytest.fixture(scope="module")
