@@ -73,23 +73,6 @@ def _operations() -> list[tuple[str, str]]:
     return [(method.upper(), path) for path, item in doc["paths"].items() for method in item]
 
 
-GRAPH_SCHEMA_REF = "https://streamlib/schemas/graph.streamlib.v1.schema.json"
-
-
-def _inline_graph_schema(doc: Any) -> Any:
-    """The served document's `PUT /v1/graph` body points at GRAPH_SCHEMA_REF, a URL that does not resolve
-    (and is not the schema's `$id`, `urn:streamlib:graph-config:1`), so schemathesis cannot generate
-    bodies for it. Put the committed `schemas/graph.streamlib.v1.schema.json` under components instead."""
-    graph = json.loads((ROOT / "schemas" / "graph.streamlib.v1.schema.json").read_text())
-    for key in ("$schema", "$id"):
-        graph.pop(key, None)
-    text = json.dumps(graph).replace('"#/$defs/', '"#/components/schemas/GraphConfig/$defs/')
-    doc.setdefault("components", {}).setdefault("schemas", {})["GraphConfig"] = json.loads(text)
-    return json.loads(
-        json.dumps(doc).replace(json.dumps(GRAPH_SCHEMA_REF), json.dumps("#/components/schemas/GraphConfig"))
-    )
-
-
 @pytest.fixture(scope="module")
 def schema(token_server: Server) -> Any:
     schemathesis = pytest.importorskip(
@@ -97,7 +80,10 @@ def schema(token_server: Server) -> Any:
     )
     status, doc = token_server.json("GET", "/v1/openapi.json")
     assert status == 200
-    return schemathesis.openapi.from_dict(_inline_graph_schema(doc))
+    # The server inlines the graph config's schema, so every reference resolves within the document.
+    assert '"$ref": "https://' not in json.dumps(doc)
+    assert "GraphConfig" in doc["components"]["schemas"]
+    return schemathesis.openapi.from_dict(doc)
 
 
 def _run_generated(server: Server, operation: Any, mode: Any) -> list[str]:

@@ -137,8 +137,28 @@ async fn health() -> Json<Value> {
     Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
 }
 
+const GRAPH_SCHEMA: &str = include_str!("../../../schemas/graph.streamlib.v1.schema.json");
+const GRAPH_SCHEMA_REF: &str = "https://streamlib/schemas/graph.streamlib.v1.schema.json";
+
 async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let document = DOCUMENT.get_or_init(|| openapi_with_graph_schema().unwrap_or_else(|| OPENAPI.to_owned()));
+    ([(header::CONTENT_TYPE, "application/json")], document.clone()).into_response()
+}
+
+/// The OpenAPI document with the graph config's JSON Schema inlined under `components`, so tools that
+/// resolve references (schemathesis, client generators) need nothing but this one document.
+fn openapi_with_graph_schema() -> Option<String> {
+    let mut graph: Value = serde_json::from_str(GRAPH_SCHEMA).ok()?;
+    let object = graph.as_object_mut()?;
+    object.remove("$schema");
+    object.remove("$id");
+    let graph = serde_json::to_string(&graph).ok()?.replace("\"#/$defs/", "\"#/components/schemas/GraphConfig/$defs/");
+    let mut document: Value = serde_json::from_str(&OPENAPI.replace(GRAPH_SCHEMA_REF, "#/components/schemas/GraphConfig")).ok()?;
+    let components = document.as_object_mut()?.entry("components").or_insert_with(|| json!({}));
+    let schemas = components.as_object_mut()?.entry("schemas").or_insert_with(|| json!({}));
+    schemas.as_object_mut()?.insert("GraphConfig".to_owned(), serde_json::from_str(&graph).ok()?);
+    serde_json::to_string_pretty(&document).ok()
 }
 
 async fn capabilities(State(state): State<Shared>) -> Answer {
