@@ -11,7 +11,7 @@ APT_PACKAGES := build-essential pkg-config libshaderc-dev glslang-dev glslang-to
                 mesa-vulkan-drivers libvulkan1 ffmpeg chromium
 STAMP       := $(VENV)/.streamlib-built
 
-.PHONY: help deps venv widgets build run lab test test-rust test-python lint bench clean
+.PHONY: help deps venv widgets build run lab test test-rust test-js test-python lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,8 +29,11 @@ venv: deps
 		jupyterlab ipywidgets anywidget ipykernel nbclient nbformat playwright \
 		jsonschema schemathesis openapi-spec-validator
 
-widgets: ## bundle the notebook widgets' ES modules into streamlib/jupyter/static (npm + esbuild)
+widgets: venv ## bundle the widgets' ES modules (esbuild) and build the JupyterLab extension (jupyter-builder)
 	cd widgets && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
+	@# Built into widgets/wheel-data, which the wheel (and an editable install) puts under share/jupyter.
+	cd widgets/labextension && npm ci --no-audit --no-fund --loglevel=error && \
+		PATH=$(CURDIR)/$(VENV)/bin:$$PATH npm run build --silent >/dev/null
 
 build: venv widgets ## build the Rust core and the widgets, install streamlib into .venv (editable)
 	$(PY) -m pip install -q -e . --no-build-isolation
@@ -46,10 +49,13 @@ lab: build ## JupyterLab on notebooks/01-first-effect.ipynb, bound to 127.0.0.1 
 	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --no-browser $(if $(filter 0,$(shell id -u)),--allow-root) \
 		--ServerApp.root_dir=$(CURDIR) notebooks/01-first-effect.ipynb
 
-test: build test-rust test-python ## build, then run every test (Rust unit + integration, Python)
+test: build test-rust test-js test-python ## build, then run every test (Rust, JS unit, Python incl. browser)
 
 test-rust:
 	cd native && cargo test --release -p streamlib-core
+
+test-js:
+	cd widgets/labextension && npx vitest run
 
 test-python:
 	$(PY) -m pytest -q tests
@@ -57,6 +63,7 @@ test-python:
 lint: venv ## clippy -D warnings, ruff, mypy
 	cd native && cargo clippy --release --all-targets -- -D warnings
 	cd widgets && npx eslint src
+	cd widgets/labextension && npx tsc --noEmit
 	$(VENV)/bin/ruff check streamlib tests benches
 	$(VENV)/bin/ruff format --check streamlib tests benches
 	$(VENV)/bin/mypy
@@ -68,4 +75,5 @@ bench: build ## benchmarks against peers (glslangValidator, wgpu-py); print tabl
 	$(PY) benches/preview_bench.py --out bench-results/preview.json
 
 clean: ## remove build output
-	rm -rf $(VENV) native/target bench-results widgets/node_modules streamlib/jupyter/static
+	rm -rf $(VENV) native/target bench-results widgets/node_modules streamlib/jupyter/static \
+		widgets/labextension/node_modules widgets/labextension/lib widgets/wheel-data/data/share

@@ -6,12 +6,12 @@ import argparse
 import shlex
 from typing import Any
 
-from IPython.core.display import HTML
 from IPython.core.display_functions import display
 from IPython.core.magic import Magics, cell_magic, magics_class
 
 from streamlib.errors import ShaderCompileError
 from streamlib.jupyter.cards import error_card, success_card
+from streamlib.jupyter.diagnostics import MIME, failure_payload, success_payload
 from streamlib.registry import shaders
 from streamlib.shader import Shader, compile
 
@@ -46,7 +46,8 @@ class HlslMagics(Magics):
         try:
             shader = compile(cell, stage=stage, entry=args.entry, name=args.name, backend=args.backend)
         except ShaderCompileError as err:
-            display(HTML(error_card(args.name, err, cell)))
+            # The payload rides beside the card: the JupyterLab extension turns it into editor markers.
+            display({"text/html": error_card(args.name, err, cell), MIME: failure_payload(args.name, err)}, raw=True)
             if args.preview:
                 # Re-running the cell cleared its output; the preview, still on the last good shader, stays.
                 from streamlib.jupyter.preview import existing_preview
@@ -58,7 +59,9 @@ class HlslMagics(Magics):
             err.__traceback__ = None
             raise err from None
         shaders[args.name] = shader
-        display(HTML(success_card(args.name, shader)))
+        display(
+            {"text/html": success_card(args.name, shader), MIME: success_payload(args.name, shader)}, raw=True
+        )
         if args.preview:
             from streamlib.jupyter.preview import preview_shader
 

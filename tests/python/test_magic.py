@@ -149,3 +149,33 @@ def test_a_preview_nobody_sees_stops_its_thread_and_its_own_graph(monkeypatch: p
     finally:
         widget.close()
     assert not runtime.is_running
+
+
+def payload(shown: list[Any]) -> dict[str, Any]:
+    from streamlib.jupyter.diagnostics import MIME
+
+    found = [d[MIME] for d in shown if MIME in d]
+    assert len(found) == 1, shown
+    return found[0]
+
+
+def test_outputs_carry_diagnostics_for_the_editor(shell: tuple[InteractiveShell, list[Any]]) -> None:
+    """The JupyterLab extension reads this payload from the output to put markers in the cell."""
+    ip, shown = shell
+    with pytest.raises(ShaderCompileError):
+        run_cell(ip, "payload_test", BROKEN)
+    failed = payload(shown)
+    assert failed["name"] == "payload_test" and failed["ok"] is False
+    [diagnostic] = failed["diagnostics"]
+    assert diagnostic["line"] == 3 and diagnostic["column"] == 16 and diagnostic["in_source"] is True
+    assert "brightness" in diagnostic["message"] and diagnostic["severity"] == "error"
+    shown.clear()
+    run_cell(ip, "payload_test", RED)
+    assert payload(shown) | {"compile_ms": 0} == {
+        "name": "payload_test",
+        "ok": True,
+        "stage": "pixel",
+        "compile_ms": 0,
+        "parameters": [],
+        "diagnostics": [],
+    }

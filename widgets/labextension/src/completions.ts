@@ -1,0 +1,54 @@
+// What to offer at the cursor in HLSL: intrinsics, the prelude's names, types and keywords; methods
+// after a '.'; annotations after an '@'.
+
+import { annotations, intrinsics, keywords, methods, prelude, types } from './vocabulary';
+
+export interface Completion {
+  label: string;
+  type: 'function' | 'variable' | 'class' | 'keyword' | 'method' | 'annotation';
+  documentation?: string;
+}
+
+const GENERAL: Completion[] = [
+  ...Object.entries(prelude).map(([label, documentation]) => ({
+    label,
+    type: (label === 'tex2D' ? 'function' : 'variable') as Completion['type'],
+    documentation
+  })),
+  ...Object.entries(intrinsics).map(([label, documentation]) => ({
+    label,
+    type: 'function' as const,
+    documentation
+  })),
+  ...types.map(label => ({ label, type: 'class' as const })),
+  ...keywords.map(label => ({ label, type: 'keyword' as const }))
+];
+const METHODS: Completion[] = Object.entries(methods).map(([label, documentation]) => ({
+  label,
+  type: 'method' as const,
+  documentation
+}));
+const ANNOTATIONS: Completion[] = annotations.map(label => ({ label, type: 'annotation' as const }));
+
+export interface CompletionResult {
+  start: number;
+  end: number;
+  items: Completion[];
+}
+
+export function completionsAt(text: string, offset: number): CompletionResult {
+  const before = text.slice(0, offset);
+  const word = /@?[A-Za-z_]\w*$|@$/.exec(before)?.[0] ?? '';
+  const start = offset - word.length;
+  let pool = GENERAL;
+  if (word.startsWith('@')) {
+    pool = ANNOTATIONS;
+  } else if (/\.\s*$/.test(text.slice(0, start))) {
+    pool = METHODS;
+  }
+  const lower = word.toLowerCase();
+  // Exact-case prefix matches first, then the case-insensitive ones; each group in vocabulary order.
+  const exact = pool.filter(item => item.label.startsWith(word));
+  const loose = pool.filter(item => !item.label.startsWith(word) && item.label.toLowerCase().startsWith(lower));
+  return { start, end: offset, items: [...exact, ...loose] };
+}

@@ -1,0 +1,83 @@
+// streamlib's JupyterLab extension: HLSL highlighting for %%hlsl cells and .hlsl files, compile diagnostics
+// as editor markers, HLSL completion, and the Shaders panel.
+
+import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { IEditorServices } from '@jupyterlab/codeeditor';
+import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
+import { ICompletionProviderManager } from '@jupyterlab/completer';
+import { IEditorTracker } from '@jupyterlab/fileeditor';
+import { INotebookTracker } from '@jupyterlab/notebook';
+
+import { HlslCompletionProvider } from './completionProvider';
+import { trackFileEditors } from './fileEditor';
+import { hlsl, HLSL_MIME } from './hlsl';
+import { trackNotebooks } from './notebook';
+import { ShadersPanel, shaderIcon } from './panel';
+
+const language: JupyterFrontEndPlugin<void> = {
+  id: '@streamlib/jupyterlab:language',
+  description: 'HLSL highlighting for .hlsl files and %%hlsl cells.',
+  autoStart: true,
+  requires: [IEditorLanguageRegistry],
+  activate: (app: JupyterFrontEnd, languages: IEditorLanguageRegistry) => {
+    languages.addLanguage({
+      name: 'hlsl',
+      displayName: 'HLSL',
+      mime: HLSL_MIME,
+      extensions: ['hlsl', 'hlsli', 'fx', 'fxh'],
+      support: hlsl()
+    });
+    app.docRegistry.addFileType({
+      name: 'hlsl',
+      displayName: 'HLSL shader',
+      extensions: ['.hlsl', '.hlsli', '.fx', '.fxh'],
+      mimeTypes: [HLSL_MIME],
+      fileFormat: 'text',
+      contentType: 'file',
+      icon: shaderIcon
+    });
+  }
+};
+
+const notebookCells: JupyterFrontEndPlugin<void> = {
+  id: '@streamlib/jupyterlab:notebook',
+  description: 'HLSL in %%hlsl cells, with compile diagnostics as markers.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  activate: (_app: JupyterFrontEnd, notebooks: INotebookTracker) => trackNotebooks(notebooks)
+};
+
+const fileEditors: JupyterFrontEndPlugin<void> = {
+  id: '@streamlib/jupyterlab:file-editor',
+  description: 'Compile diagnostics as markers in .hlsl files.',
+  autoStart: true,
+  requires: [IEditorTracker],
+  activate: (_app: JupyterFrontEnd, editors: IEditorTracker) => trackFileEditors(editors)
+};
+
+const completion: JupyterFrontEndPlugin<void> = {
+  id: '@streamlib/jupyterlab:completion',
+  description: 'Completion of HLSL intrinsics, types and the prelude names.',
+  autoStart: true,
+  requires: [ICompletionProviderManager],
+  activate: (_app: JupyterFrontEnd, manager: ICompletionProviderManager) =>
+    manager.registerProvider(new HlslCompletionProvider())
+};
+
+const panel: JupyterFrontEndPlugin<void> = {
+  id: '@streamlib/jupyterlab:shaders-panel',
+  description: 'A side panel listing the shader library and the kernel’s shaders.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  optional: [IEditorServices],
+  activate: (app: JupyterFrontEnd, notebooks: INotebookTracker, editors: IEditorServices | null) => {
+    const widget = new ShadersPanel(app, notebooks, editors);
+    app.shell.add(widget, 'left', { rank: 600 });
+    app.commands.addCommand('streamlib:show-shaders', {
+      label: 'Show the Shaders panel',
+      execute: () => app.shell.activateById(widget.id)
+    });
+  }
+};
+
+export default [language, notebookCells, fileEditors, completion, panel];

@@ -1,0 +1,137 @@
+// `%%hlsl` cells in notebooks: HLSL highlighting while the first line is the magic, markers from the
+// last run's output, and markers refreshed from the server while the user types.
+
+import { Cell, ICodeCellModel } from '@jupyterlab/cells';
+import { CodeMirrorEditor } from '@jupyterlab/codemirror';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { EditorView } from '@codemirror/view';
+
+import { CompilePayload, parseHlslCell, PAYLOAD_MIME } from './diagnostics';
+import { HLSL_MIME } from './hlsl';
+import { clearMarkers, LiveCompile, showMarkers } from './markers';
+
+function editorView(cell: Cell | undefined): EditorView | null {
+  const editor = cell?.editor;
+  return editor instanceof CodeMirrorEditor ? editor.editor : null;
+}
+
+function lastPayload(model: ICodeCellModel): CompilePayload | null {
+  for (let i = model.outputs.length - 1; i >= 0; i--) {
+    const data = model.outputs.get(i).data[PAYLOAD_MIME];
+    if (data) {
+      return data as unknown as CompilePayload;
+    }
+  }
+  return null;
+}
+
+class HlslCellWatcher {
+  private readonly live: LiveCompile;
+  private wasHlsl = false;
+
+  constructor(
+    private readonly panel: NotebookPanel,
+    private readonly model: ICodeCellModel
+  ) {
+    this.live = new LiveCompile(
+      () => {
+        const text = model.sharedModel.getSource();
+        const cell = parseHlslCell(text);
+        if (cell === null) {
+          return null;
+        }
+        const { name, stage, entry, backend, source } = cell;
+        return { compile: { source, name, stage, entry, backend }, firstLine: cell.firstLine, text };
+      },
+      () => editorView(this.cell()),
+      () => model.sharedModel.getSource()
+    );
+    model.contentChanged.connect(this.onContentChanged, this);
+    model.mimeTypeChanged.connect(this.applyMimeType, this);
+    model.outputs.changed.connect(this.onOutputs, this);
+    model.sharedModel.disposed.connect(() => this.dispose());
+    this.onContentChanged();
+    if (this.wasHlsl) {
+      void this.onOutputs();
+    }
+  }
+
+  dispose(): void {
+    this.live.dispose();
+  }
+
+  private cell(): Cell | undefined {
+    return this.panel.content.widgets.find(widget => widget.model === this.model);
+  }
+
+  private isHlsl(): boolean {
+    return parseHlslCell(this.model.sharedModel.getSource()) !== null;
+  }
+
+  private onContentChanged(): void {
+    const isHlsl = this.isHlsl();
+    if (isHlsl !== this.wasHlsl) {
+      this.wasHlsl = isHlsl;
+      this.applyMimeType();
+      const view = editorView(this.cell());
+      if (!isHlsl && view) {
+        clearMarkers(view);
+      }
+    }
+    if (isHlsl) {
+      this.live.schedule();
+    }
+  }
+
+  // The notebook resets every cell to the kernel's language when that changes; an %%hlsl cell stays HLSL.
+  private applyMimeType(): void {
+    const wanted = this.wasHlsl ? HLSL_MIME : this.panel.content.codeMimetype;
+    if (this.model.mimeType !== wanted) {
+      this.model.mimeType = wanted;
+    }
+  }
+
+  private async onOutputs(): Promise<void> {
+    const payload = lastPayload(this.model);
+    const cell = this.cell();
+    if (payload === null || cell === undefined || !this.wasHlsl) {
+      return;
+    }
+    await cell.ready;
+    const view = editorView(cell);
+    if (view) {
+      showMarkers(view, payload, 2);
+    }
+  }
+}
+
+function watchNotebook(panel: NotebookPanel): void {
+  const watchers = new Map<string, HlslCellWatcher>();
+  const watch = (model: { type: string; id: string }): void => {
+    if (model.type === 'code' && !watchers.has(model.id)) {
+      watchers.set(model.id, new HlslCellWatcher(panel, model as ICodeCellModel));
+    }
+  };
+  void panel.context.ready.then(() => {
+    const cells = panel.content.model?.cells;
+    if (!cells) {
+      return;
+    }
+    for (let i = 0; i < cells.length; i++) {
+      watch(cells.get(i));
+    }
+    cells.changed.connect((_, change) => {
+      change.newValues.forEach(watch);
+      for (const removed of change.oldValues) {
+        watchers.get(removed.id)?.dispose();
+        watchers.delete(removed.id);
+      }
+    });
+  });
+  panel.disposed.connect(() => watchers.forEach(watcher => watcher.dispose()));
+}
+
+export function trackNotebooks(tracker: INotebookTracker): void {
+  tracker.forEach(watchNotebook);
+  tracker.widgetAdded.connect((_, panel) => watchNotebook(panel));
+}
