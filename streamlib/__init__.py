@@ -101,7 +101,7 @@ def _register_magic_when_in_ipython() -> None:
     try:
         from IPython.core.getipython import get_ipython
 
-        shell = get_ipython()  # type: ignore[no-untyped-call]
+        shell = get_ipython()  # type: ignore[no-untyped-call,unused-ignore]  # typed in newer IPython
         if shell is not None:
             load_ipython_extension(shell)
     except ImportError:

@@ -47,7 +47,10 @@ class HlslMagics(Magics):
             shader = compile(cell, stage=stage, entry=args.entry, name=args.name, backend=args.backend)
         except ShaderCompileError as err:
             # The payload rides beside the card: the JupyterLab extension turns it into editor markers.
-            display({"text/html": error_card(args.name, err, cell), MIME: failure_payload(args.name, err)}, raw=True)
+            display(
+                {"text/html": error_card(args.name, err, cell), MIME: failure_payload(args.name, err)},
+                raw=True,
+            )
             if args.preview:
                 # Re-running the cell cleared its output; the preview, still on the last good shader, stays.
                 from streamlib.jupyter.preview import existing_preview

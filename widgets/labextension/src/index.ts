@@ -43,8 +43,9 @@ const notebookCells: JupyterFrontEndPlugin<void> = {
   id: '@streamlib/jupyterlab:notebook',
   description: 'HLSL in %%hlsl cells, with compile diagnostics as markers.',
   autoStart: true,
-  requires: [INotebookTracker],
-  activate: (_app: JupyterFrontEnd, notebooks: INotebookTracker) => trackNotebooks(notebooks)
+  requires: [INotebookTracker, IEditorLanguageRegistry],
+  activate: (_app: JupyterFrontEnd, notebooks: INotebookTracker, languages: IEditorLanguageRegistry) =>
+    trackNotebooks(notebooks, languages)
 };
 
 const fileEditors: JupyterFrontEndPlugin<void> = {

@@ -2,12 +2,13 @@
 // last run's output, and markers refreshed from the server while the user types.
 
 import { Cell, ICodeCellModel } from '@jupyterlab/cells';
-import { CodeMirrorEditor } from '@jupyterlab/codemirror';
+import { CodeMirrorEditor, IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { language } from '@codemirror/language';
 import { EditorView } from '@codemirror/view';
 
 import { CompilePayload, parseHlslCell, PAYLOAD_MIME } from './diagnostics';
-import { HLSL_MIME } from './hlsl';
+import { HLSL_MIME, hlslLanguage } from './hlsl';
 import { clearMarkers, LiveCompile, showMarkers } from './markers';
 
 function editorView(cell: Cell | undefined): EditorView | null {
@@ -31,7 +32,8 @@ class HlslCellWatcher {
 
   constructor(
     private readonly panel: NotebookPanel,
-    private readonly model: ICodeCellModel
+    private readonly model: ICodeCellModel,
+    private readonly languages: IEditorLanguageRegistry
   ) {
     this.live = new LiveCompile(
       () => {
@@ -86,8 +88,28 @@ class HlslCellWatcher {
   // The notebook resets every cell to the kernel's language when that changes; an %%hlsl cell stays HLSL.
   private applyMimeType(): void {
     const wanted = this.wasHlsl ? HLSL_MIME : this.panel.content.codeMimetype;
-    if (this.model.mimeType !== wanted) {
+    const overridden = this.model.mimeType;
+    if (overridden !== wanted) {
       this.model.mimeType = wanted;
+      if (this.wasHlsl) {
+        void this.settleLanguage(overridden);
+      }
+    }
+  }
+
+  // The editor loads each mime type's language asynchronously and applies whichever load finishes last:
+  // a first-time (lazy) load of the language we just replaced can land after HLSL. Once that load is
+  // done, switching back and forth again resolves in order, so HLSL stays.
+  private async settleLanguage(overridden: string): Promise<void> {
+    try {
+      await this.languages.getLanguage(overridden);
+    } catch {
+      return;
+    }
+    await new Promise(resolve => setTimeout(resolve, 0));
+    const view = editorView(this.cell());
+    if (view && this.model.mimeType === HLSL_MIME && view.state.facet(language) !== hlslLanguage) {
+      this.model.mimeType = overridden; // applyMimeType puts HLSL straight back
     }
   }
 
@@ -105,11 +127,11 @@ class HlslCellWatcher {
   }
 }
 
-function watchNotebook(panel: NotebookPanel): void {
+function watchNotebook(panel: NotebookPanel, languages: IEditorLanguageRegistry): void {
   const watchers = new Map<string, HlslCellWatcher>();
   const watch = (model: { type: string; id: string }): void => {
     if (model.type === 'code' && !watchers.has(model.id)) {
-      watchers.set(model.id, new HlslCellWatcher(panel, model as ICodeCellModel));
+      watchers.set(model.id, new HlslCellWatcher(panel, model as ICodeCellModel, languages));
     }
   };
   void panel.context.ready.then(() => {
@@ -131,7 +153,7 @@ function watchNotebook(panel: NotebookPanel): void {
   panel.disposed.connect(() => watchers.forEach(watcher => watcher.dispose()));
 }
 
-export function trackNotebooks(tracker: INotebookTracker): void {
-  tracker.forEach(watchNotebook);
-  tracker.widgetAdded.connect((_, panel) => watchNotebook(panel));
+export function trackNotebooks(tracker: INotebookTracker, languages: IEditorLanguageRegistry): void {
+  tracker.forEach(panel => watchNotebook(panel, languages));
+  tracker.widgetAdded.connect((_, panel) => watchNotebook(panel, languages));
 }

@@ -63,14 +63,15 @@ export class ShadersPanel extends Widget {
     const refresh = element('button', 'jp-streamlib-refresh jp-Button', 'Refresh');
     refresh.onclick = () => void this.refresh();
     header.append(refresh);
+    // The kernel's shaders first: a short list of what the user is working on, above the whole library.
     this.node.append(
       header,
-      element('h3', 'jp-streamlib-section', 'Library'),
-      this.libraryNote,
-      this.libraryList,
       element('h3', 'jp-streamlib-section', 'In the kernel'),
       this.kernelNote,
-      this.kernelList
+      this.kernelList,
+      element('h3', 'jp-streamlib-section', 'Library'),
+      this.libraryNote,
+      this.libraryList
     );
     this.libraryList.dataset.section = 'library';
     this.kernelList.dataset.section = 'kernel';
@@ -144,7 +145,9 @@ export class ShadersPanel extends Widget {
     title.append(element('span', 'jp-streamlib-name', name), element('span', 'jp-streamlib-stage', stage));
     item.append(title);
     if (summary) {
-      item.append(element('div', 'jp-streamlib-summary', summary));
+      const text = element('div', 'jp-streamlib-summary', summary);
+      text.title = summary; // clamped to two lines; the whole of it on hover
+      item.append(text);
     }
     const actions = element('div', 'jp-streamlib-actions');
     const insert = element('button', 'jp-streamlib-insert jp-Button', 'Insert as %%hlsl cell');
@@ -193,6 +196,7 @@ export class ShadersPanel extends Widget {
       editorOptions: { config: { readOnly: true } }
     });
     const widget = new MainAreaWidget({ content });
+    widget.addClass('jp-streamlib-readonly');
     widget.title.label = `${shader.name}.hlsl (read-only)`;
     widget.title.caption = shader.file;
     widget.title.icon = shaderIcon;
