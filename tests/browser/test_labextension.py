@@ -258,6 +258,19 @@ def test_shaders_panel_inserts_a_working_cell(page: Any, lab: Lab, notebook: str
     panel.locator('[data-section="kernel"] .jp-streamlib-item[data-name="vignette"]').wait_for()
     screenshot(page, shots, "2-inserted-and-run")
 
+    # With no kernel the panel says so, and the library stays usable.
+    page.get_by_role("menuitem", name="Kernel", exact=True).click()
+    page.get_by_role("menuitem", name="Shut Down Kernel", exact=True).click()
+    page.wait_for_function(
+        "() => /No Kernel/.test(document.querySelector('.jp-NotebookPanel-toolbar').textContent)"
+    )
+    panel.locator(".jp-streamlib-refresh").click()
+    page.wait_for_function(
+        "() => /No kernel is running/.test(document.querySelector('#streamlib-shaders .jp-streamlib-note').textContent)"
+    )
+    assert panel.locator('[data-section="kernel"] .jp-streamlib-item').count() == 0
+    assert panel.locator('[data-section="library"] .jp-streamlib-item').count() > 10
+
     # "Open file": outside the server root the library file opens read-only, highlighted.
     library_item.locator(".jp-streamlib-open").click()
     opened = page.locator(".jp-streamlib-readonly .cm-hlsl-intrinsic").first

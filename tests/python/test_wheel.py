@@ -34,4 +34,8 @@ def test_wheel_contains_the_labextension_and_server_config(tmp_path: Path) -> No
     assert LABEXTENSION + package["jupyterlab"]["_build"]["load"] in names
     assert server_config == {"ServerApp": {"jpserver_extensions": {"streamlib.jupyter.server": True}}}
     assert install["packageName"] == "streamlib"
-    assert {"streamlib/jupyter/server.py", "streamlib/jupyter/library.py", "streamlib/_native.abi3.so"} <= names
+    assert {
+        "streamlib/jupyter/server.py",
+        "streamlib/jupyter/library.py",
+        "streamlib/_native.abi3.so",
+    } <= names

@@ -70,39 +70,3 @@ export function toMarkers(doc: Text, diagnostics: ShaderDiagnostic[], firstLine:
     };
   });
 }
-
-/** A `%%hlsl NAME [--compute] [--entry E] [--backend B]` cell, split into its options and shader source. */
-export interface HlslCell {
-  name: string;
-  stage: 'pixel' | 'compute';
-  entry: string;
-  backend: string | null;
-  source: string;
-  firstLine: number;
-}
-
-const MAGIC = /^%%hlsl(?:[ \t]+(.*))?$/;
-
-export function parseHlslCell(text: string): HlslCell | null {
-  const newline = text.indexOf('\n');
-  const header = newline < 0 ? text : text.slice(0, newline);
-  const match = MAGIC.exec(header.trimEnd());
-  if (!match) {
-    return null;
-  }
-  const args = (match[1] ?? '').split(/\s+/).filter(Boolean);
-  const source = newline < 0 ? '' : text.slice(newline + 1);
-  const option = (flag: string): string | null => {
-    const at = args.indexOf(flag);
-    return at >= 0 && at + 1 < args.length ? args[at + 1] : null;
-  };
-  const positional = args.filter((arg, i) => !arg.startsWith('--') && !['--entry', '--backend'].includes(args[i - 1]));
-  return {
-    name: positional[0] ?? 'shader',
-    stage: args.includes('--compute') || source.includes('[numthreads') ? 'compute' : 'pixel',
-    entry: option('--entry') ?? 'main',
-    backend: option('--backend'),
-    source,
-    firstLine: 2
-  };
-}

@@ -7,7 +7,8 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { language } from '@codemirror/language';
 import { EditorView } from '@codemirror/view';
 
-import { CompilePayload, parseHlslCell, PAYLOAD_MIME } from './diagnostics';
+import { CompilePayload, PAYLOAD_MIME } from './diagnostics';
+import { parseHlslCell } from './hlslCell';
 import { HLSL_MIME, hlslLanguage } from './hlsl';
 import { clearMarkers, LiveCompile, showMarkers } from './markers';
 

@@ -10,6 +10,7 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { HLSL_MIME } from './hlsl';
+import { hlslCellSource } from './hlslCell';
 import { KernelListing, kernelShaders } from './kernelShaders';
 import { LibraryShader, requestLibrary } from './server';
 
@@ -20,12 +21,6 @@ export const shaderIcon = new LabIcon({
     '<path d="M12 2 3 7v10l9 5 9-5V7l-9-5zm0 2.3 6.6 3.7L12 11.7 5.4 8 12 4.3zM5 9.7l6 3.4v6.6l-6-3.4V9.7zm8 ' +
     '10V13l6-3.4v6.6l-6 3.3z"/></g></svg>'
 });
-
-/** The text of an inserted cell: the magic, then the shader as the library has it. */
-export function hlslCellSource(name: string, source: string, stage: string): string {
-  const compute = stage === 'compute' && !source.includes('[numthreads') ? ' --compute' : '';
-  return `%%hlsl ${name}${compute}\n${source.replace(/\s+$/, '')}\n`;
-}
 
 function element<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -151,7 +146,7 @@ export class ShadersPanel extends Widget {
     }
     const actions = element('div', 'jp-streamlib-actions');
     const insert = element('button', 'jp-streamlib-insert jp-Button', 'Insert as %%hlsl cell');
-    insert.onclick = () => void this.insert(name, source, stage);
+    insert.onclick = () => void this.insert(name, source);
     actions.append(insert);
     if (file) {
       const open = element('button', 'jp-streamlib-open jp-Button', 'Open file');
@@ -162,7 +157,7 @@ export class ShadersPanel extends Widget {
     return item;
   }
 
-  private async insert(name: string, source: string, stage: string): Promise<void> {
+  private async insert(name: string, source: string): Promise<void> {
     const panel: NotebookPanel | null = this.notebooks.currentWidget;
     if (panel === null) {
       this.kernelNote.textContent = 'Open a notebook first: the effect is inserted below its active cell.';
@@ -175,7 +170,7 @@ export class ShadersPanel extends Widget {
       notebook.activeCell?.model.sharedModel.setSource('import streamlib');
     }
     NotebookActions.insertBelow(notebook);
-    notebook.activeCell?.model.sharedModel.setSource(hlslCellSource(name, source, stage));
+    notebook.activeCell?.model.sharedModel.setSource(hlslCellSource(name, source));
     this.app.shell.activateById(panel.id);
   }
 

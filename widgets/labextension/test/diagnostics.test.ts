@@ -1,7 +1,7 @@
 import { Text } from '@codemirror/state';
 import { describe, expect, it } from 'vitest';
 
-import { parseHlslCell, ShaderDiagnostic, toMarkers } from '../src/diagnostics';
+import { ShaderDiagnostic, toMarkers } from '../src/diagnostics';
 
 const CELL = `%%hlsl tint
 float4 main(float2 uv : TEXCOORD) : SV_Target {
@@ -70,35 +70,5 @@ describe('diagnostics to markers', () => {
 
   it('gives no markers for no diagnostics', () => {
     expect(toMarkers(doc, [], 2)).toEqual([]);
-  });
-});
-
-describe('%%hlsl cells', () => {
-  it('splits options from the source', () => {
-    const cell = parseHlslCell('%%hlsl blur --compute --entry cs_main --backend glslang\n[numthreads(8,8,1)]\nvoid cs_main() {}');
-    expect(cell).toEqual({
-      name: 'blur',
-      stage: 'compute',
-      entry: 'cs_main',
-      backend: 'glslang',
-      source: '[numthreads(8,8,1)]\nvoid cs_main() {}',
-      firstLine: 2
-    });
-  });
-
-  it('finds a compute shader by its numthreads attribute, and defaults the rest', () => {
-    expect(parseHlslCell('%%hlsl sharpen --preview\n[numthreads(8, 8, 1)] void main() {}')).toMatchObject({
-      name: 'sharpen',
-      stage: 'compute',
-      entry: 'main',
-      backend: null
-    });
-    expect(parseHlslCell('%%hlsl')).toMatchObject({ name: 'shader', stage: 'pixel', source: '' });
-  });
-
-  it('is not fooled by other cells', () => {
-    expect(parseHlslCell('import streamlib')).toBeNull();
-    expect(parseHlslCell('%%hlslx foo\n')).toBeNull();
-    expect(parseHlslCell('# %%hlsl foo\n')).toBeNull();
   });
 });

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+
+import { hlslCellSource, parseHlslCell } from '../src/hlslCell';
+
+describe('%%hlsl cells', () => {
+  it('splits options from the source', () => {
+    const cell = parseHlslCell('%%hlsl blur --compute --entry cs_main --backend glslang\n[numthreads(8,8,1)]\nvoid cs_main() {}');
+    expect(cell).toEqual({
+      name: 'blur',
+      stage: 'compute',
+      entry: 'cs_main',
+      backend: 'glslang',
+      source: '[numthreads(8,8,1)]\nvoid cs_main() {}',
+      firstLine: 2
+    });
+  });
+
+  it('finds a compute shader by its numthreads attribute, and defaults the rest', () => {
+    expect(parseHlslCell('%%hlsl sharpen --preview\n[numthreads(8, 8, 1)] void main() {}')).toMatchObject({
+      name: 'sharpen',
+      stage: 'compute',
+      entry: 'main',
+      backend: null
+    });
+    expect(parseHlslCell('%%hlsl')).toMatchObject({ name: 'shader', stage: 'pixel', source: '' });
+  });
+
+  it('is not fooled by other cells', () => {
+    expect(parseHlslCell('import streamlib')).toBeNull();
+    expect(parseHlslCell('%%hlslx foo\n')).toBeNull();
+    expect(parseHlslCell('# %%hlsl foo\n')).toBeNull();
+  });
+
+  it('writes a cell the magic reads back', () => {
+    const source = '// Tint.\nfloat4 main(float2 uv : TEXCOORD) : SV_Target { return 1; }\n\n';
+    const text = hlslCellSource('tint', source);
+    expect(text).toBe('%%hlsl tint\n// Tint.\nfloat4 main(float2 uv : TEXCOORD) : SV_Target { return 1; }\n');
+    expect(parseHlslCell(text)).toMatchObject({ name: 'tint', stage: 'pixel', source: source.trimEnd() + '\n' });
+  });
+});
