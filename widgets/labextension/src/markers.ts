@@ -6,7 +6,7 @@ import { StateEffect } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 
 import { CompilePayload, toMarkers } from './diagnostics';
-import { CompileRequest, requestCompile } from './server';
+import { CompileRequest, requestCompile, ServerError } from './server';
 
 const hasGutter = new WeakSet<EditorView>();
 
@@ -67,7 +67,7 @@ export class LiveCompile {
     try {
       payload = await requestCompile(wanted.compile);
     } catch (err) {
-      if (String(err).includes('404')) {
+      if (err instanceof ServerError && err.status === 404) {
         serverMissing = true;
         console.warn('streamlib: the server extension is not enabled; no diagnostics while typing', err);
       }

@@ -25,12 +25,23 @@ export interface LibraryShader {
   source: string;
 }
 
+/** A non-2xx answer from the server extension; 404 means it is not enabled. */
+export class ServerError extends Error {
+  constructor(
+    readonly endpoint: string,
+    readonly status: number,
+    statusText: string
+  ) {
+    super(`${endpoint}: ${status} ${statusText}`);
+  }
+}
+
 async function call<T>(endpoint: string, init: RequestInit): Promise<T> {
   const settings = ServerConnection.makeSettings();
   const url = URLExt.join(settings.baseUrl, 'streamlib', endpoint);
   const response = await ServerConnection.makeRequest(url, init, settings);
   if (!response.ok) {
-    throw new Error(`${endpoint}: ${response.status} ${response.statusText}`);
+    throw new ServerError(endpoint, response.status, response.statusText);
   }
   return (await response.json()) as T;
 }
