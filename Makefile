@@ -68,11 +68,12 @@ lint: venv ## clippy -D warnings, ruff, mypy
 	$(VENV)/bin/ruff format --check streamlib tests benches
 	$(VENV)/bin/mypy
 
-bench: build ## benchmarks against peers (glslangValidator, wgpu-py); print tables, write bench-results/*.json
+bench: build ## benchmarks against peers (glslangValidator, wgpu-py, jupyter_rfb); tables + bench-results/*.json
 	$(PY) benches/compile_bench.py --out bench-results/compile.json
 	$(PY) -m pip install -q wgpu jupyter_rfb
 	$(PY) benches/graph_bench.py --out bench-results/graph.json
 	$(PY) benches/preview_bench.py --out bench-results/preview.json
+	$(PY) benches/editor_bench.py --out bench-results/editor.json
 
 clean: ## remove build output
 	rm -rf $(VENV) native/target bench-results widgets/node_modules streamlib/jupyter/static \
