@@ -122,13 +122,13 @@ def _line_of(page: Any, index: int, selector: str) -> int:
     )
 
 
-def _hover(page: Any, target: Any) -> str:
-    """Rests the pointer on `target` (moving, as CodeMirror's hover tooltips want) and returns the lint
-    tooltip's text."""
+def _hover(page: Any, target: Any, tooltip_selector: str = ".cm-tooltip-lint") -> str:
+    """Rests the pointer on `target` (moving, as CodeMirror's hover tooltips want) and returns the text of
+    the tooltip that shows (the lint message by default)."""
     box = target.bounding_box()
     page.mouse.move(box["x"] + 1, box["y"] + 2)
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
-    tooltip = page.locator(".cm-tooltip-lint").first
+    tooltip = page.locator(tooltip_selector).first
     tooltip.wait_for(timeout=10_000)
     return str(tooltip.text_content())
 
@@ -214,6 +214,10 @@ def test_hlsl_file_highlighting_and_markers(page: Any, lab: Lab, shots: Path) ->
     assert marker.text_content() == "amout"
     assert "'amout'" in _hover(page, marker)
     screenshot(page, shots, "1-file-marker")
+    # Hovering a prelude name explains it.
+    page.mouse.move(0, 0)
+    tex2d = page.locator(".jp-FileEditor .cm-hlsl-prelude").filter(has_text="tex2D").first
+    assert "tex.Sample(input_sampler, uv)" in _hover(page, tex2d, ".cm-hlsl-doc")
     # Fix the typo in place: the marker goes once the server has compiled the new text.
     marker.dblclick()
     page.keyboard.insert_text("amount")

@@ -12,6 +12,7 @@ import {
 import { clike } from '@codemirror/legacy-modes/mode/clike';
 import { Tag, tagHighlighter, tags as t } from '@lezer/highlight';
 
+import { hlslHover } from './documentation';
 import {
   annotations,
   atoms,
@@ -179,5 +180,5 @@ export const hlslHighlighter = tagHighlighter([
 ]);
 
 export function hlsl(): LanguageSupport {
-  return new LanguageSupport(hlslLanguage, [syntaxHighlighting(hlslHighlighter)]);
+  return new LanguageSupport(hlslLanguage, [syntaxHighlighting(hlslHighlighter), hlslHover]);
 }
