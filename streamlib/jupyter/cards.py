@@ -40,7 +40,7 @@ def _range(low: float | None, high: float | None) -> str:
 
 
 def error_card(name: str, error: ShaderCompileError, source: str) -> str:
-    items = "".join(_diagnostic(d, source) for d in error.diagnostics)
+    items = "".join(_diagnostic(d, source, name) for d in error.diagnostics)
     return (
         f"<div class='streamlib-card streamlib-error' style='{_STYLE} border-left: 4px solid #c62828;'>"
         f"<b>✗ {html.escape(name)}</b> failed to compile — the running effect keeps its last good shader"
@@ -48,7 +48,7 @@ def error_card(name: str, error: ShaderCompileError, source: str) -> str:
     )
 
 
-def _diagnostic(diagnostic: Diagnostic, source: str) -> str:
+def _diagnostic(diagnostic: Diagnostic, source: str, name: str) -> str:
     where = f"line {diagnostic.line}" if diagnostic.line is not None else "shader"
     if diagnostic.column is not None:
         where += f", column {diagnostic.column}"
@@ -81,7 +81,10 @@ def _diagnostic(diagnostic: Diagnostic, source: str) -> str:
             f"background:#fff5f5;'>{gutter}{marked}\n{' ' * len(gutter)}{caret}</pre>"
         )
     return (
-        f"<div class='streamlib-diagnostic' data-line='{diagnostic.line or ''}' style='margin-top:6px;'>"
+        # data-* let the JupyterLab extension move the cell's cursor there when the diagnostic is clicked.
+        f"<div class='streamlib-diagnostic' data-line='{diagnostic.line or ''}' "
+        f"data-column='{diagnostic.column or ''}' data-in-source='{str(diagnostic.file == name).lower()}' "
+        "style='margin-top:6px;'>"
         f"<span style='color:#c62828'>{html.escape(diagnostic.severity)}</span> "
         f"<b>{html.escape(where)}</b>: {html.escape(diagnostic.message)}{snippet}</div>"
     )

@@ -166,6 +166,12 @@ def test_hlsl_cell_highlighting_and_markers(page: Any, lab: Lab, notebook: str, 
     assert cell(page, 1).locator(".cm-gutter-lint .cm-lint-marker-error").count() == 1
     assert "'tint': unknown variable" in _hover(page, marker)
     screenshot(page, shots, "2-marker-on-hover")
+    # Clicking the diagnostic in the card puts the cursor on it: the shader's line 2 is the cell's line 3.
+    page.mouse.move(0, 0)
+    cell(page, 1).locator(".streamlib-diagnostic").first.click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-StatusBar-TextItem')].some((e) => /Ln 3, Col 31/.test(e.textContent))"
+    )
 
     # Fixing it and running clears the marker.
     _set_source(page, 1, "%%hlsl tint\n" + GOOD, run=True)

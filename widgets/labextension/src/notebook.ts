@@ -128,7 +128,24 @@ class HlslCellWatcher {
   }
 }
 
+// Clicking a diagnostic in a %%hlsl error card puts the cell's cursor on it (the card's data-* attributes).
+function jumpToDiagnostic(panel: NotebookPanel, event: MouseEvent): void {
+  const target = (event.target as HTMLElement).closest<HTMLElement>('.streamlib-diagnostic[data-in-source="true"]');
+  const line = Number(target?.dataset.line);
+  if (!target || !line) {
+    return;
+  }
+  const cell = panel.content.widgets.find(widget => widget.node.contains(target));
+  if (!cell?.editor || parseHlslCell(cell.model.sharedModel.getSource()) === null) {
+    return;
+  }
+  // The shader's line L is the cell's line L + 1 (after the magic): 0-based, that is L.
+  cell.editor.setCursorPosition({ line, column: Math.max(Number(target.dataset.column) - 1, 0) });
+  cell.editor.focus();
+}
+
 function watchNotebook(panel: NotebookPanel, languages: IEditorLanguageRegistry): void {
+  panel.content.node.addEventListener('click', event => jumpToDiagnostic(panel, event));
   const watchers = new Map<string, HlslCellWatcher>();
   const watch = (model: { type: string; id: string }): void => {
     if (model.type === 'code' && !watchers.has(model.id)) {

@@ -39,4 +39,16 @@ describe('HLSL completion', () => {
     const text = 'float a = sm; float b = 1;';
     expect(completionsAt(text, 12).items.map(i => i.label)).toEqual(['smoothstep']);
   });
+
+  it("offers the shader's own names before the language's, but not from comments or the magic line", () => {
+    const text = '%%hlsl glow_fx\ncbuffer Params { float strength; /* stripe */ };\n// strobe\nfloat x = str';
+    expect(labels(text)).toEqual(['strength', 'string', 'struct', 'StructuredBuffer']);
+    expect(completionsAt(text, text.length).items[0]).toMatchObject({ type: 'variable', documentation: 'in this shader' });
+    expect(labels('%%hlsl glow_fx\nglo')).toEqual(['globallycoherent']);
+  });
+
+  it('does not offer the word being typed as its own completion', () => {
+    const text = 'float gain = 1; float y = gai * gain2;';
+    expect(labels(text, text.indexOf('gai *') + 3)).toEqual(['gain', 'gain2']);
+  });
 });
