@@ -360,6 +360,40 @@ def test_broken_shader_replace_keeps_frames_flowing(server: Server) -> None:
     assert server.json("GET", "/v1/stats")[1]["effects"]["fill"]["swaps"] == 1
     server.json("POST", "/v1/graph/stop")
 
+    # GET /v1/graph describes what runs now, and loads back as it is.
+    status, _, text = server.call("GET", "/v1/graph")
+    config = json.loads(text)
+    shader = config["shaders"][config["nodes"][1]["params"]["shader"]]
+    assert status == 200 and shader["source"] == GREEN
+    assert shader["sha256"] == hashlib.sha256(GREEN.encode()).hexdigest() and not shader.get("artifacts")
+    status, body = server.json("PUT", "/v1/graph", config)
+    assert status == 200, body
+    assert server.json("POST", "/v1/graph/start", {"frames": 2})[0] == 200
+    assert tuple(frame_of(server)[1][10, 10]) == (0, 255, 0, 255)
+
+
+def test_a_swap_in_one_of_two_effects_sharing_a_shader_leaves_the_other_described(server: Server) -> None:
+    config = solid_graph(RED)
+    config["nodes"].insert(
+        2, {"id": "again", "kind": "effect", "type": "effect", "params": {"shader": "fill", "values": {}}}
+    )
+    config["edges"] = [
+        {"from": "pattern.video", "to": "fill.video", "delivery": "every_frame"},
+        {"from": "fill.video", "to": "again.video", "delivery": "every_frame"},
+        {"from": "again.video", "to": "peek.video", "delivery": "latest"},
+    ]
+    assert server.json("PUT", "/v1/graph", config)[0] == 200
+    assert server.json("PUT", "/v1/effects/again/shader", {"source": GREEN})[0] == 200
+    status, _, text = server.call("GET", "/v1/graph")
+    described = json.loads(text)
+    keys = {node["id"]: node["params"].get("shader") for node in described["nodes"]}
+    assert keys["fill"] == "fill" and keys["again"] == "fill@again"
+    assert (
+        described["shaders"]["fill"]["source"] == RED
+        and described["shaders"]["fill@again"]["source"] == GREEN
+    )
+    assert server.json("PUT", "/v1/graph", described)[0] == 200
+
 
 # ------------------------------------------------------------------------------------------ security
 

@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use streamlib_core::config::{build_graph, GraphConfig, NodeType};
+use streamlib_core::config::{build_graph, GraphConfig, NodeType, ShaderConfig};
 use streamlib_core::gpu::{AdapterPreference, Gpu, GpuError, ParamValue};
 use streamlib_core::graph::{scheduler, Delivery, NodeKind, RunOptions, SinkKind};
 use streamlib_core::nodes::{EffectHandle, LatestFrame};
@@ -510,6 +510,9 @@ async fn replace_shader(State(state): State<Shared>, Path(id): Path<String>, bod
             .replace(Arc::new(shader))
             .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "pipeline_error", format!("the new shader compiled but cannot run here; the old one keeps running: {e}")))?;
         let shader = handle.shader();
+        if let Some(loaded) = state.graph().as_mut() {
+            record_swap(&mut loaded.config, &id, &shader, request.source);
+        }
         let mut value = shader_json(&shader);
         value["effect"] = json!(id);
         value["swaps"] = json!(handle.swaps());
@@ -517,4 +520,35 @@ async fn replace_shader(State(state): State<Shared>, Path(id): Path<String>, bod
     })
     .await??;
     ok(answer)
+}
+
+/// Keeps GET /v1/graph true to what runs after a swap: effect `id` names a shader entry holding the new source
+/// (an entry of its own when other effects share the old one), without artifacts, which came from the old
+/// source; values of parameters the new shader lacks are dropped.
+fn record_swap(config: &mut GraphConfig, id: &str, shader: &CompiledShader, source: String) {
+    let uses = |key: &str| config.nodes.iter().filter(|n| matches!(&n.node, NodeType::Effect(p) if p.shader == key)).count();
+    let Some(old_key) = config.nodes.iter().find_map(|n| match &n.node {
+        NodeType::Effect(p) if n.id == id => Some(p.shader.clone()),
+        _ => None,
+    }) else {
+        return;
+    };
+    let key = if uses(&old_key) > 1 { format!("{old_key}@{id}") } else { old_key };
+    let entry = ShaderConfig {
+        name: shader.name.clone(),
+        stage: shader.stage,
+        entry: shader.entry.clone(),
+        backend: shader.backend,
+        source,
+        sha256: shader.source_hash.clone(),
+        artifacts: BTreeMap::new(),
+        artifact_source_sha256: None,
+    };
+    config.shaders.insert(key.clone(), entry);
+    for node in config.nodes.iter_mut().filter(|n| n.id == id) {
+        if let NodeType::Effect(params) = &mut node.node {
+            params.shader = key.clone();
+            params.values.retain(|name, _| shader.parameters.iter().any(|p| &p.name == name));
+        }
+    }
 }
