@@ -21,7 +21,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     root = tmp_path_factory.mktemp("lab")
     for notebook in (ROOT / "notebooks").glob("*.ipynb"):
         shutil.copy(notebook, root / notebook.name)
-    instance = start_lab(root)
+    # A library directory inside the server root holding the vignette (the rest come from the repository's
+    # shaders/, outside it): the Shaders panel opens the one as a document and the others read-only.
+    (root / "shaders").mkdir()
+    shutil.copy(ROOT / "shaders" / "vignette.hlsl", root / "shaders" / "vignette.hlsl")
+    instance = start_lab(root, env={"STREAMLIB_SHADER_PATH": str(root / "shaders")})
     yield instance
     stop_lab(instance)
 

@@ -40,8 +40,9 @@ class Lab:
         return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
 
 
-def start_lab(root: Path) -> Lab:
-    """JupyterLab on 127.0.0.1 with a token, set up like the browser tests' `lab` fixture."""
+def start_lab(root: Path, env: dict[str, str] | None = None) -> Lab:
+    """JupyterLab on 127.0.0.1 with a token, set up like the browser tests' `lab` fixture; `env` adds to
+    the server's (and its kernels') environment."""
     settings = root / ".settings"
     (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
     (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
@@ -52,7 +53,12 @@ def start_lab(root: Path) -> Lab:
         json.dumps({"windowingMode": "none"})
     )
     port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(root / ".ws"))
+    env = dict(
+        os.environ,
+        JUPYTERLAB_SETTINGS_DIR=str(settings),
+        JUPYTERLAB_WORKSPACES_DIR=str(root / ".ws"),
+        **(env or {}),
+    )
     log = root / "jupyterlab.log"
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}"]
     command += [f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"]

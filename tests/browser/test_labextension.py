@@ -90,8 +90,9 @@ def test_server_compiles_and_lists_the_library(lab: Lab) -> None:
     assert sorted(shaders) == library
     vignette = shaders["vignette"]
     assert vignette["summary"].startswith("Vignette: darkens towards the edges.")
-    # The library lies outside this server's root: no path to open it by.
-    assert vignette["stage"] == "pixel" and "smoothstep" in vignette["source"] and vignette["path"] is None
+    assert vignette["stage"] == "pixel" and "smoothstep" in vignette["source"]
+    # The vignette's library directory is inside the server root (conftest), the rest lie outside it.
+    assert vignette["path"] == "shaders/vignette.hlsl" and shaders["sepia"]["path"] is None
 
 
 def _editor(page: Any, index: int) -> Any:
@@ -281,8 +282,12 @@ def test_shaders_panel_inserts_a_working_cell(page: Any, lab: Lab, notebook: str
     assert panel.locator('[data-section="kernel"] .jp-streamlib-item').count() == 0
     assert panel.locator('[data-section="library"] .jp-streamlib-item').count() > 10
 
-    # "Open file": outside the server root the library file opens read-only, highlighted.
+    # "Open file": inside the server root the file opens in the editor, outside it read-only; both highlighted.
     library_item.locator(".jp-streamlib-open").click()
-    opened = page.locator(".jp-streamlib-readonly .cm-hlsl-intrinsic").first
-    opened.wait_for()
+    page.locator(".jp-FileEditor .cm-hlsl-intrinsic").first.wait_for()
+    assert "vignette.hlsl" in (page.locator(".jp-mod-current .lm-TabBar-tabLabel").first.text_content() or "")
     screenshot(page, shots, "3-open-file")
+    sepia = panel.locator('[data-section="library"] .jp-streamlib-item[data-name="sepia"]')
+    sepia.locator(".jp-streamlib-open").click()
+    page.locator(".jp-streamlib-readonly .cm-hlsl-intrinsic").first.wait_for()
+    screenshot(page, shots, "4-open-read-only")
