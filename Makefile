@@ -29,11 +29,10 @@ venv: deps
 		jupyterlab ipywidgets anywidget ipykernel nbclient nbformat playwright \
 		jsonschema schemathesis openapi-spec-validator
 
-widgets: venv ## bundle the widgets' ES modules (esbuild) and build the JupyterLab extension (jupyter-builder)
+widgets: ## bundle the widgets' ES modules (esbuild) and build the JupyterLab extension (jupyter-builder)
 	cd widgets && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
 	@# Built into widgets/wheel-data, which the wheel (and an editable install) puts under share/jupyter.
-	cd widgets/labextension && npm ci --no-audit --no-fund --loglevel=error && \
-		PATH=$(CURDIR)/$(VENV)/bin:$$PATH npm run build --silent >/dev/null
+	cd widgets/labextension && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent >/dev/null
 
 build: venv widgets ## build the Rust core and the widgets, install streamlib into .venv (editable)
 	$(PY) -m pip install -q -e . --no-build-isolation
