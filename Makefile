@@ -35,10 +35,10 @@ widgets: ## bundle the widgets' ES modules (esbuild) and build the JupyterLab ex
 	cd widgets/labextension && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent >/dev/null
 
 build: venv widgets ## build the Rust core and the widgets, install streamlib into .venv (editable)
+	@# The build backend (widgets/build_backend.py) also builds the runtime binary into streamlib/bin,
+	@# where it ships inside the package (and so the wheel) and runtime_binary() finds it.
 	$(PY) -m pip install -q -e . --no-build-isolation
-	cd native && cargo build --release -p streamlib-runtime
-	@# Shipped inside the package (and so the wheel); `streamlib-runtime` and runtime_binary() find it there.
-	install -D -m 755 $(CARGO_TARGET_DIR)/release/streamlib-runtime streamlib/bin/streamlib-runtime
+	@test -x streamlib/bin/streamlib-runtime
 	@touch $(STAMP)
 
 run: lab ## the main job: JupyterLab on the first tutorial (test-pattern source, no camera needed)
