@@ -63,8 +63,8 @@ lint: venv ## clippy -D warnings, ruff, mypy
 	cd native && cargo clippy --release --all-targets -- -D warnings
 	cd widgets && npx eslint src
 	cd widgets/labextension && npx tsc --noEmit
-	$(VENV)/bin/ruff check streamlib tests benches
-	$(VENV)/bin/ruff format --check streamlib tests benches
+	$(VENV)/bin/ruff check streamlib tests benches widgets/build_backend.py
+	$(VENV)/bin/ruff format --check streamlib tests benches widgets/build_backend.py
 	$(VENV)/bin/mypy
 
 bench: build ## benchmarks against peers (glslangValidator, wgpu-py, jupyter_rfb); tables + bench-results/*.json
