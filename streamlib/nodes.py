@@ -184,9 +184,20 @@ def _as_shader(shader: Shader | str | os.PathLike[str], name: str | None) -> Sha
 
     if text in shaders:
         return shaders[text]
-    if isinstance(shader, os.PathLike) or (text.endswith(".hlsl") and "\n" not in text):
-        return compile_file(_find_shader_file(text))
+    source_file = _shader_file(shader)
+    if source_file is not None:
+        return compile_file(source_file)
     return compile(text, stage="compute" if "[numthreads" in text else "pixel", name=name or "effect")
+
+
+def _shader_file(shader: Shader | str | os.PathLike[str]) -> Path | None:
+    """The file `_as_shader` compiles for `shader`, or None when it is not a file."""
+    if isinstance(shader, Shader):
+        return None
+    text = str(shader)
+    if isinstance(shader, os.PathLike) or (text.endswith(".hlsl") and "\n" not in text):
+        return _find_shader_file(text)
+    return None
 
 
 def _find_shader_file(path: str) -> Path:
@@ -229,6 +240,9 @@ class Effect(Node):
             registered = next((n for n, s in shaders.items() if s is shader), None)
         if registered is not None:
             shaders.track(registered, self)
+        elif (source_file := _shader_file(shader)) is not None:
+            # Effects made from a file follow it when it is saved in JupyterLab (registry.reload_file).
+            shaders.track_file(source_file, self)
         self._params: dict[str, Any] = dict(params or {})
         self._native: _native.NativeEffect | None = None
         self.on_error = on_error

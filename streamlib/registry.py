@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import weakref
 from collections.abc import Iterator, MutableMapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from streamlib.errors import StreamlibError
@@ -20,6 +22,7 @@ class ShaderRegistry(MutableMapping[str, "Shader"]):
     def __init__(self) -> None:
         self._shaders: dict[str, Shader] = {}
         self._users: dict[str, weakref.WeakSet[Effect]] = {}
+        self._file_users: dict[Path, weakref.WeakSet[Effect]] = {}
 
     def __getitem__(self, name: str) -> Shader:
         try:
@@ -56,6 +59,38 @@ class ShaderRegistry(MutableMapping[str, "Shader"]):
 
     def users(self, name: str) -> list[Effect]:
         return list(self._users.get(name, ()))
+
+    def track_file(self, path: str | os.PathLike[str], effect: Effect) -> None:
+        """Remembers that `effect` runs the shader in file `path`, so `reload_file(path)` swaps it in."""
+        self._file_users.setdefault(_key(path), weakref.WeakSet()).add(effect)
+
+    def reload_file(self, path: str | os.PathLike[str]) -> list[str]:
+        """Recompiles the file and swaps it into every live effect made from it (the JupyterLab extension
+        calls this when the file is saved); returns those effects' names, none if no effect uses the file.
+
+        A compile error raises `ShaderCompileError` and every effect keeps its last good shader.
+        """
+        users = sorted(self._file_users.get(_key(path), ()), key=lambda e: e.name)
+        if not users:
+            return []
+        from streamlib.shader import compile_file
+
+        shader = compile_file(_key(path))
+        failures = []
+        for effect in users:
+            try:
+                effect.replace_shader(shader)
+            except StreamlibError as err:
+                failures.append(f"{effect.name}: {err}")
+        if failures:
+            raise StreamlibError(
+                f"'{path}' compiled, but some effects kept their old shader: " + "; ".join(failures)
+            )
+        return [effect.name for effect in users]
+
+
+def _key(path: str | os.PathLike[str]) -> Path:
+    return Path(path).expanduser().resolve()
 
 
 shaders = ShaderRegistry()

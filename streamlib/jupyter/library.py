@@ -77,3 +77,26 @@ class KernelShaders:
                 for name, shader in sorted(shaders.items())
             ]
         }
+
+
+class FileReload:
+    """Swaps a saved `.hlsl` file into the kernel's effects made from it; the JupyterLab extension runs this
+    through user_expressions on save and shows the result (`_repr_json_`)."""
+
+    def __init__(self, path: str) -> None:
+        from streamlib.errors import ShaderCompileError, StreamlibError
+        from streamlib.registry import shaders
+
+        self.path = path
+        self.effects: list[str] = []
+        self.error: str | None = None
+        try:
+            self.effects = shaders.reload_file(path)
+        except ShaderCompileError as err:
+            # The editor marks every diagnostic already; the first one says what went wrong.
+            self.error = str(err.diagnostics[0]) if err.diagnostics else str(err)
+        except StreamlibError as err:
+            self.error = str(err)
+
+    def _repr_json_(self) -> dict[str, Any]:
+        return {"path": self.path, "effects": self.effects, "error": self.error}

@@ -291,3 +291,52 @@ def test_shaders_panel_inserts_a_working_cell(page: Any, lab: Lab, notebook: str
     sepia.locator(".jp-streamlib-open").click()
     page.locator(".jp-streamlib-readonly .cm-hlsl-intrinsic").first.wait_for()
     screenshot(page, shots, "4-open-read-only")
+
+
+def test_saving_an_hlsl_file_swaps_it_into_the_running_effect(page: Any, lab: Lab, shots: Path) -> None:
+    red = "float4 main(float2 uv : TEXCOORD) : SV_Target {\n    float4 c = tex2D(input, uv);\n    return float4(c.r, 0, 0, 1);\n}\n"
+    (lab.root / "live.hlsl").write_text(red)
+    setup = (
+        "from streamlib import Effect, NumpySink, Runtime, TestPattern\n"
+        "runtime, fx, sink = Runtime(), Effect('live.hlsl'), NumpySink()\n"
+        "runtime.connect(TestPattern(64, 48), fx)\nruntime.connect(fx, sink)\nruntime.start(fps=30)"
+    )
+    probe = "import time\ntime.sleep(1)\nprint('pixel', tuple(int(v) for v in sink.latest()[10, 10]))"
+    document = {
+        "cells": [_code("import streamlib"), _code(setup), _code(probe)],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (lab.root / "live.ipynb").write_text(json.dumps(document))
+    open_notebook(page, lab.notebook_url("live.ipynb"))
+    for index in range(3):
+        _editor(page, index).click()
+        page.keyboard.press("Control+Enter")
+        wait_idle(page)
+    wait_for_output(page, 2, "pixel (191, 0, 0, 255)")
+
+    # Open the file beside the notebook, make it green, save: the running effect follows.
+    page.locator(".jp-DirListing-itemText", has_text="live.hlsl").dblclick()
+    editor = page.locator(".jp-FileEditor .cm-content")
+    editor.wait_for()
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(red.replace("float4(c.r, 0, 0, 1)", "float4(0, c.g, 0, 1)"))
+    page.keyboard.press("Control+S")
+    page.get_by_text("live.hlsl: swapped into live (live.ipynb)").wait_for()
+    screenshot(page, shots, "1-saved-and-swapped")
+
+    # A broken save says so, and the effect keeps running the last good shader.
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(red.replace("float4(c.r, 0, 0, 1)", "gain"))
+    page.keyboard.press("Control+S")
+    page.get_by_text("live.hlsl was saved but did not compile").first.wait_for()
+    page.locator(".lm-TabBar-tab", has_text="live.ipynb").click()
+    _editor(page, 2).click()
+    page.keyboard.press("Control+Enter")
+    wait_idle(page)
+    wait_for_output(page, 2, "pixel (0, 191, 0, 255)")
+    screenshot(page, shots, "2-kept-last-good")
+    _editor(page, 0).click()
+    page.keyboard.insert_text("runtime.stop()\n")

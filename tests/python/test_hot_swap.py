@@ -96,3 +96,39 @@ def test_twenty_swaps_during_a_600_frame_run(tmp_path: Path) -> None:
     assert [p.name for p in written] == [f"frame_{i:06d}.png" for i in range(600)]
     shown = {probe(np.asarray(Image.open(p))) for p in written}
     assert shown == {SHOWS[RED], SHOWS[GREEN]}  # every frame ran one of the good shaders
+
+
+def test_saving_a_shader_file_swaps_it_into_the_effects_made_from_it(tmp_path: Path) -> None:
+    """What the JupyterLab extension runs in the kernel when an .hlsl file is saved."""
+    from streamlib.jupyter.library import FileReload
+
+    shader_file = tmp_path / "live.hlsl"
+    shader_file.write_text(RED)
+    runtime = Runtime()
+    effect, inline = Effect(shader_file), Effect(RED, name="inline")
+    sink = NumpySink()
+    runtime.connect(TestPattern(320, 180), effect)
+    runtime.connect(effect, inline)
+    runtime.connect(effect, sink)
+    runtime.start(fps=120)
+    try:
+        assert probe(sink.wait(0)) == SHOWS[RED]
+        shader_file.write_text(GREEN)
+        reload = FileReload(str(tmp_path / "." / "live.hlsl"))  # the same file by another spelling
+        assert reload._repr_json_()["effects"] == ["live"] and reload.error is None
+        deadline = time.monotonic() + 10
+        while probe(next_frame(runtime, sink)) != SHOWS[GREEN]:
+            assert time.monotonic() < deadline, "the saved file never showed"
+        assert inline.shader.source == RED  # effects not made from the file are untouched
+
+        shader_file.write_text(BROKEN[1])
+        broken = FileReload(str(shader_file))
+        assert broken.effects == [] and broken.error is not None and "undeclared_gain" in broken.error
+        assert probe(next_frame(runtime, sink)) == SHOWS[GREEN]
+        assert FileReload(str(tmp_path / "unused.hlsl"))._repr_json_() == {
+            "path": str(tmp_path / "unused.hlsl"),
+            "effects": [],
+            "error": None,
+        }
+    finally:
+        runtime.stop()

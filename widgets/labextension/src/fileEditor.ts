@@ -1,16 +1,37 @@
-// `.hlsl` files in the file editor: markers from the server compiler while typing. (Highlighting comes
+// `.hlsl` files in the file editor: markers from the server compiler while typing, and on save the new
+// shader swapped into the effects made from the file in every open notebook's kernel. (Highlighting comes
 // from the language registry, which picks HLSL by the file's extension.)
 
+import { Notification } from '@jupyterlab/apputils';
 import { CodeMirrorEditor } from '@jupyterlab/codemirror';
+import { PageConfig, PathExt } from '@jupyterlab/coreutils';
 import { IDocumentWidget } from '@jupyterlab/docregistry';
 import { FileEditor, IEditorTracker } from '@jupyterlab/fileeditor';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
+import { reloadFileInKernels } from './kernelShaders';
 import { clearMarkers, LiveCompile } from './markers';
 
 // `.hlsli` and `.fxh` are include files: not compilable on their own, so only highlighted.
 const COMPILABLE = /\.(hlsl|fx)$/i;
 
-function watchFile(widget: IDocumentWidget<FileEditor>): void {
+async function swapIntoKernels(path: string, notebooks: INotebookTracker): Promise<void> {
+  const panels: NotebookPanel[] = [];
+  notebooks.forEach(panel => panels.push(panel));
+  // The kernels see the file by its absolute path (PathExt.join would drop the root's leading '/'); the
+  // server root may start with ~, which the kernel expands.
+  const absolute = `${PageConfig.getOption('serverRoot').replace(/\/+$/, '')}/${path}`;
+  const file = PathExt.basename(path);
+  for (const answer of await reloadFileInKernels(panels, absolute)) {
+    if (answer.error) {
+      Notification.error(`${file} was saved but did not compile, so ${answer.notebook} keeps running the last good shader: ${answer.error}`, { autoClose: 8000 });
+    } else {
+      Notification.success(`${file}: swapped into ${answer.effects.join(', ')} (${answer.notebook})`, { autoClose: 4000 });
+    }
+  }
+}
+
+function watchFile(widget: IDocumentWidget<FileEditor>, notebooks: INotebookTracker): void {
   const model = widget.content.model;
   const view = () => {
     const editor = widget.content.editor;
@@ -38,10 +59,15 @@ function watchFile(widget: IDocumentWidget<FileEditor>): void {
     live.schedule(0);
   });
   void widget.context.ready.then(() => live.schedule(0));
+  widget.context.saveState.connect((_, state) => {
+    if (state === "completed" && COMPILABLE.test(widget.context.path)) {
+      void swapIntoKernels(widget.context.path, notebooks);
+    }
+  });
   widget.disposed.connect(() => live.dispose());
 }
 
-export function trackFileEditors(tracker: IEditorTracker): void {
-  tracker.forEach(watchFile);
-  tracker.widgetAdded.connect((_, widget) => watchFile(widget));
+export function trackFileEditors(tracker: IEditorTracker, notebooks: INotebookTracker): void {
+  tracker.forEach(widget => watchFile(widget, notebooks));
+  tracker.widgetAdded.connect((_, widget) => watchFile(widget, notebooks));
 }

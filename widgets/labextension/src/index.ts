@@ -50,10 +50,11 @@ const notebookCells: JupyterFrontEndPlugin<void> = {
 
 const fileEditors: JupyterFrontEndPlugin<void> = {
   id: '@streamlib/jupyterlab:file-editor',
-  description: 'Compile diagnostics as markers in .hlsl files.',
+  description: 'Compile diagnostics as markers in .hlsl files; saving one swaps it into running effects.',
   autoStart: true,
-  requires: [IEditorTracker],
-  activate: (_app: JupyterFrontEnd, editors: IEditorTracker) => trackFileEditors(editors)
+  requires: [IEditorTracker, INotebookTracker],
+  activate: (_app: JupyterFrontEnd, editors: IEditorTracker, notebooks: INotebookTracker) =>
+    trackFileEditors(editors, notebooks)
 };
 
 const completion: JupyterFrontEndPlugin<void> = {
