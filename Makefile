@@ -62,7 +62,7 @@ test-python:
 lint: venv ## clippy -D warnings, ruff, mypy
 	cd native && cargo clippy --release --all-targets -- -D warnings
 	cd widgets && npx eslint src
-	cd widgets/labextension && npx tsc --noEmit
+	cd widgets/labextension && npx tsc --noEmit && npx eslint src test
 	$(VENV)/bin/ruff check streamlib tests benches widgets/build_backend.py
 	$(VENV)/bin/ruff format --check streamlib tests benches widgets/build_backend.py
 	$(VENV)/bin/mypy

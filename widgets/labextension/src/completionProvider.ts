@@ -15,12 +15,12 @@ export class HlslCompletionProvider implements ICompletionProvider {
   readonly rank = 1000;
   readonly renderer = null;
 
-  async isApplicable(context: ICompletionContext): Promise<boolean> {
-    return context.editor?.model.mimeType === HLSL_MIME;
+  isApplicable(context: ICompletionContext): Promise<boolean> {
+    return Promise.resolve(context.editor?.model.mimeType === HLSL_MIME);
   }
 
-  async fetch(request: CompletionHandler.IRequest): Promise<CompletionHandler.ICompletionItemsReply> {
+  fetch(request: CompletionHandler.IRequest): Promise<CompletionHandler.ICompletionItemsReply> {
     const { start, end, items } = completionsAt(request.text, request.offset);
-    return { start, end, items: items.map(item => ({ ...item })) };
+    return Promise.resolve({ start, end, items: items.map(item => ({ ...item })) });
   }
 }

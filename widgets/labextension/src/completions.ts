@@ -11,7 +11,7 @@ export interface Completion {
 
 const PRELUDE: Completion[] = Object.entries(prelude).map(([label, documentation]) => ({
   label,
-  type: (label === 'tex2D' ? 'function' : 'variable') as Completion['type'],
+  type: label === 'tex2D' ? ('function' as const) : ('variable' as const),
   documentation
 }));
 const LANGUAGE: Completion[] = [

@@ -51,7 +51,7 @@ class HlslCellWatcher {
     );
     model.contentChanged.connect(this.onContentChanged, this);
     model.mimeTypeChanged.connect(this.applyMimeType, this);
-    model.outputs.changed.connect(this.onOutputs, this);
+    model.outputs.changed.connect(() => void this.onOutputs());
     model.sharedModel.disposed.connect(() => this.dispose());
     this.onContentChanged();
     if (this.wasHlsl) {

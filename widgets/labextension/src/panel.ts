@@ -41,6 +41,7 @@ export class ShadersPanel extends Widget {
   private readonly kernelList = element('ul', 'jp-streamlib-list');
   private readonly kernelNote = element('p', 'jp-streamlib-note');
   private kernelState: KernelListing['state'] = 'no-notebook';
+  private kernelGeneration = 0;
 
   constructor(
     private readonly app: JupyterFrontEnd,
@@ -89,7 +90,7 @@ export class ShadersPanel extends Widget {
     try {
       shaders = await requestLibrary();
     } catch (err) {
-      this.libraryNote.textContent = `The library is unavailable: the streamlib server extension did not answer (${err}).`;
+      this.libraryNote.textContent = `The library is unavailable: the streamlib server extension did not answer (${String(err)}).`;
       this.libraryList.replaceChildren();
       return;
     }
@@ -103,11 +104,16 @@ export class ShadersPanel extends Widget {
     if (!this.isVisible) {
       return;
     }
+    // Refreshes overlap (a cell runs while the panel is asked): only the latest one's answer is shown.
+    const generation = ++this.kernelGeneration;
     let listing: KernelListing;
     try {
       listing = await kernelShaders(this.notebooks.currentWidget);
     } catch (err) {
       listing = { state: 'error', message: String(err) };
+    }
+    if (generation !== this.kernelGeneration) {
+      return;
     }
     this.kernelState = listing.state;
     const notes: Record<KernelListing['state'], string> = {
@@ -146,7 +152,7 @@ export class ShadersPanel extends Widget {
     }
     const actions = element('div', 'jp-streamlib-actions');
     const insert = element('button', 'jp-streamlib-insert jp-Button', 'Insert as %%hlsl cell');
-    insert.onclick = () => void this.insert(name, source);
+    insert.onclick = () => this.insert(name, source);
     actions.append(insert);
     if (file) {
       const open = element('button', 'jp-streamlib-open jp-Button', 'Open file');
@@ -157,7 +163,7 @@ export class ShadersPanel extends Widget {
     return item;
   }
 
-  private async insert(name: string, source: string): Promise<void> {
+  private insert(name: string, source: string): void {
     const panel: NotebookPanel | null = this.notebooks.currentWidget;
     if (panel === null) {
       this.kernelNote.textContent = 'Open a notebook first: the effect is inserted below its active cell.';

@@ -9,7 +9,7 @@ describe('hover documentation', () => {
   it('explains the prelude names', () => {
     expect(at('tex2D')?.text).toContain('tex.Sample(input_sampler, uv)');
     expect(at('time')?.text).toBe('float time — seconds since the stream started');
-    expect(at('input')).toEqual({ from: LINE.indexOf('input'), to: LINE.indexOf('input') + 5, text: expect.any(String) });
+    expect(at('input')).toMatchObject({ from: LINE.indexOf('input'), to: LINE.indexOf('input') + 5 });
   });
 
   it('gives intrinsic and method signatures', () => {
