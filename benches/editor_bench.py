@@ -39,7 +39,7 @@ from compile_bench import cli_command, find_cli, prelude_for, run_cli, stage_of 
 
 from tests.browser.lab import CHROMIUM, CHROMIUM_ARGS, Lab, start_lab, stop_lab  # noqa: E402
 
-TYPING_PAUSE_MS = 400  # widgets/labextension/src/markers.ts
+TYPING_PAUSE_MS = 400  # the default of typingPauseMs, widgets/labextension/schema/diagnostics.json
 GOOD = (
     "float4 main(float2 uv : TEXCOORD) : SV_Target {\n"
     "    return tex2D(input, uv) * float4(1, 0.5, 0.5, 1);\n}"

@@ -58,7 +58,7 @@ FRONTENDS = (
     ),
     Frontend(
         WIDGETS / "labextension",
-        ("src/*.ts", "style/*.css", "package*.json", "install.json"),
+        ("src/*.ts", "style/*.css", "schema/*.json", "package*.json", "install.json"),
         WIDGETS / "wheel-data/data/share/jupyter/labextensions/@streamlib/jupyterlab/install.json",
     ),
 )

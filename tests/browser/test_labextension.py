@@ -340,3 +340,32 @@ def test_saving_an_hlsl_file_swaps_it_into_the_running_effect(page: Any, lab: La
     screenshot(page, shots, "2-kept-last-good")
     _editor(page, 0).click()
     page.keyboard.insert_text("runtime.stop()\n")
+
+
+def _put_settings(lab: Lab, raw: str) -> None:
+    request = urllib.request.Request(
+        f"{lab.url}/lab/api/settings/@streamlib/jupyterlab:diagnostics",
+        data=json.dumps({"raw": raw}).encode(),
+        method="PUT",
+        headers={"Authorization": f"token {lab.token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 204
+
+
+def test_compile_while_typing_can_be_turned_off(page: Any, lab: Lab, notebook: str) -> None:
+    _put_settings(lab, json.dumps({"whileTyping": False}))
+    try:
+        open_notebook(page, notebook)
+        _set_source(page, 1, "%%hlsl tint\n" + BROKEN, run=False)
+        page.wait_for_timeout(2000)  # five typing pauses: a compile-as-you-type marker would be here by now
+        assert cell(page, 1).locator(".cm-lintRange-error").count() == 0
+        # Running the cell still marks the error.
+        _editor(page, 0).click()
+        page.keyboard.press("Control+Enter")
+        _editor(page, 1).click()
+        page.keyboard.press("Control+Enter")
+        wait_for_output(page, 1, "failed to compile")
+        cell(page, 1).locator(".cm-lintRange-error").first.wait_for()
+    finally:
+        _put_settings(lab, "{}")

@@ -7,10 +7,12 @@ import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { ICompletionProviderManager } from '@jupyterlab/completer';
 import { IEditorTracker } from '@jupyterlab/fileeditor';
 import { INotebookTracker } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { HlslCompletionProvider } from './completionProvider';
 import { trackFileEditors } from './fileEditor';
 import { hlsl, HLSL_MIME } from './hlsl';
+import { liveSettings } from './markers';
 import { trackNotebooks } from './notebook';
 import { ShadersPanel, shaderIcon } from './panel';
 
@@ -36,6 +38,22 @@ const language: JupyterFrontEndPlugin<void> = {
       contentType: 'file',
       icon: shaderIcon
     });
+  }
+};
+
+const diagnosticsSettings: JupyterFrontEndPlugin<void> = {
+  id: '@streamlib/jupyterlab:diagnostics',
+  description: 'Settings of compile-as-you-type (schema/diagnostics.json).',
+  autoStart: true,
+  requires: [ISettingRegistry],
+  activate: async (_app: JupyterFrontEnd, registry: ISettingRegistry) => {
+    const settings = await registry.load(diagnosticsSettings.id);
+    const apply = (): void => {
+      liveSettings.whileTyping = settings.get('whileTyping').composite as boolean;
+      liveSettings.typingPauseMs = settings.get('typingPauseMs').composite as number;
+    };
+    apply();
+    settings.changed.connect(apply);
   }
 };
 
@@ -82,4 +100,4 @@ const panel: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [language, notebookCells, fileEditors, completion, panel];
+export default [language, diagnosticsSettings, notebookCells, fileEditors, completion, panel];

@@ -24,7 +24,8 @@ export function clearMarkers(view: EditorView): void {
   view.dispatch(setDiagnostics(view.state, []));
 }
 
-export const TYPING_PAUSE_MS = 400;
+/** Compile-as-you-type, set from the settings (schema/diagnostics.json). */
+export const liveSettings = { whileTyping: true, typingPauseMs: 400 };
 
 let serverMissing = false;
 
@@ -42,11 +43,13 @@ export class LiveCompile {
     private readonly currentText: () => string
   ) {}
 
-  schedule(delayMs = TYPING_PAUSE_MS): void {
+  schedule(delayMs = liveSettings.typingPauseMs): void {
     if (this.timer !== null) {
       clearTimeout(this.timer);
     }
-    this.timer = setTimeout(() => void this.run(), delayMs);
+    if (liveSettings.whileTyping) {
+      this.timer = setTimeout(() => void this.run(), delayMs);
+    }
   }
 
   dispose(): void {
