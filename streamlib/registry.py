@@ -33,16 +33,7 @@ class ShaderRegistry(MutableMapping[str, "Shader"]):
 
     def __setitem__(self, name: str, shader: Shader) -> None:
         self._shaders[name] = shader
-        failures = []
-        for effect in list(self._users.get(name, ())):
-            try:
-                effect.replace_shader(shader)
-            except StreamlibError as err:
-                failures.append(f"{effect.name}: {err}")
-        if failures:
-            raise StreamlibError(
-                f"shader '{name}' registered, but some effects kept their old shader: " + "; ".join(failures)
-            )
+        _swap_into(list(self._users.get(name, ())), shader, f"shader '{name}' registered")
 
     def __delitem__(self, name: str) -> None:
         del self._shaders[name]
@@ -75,18 +66,20 @@ class ShaderRegistry(MutableMapping[str, "Shader"]):
             return []
         from streamlib.shader import compile_file
 
-        shader = compile_file(_key(path))
-        failures = []
-        for effect in users:
-            try:
-                effect.replace_shader(shader)
-            except StreamlibError as err:
-                failures.append(f"{effect.name}: {err}")
-        if failures:
-            raise StreamlibError(
-                f"'{path}' compiled, but some effects kept their old shader: " + "; ".join(failures)
-            )
+        _swap_into(users, compile_file(_key(path)), f"'{path}' compiled")
         return [effect.name for effect in users]
+
+
+def _swap_into(effects: list[Effect], shader: Shader, done: str) -> None:
+    """Swaps `shader` into each effect; one that refuses keeps its old shader and is named in the error."""
+    failures = []
+    for effect in effects:
+        try:
+            effect.replace_shader(shader)
+        except StreamlibError as err:
+            failures.append(f"{effect.name}: {err}")
+    if failures:
+        raise StreamlibError(f"{done}, but some effects kept their old shader: " + "; ".join(failures))
 
 
 def _key(path: str | os.PathLike[str]) -> Path:
