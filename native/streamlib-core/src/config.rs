@@ -938,17 +938,11 @@ pub fn build_graph(gpu: Arc<Gpu>, compiler: &Compiler, config: &GraphConfig, sin
             NodeType::TestPattern(size) => NodeKind::Source { kind: SourceKind::TestPattern, width: size.width, height: size.height },
             NodeType::Image(image) => {
                 let (pixels, width, height) = load_image(image, id, &at)?;
-                NodeKind::Source { kind: SourceKind::Image { pixels: Arc::new(pixels) }, width, height }
+                NodeKind::image_source(pixels, width, height).map_err(|e| ConfigError::new(format!("{at}.params.path"), format!("node '{id}': {e}")))?
             }
             NodeType::VideoSource(video) => {
                 let path = PathBuf::from(&video.path);
-                let (width, height) = match (video.width, video.height) {
-                    (Some(width), Some(height)) => (width, height),
-                    _ => {
-                        let (width, height, _) = crate::nodes::video::probe(&path).map_err(|e| ConfigError::new(format!("{at}.params.path"), format!("node '{id}': {e}")))?;
-                        (width, height)
-                    }
-                };
+                let (width, height) = crate::nodes::video::source_size(&path, video.width, video.height).map_err(|e| ConfigError::new(format!("{at}.params.path"), format!("node '{id}': {e}")))?;
                 NodeKind::Source { kind: SourceKind::VideoFile { path, looping: video.looping }, width, height }
             }
             NodeType::Push(size) => {

@@ -207,21 +207,13 @@ impl NativeGraph {
     }
 
     fn add_image(&self, py: Python<'_>, name: &str, width: u32, height: u32, pixels: Vec<u8>) -> PyResult<usize> {
-        if pixels.len() != width as usize * height as usize * 4 {
-            return Err(streamlib_error(py, format!("image source '{name}': {} bytes for {width}x{height} RGBA8", pixels.len())));
-        }
-        self.add(py, name, NodeKind::Source { kind: SourceKind::Image { pixels: Arc::new(pixels) }, width, height })
+        let kind = NodeKind::image_source(pixels, width, height).map_err(|e| streamlib_error(py, format!("image source '{name}': {e}")))?;
+        self.add(py, name, kind)
     }
 
     #[pyo3(signature = (name, path, width=None, height=None, looping=false))]
     fn add_video_file(&self, py: Python<'_>, name: &str, path: PathBuf, width: Option<u32>, height: Option<u32>, looping: bool) -> PyResult<usize> {
-        let (w, h) = match (width, height) {
-            (Some(w), Some(h)) => (w, h),
-            _ => {
-                let probed = py.detach(|| streamlib_core::nodes::video::probe(&path)).map_err(|e| streamlib_error(py, format!("video source '{name}': {e}")))?;
-                (probed.0, probed.1)
-            }
-        };
+        let (w, h) = py.detach(|| streamlib_core::nodes::video::source_size(&path, width, height)).map_err(|e| streamlib_error(py, format!("video source '{name}': {e}")))?;
         self.add(py, name, NodeKind::Source { kind: SourceKind::VideoFile { path, looping }, width: w, height: h })
     }
 

@@ -49,6 +49,16 @@ pub enum NodeKind {
     Sink(SinkKind),
 }
 
+impl NodeKind {
+    /// A still-image source from tightly packed RGBA8 rows; the byte count must match the size.
+    pub fn image_source(pixels: Vec<u8>, width: u32, height: u32) -> Result<NodeKind, String> {
+        if pixels.len() != width as usize * height as usize * 4 {
+            return Err(format!("{} bytes for {width}x{height} RGBA8", pixels.len()));
+        }
+        Ok(NodeKind::Source { kind: SourceKind::Image { pixels: Arc::new(pixels) }, width, height })
+    }
+}
+
 pub struct Node {
     pub name: String,
     pub kind: NodeKind,
@@ -233,4 +243,15 @@ impl Graph {
 
 fn list(ports: &[String]) -> String {
     if ports.is_empty() { "none".to_owned() } else { ports.iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(", ") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_source_checks_the_byte_count() {
+        assert!(matches!(NodeKind::image_source(vec![0; 2 * 3 * 4], 2, 3), Ok(NodeKind::Source { width: 2, height: 3, .. })));
+        assert_eq!(NodeKind::image_source(vec![0; 5], 2, 3).err().unwrap(), "5 bytes for 2x3 RGBA8");
+    }
 }

@@ -29,6 +29,14 @@ pub fn probe(path: &Path) -> Result<(u32, u32, f64), String> {
     Ok((width, height, fps.unwrap_or(30.0)))
 }
 
+/// The size a video source runs at: the one asked for when both sides are given, else the file's own.
+pub fn source_size(path: &Path, width: Option<u32>, height: Option<u32>) -> Result<(u32, u32), String> {
+    match (width, height) {
+        (Some(width), Some(height)) => Ok((width, height)),
+        _ => probe(path).map(|(width, height, _)| (width, height)),
+    }
+}
+
 /// Decoded frames arrive on a bounded channel: the decoder waits for the graph, never the reverse.
 pub struct VideoReader {
     pub width: u32,
@@ -122,5 +130,18 @@ impl VideoWriter {
 impl Drop for VideoWriter {
     fn drop(&mut self) {
         let _ = self.finish();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn source_size_takes_both_sides_as_given_and_probes_otherwise() {
+        let missing = Path::new("/nonexistent/clip.mp4");
+        assert_eq!(source_size(missing, Some(320), Some(180)), Ok((320, 180)));
+        let err = source_size(missing, Some(320), None).unwrap_err();
+        assert!(err.contains("clip.mp4"), "{err}");
     }
 }
