@@ -46,7 +46,7 @@ class Texture:
 
         data = self._native.read()
         dtype = {"rgba8unorm": np.uint8, "rgba16float": np.float16, "rgba32float": np.float32}[self.format]
-        pixels: np.ndarray = np.frombuffer(data, dtype=dtype).reshape(self.height, self.width, 4).copy()
+        pixels: np.ndarray = np.frombuffer(data, dtype=dtype).reshape(self.height, self.width, 4)
         return pixels
 
     def to_pil(self) -> Image.Image:

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyTuple};
+use pyo3::types::{PyBool, PyByteArray, PyDict, PyFloat, PyInt, PyList, PyTuple};
 use streamlib_core::gpu::{run_once, AdapterPreference, EffectPipeline, FrameValues, Gpu, GpuTexture, ParamValue, TextureFormat};
 
 use crate::errors::{gpu_error, streamlib_error};
@@ -32,10 +32,11 @@ impl NativeTexture {
         self.inner.format.as_str()
     }
 
-    /// Tightly packed rows, top first; waits for the GPU with the GIL released.
-    fn read<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+    /// Tightly packed rows, top first; waits for the GPU with the GIL released. A bytearray, so numpy can
+    /// wrap it writable without copying the frame again.
+    fn read<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyByteArray>> {
         let bytes = py.detach(|| self.inner.read(&self.gpu)).map_err(|e| gpu_error(py, e))?;
-        Ok(PyBytes::new(py, &bytes))
+        Ok(PyByteArray::new(py, &bytes))
     }
 
     fn upload(&self, py: Python<'_>, data: Vec<u8>) -> PyResult<()> {
