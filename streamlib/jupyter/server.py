@@ -22,6 +22,7 @@ from streamlib.jupyter.library import library_listing
 from streamlib.shader import compile
 
 _STAGES = ("pixel", "compute")
+_BACKENDS = ("glslang", "dxc")
 _MAX_SOURCE = 1 << 20
 
 
@@ -40,10 +41,15 @@ def _compile_payload(body: dict[str, Any], root_dir: Path) -> dict[str, Any]:
     if stage not in _STAGES:
         raise web.HTTPError(400, reason=f"'stage' must be one of {', '.join(_STAGES)}")
     options: dict[str, Any] = {"stage": stage, "name": name, "entry": str(body.get("entry") or "main")}
-    if body.get("backend"):
-        options["backend"] = str(body["backend"])
+    backend = body.get("backend")
+    if backend:
+        if backend not in _BACKENDS:
+            raise web.HTTPError(400, reason=f"'backend' must be one of {', '.join(_BACKENDS)}")
+        options["backend"] = backend
     path = body.get("path")
     if isinstance(path, str) and path:
+        if "\0" in path:
+            raise web.HTTPError(400, reason="'path' contains a NUL character")
         # A file's #includes resolve beside it, as they would for compile_file(); only inside the root.
         folder = (root_dir / path).resolve().parent
         if folder.is_relative_to(root_dir.resolve()):

@@ -68,6 +68,8 @@ def test_a_files_includes_resolve_beside_it_but_never_outside_the_root(tmp_path:
         ({"source": 3}, "'source' must be a string"),
         ({"source": "x", "stage": "geometry"}, "'stage' must be one of pixel, compute"),
         ({"source": "x" * (1 << 20 | 1)}, "'source' is over 1 MiB"),
+        ({"source": "x", "backend": "fxc"}, "'backend' must be one of glslang, dxc"),
+        ({"source": "x", "path": "fx/a\0.hlsl"}, "'path' contains a NUL character"),
     ],
 )
 def test_compile_payload_refuses_bad_requests_by_field(body: dict[str, object], reason: str) -> None:
