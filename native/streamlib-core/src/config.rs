@@ -24,7 +24,9 @@ use crate::shader::cache::sha256_hex;
 use crate::shader::cross::{to_glsl_es, to_msl};
 use crate::shader::prelude::prelude_for;
 use crate::shader::reflect::reflect;
-use crate::shader::{BackendKind, CompileError, CompileOptions, CompileRequest, CompiledShader, Compiler, PreludeMode, Stage};
+use crate::shader::{
+    BackendKind, CompileError, CompileOptions, CompileRequest, CompiledShader, Compiler, PreludeMode, Stage,
+};
 
 pub const FORMAT: &str = "streamlib.graph";
 pub const VERSION: u64 = 1;
@@ -192,9 +194,13 @@ pub struct PreviewParams {
 impl NodeType {
     pub fn role(&self) -> Role {
         match self {
-            NodeType::TestPattern(_) | NodeType::Image(_) | NodeType::VideoSource(_) | NodeType::Push(_) => Role::Source,
+            NodeType::TestPattern(_) | NodeType::Image(_) | NodeType::VideoSource(_) | NodeType::Push(_) => {
+                Role::Source
+            }
             NodeType::Effect(_) => Role::Effect,
-            NodeType::ImageSequence(_) | NodeType::VideoSink(_) | NodeType::Numpy(_) | NodeType::Preview(_) => Role::Sink,
+            NodeType::ImageSequence(_) | NodeType::VideoSink(_) | NodeType::Numpy(_) | NodeType::Preview(_) => {
+                Role::Sink
+            }
         }
     }
 
@@ -248,8 +254,17 @@ impl NodeType {
             _ => {
                 let of_kind: Vec<&str> = SUPPORTED.iter().filter(|(r, _)| *r == role).map(|(_, t)| *t).collect();
                 let message = match SUPPORTED.iter().find(|(_, t)| *t == ty) {
-                    Some((other, _)) => format!("node '{id}': '{ty}' is a {} type, not a {} type (supported {} types: {})", other.as_str(), role.as_str(), role.as_str(), of_kind.join(", ")),
-                    None => format!("node '{id}': type '{ty}' is not supported by this runtime (supported: {})", of_kind.join(", ")),
+                    Some((other, _)) => format!(
+                        "node '{id}': '{ty}' is a {} type, not a {} type (supported {} types: {})",
+                        other.as_str(),
+                        role.as_str(),
+                        role.as_str(),
+                        of_kind.join(", ")
+                    ),
+                    None => format!(
+                        "node '{id}': type '{ty}' is not supported by this runtime (supported: {})",
+                        of_kind.join(", ")
+                    ),
                 };
                 return Err(ConfigError::new(format!("{at}.type"), message));
             }
@@ -281,8 +296,12 @@ impl Endpoint {
     /// "node.port"; node ids may contain dots, port names (HLSL identifiers) cannot.
     fn parse(text: &str, field: &str) -> Result<Endpoint, ConfigError> {
         match text.rsplit_once('.') {
-            Some((node, port)) if !node.is_empty() && !port.is_empty() => Ok(Endpoint { node: node.to_owned(), port: port.to_owned() }),
-            _ => Err(ConfigError::new(field, format!("'{text}' is not of the form \"node.port\" (e.g. \"tint.video\")"))),
+            Some((node, port)) if !node.is_empty() && !port.is_empty() => {
+                Ok(Endpoint { node: node.to_owned(), port: port.to_owned() })
+            }
+            _ => {
+                Err(ConfigError::new(field, format!("'{text}' is not of the form \"node.port\" (e.g. \"tint.video\")")))
+            }
         }
     }
 }
@@ -440,16 +459,25 @@ fn typed<T: serde::de::DeserializeOwned>(value: Value, prefix: &str) -> Result<T
 impl GraphConfig {
     /// Parses and validates a config: format, version, schema, hashes, node types, edges.
     pub fn parse(text: &str) -> Result<GraphConfig, ConfigError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| ConfigError::new("", format!("not valid JSON: {e}")))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| ConfigError::new("", format!("not valid JSON: {e}")))?;
         check_header(&value)?;
         let raw: RawConfig = typed(value, "")?;
         GraphConfig::from_raw(raw.runtime, raw.nodes, raw.edges, raw.shaders)
     }
 
-    fn from_raw(runtime: RuntimeSettings, nodes: Vec<RawNode>, edges: Vec<RawEdge>, shaders: BTreeMap<String, ShaderConfig>) -> Result<GraphConfig, ConfigError> {
+    fn from_raw(
+        runtime: RuntimeSettings,
+        nodes: Vec<RawNode>,
+        edges: Vec<RawEdge>,
+        shaders: BTreeMap<String, ShaderConfig>,
+    ) -> Result<GraphConfig, ConfigError> {
         if let Some(fps) = runtime.fps {
             if !(fps.is_finite() && fps > 0.0) {
-                return Err(ConfigError::new("runtime.fps", format!("must be a positive number of frames per second or null, not {fps}")));
+                return Err(ConfigError::new(
+                    "runtime.fps",
+                    format!("must be a positive number of frames per second or null, not {fps}"),
+                ));
             }
         }
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
@@ -460,7 +488,10 @@ impl GraphConfig {
                 return Err(ConfigError::new(format!("{at}.id"), "must not be empty"));
             }
             if let Some(first) = seen.insert(raw.id.clone(), i) {
-                return Err(ConfigError::new(format!("{at}.id"), format!("'{}' is also the id of nodes[{first}]; node ids must be unique", raw.id)));
+                return Err(ConfigError::new(
+                    format!("{at}.id"),
+                    format!("'{}' is also the id of nodes[{first}]; node ids must be unique", raw.id),
+                ));
             }
             let node = NodeType::from_parts(&raw.id, raw.kind, &raw.ty, raw.params, &at)?;
             check_node(&raw.id, &node, &at, &shaders)?;
@@ -514,15 +545,36 @@ fn check_header(value: &Value) -> Result<(), ConfigError> {
     };
     match object.get("format") {
         Some(Value::String(format)) if format == FORMAT => {}
-        Some(Value::String(format)) => return Err(ConfigError::new("format", format!("'{format}' is not a streamlib graph config (expected \"{FORMAT}\")"))),
-        Some(other) => return Err(ConfigError::new("format", format!("must be the string \"{FORMAT}\", not {}", json_kind(other)))),
-        None => return Err(ConfigError::new("format", format!("missing: a streamlib graph config starts with \"format\": \"{FORMAT}\""))),
+        Some(Value::String(format)) => {
+            return Err(ConfigError::new(
+                "format",
+                format!("'{format}' is not a streamlib graph config (expected \"{FORMAT}\")"),
+            ))
+        }
+        Some(other) => {
+            return Err(ConfigError::new(
+                "format",
+                format!("must be the string \"{FORMAT}\", not {}", json_kind(other)),
+            ))
+        }
+        None => {
+            return Err(ConfigError::new(
+                "format",
+                format!("missing: a streamlib graph config starts with \"format\": \"{FORMAT}\""),
+            ))
+        }
     }
     match object.get("version") {
         Some(version) => match version.as_u64() {
             Some(VERSION) => Ok(()),
-            Some(newer) if newer > VERSION => Err(ConfigError::new("version", format!("version {newer} is newer than this runtime's {VERSION}; update streamlib to load it"))),
-            _ => Err(ConfigError::new("version", format!("{version} is not a config version this runtime reads (it reads version {VERSION})"))),
+            Some(newer) if newer > VERSION => Err(ConfigError::new(
+                "version",
+                format!("version {newer} is newer than this runtime's {VERSION}; update streamlib to load it"),
+            )),
+            _ => Err(ConfigError::new(
+                "version",
+                format!("{version} is not a config version this runtime reads (it reads version {VERSION})"),
+            )),
         },
         None => Err(ConfigError::new("version", format!("missing: this runtime reads version {VERSION}"))),
     }
@@ -539,11 +591,19 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-fn check_node(id: &str, node: &NodeType, at: &str, shaders: &BTreeMap<String, ShaderConfig>) -> Result<(), ConfigError> {
+fn check_node(
+    id: &str,
+    node: &NodeType,
+    at: &str,
+    shaders: &BTreeMap<String, ShaderConfig>,
+) -> Result<(), ConfigError> {
     let positive_size = |width: u32, height: u32| -> Result<(), ConfigError> {
         for (name, value) in [("width", width), ("height", height)] {
             if value == 0 {
-                return Err(ConfigError::new(format!("{at}.params.{name}"), format!("node '{id}': must be at least 1 pixel")));
+                return Err(ConfigError::new(
+                    format!("{at}.params.{name}"),
+                    format!("node '{id}': must be at least 1 pixel"),
+                ));
             }
         }
         Ok(())
@@ -552,28 +612,45 @@ fn check_node(id: &str, node: &NodeType, at: &str, shaders: &BTreeMap<String, Sh
         NodeType::TestPattern(size) | NodeType::Push(size) => positive_size(size.width, size.height),
         NodeType::Image(image) => match (&image.path, &image.png_base64) {
             (Some(_), None) => Ok(()),
-            (None, Some(data)) => BASE64
-                .decode(data)
-                .map(|_| ())
-                .map_err(|e| ConfigError::new(format!("{at}.params.png_base64"), format!("node '{id}': not valid base64 ({e})"))),
-            (Some(_), Some(_)) => Err(ConfigError::new(format!("{at}.params"), format!("node '{id}': give either path or png_base64, not both"))),
-            (None, None) => Err(ConfigError::new(format!("{at}.params"), format!("node '{id}': an image source needs path or png_base64"))),
+            (None, Some(data)) => BASE64.decode(data).map(|_| ()).map_err(|e| {
+                ConfigError::new(format!("{at}.params.png_base64"), format!("node '{id}': not valid base64 ({e})"))
+            }),
+            (Some(_), Some(_)) => Err(ConfigError::new(
+                format!("{at}.params"),
+                format!("node '{id}': give either path or png_base64, not both"),
+            )),
+            (None, None) => Err(ConfigError::new(
+                format!("{at}.params"),
+                format!("node '{id}': an image source needs path or png_base64"),
+            )),
         },
         NodeType::VideoSource(video) => match (video.width, video.height) {
             (Some(width), Some(height)) => positive_size(width, height),
             (None, None) => Ok(()),
-            _ => Err(ConfigError::new(format!("{at}.params"), format!("node '{id}': give both width and height (to scale) or neither (the file's size)"))),
+            _ => Err(ConfigError::new(
+                format!("{at}.params"),
+                format!("node '{id}': give both width and height (to scale) or neither (the file's size)"),
+            )),
         },
         NodeType::Effect(effect) => {
             if shaders.contains_key(&effect.shader) {
                 Ok(())
             } else {
                 let have: Vec<&str> = shaders.keys().map(String::as_str).collect();
-                Err(ConfigError::new(format!("{at}.params.shader"), format!("node '{id}': no shader '{}' in shaders (have: {})", effect.shader, list_or_none(&have))))
+                Err(ConfigError::new(
+                    format!("{at}.params.shader"),
+                    format!("node '{id}': no shader '{}' in shaders (have: {})", effect.shader, list_or_none(&have)),
+                ))
             }
         }
-        NodeType::VideoSink(sink) if !(sink.fps.is_finite() && sink.fps > 0.0) => Err(ConfigError::new(format!("{at}.params.fps"), format!("node '{id}': must be a positive frame rate, not {}", sink.fps))),
-        NodeType::Preview(preview) if !(1..=100).contains(&preview.quality) => Err(ConfigError::new(format!("{at}.params.quality"), format!("node '{id}': JPEG quality must be 1 to 100, not {}", preview.quality))),
+        NodeType::VideoSink(sink) if !(sink.fps.is_finite() && sink.fps > 0.0) => Err(ConfigError::new(
+            format!("{at}.params.fps"),
+            format!("node '{id}': must be a positive frame rate, not {}", sink.fps),
+        )),
+        NodeType::Preview(preview) if !(1..=100).contains(&preview.quality) => Err(ConfigError::new(
+            format!("{at}.params.quality"),
+            format!("node '{id}': JPEG quality must be 1 to 100, not {}", preview.quality),
+        )),
         NodeType::ImageSequence(_) | NodeType::VideoSink(_) | NodeType::Numpy(_) | NodeType::Preview(_) => Ok(()),
     }
 }
@@ -598,7 +675,15 @@ fn check_endpoint(nodes: &[NodeConfig], endpoint: &Endpoint, input: bool, field:
     if has_port {
         Ok(())
     } else {
-        Err(ConfigError::new(field, format!("{} '{}' has no {direction} port '{}' ({direction}s: '{VIDEO}')", role.as_str(), node.id, endpoint.port)))
+        Err(ConfigError::new(
+            field,
+            format!(
+                "{} '{}' has no {direction} port '{}' ({direction}s: '{VIDEO}')",
+                role.as_str(),
+                node.id,
+                endpoint.port
+            ),
+        ))
     }
 }
 
@@ -608,7 +693,10 @@ fn check_shader(key: &str, shader: &ShaderConfig, used: bool) -> Result<(), Conf
         return Err(ConfigError::new(at, format!("shader '{key}' is not used by any effect node; remove it")));
     }
     if sha256_hex(shader.source.as_bytes()) != shader.sha256 {
-        return Err(ConfigError::new(format!("{at}.sha256"), format!("shader '{key}': source sha256 mismatch — the config was edited or corrupted")));
+        return Err(ConfigError::new(
+            format!("{at}.sha256"),
+            format!("shader '{key}': source sha256 mismatch — the config was edited or corrupted"),
+        ));
     }
     for (artifact, text) in &shader.artifacts {
         let field = format!("{at}.artifacts.{artifact}");
@@ -616,9 +704,21 @@ fn check_shader(key: &str, shader: &ShaderConfig, used: bool) -> Result<(), Conf
             (ARTIFACT_SPIRV, Some(text)) => {
                 decode_spirv(text).map_err(|why| ConfigError::new(field, format!("shader '{key}': {why}")))?;
             }
-            (ARTIFACT_SPIRV | ARTIFACT_MSL, None) => return Err(ConfigError::new(field, format!("shader '{key}': must be text; leave the artifact out when there is none"))),
+            (ARTIFACT_SPIRV | ARTIFACT_MSL, None) => {
+                return Err(ConfigError::new(
+                    field,
+                    format!("shader '{key}': must be text; leave the artifact out when there is none"),
+                ))
+            }
             (ARTIFACT_MSL | ARTIFACT_GLSL_ES, _) => {}
-            _ => return Err(ConfigError::new(field, format!("shader '{key}': unknown artifact (known: {ARTIFACT_SPIRV}, {ARTIFACT_MSL}, {ARTIFACT_GLSL_ES})"))),
+            _ => {
+                return Err(ConfigError::new(
+                    field,
+                    format!(
+                    "shader '{key}': unknown artifact (known: {ARTIFACT_SPIRV}, {ARTIFACT_MSL}, {ARTIFACT_GLSL_ES})"
+                ),
+                ))
+            }
         }
     }
     Ok(())
@@ -631,7 +731,9 @@ fn decode_spirv(text: &str) -> Result<Vec<u32>, String> {
     }
     let words: Vec<u32> = bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
     if words.first() != Some(&SPIRV_MAGIC) {
-        return Err("SPIR-V artifact does not start with the SPIR-V magic number (little-endian words expected)".to_owned());
+        return Err(
+            "SPIR-V artifact does not start with the SPIR-V magic number (little-endian words expected)".to_owned()
+        );
     }
     Ok(words)
 }
@@ -656,18 +758,34 @@ impl GraphConfig {
     fn to_value(&self) -> Result<Value, serde_json::Error> {
         let mut nodes = Vec::with_capacity(self.nodes.len());
         for node in &self.nodes {
-            nodes.push(RawNode { id: node.id.clone(), kind: node.node.role(), ty: node.node.type_name().to_owned(), params: node.node.params_value()? });
+            nodes.push(RawNode {
+                id: node.id.clone(),
+                kind: node.node.role(),
+                ty: node.node.type_name().to_owned(),
+                params: node.node.params_value()?,
+            });
         }
         let mut edges: Vec<&EdgeConfig> = self.edges.iter().collect();
         edges.sort_by(|a, b| (&a.from, &a.to).cmp(&(&b.from, &b.to)));
-        let edges = edges.into_iter().map(|e| RawEdge { from: e.from.to_string(), to: e.to.to_string(), delivery: e.delivery.into() }).collect();
-        serde_json::to_value(RawConfig { format: FORMAT.to_owned(), version: VERSION, runtime: self.runtime.clone(), nodes, edges, shaders: self.shaders.clone() })
+        let edges = edges
+            .into_iter()
+            .map(|e| RawEdge { from: e.from.to_string(), to: e.to.to_string(), delivery: e.delivery.into() })
+            .collect();
+        serde_json::to_value(RawConfig {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            runtime: self.runtime.clone(),
+            nodes,
+            edges,
+            shaders: self.shaders.clone(),
+        })
     }
 
     /// The graph for a loader that rebuilds it node by node (Python): the config without artifacts, edges in
     /// `connect_order`, each edge with its `index` in the file.
     pub fn description(&self) -> Result<Value, ConfigError> {
-        let mut value = self.to_value().map_err(|e| ConfigError::new("", format!("cannot serialize the config: {e}")))?;
+        let mut value =
+            self.to_value().map_err(|e| ConfigError::new("", format!("cannot serialize the config: {e}")))?;
         let mut edges = Vec::with_capacity(self.edges.len());
         for index in self.connect_order() {
             let edge = &self.edges[index];
@@ -691,7 +809,11 @@ impl GraphConfig {
 
     /// Builds the config for an export: hashes every shader's source and stores the artifacts `targets` ask
     /// for from `compiled` (which must hold a compiled shader per key of `description.shaders`).
-    pub fn export(description: ExportDescription, compiled: &LoadedShaders, targets: &[Target]) -> Result<GraphConfig, ConfigError> {
+    pub fn export(
+        description: ExportDescription,
+        compiled: &LoadedShaders,
+        targets: &[Target],
+    ) -> Result<GraphConfig, ConfigError> {
         let mut shaders = BTreeMap::new();
         for (key, shader) in description.shaders {
             let at = format!("shaders.{key}");
@@ -700,19 +822,36 @@ impl GraphConfig {
             };
             let sha256 = sha256_hex(shader.source.as_bytes());
             if built.source_hash != sha256 {
-                return Err(ConfigError::new(format!("{at}.source"), format!("shader '{key}': the compiled shader was built from another source than the one given")));
+                return Err(ConfigError::new(
+                    format!("{at}.source"),
+                    format!("shader '{key}': the compiled shader was built from another source than the one given"),
+                ));
             }
             let mut artifacts = BTreeMap::new();
             for target in targets {
                 let text = match target {
-                    Target::Vulkan => Some(BASE64.encode(built.spirv.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>())),
+                    Target::Vulkan => {
+                        Some(BASE64.encode(built.spirv.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>()))
+                    }
                     Target::Metal => Some(built.msl.clone()),
                     Target::WebGl => built.glsl_es.clone(),
                 };
                 artifacts.insert(target.artifact().to_owned(), text);
             }
             let artifact_source_sha256 = (!artifacts.is_empty()).then(|| sha256.clone());
-            shaders.insert(key, ShaderConfig { name: shader.name, stage: shader.stage, entry: shader.entry, backend: shader.backend, source: shader.source, sha256, artifacts, artifact_source_sha256 });
+            shaders.insert(
+                key,
+                ShaderConfig {
+                    name: shader.name,
+                    stage: shader.stage,
+                    entry: shader.entry,
+                    backend: shader.backend,
+                    source: shader.source,
+                    sha256,
+                    artifacts,
+                    artifact_source_sha256,
+                },
+            );
         }
         GraphConfig::from_raw(description.runtime, description.nodes, description.edges, shaders)
     }
@@ -797,12 +936,19 @@ pub const USED_RECOMPILED: &str = "recompiled";
 
 /// Every shader of the config, compiled: from its SPIR-V artifact when that was built from this very source,
 /// else recompiled from the source with `compiler`. Shaders are keyed as in the config.
-pub fn load_shaders(compiler: &Compiler, config: &GraphConfig) -> Result<(LoadedShaders, Vec<LoadReport>), ConfigError> {
+pub fn load_shaders(
+    compiler: &Compiler,
+    config: &GraphConfig,
+) -> Result<(LoadedShaders, Vec<LoadReport>), ConfigError> {
     let mut shaders = BTreeMap::new();
     let mut report = Vec::new();
     for (key, shader) in &config.shaders {
         let (compiled, used, why) = match from_artifacts(shader) {
-            Ok(compiled) => (compiled, USED_ARTIFACT, format!("the {ARTIFACT_SPIRV} artifact was compiled from this source (artifact_source_sha256 matches)")),
+            Ok(compiled) => (
+                compiled,
+                USED_ARTIFACT,
+                format!("the {ARTIFACT_SPIRV} artifact was compiled from this source (artifact_source_sha256 matches)"),
+            ),
             Err(reason) => {
                 let (compiled, note) = recompile(compiler, key, shader)?;
                 (compiled, USED_RECOMPILED, format!("{reason}{note}"))
@@ -821,21 +967,26 @@ fn from_artifacts(shader: &ShaderConfig) -> Result<CompiledShader, String> {
     let started = Instant::now();
     match &shader.artifact_source_sha256 {
         Some(hash) if *hash == shader.sha256 => {}
-        Some(_) => return Err("artifact_source_sha256 differs from the source's sha256: the artifacts are stale".to_owned()),
+        Some(_) => {
+            return Err("artifact_source_sha256 differs from the source's sha256: the artifacts are stale".to_owned())
+        }
         None => return Err("the config has no artifacts (artifact_source_sha256 is null)".to_owned()),
     }
     let Some(Some(text)) = shader.artifacts.get(ARTIFACT_SPIRV) else {
         return Err(format!("no {ARTIFACT_SPIRV} artifact (export with the \"vulkan\" target to include it)"));
     };
     let spirv = decode_spirv(text)?;
-    let (reflection, parameters) = reflect(&spirv, shader.stage, &shader.source).map_err(|e| format!("the {ARTIFACT_SPIRV} artifact cannot be reflected ({e})"))?;
+    let (reflection, parameters) = reflect(&spirv, shader.stage, &shader.source)
+        .map_err(|e| format!("the {ARTIFACT_SPIRV} artifact cannot be reflected ({e})"))?;
     let msl = match shader.artifacts.get(ARTIFACT_MSL) {
         Some(Some(msl)) => msl.clone(),
         _ => to_msl(&spirv).map_err(|e| format!("MSL translation of the artifact failed ({e})"))?,
     };
     let glsl_es = match (shader.artifacts.get(ARTIFACT_GLSL_ES), shader.stage) {
         (Some(glsl), _) => glsl.clone(),
-        (None, Stage::Pixel) => Some(to_glsl_es(&spirv, &reflection).map_err(|e| format!("GLSL ES translation of the artifact failed ({e})"))?),
+        (None, Stage::Pixel) => Some(
+            to_glsl_es(&spirv, &reflection).map_err(|e| format!("GLSL ES translation of the artifact failed ({e})"))?,
+        ),
         (None, Stage::Vertex | Stage::Compute) => None,
     };
     Ok(CompiledShader {
@@ -863,14 +1014,24 @@ fn recompile(compiler: &Compiler, key: &str, shader: &ShaderConfig) -> Result<(C
     let request = |backend| CompileRequest {
         name: shader.name.clone(),
         source: shader.source.clone(),
-        options: CompileOptions { stage: shader.stage, entry: shader.entry.clone(), backend, ..CompileOptions::default() },
+        options: CompileOptions {
+            stage: shader.stage,
+            entry: shader.entry.clone(),
+            backend,
+            ..CompileOptions::default()
+        },
     };
-    let failed = |err: CompileError| ConfigError::new(format!("shaders.{key}.source"), format!("shader '{key}' does not compile here: {err}"));
+    let failed = |err: CompileError| {
+        ConfigError::new(format!("shaders.{key}.source"), format!("shader '{key}' does not compile here: {err}"))
+    };
     match compiler.compile(&request(Some(shader.backend))) {
         Ok(compiled) => Ok((compiled, String::new())),
         Err(CompileError::Unavailable(missing)) => {
             let compiled = compiler.compile(&request(None)).map_err(failed)?;
-            let note = format!("; compiled with {} because {} is not available here ({missing})", compiled.backend, shader.backend);
+            let note = format!(
+                "; compiled with {} because {} is not available here ({missing})",
+                compiled.backend, shader.backend
+            );
             Ok((compiled, note))
         }
         Err(err) => Err(failed(err)),
@@ -887,7 +1048,12 @@ fn check_values(config: &GraphConfig, shaders: &LoadedShaders) -> Result<(), Con
                 let known: Vec<&str> = shader.parameters.iter().map(|p| p.name.as_str()).collect();
                 return Err(ConfigError::new(
                     format!("nodes[{i}].params.values.{name}"),
-                    format!("node '{}': shader '{}' has no parameter '{name}' (parameters: {})", node.id, effect.shader, list_or_none(&known)),
+                    format!(
+                        "node '{}': shader '{}' has no parameter '{name}' (parameters: {})",
+                        node.id,
+                        effect.shader,
+                        list_or_none(&known)
+                    ),
                 ));
             }
         }
@@ -907,18 +1073,35 @@ pub struct BuiltGraph {
 
 /// Checks `--sink`-style overrides (node id → output path) before anything is built: each must name an
 /// image_sequence or video_file sink.
-pub fn check_sink_overrides(config: &GraphConfig, sink_overrides: &BTreeMap<String, PathBuf>) -> Result<(), ConfigError> {
-    let file_sinks: Vec<&str> = config.nodes.iter().filter(|n| matches!(n.node, NodeType::ImageSequence(_) | NodeType::VideoSink(_))).map(|n| n.id.as_str()).collect();
+pub fn check_sink_overrides(
+    config: &GraphConfig,
+    sink_overrides: &BTreeMap<String, PathBuf>,
+) -> Result<(), ConfigError> {
+    let file_sinks: Vec<&str> = config
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.node, NodeType::ImageSequence(_) | NodeType::VideoSink(_)))
+        .map(|n| n.id.as_str())
+        .collect();
     for id in sink_overrides.keys() {
         match config.nodes.iter().find(|n| &n.id == id) {
             Some(NodeConfig { node: NodeType::ImageSequence(_) | NodeType::VideoSink(_), .. }) => {}
             Some(node) => {
                 return Err(ConfigError::new(
                     format!("sink override '{id}'"),
-                    format!("'{id}' is {}; only image_sequence and video_file sinks write files (file sinks: {})", node.node.describe(), list_or_none(&file_sinks)),
+                    format!(
+                        "'{id}' is {}; only image_sequence and video_file sinks write files (file sinks: {})",
+                        node.node.describe(),
+                        list_or_none(&file_sinks)
+                    ),
                 ))
             }
-            None => return Err(ConfigError::new(format!("sink override '{id}'"), format!("no node '{id}' (file sinks: {})", list_or_none(&file_sinks)))),
+            None => {
+                return Err(ConfigError::new(
+                    format!("sink override '{id}'"),
+                    format!("no node '{id}' (file sinks: {})", list_or_none(&file_sinks)),
+                ))
+            }
         }
     }
     Ok(())
@@ -927,36 +1110,62 @@ pub fn check_sink_overrides(config: &GraphConfig, sink_overrides: &BTreeMap<Stri
 /// Builds the graph of `config` on `gpu`. `sink_overrides` replace file sinks' outputs (node id → image
 /// directory or video path). Push sources show the test pattern until something pushes a frame (a headless
 /// run has no camera).
-pub fn build_graph(gpu: Arc<Gpu>, compiler: &Compiler, config: &GraphConfig, sink_overrides: &BTreeMap<String, PathBuf>) -> Result<BuiltGraph, ConfigError> {
+pub fn build_graph(
+    gpu: Arc<Gpu>,
+    compiler: &Compiler,
+    config: &GraphConfig,
+    sink_overrides: &BTreeMap<String, PathBuf>,
+) -> Result<BuiltGraph, ConfigError> {
     check_sink_overrides(config, sink_overrides)?;
     let (shaders, report) = load_shaders(compiler, config)?;
-    let mut built = BuiltGraph { graph: Graph::default(), effects: BTreeMap::new(), numpy: BTreeMap::new(), previews: BTreeMap::new(), push: BTreeMap::new(), report };
+    let mut built = BuiltGraph {
+        graph: Graph::default(),
+        effects: BTreeMap::new(),
+        numpy: BTreeMap::new(),
+        previews: BTreeMap::new(),
+        push: BTreeMap::new(),
+        report,
+    };
     for (i, node) in config.nodes.iter().enumerate() {
         let at = format!("nodes[{i}]");
         let id = node.id.as_str();
         let kind = match &node.node {
-            NodeType::TestPattern(size) => NodeKind::Source { kind: SourceKind::TestPattern, width: size.width, height: size.height },
+            NodeType::TestPattern(size) => {
+                NodeKind::Source { kind: SourceKind::TestPattern, width: size.width, height: size.height }
+            }
             NodeType::Image(image) => {
                 let (pixels, width, height) = load_image(image, id, &at)?;
-                NodeKind::image_source(pixels, width, height).map_err(|e| ConfigError::new(format!("{at}.params.path"), format!("node '{id}': {e}")))?
+                NodeKind::image_source(pixels, width, height)
+                    .map_err(|e| ConfigError::new(format!("{at}.params.path"), format!("node '{id}': {e}")))?
             }
             NodeType::VideoSource(video) => {
                 let path = PathBuf::from(&video.path);
-                let (width, height) = crate::nodes::video::source_size(&path, video.width, video.height).map_err(|e| ConfigError::new(format!("{at}.params.path"), format!("node '{id}': {e}")))?;
+                let (width, height) = crate::nodes::video::source_size(&path, video.width, video.height)
+                    .map_err(|e| ConfigError::new(format!("{at}.params.path"), format!("node '{id}': {e}")))?;
                 NodeKind::Source { kind: SourceKind::VideoFile { path, looping: video.looping }, width, height }
             }
             NodeType::Push(size) => {
                 let slot = Arc::new(PushSlot::new(size.width, size.height, false));
                 built.push.insert(id.to_owned(), slot.clone());
-                NodeKind::Source { kind: SourceKind::Push { slot, fallback: true }, width: size.width, height: size.height }
+                NodeKind::Source {
+                    kind: SourceKind::Push { slot, fallback: true },
+                    width: size.width,
+                    height: size.height,
+                }
             }
             NodeType::Effect(effect) => {
                 let Some(shader) = shaders.get(&effect.shader) else {
-                    return Err(ConfigError::new(format!("{at}.params.shader"), format!("node '{id}': no shader '{}'", effect.shader)));
+                    return Err(ConfigError::new(
+                        format!("{at}.params.shader"),
+                        format!("node '{id}': no shader '{}'", effect.shader),
+                    ));
                 };
-                let handle = EffectHandle::new(gpu.clone(), id, shader.clone()).map_err(|e| ConfigError::new(format!("shaders.{}", effect.shader), format!("node '{id}': {e}")))?;
+                let handle = EffectHandle::new(gpu.clone(), id, shader.clone())
+                    .map_err(|e| ConfigError::new(format!("shaders.{}", effect.shader), format!("node '{id}': {e}")))?;
                 for (name, values) in &effect.values {
-                    handle.set(name, &ParamValue::List(values.clone())).map_err(|e| ConfigError::new(format!("{at}.params.values.{name}"), e.to_string()))?;
+                    handle
+                        .set(name, &ParamValue::List(values.clone()))
+                        .map_err(|e| ConfigError::new(format!("{at}.params.values.{name}"), e.to_string()))?;
                 }
                 let handle = Arc::new(handle);
                 built.effects.insert(id.to_owned(), handle.clone());
@@ -986,9 +1195,15 @@ pub fn build_graph(gpu: Arc<Gpu>, compiler: &Compiler, config: &GraphConfig, sin
     for index in config.connect_order() {
         let edge = &config.edges[index];
         let (Some(from), Some(to)) = (built.graph.find(&edge.from.node), built.graph.find(&edge.to.node)) else {
-            return Err(ConfigError::new(format!("edges[{index}]"), format!("'{}' → '{}' names a node that is not in the graph", edge.from, edge.to)));
+            return Err(ConfigError::new(
+                format!("edges[{index}]"),
+                format!("'{}' → '{}' names a node that is not in the graph", edge.from, edge.to),
+            ));
         };
-        built.graph.connect(from, &edge.from.port, to, &edge.to.port, Some(edge.delivery)).map_err(|e| ConfigError::new(format!("edges[{index}]"), e.0))?;
+        built
+            .graph
+            .connect(from, &edge.from.port, to, &edge.to.port, Some(edge.delivery))
+            .map_err(|e| ConfigError::new(format!("edges[{index}]"), e.0))?;
     }
     built.graph.plan_order().map_err(|e| ConfigError::new("edges", e.0))?;
     Ok(built)
@@ -997,13 +1212,23 @@ pub fn build_graph(gpu: Arc<Gpu>, compiler: &Compiler, config: &GraphConfig, sin
 /// RGBA8 pixels and size of an image source, from its file or its inline PNG.
 fn load_image(image: &ImageParams, id: &str, at: &str) -> Result<(Vec<u8>, u32, u32), ConfigError> {
     let decoded = match (&image.path, &image.png_base64) {
-        (Some(path), _) => image::open(path).map_err(|e| ConfigError::new(format!("{at}.params.path"), format!("node '{id}': cannot read image '{path}': {e}")))?,
+        (Some(path), _) => image::open(path).map_err(|e| {
+            ConfigError::new(format!("{at}.params.path"), format!("node '{id}': cannot read image '{path}': {e}"))
+        })?,
         (None, Some(data)) => {
             let field = format!("{at}.params.png_base64");
-            let bytes = BASE64.decode(data).map_err(|e| ConfigError::new(field.clone(), format!("node '{id}': not valid base64 ({e})")))?;
-            image::load_from_memory(&bytes).map_err(|e| ConfigError::new(field, format!("node '{id}': not a readable image ({e})")))?
+            let bytes = BASE64
+                .decode(data)
+                .map_err(|e| ConfigError::new(field.clone(), format!("node '{id}': not valid base64 ({e})")))?;
+            image::load_from_memory(&bytes)
+                .map_err(|e| ConfigError::new(field, format!("node '{id}': not a readable image ({e})")))?
         }
-        (None, None) => return Err(ConfigError::new(format!("{at}.params"), format!("node '{id}': an image source needs path or png_base64"))),
+        (None, None) => {
+            return Err(ConfigError::new(
+                format!("{at}.params"),
+                format!("node '{id}': an image source needs path or png_base64"),
+            ))
+        }
     };
     let rgba = decoded.to_rgba8();
     let (width, height) = rgba.dimensions();
@@ -1063,7 +1288,14 @@ mod tests {
         assert!(first.starts_with("{\n  \"edges\": [\n    {\n      \"delivery\""), "{first}");
         // Edges are written sorted, whatever order they were given in.
         let edges: Vec<&str> = first.lines().filter(|l| l.contains("\"from\"")).collect();
-        assert_eq!(edges, ["      \"from\": \"copy.video\",", "      \"from\": \"copy.video\",", "      \"from\": \"pattern.video\","]);
+        assert_eq!(
+            edges,
+            [
+                "      \"from\": \"copy.video\",",
+                "      \"from\": \"copy.video\",",
+                "      \"from\": \"pattern.video\","
+            ]
+        );
     }
 
     #[test]
@@ -1080,7 +1312,10 @@ mod tests {
         config["version"] = "1".into();
         assert!(refusal(&config).starts_with("version: \"1\" is not a config version"));
         config["format"] = "something.else".into();
-        assert_eq!(refusal(&config), "format: 'something.else' is not a streamlib graph config (expected \"streamlib.graph\")");
+        assert_eq!(
+            refusal(&config),
+            "format: 'something.else' is not a streamlib graph config (expected \"streamlib.graph\")"
+        );
         assert_eq!(GraphConfig::parse("[1]").unwrap_err().to_string(), "a graph config is a JSON object, not an array");
         assert!(GraphConfig::parse("{").unwrap_err().to_string().starts_with("not valid JSON: EOF while parsing"));
     }
@@ -1098,7 +1333,10 @@ mod tests {
         assert_eq!(refusal(&config), "nodes[2].params: missing field `prefix`");
         let mut config = sample();
         config["edges"][1]["delivery"] = "sometimes".into();
-        assert_eq!(refusal(&config), "edges[1].delivery: unknown variant `sometimes`, expected `latest` or `every_frame`");
+        assert_eq!(
+            refusal(&config),
+            "edges[1].delivery: unknown variant `sometimes`, expected `latest` or `every_frame`"
+        );
         let mut config = sample();
         config["extra"] = 1.into();
         assert!(refusal(&config).starts_with("extra: unknown field `extra`"));
@@ -1114,14 +1352,20 @@ mod tests {
     fn tampered_source_fails_the_hash_check() {
         let mut config = sample();
         config["shaders"]["copy"]["source"] = SOURCE.replace("input", "input ").into();
-        assert_eq!(refusal(&config), "shaders.copy.sha256: shader 'copy': source sha256 mismatch — the config was edited or corrupted");
+        assert_eq!(
+            refusal(&config),
+            "shaders.copy.sha256: shader 'copy': source sha256 mismatch — the config was edited or corrupted"
+        );
     }
 
     #[test]
     fn unknown_node_types_list_what_is_supported() {
         let mut config = sample();
         config["nodes"][1]["type"] = "warp".into();
-        assert_eq!(refusal(&config), "nodes[1].type: node 'copy': type 'warp' is not supported by this runtime (supported: effect)");
+        assert_eq!(
+            refusal(&config),
+            "nodes[1].type: node 'copy': type 'warp' is not supported by this runtime (supported: effect)"
+        );
         let mut config = sample();
         config["nodes"][0]["type"] = "preview".into();
         assert_eq!(
@@ -1130,7 +1374,10 @@ mod tests {
         );
         let mut config = sample();
         config["nodes"][0]["kind"] = "filter".into();
-        assert_eq!(refusal(&config), "nodes[0].kind: unknown variant `filter`, expected one of `source`, `effect`, `sink`");
+        assert_eq!(
+            refusal(&config),
+            "nodes[0].kind: unknown variant `filter`, expected one of `source`, `effect`, `sink`"
+        );
     }
 
     #[test]
@@ -1161,7 +1408,10 @@ mod tests {
         config["shaders"]["copy"]["artifacts"] = serde_json::json!({"spirv": "bm90IHNwaXJ2IGF0IGFsbCEh"});
         assert!(refusal(&config).starts_with("shaders.copy.artifacts.spirv: shader 'copy': SPIR-V artifact"));
         config["shaders"]["copy"]["artifacts"] = serde_json::json!({"dxil": "x"});
-        assert_eq!(refusal(&config), "shaders.copy.artifacts.dxil: shader 'copy': unknown artifact (known: spirv, msl, glsl_es)");
+        assert_eq!(
+            refusal(&config),
+            "shaders.copy.artifacts.dxil: shader 'copy': unknown artifact (known: spirv, msl, glsl_es)"
+        );
         let mut config = sample();
         config["runtime"]["fps"] = (-1.0).into();
         assert_eq!(refusal(&config), "runtime.fps: must be a positive number of frames per second or null, not -1");
@@ -1173,14 +1423,19 @@ mod tests {
     #[test]
     fn connect_order_puts_a_nodes_inputs_first() {
         let config = parse(&sample()).unwrap();
-        let order: Vec<String> = config.connect_order().into_iter().map(|i| format!("{}", config.edges[i].from)).collect();
+        let order: Vec<String> =
+            config.connect_order().into_iter().map(|i| format!("{}", config.edges[i].from)).collect();
         assert_eq!(order, ["pattern.video", "copy.video", "copy.video"]);
     }
 
     /// A one-shader config exported with `targets`, compiled in this process (the shader is trivial, and unit
     /// tests have no worker binary to run).
     fn exported(compiler: &Compiler, targets: &[Target]) -> GraphConfig {
-        let request = CompileRequest { name: "copy.hlsl".into(), source: SOURCE.into(), options: CompileOptions { backend: Some(BackendKind::Glslang), ..CompileOptions::default() } };
+        let request = CompileRequest {
+            name: "copy.hlsl".into(),
+            source: SOURCE.into(),
+            options: CompileOptions { backend: Some(BackendKind::Glslang), ..CompileOptions::default() },
+        };
         let compiled = Arc::new(compiler.compile(&request).unwrap());
         let mut value = sample();
         let shaders = value["shaders"].take();
@@ -1193,7 +1448,13 @@ mod tests {
     }
 
     fn in_process() -> Compiler {
-        Compiler::new(crate::shader::CompilerConfig { isolation: crate::shader::Isolation::InProcess, ..crate::shader::CompilerConfig::with_worker(crate::shader::WorkerCommand { program: PathBuf::new(), args: Vec::new() }) })
+        Compiler::new(crate::shader::CompilerConfig {
+            isolation: crate::shader::Isolation::InProcess,
+            ..crate::shader::CompilerConfig::with_worker(crate::shader::WorkerCommand {
+                program: PathBuf::new(),
+                args: Vec::new(),
+            })
+        })
     }
 
     #[test]
@@ -1216,7 +1477,10 @@ mod tests {
         // From the cache here, but it went through the compiler rather than the artifact.
         assert_eq!(compiler.stats().compiles, compiles);
         let (a, b) = (&shaders["copy"], &recompiled["copy"]);
-        assert_eq!((&a.spirv, &a.msl, &a.glsl_es, &a.reflection, &a.parameters, &a.source_hash, a.uses_prelude), (&b.spirv, &b.msl, &b.glsl_es, &b.reflection, &b.parameters, &b.source_hash, b.uses_prelude));
+        assert_eq!(
+            (&a.spirv, &a.msl, &a.glsl_es, &a.reflection, &a.parameters, &a.source_hash, a.uses_prelude),
+            (&b.spirv, &b.msl, &b.glsl_es, &b.reflection, &b.parameters, &b.source_hash, b.uses_prelude)
+        );
     }
 
     #[test]
@@ -1262,7 +1526,11 @@ mod tests {
             return;
         }
         if let Some(types) = schema.get("type") {
-            let names: Vec<&str> = types.as_str().into_iter().chain(types.as_array().into_iter().flatten().filter_map(Value::as_str)).collect();
+            let names: Vec<&str> = types
+                .as_str()
+                .into_iter()
+                .chain(types.as_array().into_iter().flatten().filter_map(Value::as_str))
+                .collect();
             let fits = |name: &str| match name {
                 "integer" => value.is_i64() || value.is_u64(),
                 "number" => value.is_number(),
@@ -1288,8 +1556,12 @@ mod tests {
                 problems.push(format!("{at}: {matching} of the oneOf branches fit"));
             }
         }
-        if let (Some(object), Some(properties)) = (value.as_object(), schema.get("properties").and_then(Value::as_object)) {
-            for required in schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+        if let (Some(object), Some(properties)) =
+            (value.as_object(), schema.get("properties").and_then(Value::as_object))
+        {
+            for required in
+                schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str)
+            {
                 if !object.contains_key(required) {
                     problems.push(format!("{at}.{required}: required by the schema but missing"));
                 }
@@ -1301,7 +1573,9 @@ mod tests {
                     (None, _) => {}
                 }
             }
-        } else if let (Some(object), Some(each)) = (value.as_object(), schema.get("additionalProperties").filter(|s| s.is_object())) {
+        } else if let (Some(object), Some(each)) =
+            (value.as_object(), schema.get("additionalProperties").filter(|s| s.is_object()))
+        {
             for (key, item) in object {
                 documented_fields(each, root, item, &format!("{at}.{key}"), problems);
             }
@@ -1315,8 +1589,15 @@ mod tests {
 
     #[test]
     fn committed_examples_parse_are_canonical_and_have_the_documented_fields() {
-        let schema: Value = serde_json::from_str(&std::fs::read_to_string(repository_file("schemas/graph.streamlib.v1.schema.json")).unwrap()).unwrap();
-        let mut examples: Vec<PathBuf> = std::fs::read_dir(repository_file("examples")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.to_string_lossy().ends_with(".streamlib.json")).collect();
+        let schema: Value = serde_json::from_str(
+            &std::fs::read_to_string(repository_file("schemas/graph.streamlib.v1.schema.json")).unwrap(),
+        )
+        .unwrap();
+        let mut examples: Vec<PathBuf> = std::fs::read_dir(repository_file("examples"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(".streamlib.json"))
+            .collect();
         examples.sort();
         assert!(!examples.is_empty());
         for path in examples {
@@ -1333,7 +1614,10 @@ mod tests {
         broken["nodes"][0]["params"]["depth"] = 1.into();
         broken["edges"][0].as_object_mut().unwrap().remove("delivery");
         documented_fields(&schema, &schema, &broken, "$", &mut problems);
-        assert!(problems.iter().any(|p| p == "$.edges[0].delivery: required by the schema but missing"), "{problems:#?}");
+        assert!(
+            problems.iter().any(|p| p == "$.edges[0].delivery: required by the schema but missing"),
+            "{problems:#?}"
+        );
         assert!(problems.iter().any(|p| p == "$.nodes[0]: 0 of the oneOf branches fit"), "{problems:#?}");
     }
 

@@ -7,6 +7,6 @@ pub mod nodes;
 pub mod shader;
 
 pub use shader::{
-    BackendKind, CompileError, CompileOptions, CompileRequest, CompiledShader, Compiler, Diagnostic,
-    OptLevel, Severity, Stage,
+    BackendKind, CompileError, CompileOptions, CompileRequest, CompiledShader, Compiler, Diagnostic, OptLevel,
+    Severity, Stage,
 };

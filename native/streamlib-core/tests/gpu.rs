@@ -3,19 +3,40 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use streamlib_core::gpu::{AdapterPreference, EffectInstance, EffectPipeline, FrameValues, Gpu, GpuTexture, ParamValue, TextureFormat};
+use streamlib_core::gpu::{
+    AdapterPreference, EffectInstance, EffectPipeline, FrameValues, Gpu, GpuTexture, ParamValue, TextureFormat,
+};
 use streamlib_core::shader::{CompileOptions, CompileRequest, Compiler, CompilerConfig, Stage, WorkerCommand};
 
 fn compiler() -> Compiler {
-    Compiler::new(CompilerConfig::with_worker(WorkerCommand { program: PathBuf::from(env!("CARGO_BIN_EXE_streamlib-shader-worker")), args: Vec::new() }))
+    Compiler::new(CompilerConfig::with_worker(WorkerCommand {
+        program: PathBuf::from(env!("CARGO_BIN_EXE_streamlib-shader-worker")),
+        args: Vec::new(),
+    }))
 }
 
 fn gradient(width: u32, height: u32) -> Vec<u8> {
-    (0..height).flat_map(|y| (0..width).flat_map(move |x| [(x * 255 / (width - 1)) as u8, (y * 255 / (height - 1)) as u8, 128, 255])).collect()
+    (0..height)
+        .flat_map(|y| {
+            (0..width).flat_map(move |x| [(x * 255 / (width - 1)) as u8, (y * 255 / (height - 1)) as u8, 128, 255])
+        })
+        .collect()
 }
 
-fn run(gpu: &Gpu, source: &str, stage: Stage, params: &[(&str, ParamValue)], input: &[u8], w: u32, h: u32) -> (Vec<u8>, &'static str) {
-    let request = CompileRequest { name: "fx".into(), source: source.into(), options: CompileOptions { stage, optimization: streamlib_core::shader::OptLevel::None, ..Default::default() } };
+fn run(
+    gpu: &Gpu,
+    source: &str,
+    stage: Stage,
+    params: &[(&str, ParamValue)],
+    input: &[u8],
+    w: u32,
+    h: u32,
+) -> (Vec<u8>, &'static str) {
+    let request = CompileRequest {
+        name: "fx".into(),
+        source: source.into(),
+        options: CompileOptions { stage, optimization: streamlib_core::shader::OptLevel::None, ..Default::default() },
+    };
     let shader = compiler().compile(&request).expect("compiles");
     let pipeline = Arc::new(EffectPipeline::new(gpu, Arc::new(shader)).expect("pipeline"));
     let mut effect = EffectInstance::new(gpu, pipeline.clone()).expect("instance");
@@ -35,10 +56,21 @@ fn run(gpu: &Gpu, source: &str, stage: Stage, params: &[(&str, ParamValue)], inp
 fn seed_red_tint_keeps_only_red() {
     let gpu = Gpu::shared(&AdapterPreference::from_env()).expect("a Vulkan adapter (lavapipe in CI)");
     let input = gradient(64, 32);
-    let (out, path) = run(&gpu, "float4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv) * float4(1, 0, 0, 1); }", Stage::Pixel, &[], &input, 64, 32);
+    let (out, path) = run(
+        &gpu,
+        "float4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv) * float4(1, 0, 0, 1); }",
+        Stage::Pixel,
+        &[],
+        &input,
+        64,
+        32,
+    );
     eprintln!("adapter {:?}, path {path}", gpu.adapter);
     for (i, (o, x)) in out.chunks(4).zip(input.chunks(4)).enumerate() {
-        assert!((o[0] as i32 - x[0] as i32).abs() <= 1 && o[1] == 0 && o[2] == 0 && o[3] == 255, "pixel {i}: {o:?} from {x:?}");
+        assert!(
+            (o[0] as i32 - x[0] as i32).abs() <= 1 && o[1] == 0 && o[2] == 0 && o[3] == 255,
+            "pixel {i}: {o:?} from {x:?}"
+        );
     }
 }
 
@@ -46,7 +78,15 @@ fn seed_red_tint_keeps_only_red() {
 fn parameters_reach_the_shader_with_hlsl_packing() {
     let gpu = Gpu::shared(&AdapterPreference::from_env()).unwrap();
     let src = "cbuffer Params { float strength; float3 tint; };\nfloat4 main(float2 uv : TEXCOORD) : SV_Target { return float4(tint * strength, 1); }";
-    let (out, _) = run(&gpu, src, Stage::Pixel, &[("strength", ParamValue::Number(0.5)), ("tint", ParamValue::List(vec![1.0, 0.5, 0.0]))], &gradient(8, 8), 8, 8);
+    let (out, _) = run(
+        &gpu,
+        src,
+        Stage::Pixel,
+        &[("strength", ParamValue::Number(0.5)), ("tint", ParamValue::List(vec![1.0, 0.5, 0.0]))],
+        &gradient(8, 8),
+        8,
+        8,
+    );
     assert_eq!(&out[..4], &[128, 64, 0, 255]);
 }
 
@@ -70,6 +110,7 @@ fn texture_limits_are_reported_with_numbers() {
 
 #[test]
 fn unknown_adapter_name_lists_what_exists() {
-    let err = Gpu::shared(&AdapterPreference { name_contains: Some("no-such-gpu".into()), low_power: false }).unwrap_err();
+    let err =
+        Gpu::shared(&AdapterPreference { name_contains: Some("no-such-gpu".into()), low_power: false }).unwrap_err();
     assert!(err.to_string().contains("no adapter name contains 'no-such-gpu'"), "{err}");
 }

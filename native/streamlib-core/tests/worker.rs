@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use streamlib_core::shader::{CompileError, CompileOptions, CompileRequest, Compiler, CompilerConfig, Isolation, Stage, WorkerCommand};
+use streamlib_core::shader::{
+    CompileError, CompileOptions, CompileRequest, Compiler, CompilerConfig, Isolation, Stage, WorkerCommand,
+};
 
 const GOOD: &str = "float4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv).bgra; }";
 const CRASHER: &str = "[numthreads(8, struct8, 1)] void main(uint3 id : SV_DispatchThreadID) { }";
@@ -13,7 +15,11 @@ fn worker() -> WorkerCommand {
 }
 
 fn request(name: &str, source: &str, stage: Stage) -> CompileRequest {
-    CompileRequest { name: name.into(), source: source.into(), options: CompileOptions { stage, ..CompileOptions::default() } }
+    CompileRequest {
+        name: name.into(),
+        source: source.into(),
+        options: CompileOptions { stage, ..CompileOptions::default() },
+    }
 }
 
 fn first_message(err: CompileError) -> String {
@@ -38,7 +44,9 @@ fn worker_compiles_and_is_reused() {
 fn a_front_end_segfault_is_a_diagnostic_and_the_worker_restarts() {
     let compiler = Compiler::new(CompilerConfig::with_worker(worker()));
     for round in 0..3 {
-        let message = first_message(compiler.compile(&request("crash", &format!("{CRASHER}// {round}"), Stage::Compute)).unwrap_err());
+        let message = first_message(
+            compiler.compile(&request("crash", &format!("{CRASHER}// {round}"), Stage::Compute)).unwrap_err(),
+        );
         assert!(message.contains("crashed") && message.contains("signal 11"), "{message}");
         compiler.compile(&request("good", &format!("{GOOD}// {round}"), Stage::Pixel)).expect("good after crash");
     }
@@ -48,7 +56,10 @@ fn a_front_end_segfault_is_a_diagnostic_and_the_worker_restarts() {
 #[test]
 fn a_hung_worker_is_killed_at_the_time_limit() {
     let config = CompilerConfig {
-        isolation: Isolation::Worker { command: WorkerCommand { program: "/bin/sleep".into(), args: vec!["60".into()] }, workers: 1 },
+        isolation: Isolation::Worker {
+            command: WorkerCommand { program: "/bin/sleep".into(), args: vec!["60".into()] },
+            workers: 1,
+        },
         timeout: Duration::from_millis(300),
         cache_dir: None,
         library_dirs: Vec::new(),

@@ -13,7 +13,12 @@ use crate::shader::{compiler, NativeShader};
 /// The canonical config text for a graph `description` (JSON: runtime, nodes, edges, shaders without
 /// hashes), with artifacts for `targets` taken from the compiled `shaders` (one per description key).
 #[pyfunction]
-pub fn export_config(py: Python<'_>, description: &str, shaders: HashMap<String, PyRef<'_, NativeShader>>, targets: Vec<String>) -> PyResult<String> {
+pub fn export_config(
+    py: Python<'_>,
+    description: &str,
+    shaders: HashMap<String, PyRef<'_, NativeShader>>,
+    targets: Vec<String>,
+) -> PyResult<String> {
     let mut wanted = Vec::new();
     for name in &targets {
         let target = Target::parse(name).ok_or_else(|| {
@@ -24,8 +29,10 @@ pub fn export_config(py: Python<'_>, description: &str, shaders: HashMap<String,
             wanted.push(target);
         }
     }
-    let description: ExportDescription = serde_json::from_str(description).map_err(|e| streamlib_error(py, format!("the export description is malformed: {e}")))?;
-    let compiled: BTreeMap<String, Arc<_>> = shaders.iter().map(|(key, shader)| (key.clone(), shader.inner.clone())).collect();
+    let description: ExportDescription = serde_json::from_str(description)
+        .map_err(|e| streamlib_error(py, format!("the export description is malformed: {e}")))?;
+    let compiled: BTreeMap<String, Arc<_>> =
+        shaders.iter().map(|(key, shader)| (key.clone(), shader.inner.clone())).collect();
     let config = GraphConfig::export(description, &compiled, &wanted).map_err(|e| config_error(py, e.to_string()))?;
     config.to_json().map_err(|e| config_error(py, e.to_string()))
 }
@@ -40,10 +47,16 @@ pub fn load_config<'py>(py: Python<'py>, text: &str) -> PyResult<Loaded<'py>> {
     let config = GraphConfig::parse(text).map_err(|e| config_error(py, e.to_string()))?;
     let compiler = compiler(py)?;
     // A panic must not cross into Python: it becomes an error naming what was being loaded.
-    let loaded = py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load_shaders(&compiler, &config))));
+    let loaded =
+        py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load_shaders(&compiler, &config))));
     let (shaders, report) = match loaded {
         Ok(result) => result.map_err(|e| config_error(py, e.to_string()))?,
-        Err(_) => return Err(streamlib_error(py, "internal error while loading the config's shaders (a Rust panic); please report it".to_owned())),
+        Err(_) => {
+            return Err(streamlib_error(
+                py,
+                "internal error while loading the config's shaders (a Rust panic); please report it".to_owned(),
+            ))
+        }
     };
     let description = config.description().map_err(|e| config_error(py, e.to_string()))?;
     let shaders = shaders.into_iter().map(|(key, inner)| (key, NativeShader { inner })).collect();

@@ -7,10 +7,8 @@ use streamlib_core::gpu::GpuError;
 use streamlib_core::shader::{CompileError, Diagnostic};
 
 fn raise<'py, A: pyo3::call::PyCallArgs<'py>>(py: Python<'py>, class: &str, args: A) -> PyErr {
-    let made = py
-        .import("streamlib.errors")
-        .and_then(|module| module.getattr(class))
-        .and_then(|class| class.call1(args));
+    let made =
+        py.import("streamlib.errors").and_then(|module| module.getattr(class)).and_then(|class| class.call1(args));
     match made {
         Ok(instance) => PyErr::from_value(instance),
         Err(err) => err,
@@ -44,9 +42,11 @@ pub fn compile_error(py: Python<'_>, error: CompileError) -> PyErr {
             }
             raise(py, "ShaderCompileError", (error.to_string(), name.clone(), list))
         }
-        CompileError::Unavailable(unavailable) => {
-            raise(py, "CompilerUnavailable", (error.to_string(), unavailable.backend.as_str(), unavailable.searched.clone()))
-        }
+        CompileError::Unavailable(unavailable) => raise(
+            py,
+            "CompilerUnavailable",
+            (error.to_string(), unavailable.backend.as_str(), unavailable.searched.clone()),
+        ),
     }
 }
 
@@ -60,7 +60,9 @@ pub fn internal(message: impl Into<String>) -> PyErr {
 
 pub fn gpu_error(py: Python<'_>, error: GpuError) -> PyErr {
     let class = match &error {
-        GpuError::NoAdapter { .. } | GpuError::Device { .. } | GpuError::Texture { .. } | GpuError::Operation(_) => "GpuError",
+        GpuError::NoAdapter { .. } | GpuError::Device { .. } | GpuError::Texture { .. } | GpuError::Operation(_) => {
+            "GpuError"
+        }
         GpuError::Effect { .. } => "EffectError",
         GpuError::Parameter { .. } => "ParameterError",
     };

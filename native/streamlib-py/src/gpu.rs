@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyByteArray, PyDict, PyFloat, PyInt, PyList, PyTuple};
-use streamlib_core::gpu::{run_once, AdapterPreference, EffectPipeline, FrameValues, Gpu, GpuTexture, ParamValue, TextureFormat};
+use streamlib_core::gpu::{
+    run_once, AdapterPreference, EffectPipeline, FrameValues, Gpu, GpuTexture, ParamValue, TextureFormat,
+};
 
 use crate::errors::{gpu_error, streamlib_error};
 use crate::shader::NativeShader;
@@ -73,7 +75,12 @@ pub struct NativeGpu {
 }
 
 fn format(py: Python<'_>, text: &str) -> PyResult<TextureFormat> {
-    TextureFormat::parse(text).ok_or_else(|| streamlib_error(py, format!("unknown texture format '{text}': expected 'rgba8unorm', 'rgba16float' or 'rgba32float'")))
+    TextureFormat::parse(text).ok_or_else(|| {
+        streamlib_error(
+            py,
+            format!("unknown texture format '{text}': expected 'rgba8unorm', 'rgba16float' or 'rgba32float'"),
+        )
+    })
 }
 
 /// Python value → parameter value; the core checks it against the parameter's type.
@@ -84,7 +91,10 @@ pub fn param_value(value: &Bound<'_, PyAny>) -> ParamValue {
     if value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>() {
         return value.extract::<f64>().map_or_else(|_| ParamValue::Unsupported("number".into()), ParamValue::Number);
     }
-    if value.is_instance_of::<PyList>() || value.is_instance_of::<PyTuple>() || value.hasattr("__array__").unwrap_or(false) {
+    if value.is_instance_of::<PyList>()
+        || value.is_instance_of::<PyTuple>()
+        || value.hasattr("__array__").unwrap_or(false)
+    {
         if let Ok(list) = value.extract::<Vec<f64>>() {
             return ParamValue::List(list);
         }
@@ -133,9 +143,17 @@ impl NativeGpu {
     }
 
     #[pyo3(signature = (width, height, format="rgba8unorm", data=None))]
-    fn create_texture(&self, py: Python<'_>, width: u32, height: u32, format: &str, data: Option<Vec<u8>>) -> PyResult<NativeTexture> {
+    fn create_texture(
+        &self,
+        py: Python<'_>,
+        width: u32,
+        height: u32,
+        format: &str,
+        data: Option<Vec<u8>>,
+    ) -> PyResult<NativeTexture> {
         let texture_format = self::format(py, format)?;
-        let texture = GpuTexture::new(&self.inner, width, height, texture_format, "texture").map_err(|e| gpu_error(py, e))?;
+        let texture =
+            GpuTexture::new(&self.inner, width, height, texture_format, "texture").map_err(|e| gpu_error(py, e))?;
         if let Some(bytes) = data {
             texture.upload(&self.inner, &bytes).map_err(|e| gpu_error(py, e))?;
         }

@@ -145,14 +145,16 @@ impl NativePushSlot {
     #[pyo3(signature = (pixels, timeout_s=5.0))]
     fn push(&self, py: Python<'_>, pixels: Vec<u8>, timeout_s: f64) -> PyResult<()> {
         let slot = self.inner.clone();
-        py.detach(move || slot.push(pixels, Duration::from_secs_f64(timeout_s.max(0.0)))).map_err(|e| streamlib_error(py, e))
+        py.detach(move || slot.push(pixels, Duration::from_secs_f64(timeout_s.max(0.0))))
+            .map_err(|e| streamlib_error(py, e))
     }
 
     /// Pushes a JPEG/PNG-encoded frame, decoded in Rust with the GIL released.
     #[pyo3(signature = (data, timeout_s=5.0))]
     fn push_encoded(&self, py: Python<'_>, data: Vec<u8>, timeout_s: f64) -> PyResult<()> {
         let slot = self.inner.clone();
-        py.detach(move || slot.push_encoded(&data, Duration::from_secs_f64(timeout_s.max(0.0)))).map_err(|e| streamlib_error(py, e))
+        py.detach(move || slot.push_encoded(&data, Duration::from_secs_f64(timeout_s.max(0.0))))
+            .map_err(|e| streamlib_error(py, e))
     }
 
     #[getter]
@@ -199,7 +201,12 @@ impl NativeGraph {
 impl NativeGraph {
     #[new]
     fn new(gpu: &NativeGpu) -> NativeGraph {
-        NativeGraph { gpu: gpu.inner.clone(), graph: Mutex::new(Graph::default()), running: Mutex::new(None), mouse: Arc::new(Mutex::new([0.0; 4])) }
+        NativeGraph {
+            gpu: gpu.inner.clone(),
+            graph: Mutex::new(Graph::default()),
+            running: Mutex::new(None),
+            mouse: Arc::new(Mutex::new([0.0; 4])),
+        }
     }
 
     fn add_test_pattern(&self, py: Python<'_>, name: &str, width: u32, height: u32) -> PyResult<usize> {
@@ -207,20 +214,35 @@ impl NativeGraph {
     }
 
     fn add_image(&self, py: Python<'_>, name: &str, width: u32, height: u32, pixels: Vec<u8>) -> PyResult<usize> {
-        let kind = NodeKind::image_source(pixels, width, height).map_err(|e| streamlib_error(py, format!("image source '{name}': {e}")))?;
+        let kind = NodeKind::image_source(pixels, width, height)
+            .map_err(|e| streamlib_error(py, format!("image source '{name}': {e}")))?;
         self.add(py, name, kind)
     }
 
     #[pyo3(signature = (name, path, width=None, height=None, looping=false))]
-    fn add_video_file(&self, py: Python<'_>, name: &str, path: PathBuf, width: Option<u32>, height: Option<u32>, looping: bool) -> PyResult<usize> {
-        let (w, h) = py.detach(|| streamlib_core::nodes::video::source_size(&path, width, height)).map_err(|e| streamlib_error(py, format!("video source '{name}': {e}")))?;
+    fn add_video_file(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        path: PathBuf,
+        width: Option<u32>,
+        height: Option<u32>,
+        looping: bool,
+    ) -> PyResult<usize> {
+        let (w, h) = py
+            .detach(|| streamlib_core::nodes::video::source_size(&path, width, height))
+            .map_err(|e| streamlib_error(py, format!("video source '{name}': {e}")))?;
         self.add(py, name, NodeKind::Source { kind: SourceKind::VideoFile { path, looping }, width: w, height: h })
     }
 
     #[pyo3(signature = (name, slot, fallback=false))]
     fn add_push(&self, py: Python<'_>, name: &str, slot: &NativePushSlot, fallback: bool) -> PyResult<usize> {
         let (width, height) = (slot.inner.width, slot.inner.height);
-        self.add(py, name, NodeKind::Source { kind: SourceKind::Push { slot: slot.inner.clone(), fallback }, width, height })
+        self.add(
+            py,
+            name,
+            NodeKind::Source { kind: SourceKind::Push { slot: slot.inner.clone(), fallback }, width, height },
+        )
     }
 
     fn add_effect(&self, py: Python<'_>, name: &str, effect: &NativeEffect) -> PyResult<usize> {
@@ -244,12 +266,26 @@ impl NativeGraph {
     }
 
     #[pyo3(signature = (source, source_port, target, target_port, delivery=None))]
-    fn connect(&self, py: Python<'_>, source: usize, source_port: &str, target: usize, target_port: &str, delivery: Option<&str>) -> PyResult<()> {
+    fn connect(
+        &self,
+        py: Python<'_>,
+        source: usize,
+        source_port: &str,
+        target: usize,
+        target_port: &str,
+        delivery: Option<&str>,
+    ) -> PyResult<()> {
         let delivery = match delivery {
             None => None,
-            Some(text) => Some(Delivery::parse(text).ok_or_else(|| graph_error(py, format!("unknown delivery '{text}': expected 'latest' or 'every_frame'")))?),
+            Some(text) => Some(Delivery::parse(text).ok_or_else(|| {
+                graph_error(py, format!("unknown delivery '{text}': expected 'latest' or 'every_frame'"))
+            })?),
         };
-        self.graph.lock().unwrap_or_else(|p| p.into_inner()).connect(source, source_port, target, target_port, delivery).map_err(|e| graph_error(py, e.0))
+        self.graph
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .connect(source, source_port, target, target_port, delivery)
+            .map_err(|e| graph_error(py, e.0))
     }
 
     fn input_ports(&self, id: usize) -> Vec<String> {
@@ -289,7 +325,9 @@ impl NativeGraph {
         }
         let graph = self.graph.lock().unwrap_or_else(|p| p.into_inner());
         let (gpu, mouse) = (self.gpu.clone(), self.mouse.clone());
-        let started = py.detach(|| scheduler::start(gpu, &graph, RunOptions { frames, fps }, mouse)).map_err(|e| graph_error(py, e.0))?;
+        let started = py
+            .detach(|| scheduler::start(gpu, &graph, RunOptions { frames, fps }, mouse))
+            .map_err(|e| graph_error(py, e.0))?;
         *running = Some(started);
         Ok(())
     }
@@ -297,7 +335,8 @@ impl NativeGraph {
     /// Waits (GIL released, Ctrl-C aware) for the run to end; returns its final stats.
     fn wait<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         loop {
-            let finished = self.running.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_none_or(|r| !r.is_running());
+            let finished =
+                self.running.lock().unwrap_or_else(|p| p.into_inner()).as_ref().is_none_or(|r| !r.is_running());
             if finished {
                 break;
             }
@@ -307,7 +346,8 @@ impl NativeGraph {
                 return Err(interrupt);
             }
         }
-        let stats = self.running.lock().unwrap_or_else(|p| p.into_inner()).as_mut().map(Running::join).unwrap_or_default();
+        let stats =
+            self.running.lock().unwrap_or_else(|p| p.into_inner()).as_mut().map(Running::join).unwrap_or_default();
         stats_dict(py, &stats)
     }
 
@@ -321,7 +361,8 @@ impl NativeGraph {
     }
 
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let stats = self.running.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(Running::stats).unwrap_or_default();
+        let stats =
+            self.running.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(Running::stats).unwrap_or_default();
         stats_dict(py, &stats)
     }
 

@@ -7,16 +7,19 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use streamlib_core::shader::{
-    backends, BackendKind, CompileOptions, Compiler, CompilerConfig, Isolation, OptLevel, PreludeMode, Stage, WorkerCommand,
+    backends, BackendKind, CompileOptions, Compiler, CompilerConfig, Isolation, OptLevel, PreludeMode, Stage,
+    WorkerCommand,
 };
 
-use crate::errors::{streamlib_error, compile_error, internal};
+use crate::errors::{compile_error, internal, streamlib_error};
 
 static COMPILER: RwLock<Option<Arc<Compiler>>> = RwLock::new(None);
 
 pub(crate) fn compiler(py: Python<'_>) -> PyResult<Arc<Compiler>> {
     let guard = COMPILER.read().map_err(|_| internal("compiler lock poisoned"))?;
-    guard.clone().ok_or_else(|| streamlib_error(py, "streamlib._native.configure() must be called before compiling".to_owned()))
+    guard
+        .clone()
+        .ok_or_else(|| streamlib_error(py, "streamlib._native.configure() must be called before compiling".to_owned()))
 }
 
 /// Sets up the process-wide compiler; calling it again replaces it (the old worker exits).
@@ -36,7 +39,8 @@ pub fn configure(
         }
         _ => Isolation::InProcess,
     };
-    let config = CompilerConfig { isolation, timeout: Duration::from_secs_f64(timeout_s.max(0.001)), cache_dir, library_dirs };
+    let config =
+        CompilerConfig { isolation, timeout: Duration::from_secs_f64(timeout_s.max(0.001)), cache_dir, library_dirs };
     *COMPILER.write().map_err(|_| internal("compiler lock poisoned"))? = Some(Arc::new(Compiler::new(config)));
     Ok(())
 }
@@ -89,19 +93,32 @@ pub fn compile(
             None => None,
         },
         include_dirs,
-        prelude: parse(py, "prelude mode", prelude, |p| match p {
-            "auto" => Some(PreludeMode::Auto),
-            "always" => Some(PreludeMode::Always),
-            "never" => Some(PreludeMode::Never),
-            _ => None,
-        }, "'auto', 'always', 'never'")?,
+        prelude: parse(
+            py,
+            "prelude mode",
+            prelude,
+            |p| match p {
+                "auto" => Some(PreludeMode::Auto),
+                "always" => Some(PreludeMode::Always),
+                "never" => Some(PreludeMode::Never),
+                _ => None,
+            },
+            "'auto', 'always', 'never'",
+        )?,
     };
     let compiler = compiler(py)?;
     // A panic must not cross into Python: it becomes a StreamlibError naming the shader.
-    let result = py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compiler.compile_bytes(&name, &source, options))));
+    let result = py.detach(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compiler.compile_bytes(&name, &source, options)))
+    });
     let shader = match result {
         Ok(compiled) => compiled.map_err(|err| compile_error(py, err))?,
-        Err(_) => return Err(streamlib_error(py, format!("internal error while compiling shader '{name}' (a Rust panic); please report it"))),
+        Err(_) => {
+            return Err(streamlib_error(
+                py,
+                format!("internal error while compiling shader '{name}' (a Rust panic); please report it"),
+            ))
+        }
     };
     Ok(NativeShader { inner: Arc::new(shader) })
 }

@@ -140,7 +140,8 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     }
     let options = RunOptions { frames: args.frames, fps: config.runtime.fps };
     let mouse = Arc::new(Mutex::new([0.0f32; 4]));
-    let mut running = scheduler::start(gpu, &built.graph, options, mouse).map_err(|e| Failure::Runtime(anyhow::anyhow!(e.0).context("cannot start the graph")))?;
+    let mut running = scheduler::start(gpu, &built.graph, options, mouse)
+        .map_err(|e| Failure::Runtime(anyhow::anyhow!(e.0).context("cannot start the graph")))?;
     let started = Instant::now();
     let deadline = args.seconds.map(Duration::from_secs_f64);
     while running.is_running() {
@@ -152,7 +153,9 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     let stats = running.stop();
     print_stats(&args.config, &stats);
     match stats.error {
-        Some(error) => Err(Failure::Runtime(anyhow::anyhow!(error).context(format!("the graph stopped at frame {}", stats.frames)))),
+        Some(error) => Err(Failure::Runtime(
+            anyhow::anyhow!(error).context(format!("the graph stopped at frame {}", stats.frames)),
+        )),
         None => Ok(()),
     }
 }
@@ -162,7 +165,9 @@ pub(crate) fn compiler() -> anyhow::Result<Compiler> {
     let program = std::env::current_exe().context("cannot find this executable to start the compile worker")?;
     let mut config = CompilerConfig::with_worker(WorkerCommand { program, args: vec![WORKER_COMMAND.to_owned()] });
     // Where `#include` may read from, as in Python: the shader library directories.
-    config.library_dirs = std::env::var_os("STREAMLIB_SHADER_PATH").map(|paths| std::env::split_paths(&paths).filter(|p| !p.as_os_str().is_empty()).collect()).unwrap_or_default();
+    config.library_dirs = std::env::var_os("STREAMLIB_SHADER_PATH")
+        .map(|paths| std::env::split_paths(&paths).filter(|p| !p.as_os_str().is_empty()).collect())
+        .unwrap_or_default();
     config.cache_dir = std::env::var_os("STREAMLIB_CACHE_DIR").filter(|d| !d.is_empty()).map(PathBuf::from);
     Ok(Compiler::new(config))
 }

@@ -20,7 +20,9 @@ use streamlib_core::config::{build_graph, GraphConfig, NodeType, ShaderConfig};
 use streamlib_core::gpu::{AdapterPreference, Gpu, GpuError, ParamValue};
 use streamlib_core::graph::{scheduler, Delivery, NodeKind, RunOptions, SinkKind};
 use streamlib_core::nodes::{EffectHandle, LatestFrame};
-use streamlib_core::shader::{backends, BackendKind, CompileError, CompileOptions, CompileRequest, CompiledShader, Stage};
+use streamlib_core::shader::{
+    backends, BackendKind, CompileError, CompileOptions, CompileRequest, CompiledShader, Stage,
+};
 
 use crate::serve::{ApiError, AppState, Loaded, GRAPH_BODY_LIMIT, SHADER_BODY_LIMIT, SMALL_BODY_LIMIT};
 
@@ -44,8 +46,16 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/frames/latest", get(latest_frame))
         .route("/v1/effects/{id}/params", patch(set_params))
         .route("/v1/effects/{id}/shader", put(replace_shader))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route (see GET /v1/openapi.json)") })
-        .method_not_allowed_fallback(|| async { ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method (see GET /v1/openapi.json)") })
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route (see GET /v1/openapi.json)")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method (see GET /v1/openapi.json)",
+            )
+        })
         .with_state(state)
 }
 
@@ -57,16 +67,35 @@ const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 async fn read_body(body: Body, limit: usize) -> Result<axum::body::Bytes, ApiError> {
     // A declared Content-Length over the limit is refused before anything is read.
     if axum::body::HttpBody::size_hint(&body).lower() > limit as u64 {
-        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", format!("the body is larger than this route's limit of {limit} bytes")).with("limit", limit));
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the body is larger than this route's limit of {limit} bytes"),
+        )
+        .with("limit", limit));
     }
     tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, limit))
         .await
-        .map_err(|_| ApiError::new(StatusCode::REQUEST_TIMEOUT, "timeout", format!("the body did not arrive within {} s", BODY_TIMEOUT.as_secs())))?
-        .map_err(|e| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", format!("the body is larger than this route's limit of {limit} bytes or could not be read ({e})")).with("limit", limit))
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                format!("the body did not arrive within {} s", BODY_TIMEOUT.as_secs()),
+            )
+        })?
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the body is larger than this route's limit of {limit} bytes or could not be read ({e})"),
+            )
+            .with("limit", limit)
+        })
 }
 
 fn parse_value(bytes: &[u8]) -> Result<Value, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", format!("the body is not valid JSON: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", format!("the body is not valid JSON: {e}")))
 }
 
 /// The body as `T`: 413 over `limit`, 400 bad_json when it is not JSON, 400 bad_request naming the field.
@@ -82,7 +111,9 @@ async fn read_json<T: DeserializeOwned>(body: Body, limit: usize, empty_ok: bool
 
 /// Runs blocking work (compiles, GPU) off the async threads; a panic there is answered, not fatal.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("the request's work failed: {e}")))
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("the request's work failed: {e}"))
+    })
 }
 
 fn ok(value: Value) -> Answer {
@@ -96,10 +127,15 @@ fn no_graph() -> ApiError {
 fn compile_failure(err: CompileError) -> ApiError {
     match err {
         CompileError::Diagnostics { name, diagnostics } => {
-            let message = CompileError::Diagnostics { name: name.clone(), diagnostics: diagnostics.clone() }.to_string();
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "compile_error", message).with("name", name).with("diagnostics", serde_json::to_value(diagnostics).unwrap_or(Value::Null))
+            let message =
+                CompileError::Diagnostics { name: name.clone(), diagnostics: diagnostics.clone() }.to_string();
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "compile_error", message)
+                .with("name", name)
+                .with("diagnostics", serde_json::to_value(diagnostics).unwrap_or(Value::Null))
         }
-        CompileError::Unavailable(missing) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "compiler_unavailable", missing.to_string()),
+        CompileError::Unavailable(missing) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "compiler_unavailable", missing.to_string())
+        }
     }
 }
 
@@ -154,7 +190,8 @@ fn openapi_with_graph_schema() -> Option<String> {
     object.remove("$schema");
     object.remove("$id");
     let graph = serde_json::to_string(&graph).ok()?.replace("\"#/$defs/", "\"#/components/schemas/GraphConfig/$defs/");
-    let mut document: Value = serde_json::from_str(&OPENAPI.replace(GRAPH_SCHEMA_REF, "#/components/schemas/GraphConfig")).ok()?;
+    let mut document: Value =
+        serde_json::from_str(&OPENAPI.replace(GRAPH_SCHEMA_REF, "#/components/schemas/GraphConfig")).ok()?;
     let components = document.as_object_mut()?.entry("components").or_insert_with(|| json!({}));
     let schemas = components.as_object_mut()?.entry("schemas").or_insert_with(|| json!({}));
     schemas.as_object_mut()?.insert("GraphConfig".to_owned(), serde_json::from_str(&graph).ok()?);
@@ -163,7 +200,10 @@ fn openapi_with_graph_schema() -> Option<String> {
 
 async fn capabilities(State(state): State<Shared>) -> Answer {
     let gpu = blocking(|| default_gpu(None)).await?;
-    let compilers: Vec<Value> = backends().iter().map(|b| json!({ "name": b.kind.as_str(), "version": b.version, "available": b.available })).collect();
+    let compilers: Vec<Value> = backends()
+        .iter()
+        .map(|b| json!({ "name": b.kind.as_str(), "version": b.version, "available": b.available }))
+        .collect();
     let mut features: Vec<&str> = backends().iter().filter(|b| b.available).map(|b| b.kind.as_str()).collect();
     features.push("camera");
     if on_path("ffmpeg") {
@@ -180,7 +220,10 @@ async fn capabilities(State(state): State<Shared>) -> Answer {
                 features.push("passthrough");
             }
             let a = &gpu.adapter;
-            (json!({ "name": a.name, "backend": a.backend, "device_type": a.device_type, "driver": a.driver, "driver_info": a.driver_info, "passthrough": gpu.passthrough }), Value::Null)
+            (
+                json!({ "name": a.name, "backend": a.backend, "device_type": a.device_type, "driver": a.driver, "driver_info": a.driver_info, "passthrough": gpu.passthrough }),
+                Value::Null,
+            )
         }
         Err(err) => (Value::Null, Value::String(err.to_string())),
     };
@@ -213,17 +256,37 @@ struct ShaderBody {
     backend: Option<String>,
 }
 
-fn compile_request(body: ShaderBody, default_stage: Stage, default_entry: &str, default_name: &str) -> Result<CompileRequest, ApiError> {
+fn compile_request(
+    body: ShaderBody,
+    default_stage: Stage,
+    default_entry: &str,
+    default_name: &str,
+) -> Result<CompileRequest, ApiError> {
     let stage = match &body.stage {
         None => default_stage,
-        Some(text) => Stage::parse(text).ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("stage: '{text}' is not pixel, vertex or compute")).with("field", "stage"))?,
+        Some(text) => Stage::parse(text).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("stage: '{text}' is not pixel, vertex or compute"),
+            )
+            .with("field", "stage")
+        })?,
     };
     let backend = match &body.backend {
         None => None,
-        Some(text) => Some(BackendKind::parse(text).ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("backend: '{text}' is not glslang or dxc")).with("field", "backend"))?),
+        Some(text) => Some(BackendKind::parse(text).ok_or_else(|| {
+            ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("backend: '{text}' is not glslang or dxc"))
+                .with("field", "backend")
+        })?),
     };
     // No include_dirs from the request: `#include` reads only the server's shader library.
-    let options = CompileOptions { stage, entry: body.entry.unwrap_or_else(|| default_entry.to_owned()), backend, ..CompileOptions::default() };
+    let options = CompileOptions {
+        stage,
+        entry: body.entry.unwrap_or_else(|| default_entry.to_owned()),
+        backend,
+        ..CompileOptions::default()
+    };
     Ok(CompileRequest { name: body.name.unwrap_or_else(|| default_name.to_owned()), source: body.source, options })
 }
 
@@ -258,21 +321,45 @@ fn check_files(config: &GraphConfig) -> Result<(), ApiError> {
 /// The node the server's latest-frame sink listens to: the last effect node in the config's node order,
 /// or, in a graph without effects, the last source.
 fn latest_source(config: &GraphConfig) -> Option<String> {
-    let last = |wanted: fn(&NodeType) -> bool| config.nodes.iter().rev().find(|n| wanted(&n.node)).map(|n| n.id.clone());
-    last(|n| matches!(n, NodeType::Effect(_))).or_else(|| last(|n| matches!(n, NodeType::TestPattern(_) | NodeType::Image(_) | NodeType::VideoSource(_) | NodeType::Push(_))))
+    let last =
+        |wanted: fn(&NodeType) -> bool| config.nodes.iter().rev().find(|n| wanted(&n.node)).map(|n| n.id.clone());
+    last(|n| matches!(n, NodeType::Effect(_))).or_else(|| {
+        last(|n| {
+            matches!(n, NodeType::TestPattern(_) | NodeType::Image(_) | NodeType::VideoSource(_) | NodeType::Push(_))
+        })
+    })
 }
 
 fn load(state: &AppState, config: GraphConfig) -> Result<Value, ApiError> {
-    let bad = |e: streamlib_core::config::ConfigError| ApiError::new(StatusCode::BAD_REQUEST, "bad_config", e.to_string()).with("field", e.field.clone());
-    let from = latest_source(&config).ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "bad_config", "nodes: the graph has no source or effect").with("field", "nodes"))?;
-    let gpu = default_gpu(config.runtime.adapter.as_deref()).map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_gpu", e.to_string()))?;
+    let bad = |e: streamlib_core::config::ConfigError| {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_config", e.to_string()).with("field", e.field.clone())
+    };
+    let from = latest_source(&config).ok_or_else(|| {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_config", "nodes: the graph has no source or effect")
+            .with("field", "nodes")
+    })?;
+    let gpu = default_gpu(config.runtime.adapter.as_deref())
+        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_gpu", e.to_string()))?;
     let mut built = build_graph(gpu.clone(), &state.compiler, &config, &BTreeMap::new()).map_err(bad)?;
     let latest = Arc::new(LatestFrame::default());
-    let internal = |e: streamlib_core::graph::GraphError| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", format!("cannot attach the latest-frame sink: {e}"));
+    let internal = |e: streamlib_core::graph::GraphError| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("cannot attach the latest-frame sink: {e}"),
+        )
+    };
     let sink = built.graph.add(LATEST_SINK, NodeKind::Sink(SinkKind::Numpy(latest.clone()))).map_err(internal)?;
-    let node = built.graph.find(&from).ok_or_else(|| internal(streamlib_core::graph::GraphError(format!("no node '{from}'"))))?;
-    built.graph.connect(node, streamlib_core::graph::VIDEO, sink, streamlib_core::graph::VIDEO, Some(Delivery::Latest)).map_err(internal)?;
-    let report: Vec<Value> = built.report.iter().map(|r| json!({ "shader": r.shader, "used": r.used, "why": r.why })).collect();
+    let node = built
+        .graph
+        .find(&from)
+        .ok_or_else(|| internal(streamlib_core::graph::GraphError(format!("no node '{from}'"))))?;
+    built
+        .graph
+        .connect(node, streamlib_core::graph::VIDEO, sink, streamlib_core::graph::VIDEO, Some(Delivery::Latest))
+        .map_err(internal)?;
+    let report: Vec<Value> =
+        built.report.iter().map(|r| json!({ "shader": r.shader, "used": r.used, "why": r.why })).collect();
     let nodes: Vec<Value> = config.nodes.iter().map(|n| json!({ "id": n.id, "type": n.node.type_name() })).collect();
     let effects: Vec<&String> = built.effects.keys().collect();
     let answer = json!({ "loaded": true, "nodes": nodes, "effects": effects, "latest_frame_from": from, "report": report, "adapter": gpu.adapter.name });
@@ -289,8 +376,11 @@ fn load(state: &AppState, config: GraphConfig) -> Result<Value, ApiError> {
 async fn load_graph(State(state): State<Shared>, body: Body) -> Answer {
     let bytes = read_body(body, GRAPH_BODY_LIMIT).await?;
     parse_value(&bytes)?;
-    let text = std::str::from_utf8(&bytes).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", format!("the body is not UTF-8: {e}")))?;
-    let config = GraphConfig::parse(text).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_config", e.to_string()).with("field", e.field.clone()))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", format!("the body is not UTF-8: {e}")))?;
+    let config = GraphConfig::parse(text).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_config", e.to_string()).with("field", e.field.clone())
+    })?;
     if !state.allow_files {
         check_files(&config)?;
     }
@@ -300,8 +390,13 @@ async fn load_graph(State(state): State<Shared>, body: Body) -> Answer {
 
 async fn get_graph(State(state): State<Shared>) -> Answer {
     let graph = state.graph();
-    let loaded = graph.as_ref().ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_graph", "no graph is loaded (PUT /v1/graph first)"))?;
-    let text = loaded.config.to_json().map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let loaded = graph
+        .as_ref()
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_graph", "no graph is loaded (PUT /v1/graph first)"))?;
+    let text = loaded
+        .config
+        .to_json()
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response())
 }
 
@@ -316,14 +411,23 @@ async fn start(State(state): State<Shared>, body: Body) -> Answer {
     let body: StartBody = read_json(body, SMALL_BODY_LIMIT, true).await?;
     if let Some(fps) = body.fps {
         if !fps.is_finite() || fps <= 0.0 {
-            return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("fps: {fps} is not a positive number")).with("field", "fps"));
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("fps: {fps} is not a positive number"),
+            )
+            .with("field", "fps"));
         }
     }
     let answer = blocking(move || {
         let mut graph = state.graph();
         let loaded = graph.as_mut().ok_or_else(no_graph)?;
         if loaded.running.as_ref().is_some_and(|r| r.is_running()) {
-            return Err(ApiError::new(StatusCode::CONFLICT, "already_running", "the graph is already running (POST /v1/graph/stop first)"));
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "already_running",
+                "the graph is already running (POST /v1/graph/stop first)",
+            ));
         }
         if let Some(mut previous) = loaded.running.take() {
             loaded.last_stats = Some(previous.stop());
@@ -331,7 +435,9 @@ async fn start(State(state): State<Shared>, body: Body) -> Answer {
         let fps = body.fps.or(loaded.config.runtime.fps);
         let options = RunOptions { frames: body.frames, fps };
         let mouse = Arc::new(std::sync::Mutex::new([0.0f32; 4]));
-        let running = scheduler::start(loaded.gpu.clone(), &loaded.built.graph, options, mouse).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "start_failed", format!("cannot start the graph: {e}")))?;
+        let running = scheduler::start(loaded.gpu.clone(), &loaded.built.graph, options, mouse).map_err(|e| {
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "start_failed", format!("cannot start the graph: {e}"))
+        })?;
         loaded.running = Some(running);
         Ok(json!({ "running": true, "frames": body.frames, "fps": fps }))
     })
@@ -390,7 +496,12 @@ async fn stats(State(state): State<Shared>) -> Answer {
         (None, Some(stats)) => stats_json(stats),
         (None, None) => json!({ "running": false, "frames": 0 }),
     };
-    let effects: serde_json::Map<String, Value> = loaded.built.effects.iter().map(|(id, handle)| (id.clone(), json!({ "shader": handle.shader().name, "swaps": handle.swaps() }))).collect();
+    let effects: serde_json::Map<String, Value> = loaded
+        .built
+        .effects
+        .iter()
+        .map(|(id, handle)| (id.clone(), json!({ "shader": handle.shader().name, "swaps": handle.swaps() })))
+        .collect();
     let latest = loaded.latest.latest();
     value["graph_loaded"] = json!(true);
     value["latest_frame"] = json!({ "from": loaded.latest_from, "index": latest.as_ref().map(|f| f.index), "received": loaded.latest.received() });
@@ -407,7 +518,9 @@ async fn latest_frame(State(state): State<Shared>, headers: HeaderMap) -> Answer
     let frame = {
         let graph = state.graph();
         let loaded = graph.as_ref().ok_or_else(no_graph)?;
-        loaded.latest.latest().ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_frame", "no frame yet (POST /v1/graph/start, then ask again)"))?
+        loaded.latest.latest().ok_or_else(|| {
+            ApiError::new(StatusCode::NOT_FOUND, "no_frame", "no frame yet (POST /v1/graph/start, then ask again)")
+        })?
     };
     let (index, width, height) = (frame.index, frame.width, frame.height);
     let (mime, bytes) = blocking(move || {
@@ -436,13 +549,24 @@ fn effect(state: &AppState, id: &str) -> Result<Arc<EffectHandle>, ApiError> {
     let loaded = graph.as_ref().ok_or_else(no_graph)?;
     loaded.built.effects.get(id).cloned().ok_or_else(|| {
         let known: Vec<&String> = loaded.built.effects.keys().collect();
-        ApiError::new(StatusCode::NOT_FOUND, "no_effect", format!("no effect '{id}' in the graph (effects: {})", known.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "))).with("effect", id).with("effects", json!(known))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_effect",
+            format!(
+                "no effect '{id}' in the graph (effects: {})",
+                known.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .with("effect", id)
+        .with("effects", json!(known))
     })
 }
 
 fn param_value(value: &Value) -> ParamValue {
     match value {
-        Value::Number(n) => n.as_f64().map_or_else(|| ParamValue::Unsupported("number out of range".to_owned()), ParamValue::Number),
+        Value::Number(n) => {
+            n.as_f64().map_or_else(|| ParamValue::Unsupported("number out of range".to_owned()), ParamValue::Number)
+        }
         Value::Bool(b) => ParamValue::Bool(*b),
         Value::Array(items) => {
             let numbers: Option<Vec<f64>> = items.iter().map(Value::as_f64).collect();
@@ -457,7 +581,11 @@ fn param_value(value: &Value) -> ParamValue {
 async fn set_params(State(state): State<Shared>, Path(id): Path<String>, body: Body) -> Answer {
     let bytes = read_body(body, SMALL_BODY_LIMIT).await?;
     let Value::Object(values) = parse_value(&bytes)? else {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "the body must be a JSON object {parameter: value}"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "the body must be a JSON object {parameter: value}",
+        ));
     };
     let handle = effect(&state, &id)?;
     let shader_name = handle.shader().name.clone();
@@ -475,7 +603,10 @@ async fn set_params(State(state): State<Shared>, Path(id): Path<String>, body: B
                     _ => name.clone(),
                 };
                 let message = format!("effect '{id}' ({shader_name}): {err}");
-                return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_parameter", message).with("effect", id.clone()).with("parameter", parameter).with("value", value.clone()));
+                return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_parameter", message)
+                    .with("effect", id.clone())
+                    .with("parameter", parameter)
+                    .with("value", value.clone()));
             }
         }
         instance.values()
@@ -502,13 +633,25 @@ async fn replace_shader(State(state): State<Shared>, Path(id): Path<String>, bod
     let old = handle.shader();
     let request = compile_request(body, old.stage, &old.entry, &old.name)?;
     if request.options.stage != old.stage {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("stage: effect '{id}' runs a {} shader; a {} shader cannot replace it", old.stage, request.options.stage)).with("field", "stage"));
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!(
+                "stage: effect '{id}' runs a {} shader; a {} shader cannot replace it",
+                old.stage, request.options.stage
+            ),
+        )
+        .with("field", "stage"));
     }
     let answer = blocking(move || {
         let shader = state.compiler.compile(&request).map_err(compile_failure)?;
-        handle
-            .replace(Arc::new(shader))
-            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "pipeline_error", format!("the new shader compiled but cannot run here; the old one keeps running: {e}")))?;
+        handle.replace(Arc::new(shader)).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "pipeline_error",
+                format!("the new shader compiled but cannot run here; the old one keeps running: {e}"),
+            )
+        })?;
         let shader = handle.shader();
         if let Some(loaded) = state.graph().as_mut() {
             record_swap(&mut loaded.config, &id, &shader, request.source);
@@ -526,7 +669,8 @@ async fn replace_shader(State(state): State<Shared>, Path(id): Path<String>, bod
 /// (an entry of its own when other effects share the old one), without artifacts, which came from the old
 /// source; values of parameters the new shader lacks are dropped.
 fn record_swap(config: &mut GraphConfig, id: &str, shader: &CompiledShader, source: String) {
-    let uses = |key: &str| config.nodes.iter().filter(|n| matches!(&n.node, NodeType::Effect(p) if p.shader == key)).count();
+    let uses =
+        |key: &str| config.nodes.iter().filter(|n| matches!(&n.node, NodeType::Effect(p) if p.shader == key)).count();
     let Some(old_key) = config.nodes.iter().find_map(|n| match &n.node {
         NodeType::Effect(p) if n.id == id => Some(p.shader.clone()),
         _ => None,

@@ -108,7 +108,9 @@ pub fn main(args: &ServeArgs) -> ExitCode {
     };
     let address: SocketAddr = match args.listen.parse() {
         Ok(address) => address,
-        Err(_) => return refuse(format!("--listen '{}' is not an IP address and port (e.g. 127.0.0.1:8080)", args.listen)),
+        Err(_) => {
+            return refuse(format!("--listen '{}' is not an IP address and port (e.g. 127.0.0.1:8080)", args.listen))
+        }
     };
     let token = match &args.token_file {
         None => None,
@@ -129,7 +131,14 @@ pub fn main(args: &ServeArgs) -> ExitCode {
         }
     };
     let max_concurrent = args.max_concurrent as usize;
-    let state = Arc::new(AppState { compiler, token, allow_files: args.allow_files, max_concurrent, limit: Arc::new(Semaphore::new(max_concurrent)), graph: Mutex::new(None) });
+    let state = Arc::new(AppState {
+        compiler,
+        token,
+        allow_files: args.allow_files,
+        max_concurrent,
+        limit: Arc::new(Semaphore::new(max_concurrent)),
+        graph: Mutex::new(None),
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -154,7 +163,8 @@ pub fn main(args: &ServeArgs) -> ExitCode {
 }
 
 async fn serve(address: SocketAddr, state: Arc<AppState>) -> Result<(), String> {
-    let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
     println!("streamlib-runtime: listening on http://{bound}");
     let app = crate::routes::router(state.clone()).layer(axum::middleware::from_fn_with_state(state, guard));
@@ -189,15 +199,29 @@ async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next)
         return next.run(request).await;
     }
     if let Some(token) = &state.token {
-        let given = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
         if !given.is_some_and(|given| same(given.trim().as_bytes(), token.as_bytes())) {
-            let mut response = ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "this server needs 'Authorization: Bearer <token>'").into_response();
+            let mut response = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "this server needs 'Authorization: Bearer <token>'",
+            )
+            .into_response();
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
             return response;
         }
     }
     let Ok(_permit) = state.limit.clone().try_acquire_owned() else {
-        return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", format!("{} requests are already being handled; retry shortly", state.max_concurrent)).into_response();
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            format!("{} requests are already being handled; retry shortly", state.max_concurrent),
+        )
+        .into_response();
     };
     next.run(request).await
 }

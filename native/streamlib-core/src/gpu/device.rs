@@ -43,7 +43,10 @@ pub struct AdapterPreference {
 
 impl AdapterPreference {
     pub fn from_env() -> AdapterPreference {
-        AdapterPreference { name_contains: std::env::var("STREAMLIB_ADAPTER").ok().filter(|s| !s.is_empty()), low_power: false }
+        AdapterPreference {
+            name_contains: std::env::var("STREAMLIB_ADAPTER").ok().filter(|s| !s.is_empty()),
+            low_power: false,
+        }
     }
 }
 
@@ -56,7 +59,10 @@ fn instance() -> wgpu::Instance {
 
 pub fn adapters() -> Vec<AdapterDescription> {
     let instance = instance();
-    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all())).iter().map(|a| AdapterDescription::of(&a.get_info())).collect()
+    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
+        .iter()
+        .map(|a| AdapterDescription::of(&a.get_info()))
+        .collect()
 }
 
 /// The device and queue of one runtime, with what was chosen and why.
@@ -97,17 +103,24 @@ impl Gpu {
     pub fn new(preference: &AdapterPreference) -> Result<Arc<Gpu>, GpuError> {
         let instance = instance();
         let candidates = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
-        let tried: Vec<String> = candidates.iter().map(|a| format!("{} ({:?})", a.get_info().name, a.get_info().backend)).collect();
-        let hint = "On Linux install a Vulkan driver (Debian: `apt-get install mesa-vulkan-drivers libvulkan1` for the CPU \
+        let tried: Vec<String> =
+            candidates.iter().map(|a| format!("{} ({:?})", a.get_info().name, a.get_info().backend)).collect();
+        let hint =
+            "On Linux install a Vulkan driver (Debian: `apt-get install mesa-vulkan-drivers libvulkan1` for the CPU \
                     driver lavapipe); set STREAMLIB_ADAPTER to a name substring to choose one"
-            .to_owned();
+                .to_owned();
         let chosen = match &preference.name_contains {
             Some(needle) => {
                 let needle = needle.to_lowercase();
-                candidates.into_iter().find(|a| a.get_info().name.to_lowercase().contains(&needle)).ok_or_else(|| GpuError::NoAdapter {
-                    tried: format!("no adapter name contains '{needle}' (STREAMLIB_ADAPTER); found: {}", list_or_none(&tried)),
-                    hint: hint.clone(),
-                })?
+                candidates.into_iter().find(|a| a.get_info().name.to_lowercase().contains(&needle)).ok_or_else(
+                    || GpuError::NoAdapter {
+                        tried: format!(
+                            "no adapter name contains '{needle}' (STREAMLIB_ADAPTER); found: {}",
+                            list_or_none(&tried)
+                        ),
+                        hint: hint.clone(),
+                    },
+                )?
             }
             None => {
                 let rank = |a: &wgpu::Adapter| match (a.get_info().device_type, preference.low_power) {
@@ -117,7 +130,10 @@ impl Gpu {
                     (wgpu::DeviceType::Cpu, _) => 3,
                     (wgpu::DeviceType::Other, _) => 4,
                 };
-                candidates.into_iter().min_by_key(rank).ok_or_else(|| GpuError::NoAdapter { tried: format!("found none ({})", list_or_none(&tried)), hint })?
+                candidates.into_iter().min_by_key(rank).ok_or_else(|| GpuError::NoAdapter {
+                    tried: format!("found none ({})", list_or_none(&tried)),
+                    hint,
+                })?
             }
         };
         let info = chosen.get_info();
@@ -162,7 +178,10 @@ impl Gpu {
 
     /// Blocks until the GPU has finished all submitted work.
     pub fn wait_idle(&self) -> Result<(), super::GpuError> {
-        self.device.poll(wgpu::PollType::wait_indefinitely()).map(|_| ()).map_err(|e| super::GpuError::Operation(e.to_string()))
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| super::GpuError::Operation(e.to_string()))
     }
 }
 
@@ -178,5 +197,9 @@ fn passthrough_wanted(info: &wgpu::AdapterInfo) -> bool {
 }
 
 fn list_or_none(items: &[String]) -> String {
-    if items.is_empty() { "none".to_owned() } else { items.join(", ") }
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
 }

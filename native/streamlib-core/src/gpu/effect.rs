@@ -88,20 +88,30 @@ impl EffectPipeline {
         let visibility = match stage {
             Stage::Pixel => wgpu::ShaderStages::FRAGMENT,
             Stage::Compute => wgpu::ShaderStages::COMPUTE,
-            Stage::Vertex => return Err(fail("a vertex shader is not an effect: use the pixel or compute form".to_owned())),
+            Stage::Vertex => {
+                return Err(fail("a vertex shader is not an effect: use the pixel or compute form".to_owned()))
+            }
         };
         let reflection = &shader.reflection;
         let mut entries: Vec<Vec<wgpu::BindGroupLayoutEntry>> = Vec::new();
-        let (mut textures, mut samplers, mut storage_output, mut frame_slot, mut param_slots) = (Vec::new(), Vec::new(), None, None, Vec::new());
+        let (mut textures, mut samplers, mut storage_output, mut frame_slot, mut param_slots) =
+            (Vec::new(), Vec::new(), None, None, Vec::new());
         for resource in &reflection.resources {
             if resource.set > 3 {
-                return Err(fail(format!("resource '{}' is in descriptor set {}, the runtime supports sets 0–3", resource.name, resource.set)));
+                return Err(fail(format!(
+                    "resource '{}' is in descriptor set {}, the runtime supports sets 0–3",
+                    resource.name, resource.set
+                )));
             }
             let slot = Slot { name: resource.name.clone(), group: resource.set, binding: resource.binding };
             let ty = match resource.kind {
                 ResourceKind::Texture => {
                     textures.push(slot.clone());
-                    wgpu::BindingType::Texture { sample_type: wgpu::TextureSampleType::Float { filterable: true }, view_dimension: wgpu::TextureViewDimension::D2, multisampled: false }
+                    wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    }
                 }
                 ResourceKind::Sampler => {
                     samplers.push(slot.clone());
@@ -115,25 +125,47 @@ impl EffectPipeline {
                         other => return Err(fail(format!("storage image '{}' has format {other:?}; frames are rgba8unorm, rgba16float or rgba32float", resource.name))),
                     };
                     if storage_output.is_some() {
-                        return Err(fail(format!("more than one RWTexture2D ('{}'); an effect writes one output", resource.name)));
+                        return Err(fail(format!(
+                            "more than one RWTexture2D ('{}'); an effect writes one output",
+                            resource.name
+                        )));
                     }
                     storage_output = Some((slot.clone(), format));
-                    wgpu::BindingType::StorageTexture { access: wgpu::StorageTextureAccess::WriteOnly, format: format.wgpu(), view_dimension: wgpu::TextureViewDimension::D2 }
+                    wgpu::BindingType::StorageTexture {
+                        access: wgpu::StorageTextureAccess::WriteOnly,
+                        format: format.wgpu(),
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                    }
                 }
                 ResourceKind::UniformBuffer => {
-                    let buffer = reflection.uniform_buffers.iter().find(|b| b.set == resource.set && b.binding == resource.binding).cloned().ok_or_else(|| {
-                        fail(format!("cbuffer '{}' has no reflected layout", resource.name))
-                    })?;
+                    let buffer = reflection
+                        .uniform_buffers
+                        .iter()
+                        .find(|b| b.set == resource.set && b.binding == resource.binding)
+                        .cloned()
+                        .ok_or_else(|| fail(format!("cbuffer '{}' has no reflected layout", resource.name)))?;
                     if buffer.name == crate::shader::prelude::FRAME_CBUFFER {
                         frame_slot = Some(slot.clone());
                     } else {
                         param_slots.push((slot.clone(), buffer));
                     }
-                    wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: false, min_binding_size: None }
+                    wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    }
                 }
-                ResourceKind::StorageBuffer => return Err(fail(format!("structured buffer '{}' is not supported by the GPU runtime yet", resource.name))),
+                ResourceKind::StorageBuffer => {
+                    return Err(fail(format!(
+                        "structured buffer '{}' is not supported by the GPU runtime yet",
+                        resource.name
+                    )))
+                }
                 ResourceKind::CombinedImageSampler => {
-                    return Err(fail(format!("'{}' is a D3D9-style sampler2D; declare Texture2D + SamplerState instead", resource.name)))
+                    return Err(fail(format!(
+                        "'{}' is a D3D9-style sampler2D; declare Texture2D + SamplerState instead",
+                        resource.name
+                    )))
                 }
             };
             let group = resource.set as usize;
@@ -148,10 +180,19 @@ impl EffectPipeline {
         let groups: Vec<wgpu::BindGroupLayout> = entries
             .iter()
             .enumerate()
-            .map(|(i, group)| gpu.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some(&format!("{name} group {i}")), entries: group }))
+            .map(|(i, group)| {
+                gpu.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                    label: Some(&format!("{name} group {i}")),
+                    entries: group,
+                })
+            })
             .collect();
         let group_refs: Vec<Option<&wgpu::BindGroupLayout>> = groups.iter().map(Some).collect();
-        let layout = gpu.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some(&name), bind_group_layouts: &group_refs, immediate_size: 0 });
+        let layout = gpu.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(&name),
+            bind_group_layouts: &group_refs,
+            immediate_size: 0,
+        });
 
         let _exclusive = gpu.exclusive();
         let entry = reflection.entry_point.clone();
@@ -160,7 +201,10 @@ impl EffectPipeline {
         let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let kind = match stage {
             Stage::Pixel => {
-                let vertex = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("fullscreen"), source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(FULLSCREEN_WGSL)) });
+                let vertex = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some("fullscreen"),
+                    source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(FULLSCREEN_WGSL)),
+                });
                 Kind::Render(fullscreen_pipeline(gpu, &name, &layout, (&vertex, "main"), (&module, &entry_in_module)))
             }
             Stage::Compute | Stage::Vertex => {
@@ -190,12 +234,30 @@ impl EffectPipeline {
             min_filter: wgpu::FilterMode::Linear,
             ..Default::default()
         });
-        Ok(EffectPipeline { name, stage, gpu_path, shader, kind, groups, textures, samplers, storage_output, frame_slot, param_slots, sampler })
+        Ok(EffectPipeline {
+            name,
+            stage,
+            gpu_path,
+            shader,
+            kind,
+            groups,
+            textures,
+            samplers,
+            storage_output,
+            frame_slot,
+            param_slots,
+            sampler,
+        })
     }
 
     /// Names of the textures the effect reads, in binding order; the first is the main input.
     pub fn input_names(&self) -> Vec<String> {
-        self.textures.iter().filter(|t| t.group == 0).map(|t| t.name.clone()).chain(self.textures.iter().filter(|t| t.group != 0).map(|t| t.name.clone())).collect()
+        self.textures
+            .iter()
+            .filter(|t| t.group == 0)
+            .map(|t| t.name.clone())
+            .chain(self.textures.iter().filter(|t| t.group != 0).map(|t| t.name.clone()))
+            .collect()
     }
 
     pub fn output_format(&self) -> TextureFormat {
@@ -203,23 +265,40 @@ impl EffectPipeline {
     }
 }
 
-fn shader_module(gpu: &Gpu, shader: &CompiledShader, entry: &str) -> Result<(wgpu::ShaderModule, &'static str), String> {
+fn shader_module(
+    gpu: &Gpu,
+    shader: &CompiledShader,
+    entry: &str,
+) -> Result<(wgpu::ShaderModule, &'static str), String> {
     let workgroup = shader.reflection.workgroup_size.map_or((1, 1, 1), |w| (w[0], w[1], w[2]));
     if gpu.passthrough {
         let (spirv, msl, path, entry) = match gpu.backend {
-            wgpu::Backend::Vulkan => (Some(Cow::Borrowed(shader.spirv.as_slice())), None, "vulkan-spirv-passthrough", entry.to_owned()),
-            wgpu::Backend::Metal => (None, Some(Cow::Borrowed(shader.msl.as_str())), "metal-msl-passthrough", "main0".to_owned()),
+            wgpu::Backend::Vulkan => {
+                (Some(Cow::Borrowed(shader.spirv.as_slice())), None, "vulkan-spirv-passthrough", entry.to_owned())
+            }
+            wgpu::Backend::Metal => {
+                (None, Some(Cow::Borrowed(shader.msl.as_str())), "metal-msl-passthrough", "main0".to_owned())
+            }
             other => return Err(format!("no passthrough path for the {other:?} backend")),
         };
         let entry_points = [wgpu::PassthroughShaderEntryPoint { name: Cow::Owned(entry), workgroup_size: workgroup }];
-        let descriptor = wgpu::ShaderModuleDescriptorPassthrough { label: Some(&shader.name), entry_points: Cow::Borrowed(&entry_points), spirv, msl, ..Default::default() };
+        let descriptor = wgpu::ShaderModuleDescriptorPassthrough {
+            label: Some(&shader.name),
+            entry_points: Cow::Borrowed(&entry_points),
+            spirv,
+            msl,
+            ..Default::default()
+        };
         // SAFETY: the SPIR-V/MSL comes from our own pipeline (validated front end + SPIRV-Cross), and the
         // bind group layouts above are built from the same module's reflection.
         let module = unsafe { gpu.device.create_shader_module_passthrough(descriptor) };
         return Ok((module, path));
     }
     let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
-    let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(&shader.name), source: wgpu::ShaderSource::SpirV(Cow::Borrowed(&shader.spirv)) });
+    let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(&shader.name),
+        source: wgpu::ShaderSource::SpirV(Cow::Borrowed(&shader.spirv)),
+    });
     if let Some(error) = pollster::block_on(scope.pop()) {
         return Err(format!("naga could not take this SPIR-V (the device has no passthrough): {error}"));
     }
@@ -247,7 +326,12 @@ impl EffectInstance {
             blocks.push((block, gpu_buffer));
         }
         let frame_buffer = pipeline.frame_slot.as_ref().map(|_| {
-            gpu.device.create_buffer(&wgpu::BufferDescriptor { label: Some("frame values"), size: 32, usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false })
+            gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("frame values"),
+                size: 32,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
         });
         Ok(EffectInstance { pipeline, blocks, frame_buffer })
     }
@@ -267,8 +351,15 @@ impl EffectInstance {
             Some((block, _)) => block.set(name, value),
             None => {
                 let known: Vec<String> = self.pipeline.shader.parameters.iter().map(|p| p.name.clone()).collect();
-                let list = if known.is_empty() { "it has none".to_owned() } else { format!("parameters: {}", known.join(", ")) };
-                Err(GpuError::Effect { effect: self.pipeline.name.clone(), message: format!("no parameter '{name}' ({list})") })
+                let list = if known.is_empty() {
+                    "it has none".to_owned()
+                } else {
+                    format!("parameters: {}", known.join(", "))
+                };
+                Err(GpuError::Effect {
+                    effect: self.pipeline.name.clone(),
+                    message: format!("no parameter '{name}' ({list})"),
+                })
             }
         }
     }
@@ -278,20 +369,39 @@ impl EffectInstance {
     }
 
     /// Records the effect into `encoder`: `inputs` by input order, writing `output`.
-    pub fn encode(&self, gpu: &Gpu, encoder: &mut wgpu::CommandEncoder, inputs: &[&GpuTexture], output: &GpuTexture, frame: &FrameValues) -> Result<(), GpuError> {
+    pub fn encode(
+        &self,
+        gpu: &Gpu,
+        encoder: &mut wgpu::CommandEncoder,
+        inputs: &[&GpuTexture],
+        output: &GpuTexture,
+        frame: &FrameValues,
+    ) -> Result<(), GpuError> {
         let pipeline = &self.pipeline;
         let fail = |message: String| GpuError::Effect { effect: pipeline.name.clone(), message };
         let names = pipeline.input_names();
         // Extra inputs are fine: glslang drops textures a shader never reads, so a generator has none.
         if inputs.len() < names.len() {
-            return Err(fail(format!("expects {} input texture(s) ({}), got {}", names.len(), names.join(", "), inputs.len())));
+            return Err(fail(format!(
+                "expects {} input texture(s) ({}), got {}",
+                names.len(),
+                names.join(", "),
+                inputs.len()
+            )));
         }
         if let Some((_, format)) = &pipeline.storage_output {
             if output.format != *format {
-                return Err(fail(format!("writes {} but the output texture is {}", format.as_str(), output.format.as_str())));
+                return Err(fail(format!(
+                    "writes {} but the output texture is {}",
+                    format.as_str(),
+                    output.format.as_str()
+                )));
             }
         } else if output.format != TextureFormat::Rgba8Unorm {
-            return Err(fail(format!("pixel effects render rgba8unorm; the output texture is {}", output.format.as_str())));
+            return Err(fail(format!(
+                "pixel effects render rgba8unorm; the output texture is {}",
+                output.format.as_str()
+            )));
         }
         for (block, buffer) in &self.blocks {
             gpu.queue.write_buffer(buffer, 0, block.bytes());
@@ -302,26 +412,44 @@ impl EffectInstance {
             gpu.queue.write_buffer(buffer, 0, &values.bytes());
         }
         let mut bindings: Vec<Vec<wgpu::BindGroupEntry>> = vec![Vec::new(); pipeline.groups.len()];
-        let ordered: Vec<&Slot> = names.iter().filter_map(|n| pipeline.textures.iter().find(|t| &t.name == n)).collect();
+        let ordered: Vec<&Slot> =
+            names.iter().filter_map(|n| pipeline.textures.iter().find(|t| &t.name == n)).collect();
         for (slot, texture) in ordered.iter().zip(inputs) {
-            bindings[slot.group as usize].push(wgpu::BindGroupEntry { binding: slot.binding, resource: wgpu::BindingResource::TextureView(&texture.view) });
+            bindings[slot.group as usize].push(wgpu::BindGroupEntry {
+                binding: slot.binding,
+                resource: wgpu::BindingResource::TextureView(&texture.view),
+            });
         }
         for slot in &pipeline.samplers {
-            bindings[slot.group as usize].push(wgpu::BindGroupEntry { binding: slot.binding, resource: wgpu::BindingResource::Sampler(&pipeline.sampler) });
+            bindings[slot.group as usize].push(wgpu::BindGroupEntry {
+                binding: slot.binding,
+                resource: wgpu::BindingResource::Sampler(&pipeline.sampler),
+            });
         }
         if let Some((slot, _)) = &pipeline.storage_output {
-            bindings[slot.group as usize].push(wgpu::BindGroupEntry { binding: slot.binding, resource: wgpu::BindingResource::TextureView(&output.view) });
+            bindings[slot.group as usize].push(wgpu::BindGroupEntry {
+                binding: slot.binding,
+                resource: wgpu::BindingResource::TextureView(&output.view),
+            });
         }
         if let (Some(slot), Some(buffer)) = (&pipeline.frame_slot, &self.frame_buffer) {
-            bindings[slot.group as usize].push(wgpu::BindGroupEntry { binding: slot.binding, resource: buffer.as_entire_binding() });
+            bindings[slot.group as usize]
+                .push(wgpu::BindGroupEntry { binding: slot.binding, resource: buffer.as_entire_binding() });
         }
         for ((slot, _), (_, buffer)) in pipeline.param_slots.iter().zip(&self.blocks) {
-            bindings[slot.group as usize].push(wgpu::BindGroupEntry { binding: slot.binding, resource: buffer.as_entire_binding() });
+            bindings[slot.group as usize]
+                .push(wgpu::BindGroupEntry { binding: slot.binding, resource: buffer.as_entire_binding() });
         }
         let groups: Vec<wgpu::BindGroup> = bindings
             .iter()
             .zip(&pipeline.groups)
-            .map(|(entries, layout)| gpu.device.create_bind_group(&wgpu::BindGroupDescriptor { label: Some(&pipeline.name), layout, entries }))
+            .map(|(entries, layout)| {
+                gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some(&pipeline.name),
+                    layout,
+                    entries,
+                })
+            })
             .collect();
         match &pipeline.kind {
             Kind::Render(render) => {
@@ -333,12 +461,19 @@ impl EffectInstance {
                 pass.draw(0..3, 0..1);
             }
             Kind::Compute { pipeline: compute, workgroup } => {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: Some(&pipeline.name), timestamp_writes: None });
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some(&pipeline.name),
+                    timestamp_writes: None,
+                });
                 pass.set_pipeline(compute);
                 for (index, group) in groups.iter().enumerate() {
                     pass.set_bind_group(index as u32, group, &[]);
                 }
-                pass.dispatch_workgroups(output.width.div_ceil(workgroup[0].max(1)), output.height.div_ceil(workgroup[1].max(1)), 1);
+                pass.dispatch_workgroups(
+                    output.width.div_ceil(workgroup[0].max(1)),
+                    output.height.div_ceil(workgroup[1].max(1)),
+                    1,
+                );
             }
         }
         Ok(())
@@ -369,7 +504,8 @@ pub fn run_once(
             Arc::new(GpuTexture::new(gpu, width, height, pipeline.output_format(), &pipeline.name)?)
         }
     };
-    let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&pipeline.name) });
+    let mut encoder =
+        gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(&pipeline.name) });
     effect.encode(gpu, &mut encoder, inputs, &output, frame)?;
     gpu.submit_and_wait(encoder.finish())?;
     Ok(output)

@@ -14,7 +14,12 @@ pub fn fullscreen_pipeline(
     gpu.device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: Some(label),
         layout: Some(layout),
-        vertex: wgpu::VertexState { module: vertex.0, entry_point: Some(vertex.1), compilation_options: Default::default(), buffers: &[] },
+        vertex: wgpu::VertexState {
+            module: vertex.0,
+            entry_point: Some(vertex.1),
+            compilation_options: Default::default(),
+            buffers: &[],
+        },
         primitive: wgpu::PrimitiveState::default(),
         depth_stencil: None,
         multisample: wgpu::MultisampleState::default(),
@@ -22,7 +27,11 @@ pub fn fullscreen_pipeline(
             module: fragment.0,
             entry_point: Some(fragment.1),
             compilation_options: Default::default(),
-            targets: &[Some(wgpu::ColorTargetState { format: wgpu::TextureFormat::Rgba8Unorm, blend: None, write_mask: wgpu::ColorWrites::ALL })],
+            targets: &[Some(wgpu::ColorTargetState {
+                format: wgpu::TextureFormat::Rgba8Unorm,
+                blend: None,
+                write_mask: wgpu::ColorWrites::ALL,
+            })],
         }),
         multiview_mask: None,
         cache: None,
@@ -30,7 +39,12 @@ pub fn fullscreen_pipeline(
 }
 
 /// Begins a render pass that clears `target` and draws into it.
-pub fn fullscreen_pass<'e>(encoder: &'e mut wgpu::CommandEncoder, target: &GpuTexture, label: &str, clear: wgpu::Color) -> wgpu::RenderPass<'e> {
+pub fn fullscreen_pass<'e>(
+    encoder: &'e mut wgpu::CommandEncoder,
+    target: &GpuTexture,
+    label: &str,
+    clear: wgpu::Color,
+) -> wgpu::RenderPass<'e> {
     encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
         label: Some(label),
         color_attachments: &[Some(wgpu::RenderPassColorAttachment {

@@ -26,9 +26,15 @@ enum Scalar {
 
 /// Base type and component count of an HLSL type name: "float3" → (Float, 3).
 fn parse_type(ty: &str) -> Option<(Scalar, usize)> {
-    let (scalar, rest) = [("float", Scalar::Float), ("half", Scalar::Float), ("uint", Scalar::Uint), ("int", Scalar::Int), ("bool", Scalar::Bool)]
-        .iter()
-        .find_map(|(name, scalar)| ty.strip_prefix(name).map(|rest| (*scalar, rest)))?;
+    let (scalar, rest) = [
+        ("float", Scalar::Float),
+        ("half", Scalar::Float),
+        ("uint", Scalar::Uint),
+        ("int", Scalar::Int),
+        ("bool", Scalar::Bool),
+    ]
+    .iter()
+    .find_map(|(name, scalar)| ty.strip_prefix(name).map(|rest| (*scalar, rest)))?;
     match rest {
         "" => Some((scalar, 1)),
         "2" | "3" | "4" => Some((scalar, rest.parse().ok()?)),
@@ -52,7 +58,13 @@ impl ParamBlock {
         let mine: Vec<Parameter> = parameters.iter().filter(|p| p.buffer == buffer.name).cloned().collect();
         // Uniform buffers are bound in 16-byte units.
         let size = (buffer.size.max(16) as usize).div_ceil(16) * 16;
-        let mut block = ParamBlock { effect: effect.to_owned(), buffer: buffer.clone(), parameters: mine.clone(), bytes: vec![0; size], values: BTreeMap::new() };
+        let mut block = ParamBlock {
+            effect: effect.to_owned(),
+            buffer: buffer.clone(),
+            parameters: mine.clone(),
+            bytes: vec![0; size],
+            values: BTreeMap::new(),
+        };
         for parameter in &mine {
             if parse_type(&parameter.ty).is_some() {
                 block.write(parameter, &parameter.default)?;
@@ -80,9 +92,13 @@ impl ParamBlock {
     pub fn set(&mut self, name: &str, value: &ParamValue) -> Result<(), GpuError> {
         let Some(parameter) = self.parameters.iter().find(|p| p.name == name).cloned() else {
             let known: Vec<&str> = self.parameters.iter().map(|p| p.name.as_str()).collect();
-            return Err(GpuError::Effect { effect: self.effect.clone(), message: format!("no parameter '{name}' (parameters: {})", known.join(", ")) });
+            return Err(GpuError::Effect {
+                effect: self.effect.clone(),
+                message: format!("no parameter '{name}' (parameters: {})", known.join(", ")),
+            });
         };
-        let error = |message: String| GpuError::Parameter { effect: self.effect.clone(), parameter: name.to_owned(), message };
+        let error =
+            |message: String| GpuError::Parameter { effect: self.effect.clone(), parameter: name.to_owned(), message };
         let Some((scalar, components)) = parse_type(&parameter.ty) else {
             return Err(error(format!("has type {} which cannot be set from Python yet", parameter.ty)));
         };
@@ -98,7 +114,9 @@ impl ParamBlock {
             ParamValue::Number(v) if parameter.array_len.is_none() && scalar == Scalar::Float => vec![*v; count],
             ParamValue::List(list) if list.len() == count => list.clone(),
             ParamValue::List(list) => return Err(error(format!("expects {expected}, got {} numbers", list.len()))),
-            ParamValue::Number(_) | ParamValue::Bool(_) => return Err(error(format!("expects {expected}, got a single value"))),
+            ParamValue::Number(_) | ParamValue::Bool(_) => {
+                return Err(error(format!("expects {expected}, got a single value")))
+            }
             ParamValue::Unsupported(kind) => return Err(error(format!("expects {expected}, got {kind}"))),
         };
         if matches!(scalar, Scalar::Int | Scalar::Uint) && values.iter().any(|v| v.fract() != 0.0) {
@@ -146,17 +164,32 @@ mod tests {
     use crate::shader::{Member, ParamKind};
 
     fn parameter(name: &str, ty: &str, offset: u32, default: Vec<f64>) -> Parameter {
-        Parameter { name: name.into(), ty: ty.into(), buffer: "Params".into(), offset, size: 4, array_len: None, default, min: None, max: None, kind: ParamKind::Number }
+        Parameter {
+            name: name.into(),
+            ty: ty.into(),
+            buffer: "Params".into(),
+            offset,
+            size: 4,
+            array_len: None,
+            default,
+            min: None,
+            max: None,
+            kind: ParamKind::Number,
+        }
     }
 
     fn block(parameters: &[Parameter]) -> ParamBlock {
-        let buffer = UniformBuffer { name: "Params".into(), set: 0, binding: 0, size: 48, members: Vec::<Member>::new() };
+        let buffer =
+            UniformBuffer { name: "Params".into(), set: 0, binding: 0, size: 48, members: Vec::<Member>::new() };
         ParamBlock::new("tint", &buffer, parameters).unwrap()
     }
 
     #[test]
     fn defaults_are_packed_at_hlsl_offsets() {
-        let b = block(&[parameter("strength", "float", 0, vec![0.5]), parameter("tint", "float3", 4, vec![1.0, 0.0, 0.25])]);
+        let b = block(&[
+            parameter("strength", "float", 0, vec![0.5]),
+            parameter("tint", "float3", 4, vec![1.0, 0.0, 0.25]),
+        ]);
         let floats: Vec<f32> = b.bytes().chunks(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
         assert_eq!(&floats[..4], &[0.5, 1.0, 0.0, 0.25]);
         assert_eq!(b.bytes().len(), 48);
@@ -164,7 +197,11 @@ mod tests {
 
     #[test]
     fn type_errors_name_effect_parameter_and_type() {
-        let mut b = block(&[parameter("radius", "float", 0, vec![1.0]), parameter("tint", "float3", 4, vec![0.0; 3]), parameter("n", "int", 16, vec![0.0])]);
+        let mut b = block(&[
+            parameter("radius", "float", 0, vec![1.0]),
+            parameter("tint", "float3", 4, vec![0.0; 3]),
+            parameter("n", "int", 16, vec![0.0]),
+        ]);
         let err = b.set("radius", &ParamValue::Unsupported("str".into())).unwrap_err();
         assert_eq!(err.to_string(), "effect 'tint': parameter 'radius' expects float, got str");
         let err = b.set("tint", &ParamValue::List(vec![1.0, 2.0])).unwrap_err();

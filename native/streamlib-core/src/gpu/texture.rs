@@ -85,7 +85,9 @@ impl GpuTexture {
             | wgpu::TextureUsages::RENDER_ATTACHMENT
             | wgpu::TextureUsages::COPY_SRC
             | wgpu::TextureUsages::COPY_DST;
-        if format != TextureFormat::Rgba16Float || gpu.device.features().contains(wgpu::Features::TEXTURE_ADAPTER_SPECIFIC_FORMAT_FEATURES) {
+        if format != TextureFormat::Rgba16Float
+            || gpu.device.features().contains(wgpu::Features::TEXTURE_ADAPTER_SPECIFIC_FORMAT_FEATURES)
+        {
             usage |= wgpu::TextureUsages::STORAGE_BINDING;
         }
         let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
@@ -119,7 +121,11 @@ impl GpuTexture {
         gpu.queue.write_texture(
             self.texture.as_image_copy(),
             bytes,
-            wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(self.width * self.format.bytes_per_pixel()), rows_per_image: Some(self.height) },
+            wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(self.width * self.format.bytes_per_pixel()),
+                rows_per_image: Some(self.height),
+            },
             wgpu::Extent3d { width: self.width, height: self.height, depth_or_array_layers: 1 },
         );
         Ok(())
@@ -128,7 +134,8 @@ impl GpuTexture {
     /// Reads the texture back as tightly packed rows; waits for all earlier GPU work.
     pub fn read(&self, gpu: &Gpu) -> Result<Vec<u8>, GpuError> {
         let staging = Readback::new(gpu, self);
-        let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
+        let mut encoder =
+            gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
         staging.encode_copy(&mut encoder, self);
         gpu.submit_and_wait(encoder.finish())?;
         staging.finish(gpu)
@@ -166,7 +173,11 @@ impl Readback {
             texture.texture.as_image_copy(),
             wgpu::TexelCopyBufferInfo {
                 buffer: &self.buffer,
-                layout: wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(self.padded_row), rows_per_image: Some(self.height) },
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(self.padded_row),
+                    rows_per_image: Some(self.height),
+                },
             },
             wgpu::Extent3d { width: texture.width, height: texture.height, depth_or_array_layers: 1 },
         );
@@ -184,7 +195,8 @@ impl Readback {
             .recv()
             .map_err(|_| GpuError::Operation("readback mapping was dropped".to_owned()))?
             .map_err(|e| GpuError::Operation(format!("readback mapping failed: {e}")))?;
-        let mapped = slice.get_mapped_range().map_err(|e| GpuError::Operation(format!("readback mapping failed: {e}")))?;
+        let mapped =
+            slice.get_mapped_range().map_err(|e| GpuError::Operation(format!("readback mapping failed: {e}")))?;
         let mut out = Vec::with_capacity(self.row as usize * self.height as usize);
         for row in mapped.chunks(self.padded_row as usize).take(self.height as usize) {
             out.extend_from_slice(&row[..self.row as usize]);

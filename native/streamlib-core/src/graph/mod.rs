@@ -30,10 +30,18 @@ impl Delivery {
 
 pub enum SourceKind {
     TestPattern,
-    Image { pixels: Arc<Vec<u8>> },
-    VideoFile { path: PathBuf, looping: bool },
+    Image {
+        pixels: Arc<Vec<u8>>,
+    },
+    VideoFile {
+        path: PathBuf,
+        looping: bool,
+    },
     /// Frames pushed from outside; with `fallback`, the test pattern shows until the first one arrives.
-    Push { slot: Arc<PushSlot>, fallback: bool },
+    Push {
+        slot: Arc<PushSlot>,
+        fallback: bool,
+    },
 }
 
 pub enum SinkKind {
@@ -132,28 +140,52 @@ impl Graph {
         }
     }
 
-    pub fn connect(&mut self, from: NodeId, from_port: &str, to: NodeId, to_port: &str, delivery: Option<Delivery>) -> Result<(), GraphError> {
+    pub fn connect(
+        &mut self,
+        from: NodeId,
+        from_port: &str,
+        to: NodeId,
+        to_port: &str,
+        delivery: Option<Delivery>,
+    ) -> Result<(), GraphError> {
         let source = self.node(from)?;
         let target = self.node(to)?;
         let (a, b) = (&source.name, &target.name);
         let outputs = self.output_ports(from);
         if !outputs.iter().any(|p| p == from_port) {
             if self.input_ports(from).iter().any(|p| p == from_port) {
-                return Err(GraphError(format!("type mismatch: '{a}.{from_port}' is an input; connect from an output (outputs of '{a}': {})", list(&outputs))));
+                return Err(GraphError(format!(
+                    "type mismatch: '{a}.{from_port}' is an input; connect from an output (outputs of '{a}': {})",
+                    list(&outputs)
+                )));
             }
-            return Err(GraphError(format!("unknown port '{a}.{from_port}': {} '{a}' has outputs {}", source.role(), list(&outputs))));
+            return Err(GraphError(format!(
+                "unknown port '{a}.{from_port}': {} '{a}' has outputs {}",
+                source.role(),
+                list(&outputs)
+            )));
         }
         let inputs = self.input_ports(to);
         let to_port = if let Some(main) = self.main_input_alias(to, to_port) { main } else { to_port.to_owned() };
         if !inputs.contains(&to_port) {
             if self.output_ports(to).contains(&to_port) {
-                return Err(GraphError(format!("type mismatch: '{b}.{to_port}' is an output; connect to an input (inputs of '{b}': {})", list(&inputs))));
+                return Err(GraphError(format!(
+                    "type mismatch: '{b}.{to_port}' is an output; connect to an input (inputs of '{b}': {})",
+                    list(&inputs)
+                )));
             }
-            return Err(GraphError(format!("unknown port '{b}.{to_port}': {} '{b}' has inputs {}", target.role(), list(&inputs))));
+            return Err(GraphError(format!(
+                "unknown port '{b}.{to_port}': {} '{b}' has inputs {}",
+                target.role(),
+                list(&inputs)
+            )));
         }
         if let Some(existing) = self.edges.iter().find(|e| e.to == to && e.to_port == to_port) {
             let other = &self.nodes[existing.from].name;
-            return Err(GraphError(format!("'{b}.{to_port}' is already connected to '{other}.{}'", existing.from_port)));
+            return Err(GraphError(format!(
+                "'{b}.{to_port}' is already connected to '{other}.{}'",
+                existing.from_port
+            )));
         }
         if from == to || self.reaches(to, from) {
             return Err(GraphError(format!("connecting '{a}.{from_port}' → '{b}.{to_port}' would make a cycle")));
@@ -177,7 +209,9 @@ impl Graph {
     /// The first declared texture of an effect may be addressed by its own name or as `video`.
     fn main_input_alias(&self, id: NodeId, port: &str) -> Option<String> {
         match &self.nodes.get(id)?.kind {
-            NodeKind::Effect(effect) if effect.input_names().first().is_some_and(|n| n == port) => Some(VIDEO.to_owned()),
+            NodeKind::Effect(effect) if effect.input_names().first().is_some_and(|n| n == port) => {
+                Some(VIDEO.to_owned())
+            }
             _ => None,
         }
     }
@@ -201,7 +235,9 @@ impl Graph {
     pub fn resolution(&self, id: NodeId) -> Option<(u32, u32)> {
         match &self.nodes.get(id)?.kind {
             NodeKind::Source { width, height, .. } => Some((*width, *height)),
-            NodeKind::Effect(_) => self.edges.iter().find(|e| e.to == id && e.to_port == VIDEO).and_then(|e| self.resolution(e.from)),
+            NodeKind::Effect(_) => {
+                self.edges.iter().find(|e| e.to == id && e.to_port == VIDEO).and_then(|e| self.resolution(e.from))
+            }
             NodeKind::Sink(_) => None,
         }
     }
@@ -230,7 +266,8 @@ impl Graph {
         let mut order = Vec::new();
         let mut placed = vec![false; self.nodes.len()];
         while order.len() < self.nodes.len() {
-            let ready = (0..self.nodes.len()).find(|&id| !placed[id] && self.edges.iter().filter(|e| e.to == id).all(|e| placed[e.from]));
+            let ready = (0..self.nodes.len())
+                .find(|&id| !placed[id] && self.edges.iter().filter(|e| e.to == id).all(|e| placed[e.from]));
             let Some(id) = ready else {
                 return Err(GraphError("the graph has a cycle".to_owned()));
             };
@@ -242,7 +279,11 @@ impl Graph {
 }
 
 fn list(ports: &[String]) -> String {
-    if ports.is_empty() { "none".to_owned() } else { ports.iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(", ") }
+    if ports.is_empty() {
+        "none".to_owned()
+    } else {
+        ports.iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(", ")
+    }
 }
 
 #[cfg(test)]
@@ -251,7 +292,10 @@ mod tests {
 
     #[test]
     fn image_source_checks_the_byte_count() {
-        assert!(matches!(NodeKind::image_source(vec![0; 2 * 3 * 4], 2, 3), Ok(NodeKind::Source { width: 2, height: 3, .. })));
+        assert!(matches!(
+            NodeKind::image_source(vec![0; 2 * 3 * 4], 2, 3),
+            Ok(NodeKind::Source { width: 2, height: 3, .. })
+        ));
         assert_eq!(NodeKind::image_source(vec![0; 5], 2, 3).err().unwrap(), "5 bytes for 2x3 RGBA8");
     }
 }

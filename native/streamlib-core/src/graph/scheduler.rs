@@ -62,7 +62,11 @@ enum SinkState {
 impl Step {
     fn texture(&self) -> Option<&GpuTexture> {
         match self {
-            Step::Pattern { texture, .. } | Step::Still { texture } | Step::Video { texture, .. } | Step::Push { texture, .. } | Step::Effect { texture, .. } => Some(texture),
+            Step::Pattern { texture, .. }
+            | Step::Still { texture }
+            | Step::Video { texture, .. }
+            | Step::Push { texture, .. }
+            | Step::Effect { texture, .. } => Some(texture),
             Step::Sink { .. } => None,
         }
     }
@@ -117,18 +121,24 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
     let gpu_err = |e: crate::gpu::GpuError| GraphError(e.to_string());
     for id in order {
         let node = &graph.nodes[id];
-        let input_step = |port: &str| -> Option<usize> { graph.edges.iter().find(|e| e.to == id && e.to_port == port).and_then(|e| step_of.get(&e.from).copied()) };
+        let input_step = |port: &str| -> Option<usize> {
+            graph.edges.iter().find(|e| e.to == id && e.to_port == port).and_then(|e| step_of.get(&e.from).copied())
+        };
         let step = match &node.kind {
             NodeKind::Source { kind, width, height } => {
-                let texture = GpuTexture::new(&gpu, *width, *height, TextureFormat::Rgba8Unorm, &node.name).map_err(gpu_err)?;
+                let texture =
+                    GpuTexture::new(&gpu, *width, *height, TextureFormat::Rgba8Unorm, &node.name).map_err(gpu_err)?;
                 match kind {
-                    SourceKind::TestPattern => Step::Pattern { pattern: TestPattern::new(&gpu).map_err(gpu_err)?, texture },
+                    SourceKind::TestPattern => {
+                        Step::Pattern { pattern: TestPattern::new(&gpu).map_err(gpu_err)?, texture }
+                    }
                     SourceKind::Image { pixels } => {
                         texture.upload(&gpu, pixels).map_err(gpu_err)?;
                         Step::Still { texture }
                     }
                     SourceKind::VideoFile { path, looping } => {
-                        let reader = VideoReader::open(path, Some((*width, *height))).map_err(|e| GraphError(format!("source '{}': {e}", node.name)))?;
+                        let reader = VideoReader::open(path, Some((*width, *height)))
+                            .map_err(|e| GraphError(format!("source '{}': {e}", node.name)))?;
                         Step::Video { reader, texture, path: path.clone(), looping: *looping }
                     }
                     SourceKind::Push { slot, fallback } => {
@@ -138,8 +148,12 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
                 }
             }
             NodeKind::Effect(handle) => {
-                let main = input_step(VIDEO).ok_or_else(|| GraphError(format!("missing input: '{}.video' is not connected", node.name)))?;
-                let (width, height) = steps[main].texture().map(|t| (t.width, t.height)).ok_or_else(|| GraphError(format!("'{}' is fed by a sink", node.name)))?;
+                let main = input_step(VIDEO)
+                    .ok_or_else(|| GraphError(format!("missing input: '{}.video' is not connected", node.name)))?;
+                let (width, height) = steps[main]
+                    .texture()
+                    .map(|t| (t.width, t.height))
+                    .ok_or_else(|| GraphError(format!("'{}' is fed by a sink", node.name)))?;
                 let mut inputs = BTreeMap::new();
                 for edge in graph.edges.iter().filter(|e| e.to == id) {
                     if let Some(step) = step_of.get(&edge.from) {
@@ -151,17 +165,22 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
                 Step::Effect { handle: handle.clone(), inputs, texture }
             }
             NodeKind::Sink(kind) => {
-                let input = input_step(VIDEO).ok_or_else(|| GraphError(format!("missing input: '{}.video' is not connected", node.name)))?;
-                let texture = steps[input].texture().ok_or_else(|| GraphError(format!("'{}' is fed by a sink", node.name)))?;
+                let input = input_step(VIDEO)
+                    .ok_or_else(|| GraphError(format!("missing input: '{}.video' is not connected", node.name)))?;
+                let texture =
+                    steps[input].texture().ok_or_else(|| GraphError(format!("'{}' is fed by a sink", node.name)))?;
                 let readback = Readback::new(&gpu, texture);
                 let sink = match kind {
                     SinkKind::Numpy(latest) => SinkState::Numpy(latest.clone()),
                     SinkKind::Preview(queue) => SinkState::Preview(queue.clone()),
-                    SinkKind::VideoFile { path, fps } => {
-                        SinkState::Video(VideoWriter::create(path, texture.width, texture.height, *fps).map_err(|e| GraphError(format!("sink '{}': {e}", node.name)))?)
-                    }
+                    SinkKind::VideoFile { path, fps } => SinkState::Video(
+                        VideoWriter::create(path, texture.width, texture.height, *fps)
+                            .map_err(|e| GraphError(format!("sink '{}': {e}", node.name)))?,
+                    ),
                     SinkKind::ImageSequence { directory, prefix } => {
-                        std::fs::create_dir_all(directory).map_err(|e| GraphError(format!("sink '{}': cannot create '{}': {e}", node.name, directory.display())))?;
+                        std::fs::create_dir_all(directory).map_err(|e| {
+                            GraphError(format!("sink '{}': cannot create '{}': {e}", node.name, directory.display()))
+                        })?;
                         let (sender, receiver) = sync_channel::<Frame>(4);
                         let (directory, prefix) = (directory.clone(), prefix.clone());
                         let writer = std::thread::Builder::new()
@@ -169,8 +188,14 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
                             .spawn(move || {
                                 for frame in receiver {
                                     let path = directory.join(format!("{prefix}{:06}.png", frame.index));
-                                    image::save_buffer(&path, &frame.pixels, frame.width, frame.height, image::ExtendedColorType::Rgba8)
-                                        .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
+                                    image::save_buffer(
+                                        &path,
+                                        &frame.pixels,
+                                        frame.width,
+                                        frame.height,
+                                        image::ExtendedColorType::Rgba8,
+                                    )
+                                    .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
                                 }
                                 Ok(())
                             })
@@ -205,7 +230,14 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
     Ok(Running { stop, thread: Some(thread), stats })
 }
 
-fn frame_loop(gpu: &Gpu, steps: &mut [Step], options: &RunOptions, stop: &AtomicBool, stats: &Mutex<Stats>, mouse: &Mouse) -> Result<(), String> {
+fn frame_loop(
+    gpu: &Gpu,
+    steps: &mut [Step],
+    options: &RunOptions,
+    stop: &AtomicBool,
+    stats: &Mutex<Stats>,
+    mouse: &Mouse,
+) -> Result<(), String> {
     let started = Instant::now();
     let mut frame_times: VecDeque<f64> = VecDeque::with_capacity(1024);
     let mut completed: VecDeque<Instant> = VecDeque::with_capacity(64);
@@ -216,7 +248,12 @@ fn frame_loop(gpu: &Gpu, steps: &mut [Step], options: &RunOptions, stop: &Atomic
             return Ok(());
         }
         let frame_start = Instant::now();
-        let values = FrameValues { time: (index as f64 / nominal_fps) as f32, frame: index as u32, resolution: [0.0; 2], mouse: *mouse.lock().unwrap_or_else(|p| p.into_inner()) };
+        let values = FrameValues {
+            time: (index as f64 / nominal_fps) as f32,
+            frame: index as u32,
+            resolution: [0.0; 2],
+            mouse: *mouse.lock().unwrap_or_else(|p| p.into_inner()),
+        };
         // Frames the file sources have no more of end the run cleanly.
         if let Some(reason) = fetch_source_frames(gpu, steps, stop)? {
             stats.lock().unwrap_or_else(|p| p.into_inner()).ended = Some(reason);
@@ -224,7 +261,8 @@ fn frame_loop(gpu: &Gpu, steps: &mut [Step], options: &RunOptions, stop: &Atomic
         }
         let wanted = {
             let _exclusive = gpu.exclusive();
-            let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
+            let mut encoder =
+                gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
             let mut wanted = Vec::new();
             for at in 0..steps.len() {
                 let (before, rest) = steps.split_at(at);
@@ -257,7 +295,9 @@ fn frame_loop(gpu: &Gpu, steps: &mut [Step], options: &RunOptions, stop: &Atomic
                         wanted.push(wants);
                     }
                     // A camera that has sent nothing yet shows the test pattern (headless runs, no device).
-                    Step::Push { slot, texture, fallback: Some(pattern) } if slot.pushed() == 0 => pattern.encode(gpu, &mut encoder, texture, index),
+                    Step::Push { slot, texture, fallback: Some(pattern) } if slot.pushed() == 0 => {
+                        pattern.encode(gpu, &mut encoder, texture, index)
+                    }
                     Step::Still { .. } | Step::Video { .. } | Step::Push { .. } => {}
                 }
             }
@@ -339,14 +379,20 @@ fn deliver(gpu: &Gpu, steps: &mut [Step], wanted: &[bool], index: u64) -> Result
             SinkState::Images { sender, .. } => {
                 let sender = sender.as_ref().ok_or("image writer closed")?;
                 // Blocks while the writer is 4 frames behind: file sinks never lose a frame.
-                sender.send(Frame { index, width, height, pixels }).map_err(|_| format!("sink '{name}': the PNG writer stopped"))?;
+                sender
+                    .send(Frame { index, width, height, pixels })
+                    .map_err(|_| format!("sink '{name}': the PNG writer stopped"))?;
             }
             SinkState::Video(writer) => writer.write(&pixels).map_err(|e| format!("sink '{name}': {e}"))?,
             SinkState::Preview(queue) => {
                 let (bytes, mime) = if queue.lossless() {
                     (encode_png(&pixels, width, height).map_err(|e| format!("sink '{name}': {e}"))?, "image/png")
                 } else {
-                    (encode_jpeg(&pixels, width, height, queue.quality).map_err(|e| format!("sink '{name}': {e}"))?, "image/jpeg")
+                    (
+                        encode_jpeg(&pixels, width, height, queue.quality)
+                            .map_err(|e| format!("sink '{name}': {e}"))?,
+                        "image/jpeg",
+                    )
                 };
                 queue.offer(EncodedFrame { index, width, height, mime, bytes });
             }
@@ -369,18 +415,31 @@ pub fn encode_jpeg(rgba: &[u8], width: u32, height: u32, quality: u8) -> Result<
 
 pub fn encode_png(rgba: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new_with_quality(&mut out, image::codecs::png::CompressionType::Fast, image::codecs::png::FilterType::Sub)
-        .write_image(rgba, width, height, image::ExtendedColorType::Rgba8)
-        .map_err(|e| format!("PNG encoding failed: {e}"))?;
+    image::codecs::png::PngEncoder::new_with_quality(
+        &mut out,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::Sub,
+    )
+    .write_image(rgba, width, height, image::ExtendedColorType::Rgba8)
+    .map_err(|e| format!("PNG encoding failed: {e}"))?;
     Ok(out)
 }
 
-fn update_stats(stats: &Mutex<Stats>, steps: &[Step], frame_times: &VecDeque<f64>, completed: &VecDeque<Instant>, frames: u64, started: Instant) {
+fn update_stats(
+    stats: &Mutex<Stats>,
+    steps: &[Step],
+    frame_times: &VecDeque<f64>,
+    completed: &VecDeque<Instant>,
+    frames: u64,
+    started: Instant,
+) {
     let mut sorted: Vec<f64> = frame_times.iter().copied().collect();
     sorted.sort_by(f64::total_cmp);
     let pick = |q: f64| sorted.get(((sorted.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0.0);
     let fps = match (completed.front(), completed.back()) {
-        (Some(first), Some(last)) if completed.len() > 1 => (completed.len() - 1) as f64 / last.duration_since(*first).as_secs_f64().max(1e-9),
+        (Some(first), Some(last)) if completed.len() > 1 => {
+            (completed.len() - 1) as f64 / last.duration_since(*first).as_secs_f64().max(1e-9)
+        }
         _ => 0.0,
     };
     let mut stats = stats.lock().unwrap_or_else(|p| p.into_inner());

@@ -79,7 +79,15 @@ pub struct EncodedFrame {
 
 impl PreviewQueue {
     pub fn new(quality: u8) -> PreviewQueue {
-        PreviewQueue { quality: quality.clamp(1, 100), lossless: Default::default(), wanted: Default::default(), slot: Mutex::new(None), ready: Condvar::new(), dropped: AtomicU64::new(0), delivered: AtomicU64::new(0) }
+        PreviewQueue {
+            quality: quality.clamp(1, 100),
+            lossless: Default::default(),
+            wanted: Default::default(),
+            slot: Mutex::new(None),
+            ready: Condvar::new(),
+            dropped: AtomicU64::new(0),
+            delivered: AtomicU64::new(0),
+        }
     }
 
     pub fn set_lossless(&self, lossless: bool) {
@@ -178,13 +186,21 @@ impl PushSlot {
 
     pub fn push(&self, pixels: Vec<u8>, timeout: Duration) -> Result<(), String> {
         if pixels.len() != self.frame_len() {
-            return Err(format!("pushed frame has {} bytes, expected {} ({}x{} RGBA8)", pixels.len(), self.frame_len(), self.width, self.height));
+            return Err(format!(
+                "pushed frame has {} bytes, expected {} ({}x{} RGBA8)",
+                pixels.len(),
+                self.frame_len(),
+                self.width,
+                self.height
+            ));
         }
         let deadline = Instant::now() + timeout;
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         if self.every_frame {
             while queue.len() >= self.capacity {
-                let left = deadline.checked_duration_since(Instant::now()).ok_or("timed out waiting for the graph to take earlier frames")?;
+                let left = deadline
+                    .checked_duration_since(Instant::now())
+                    .ok_or("timed out waiting for the graph to take earlier frames")?;
                 queue = self.space.wait_timeout(queue, left).unwrap_or_else(|p| p.into_inner()).0;
             }
         } else if queue.pop_front().is_some() {

@@ -55,19 +55,35 @@ pub struct TestPattern {
 impl TestPattern {
     pub fn new(gpu: &Gpu) -> Result<TestPattern, GpuError> {
         let _exclusive = gpu.exclusive();
-        let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some("test pattern"), source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(WGSL)) });
+        let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("test pattern"),
+            source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(WGSL)),
+        });
         let layout = gpu.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("test pattern"),
             entries: &[wgpu::BindGroupLayoutEntry {
                 binding: 0,
                 visibility: wgpu::ShaderStages::FRAGMENT,
-                ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: false, min_binding_size: None },
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
                 count: None,
             }],
         });
-        let pipeline_layout = gpu.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some("test pattern"), bind_group_layouts: &[Some(&layout)], immediate_size: 0 });
+        let pipeline_layout = gpu.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("test pattern"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
         let pipeline = fullscreen_pipeline(gpu, "test pattern", &pipeline_layout, (&module, "vs"), (&module, "fs"));
-        let uniform = gpu.device.create_buffer(&wgpu::BufferDescriptor { label: Some("test pattern frame"), size: 16, usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST, mapped_at_creation: false });
+        let uniform = gpu.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("test pattern frame"),
+            size: 16,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
         let bind_group = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("test pattern"),
             layout: &layout,

@@ -8,12 +8,25 @@ use std::sync::mpsc::{sync_channel, Receiver};
 /// Width, height and frame rate of a video file's first video stream.
 pub fn probe(path: &Path) -> Result<(u32, u32, f64), String> {
     let output = Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height,r_frame_rate", "-of", "csv=p=0"])
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=width,height,r_frame_rate",
+            "-of",
+            "csv=p=0",
+        ])
         .arg(path)
         .output()
         .map_err(|e| format!("cannot run ffprobe (install ffmpeg): {e}"))?;
     if !output.status.success() {
-        return Err(format!("ffprobe cannot read '{}': {}", path.display(), String::from_utf8_lossy(&output.stderr).trim()));
+        return Err(format!(
+            "ffprobe cannot read '{}': {}",
+            path.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        ));
     }
     let text = String::from_utf8_lossy(&output.stdout);
     let fields: Vec<&str> = text.trim().split(',').collect();
@@ -55,7 +68,11 @@ impl VideoReader {
         if (width, height) != (source_width, source_height) {
             command.args(["-vf", &format!("scale={width}:{height}")]);
         }
-        command.args(["-f", "rawvideo", "-pix_fmt", "rgba", "-"]).stdout(Stdio::piped()).stderr(Stdio::null()).stdin(Stdio::null());
+        command
+            .args(["-f", "rawvideo", "-pix_fmt", "rgba", "-"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .stdin(Stdio::null());
         let mut child = command.spawn().map_err(|e| format!("cannot run ffmpeg: {e}"))?;
         let mut stdout = child.stdout.take().ok_or("ffmpeg has no stdout")?;
         let (send, frames) = sync_channel(2);
@@ -99,8 +116,31 @@ impl VideoWriter {
         }
         // H.264 needs even dimensions; pad by one pixel rather than refuse odd frames.
         let mut child = Command::new("ffmpeg")
-            .args(["-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgba", "-s", &format!("{width}x{height}"), "-r", &format!("{fps}"), "-i", "-"])
-            .args(["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"])
+            .args([
+                "-y",
+                "-v",
+                "error",
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "rgba",
+                "-s",
+                &format!("{width}x{height}"),
+                "-r",
+                &format!("{fps}"),
+                "-i",
+                "-",
+            ])
+            .args([
+                "-vf",
+                "pad=ceil(iw/2)*2:ceil(ih/2)*2",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-pix_fmt",
+                "yuv420p",
+            ])
             .arg(path)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -116,14 +156,20 @@ impl VideoWriter {
             return Err(format!("frame of {} bytes for a {}-byte video frame", pixels.len(), self.frame_len));
         }
         let stdin = self.stdin.as_mut().ok_or("video writer already finished")?;
-        stdin.write_all(pixels).map_err(|e| format!("ffmpeg stopped accepting frames for '{}': {e}", self.path.display()))
+        stdin
+            .write_all(pixels)
+            .map_err(|e| format!("ffmpeg stopped accepting frames for '{}': {e}", self.path.display()))
     }
 
     /// Closes the stream and waits for ffmpeg to finish the file.
     pub fn finish(&mut self) -> Result<(), String> {
         drop(self.stdin.take());
         let status = self.child.wait().map_err(|e| e.to_string())?;
-        if status.success() { Ok(()) } else { Err(format!("ffmpeg failed writing '{}' ({status})", self.path.display())) }
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("ffmpeg failed writing '{}' ({status})", self.path.display()))
+        }
     }
 }
 

@@ -25,7 +25,10 @@ pub fn cache_key(prepared: &PreparedSource, backend: BackendKind, backend_versio
     field(backend.as_str().as_bytes());
     field(backend_version.as_bytes());
     field(prepared.request.name.as_bytes());
-    field(&postcard::to_stdvec(&(options.stage, &options.entry, &options.defines, options.optimization, options.prelude)).unwrap_or_default());
+    field(
+        &postcard::to_stdvec(&(options.stage, &options.entry, &options.defines, options.optimization, options.prelude))
+            .unwrap_or_default(),
+    );
     field(prepared.full_source.as_bytes());
     for (name, text) in &prepared.includes {
         field(name.as_bytes());
@@ -59,7 +62,13 @@ pub struct ShaderCache {
 
 impl ShaderCache {
     pub fn new(dir: Option<PathBuf>) -> ShaderCache {
-        ShaderCache { memory: Mutex::new((HashMap::new(), VecDeque::new())), dir, hits: AtomicU64::new(0), misses: AtomicU64::new(0), disk_hits: AtomicU64::new(0) }
+        ShaderCache {
+            memory: Mutex::new((HashMap::new(), VecDeque::new())),
+            dir,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            disk_hits: AtomicU64::new(0),
+        }
     }
 
     pub fn get(&self, key: &str) -> Option<CompiledShader> {
@@ -83,7 +92,11 @@ impl ShaderCache {
     }
 
     pub fn stats(&self) -> CacheStats {
-        CacheStats { hits: self.hits.load(Ordering::Relaxed), misses: self.misses.load(Ordering::Relaxed), disk_hits: self.disk_hits.load(Ordering::Relaxed) }
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            disk_hits: self.disk_hits.load(Ordering::Relaxed),
+        }
     }
 
     pub fn clear_memory(&self) {

@@ -46,10 +46,25 @@ pub struct Unavailable {
 /// Every backend this build knows, in preference order (DXC first when loadable).
 pub fn backends() -> Vec<BackendInfo> {
     let dxc = match dxc_library() {
-        Ok(found) => BackendInfo { kind: BackendKind::Dxc, version: found.version.clone(), available: true, detail: found.path.display().to_string() },
-        Err(missing) => BackendInfo { kind: BackendKind::Dxc, version: String::new(), available: false, detail: missing.reason.clone() },
+        Ok(found) => BackendInfo {
+            kind: BackendKind::Dxc,
+            version: found.version.clone(),
+            available: true,
+            detail: found.path.display().to_string(),
+        },
+        Err(missing) => BackendInfo {
+            kind: BackendKind::Dxc,
+            version: String::new(),
+            available: false,
+            detail: missing.reason.clone(),
+        },
     };
-    let glslang = BackendInfo { kind: BackendKind::Glslang, version: glslang_version().to_owned(), available: true, detail: "linked in (libshaderc_combined)".to_owned() };
+    let glslang = BackendInfo {
+        kind: BackendKind::Glslang,
+        version: glslang_version().to_owned(),
+        available: true,
+        detail: "linked in (libshaderc_combined)".to_owned(),
+    };
     vec![dxc, glslang]
 }
 
@@ -57,7 +72,9 @@ pub fn backends() -> Vec<BackendInfo> {
 pub fn resolve_backend(requested: Option<BackendKind>) -> Result<(BackendKind, String), Unavailable> {
     match requested {
         Some(BackendKind::Glslang) => Ok((BackendKind::Glslang, glslang_version().to_owned())),
-        Some(BackendKind::Dxc) => dxc_library().map(|found| (BackendKind::Dxc, found.version.clone())).map_err(Clone::clone),
+        Some(BackendKind::Dxc) => {
+            dxc_library().map(|found| (BackendKind::Dxc, found.version.clone())).map_err(Clone::clone)
+        }
         None => match dxc_library() {
             Ok(found) => Ok((BackendKind::Dxc, found.version.clone())),
             Err(_) => Ok((BackendKind::Glslang, glslang_version().to_owned())),
@@ -133,11 +150,17 @@ impl Backend for Glslang {
         };
         let source = normalise_attributes(&prepared.full_source);
         let map = LineMap::new(prepared);
-        let result = with_shaderc(|compiler| compiler.compile_into_spirv(&source, kind, name, &request.options.entry, Some(&options)))
-            .map_err(internal)?;
+        let result = with_shaderc(|compiler| {
+            compiler.compile_into_spirv(&source, kind, name, &request.options.entry, Some(&options))
+        })
+        .map_err(internal)?;
         match result {
             Ok(artifact) => {
-                let warnings = if artifact.get_num_warnings() > 0 { parse_glslang(&artifact.get_warning_messages(), &map) } else { Vec::new() };
+                let warnings = if artifact.get_num_warnings() > 0 {
+                    parse_glslang(&artifact.get_warning_messages(), &map)
+                } else {
+                    Vec::new()
+                };
                 Ok(FrontEndOutput { spirv: artifact.as_binary().to_vec(), warnings })
             }
             Err(shaderc::Error::CompilationError(_, text)) => {
@@ -224,7 +247,14 @@ pub fn dxc_candidates() -> Vec<PathBuf> {
     if let Some(sdk) = std::env::var_os("VULKAN_SDK") {
         candidates.push(PathBuf::from(sdk).join("lib").join(&file));
     }
-    for dir in ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/local/lib", "/usr/lib", "/opt/dxc/lib", "/opt/homebrew/lib"] {
+    for dir in [
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/usr/local/lib",
+        "/usr/lib",
+        "/opt/dxc/lib",
+        "/opt/homebrew/lib",
+    ] {
         candidates.push(PathBuf::from(dir).join(&file));
     }
     candidates
@@ -246,7 +276,10 @@ fn find_dxc(candidates: &[PathBuf]) -> Result<DxcLibrary, Unavailable> {
                     .and_then(|m| m.modified().ok())
                     .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                     .map_or(0, |d| d.as_secs());
-                return Ok(DxcLibrary { path: path.clone(), version: format!("dxc ({}, modified {stamp})", path.display()) });
+                return Ok(DxcLibrary {
+                    path: path.clone(),
+                    version: format!("dxc ({}, modified {stamp})", path.display()),
+                });
             }
             Err(err) => searched.push(format!("{}: {}", path.display(), first_line(&err.to_string()))),
         }
@@ -267,8 +300,18 @@ fn first_line(text: &str) -> &str {
 
 /// DXC's arguments for a request: SPIR-V for Vulkan 1.1, the shared binding rule, std140 cbuffers.
 pub fn dxc_arguments(stage: Stage, optimization: OptLevel) -> Vec<String> {
-    let mut args: Vec<String> = vec!["-spirv".into(), "-fspv-target-env=vulkan1.1".into(), "-fvk-use-gl-layout".into(), "-fvk-auto-shift-bindings".into()];
-    for (class, shift) in [("b", BINDING_SHIFT_CBUFFER), ("t", BINDING_SHIFT_TEXTURE), ("s", BINDING_SHIFT_SAMPLER), ("u", BINDING_SHIFT_UAV)] {
+    let mut args: Vec<String> = vec![
+        "-spirv".into(),
+        "-fspv-target-env=vulkan1.1".into(),
+        "-fvk-use-gl-layout".into(),
+        "-fvk-auto-shift-bindings".into(),
+    ];
+    for (class, shift) in [
+        ("b", BINDING_SHIFT_CBUFFER),
+        ("t", BINDING_SHIFT_TEXTURE),
+        ("s", BINDING_SHIFT_SAMPLER),
+        ("u", BINDING_SHIFT_UAV),
+    ] {
         args.extend([format!("-fvk-{class}-shift"), shift.to_string(), "all".to_owned()]);
     }
     args.push(match optimization {
@@ -311,13 +354,23 @@ impl Backend for Dxc {
         let dxc = hassle_rs::Dxc::new(Some(self.path.clone())).map_err(|e| internal(e.to_string()))?;
         let compiler = dxc.create_compiler().map_err(|e| internal(e.to_string()))?;
         let library = dxc.create_library().map_err(|e| internal(e.to_string()))?;
-        let blob = library.create_blob_with_encoding_from_str(&prepared.full_source).map_err(|e| internal(e.to_string()))?;
+        let blob =
+            library.create_blob_with_encoding_from_str(&prepared.full_source).map_err(|e| internal(e.to_string()))?;
         let args = dxc_arguments(request.options.stage, request.options.optimization);
         let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let defines: Vec<(&str, Option<&str>)> = request.options.defines.iter().map(|(k, v)| (k.as_str(), Some(v.as_str()))).collect();
+        let defines: Vec<(&str, Option<&str>)> =
+            request.options.defines.iter().map(|(k, v)| (k.as_str(), Some(v.as_str()))).collect();
         let mut handler = ResolvedIncludes(&prepared.includes);
         let map = LineMap::new(prepared);
-        let result = compiler.compile(&blob, name, &request.options.entry, request.options.stage.dxc_profile(), &arg_refs, Some(&mut handler), &defines);
+        let result = compiler.compile(
+            &blob,
+            name,
+            &request.options.entry,
+            request.options.stage.dxc_profile(),
+            &arg_refs,
+            Some(&mut handler),
+            &defines,
+        );
         match result {
             Ok(op) => {
                 let warnings = op
@@ -331,7 +384,11 @@ impl Backend for Dxc {
                 Ok(FrontEndOutput { spirv: words_from_bytes(&bytes).map_err(internal)?, warnings })
             }
             Err((op, _hr)) => {
-                let text = op.get_error_buffer().ok().and_then(|b| library.get_blob_as_string(&b.into()).ok()).unwrap_or_default();
+                let text = op
+                    .get_error_buffer()
+                    .ok()
+                    .and_then(|b| library.get_blob_as_string(&b.into()).ok())
+                    .unwrap_or_default();
                 let mut diagnostics = parse_dxc(&text, &map);
                 if diagnostics.is_empty() {
                     diagnostics.push(Diagnostic::error(name, "dxc failed without a message"));
@@ -355,10 +412,15 @@ mod tests {
 
     #[test]
     fn dxc_missing_lists_every_place_it_looked() {
-        let candidates = vec![PathBuf::from("/nonexistent/libdxcompiler.so"), PathBuf::from("/also/missing/libdxcompiler.so")];
+        let candidates =
+            vec![PathBuf::from("/nonexistent/libdxcompiler.so"), PathBuf::from("/also/missing/libdxcompiler.so")];
         let err = find_dxc(&candidates).err().expect("no DXC at made-up paths");
         assert_eq!(err.backend, BackendKind::Dxc);
-        assert!(err.reason.contains("/nonexistent/libdxcompiler.so") && err.reason.contains("/also/missing"), "{}", err.reason);
+        assert!(
+            err.reason.contains("/nonexistent/libdxcompiler.so") && err.reason.contains("/also/missing"),
+            "{}",
+            err.reason
+        );
         assert_eq!(err.searched.len(), 2);
         assert!(err.reason.contains("STREAMLIB_DXC_PATH"));
     }
@@ -373,7 +435,13 @@ mod tests {
     #[test]
     fn dxc_arguments_follow_the_binding_rule() {
         let args = dxc_arguments(Stage::Pixel, OptLevel::Performance).join(" ");
-        assert!(args.contains("-fvk-t-shift 16 all") && args.contains("-fvk-s-shift 32 all") && args.contains("-fvk-u-shift 48 all") && args.contains("-fvk-b-shift 0 all"), "{args}");
+        assert!(
+            args.contains("-fvk-t-shift 16 all")
+                && args.contains("-fvk-s-shift 32 all")
+                && args.contains("-fvk-u-shift 48 all")
+                && args.contains("-fvk-b-shift 0 all"),
+            "{args}"
+        );
         assert!(args.contains("-fvk-use-gl-layout"), "cbuffer layout must match glslang's std140");
     }
 
@@ -390,7 +458,10 @@ mod tests {
 
     #[test]
     fn vk_image_format_becomes_spv_format() {
-        assert_eq!(normalise_attributes("[[vk::image_format(\"rgba8\")]] RWTexture2D<float4> o;"), "[[spv::format_rgba8]] RWTexture2D<float4> o;");
+        assert_eq!(
+            normalise_attributes("[[vk::image_format(\"rgba8\")]] RWTexture2D<float4> o;"),
+            "[[spv::format_rgba8]] RWTexture2D<float4> o;"
+        );
         assert_eq!(normalise_attributes("[[vk::image_format(\"a b\")]]"), "[[vk::image_format(\"a b\")]]");
     }
 }

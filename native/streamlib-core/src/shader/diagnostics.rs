@@ -29,15 +29,30 @@ impl<'a> LineMap<'a> {
     }
 
     /// Builds a diagnostic for `file`:`line` as the front end counted it.
-    fn diagnostic(&self, severity: Severity, file: &str, line: Option<u32>, column: Option<u32>, message: String) -> Diagnostic {
-        let mut diagnostic = Diagnostic { severity, file: self.main_name.to_owned(), line: None, column, message, source_line: None };
+    fn diagnostic(
+        &self,
+        severity: Severity,
+        file: &str,
+        line: Option<u32>,
+        column: Option<u32>,
+        message: String,
+    ) -> Diagnostic {
+        let mut diagnostic =
+            Diagnostic { severity, file: self.main_name.to_owned(), line: None, column, message, source_line: None };
         let Some(raw_line) = line else { return diagnostic };
-        if let Some(text) = self.includes.get(file).or_else(|| self.includes.iter().find(|(name, _)| file.ends_with(name.as_str())).map(|(_, t)| t)) {
+        if let Some(text) = self
+            .includes
+            .get(file)
+            .or_else(|| self.includes.iter().find(|(name, _)| file.ends_with(name.as_str())).map(|(_, t)| t))
+        {
             diagnostic.file = file.to_owned();
             return diagnostic.at(text, raw_line, column);
         }
         if raw_line <= self.prelude_lines {
-            diagnostic.message = format!("{} (in the runtime prelude: a name you declared may clash with `input`, `tex2D` or the frame values)", diagnostic.message);
+            diagnostic.message = format!(
+                "{} (in the runtime prelude: a name you declared may clash with `input`, `tex2D` or the frame values)",
+                diagnostic.message
+            );
             diagnostic.column = None;
             return diagnostic;
         }
@@ -85,7 +100,9 @@ fn parse_column_line(line: &str) -> Option<(u32, u32)> {
 
 /// `name:12: error: 'x' : message` → (name, 12, error, "'x' : message")
 fn split_glslang_line(line: &str) -> Option<(&str, u32, Severity, &str)> {
-    for (marker, severity) in [(": error: ", Severity::Error), (": warning: ", Severity::Warning), (": note: ", Severity::Note)] {
+    for (marker, severity) in
+        [(": error: ", Severity::Error), (": warning: ", Severity::Warning), (": note: ", Severity::Note)]
+    {
         if let Some((head, message)) = line.split_once(marker) {
             let (file, line_no) = head.rsplit_once(':')?;
             let line_no = line_no.trim().parse().ok()?;
@@ -100,7 +117,9 @@ fn clean_glslang_message(message: &str) -> String {
     let message = message.trim();
     if let Some(rest) = message.strip_prefix("'' : ") {
         return match rest.trim().strip_prefix("function does not return a value: ") {
-            Some(function) => format!("function '{}' does not return a value on every path", function.trim_start_matches('@')),
+            Some(function) => {
+                format!("function '{}' does not return a value on every path", function.trim_start_matches('@'))
+            }
             None => rest.trim().to_owned(),
         };
     }
@@ -117,9 +136,10 @@ pub fn parse_dxc(output: &str, map: &LineMap<'_>) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     for raw in output.lines() {
         let line = raw.trim_end();
-        let Some((location, severity, message)) = [(": error: ", Severity::Error), (": warning: ", Severity::Warning), (": note: ", Severity::Note)]
-            .iter()
-            .find_map(|(marker, severity)| line.split_once(marker).map(|(head, msg)| (head, *severity, msg)))
+        let Some((location, severity, message)) =
+            [(": error: ", Severity::Error), (": warning: ", Severity::Warning), (": note: ", Severity::Note)]
+                .iter()
+                .find_map(|(marker, severity)| line.split_once(marker).map(|(head, msg)| (head, *severity, msg)))
         else {
             continue;
         };
@@ -142,7 +162,8 @@ pub fn parse_dxc(output: &str, map: &LineMap<'_>) -> Vec<Diagnostic> {
 
 /// Fills missing columns, moves "missing ';'" to where the semicolon belongs, and drops cascades.
 fn finish(diagnostics: &mut Vec<Diagnostic>, parse_failure: Option<(u32, u32)>, map: &LineMap<'_>) {
-    let failure = parse_failure.and_then(|(raw_line, column)| raw_line.checked_sub(map.prelude_lines).map(|l| (l, column)));
+    let failure =
+        parse_failure.and_then(|(raw_line, column)| raw_line.checked_sub(map.prelude_lines).map(|l| (l, column)));
     for diagnostic in diagnostics.iter_mut() {
         if diagnostic.column.is_some() {
             continue;
@@ -163,13 +184,19 @@ fn finish(diagnostics: &mut Vec<Diagnostic>, parse_failure: Option<(u32, u32)>, 
         diagnostics.retain(|d| !d.message.contains("does not return a value"));
     }
     // An unknown name poisons every other check on its line (types, conversions, returns).
-    let unknown_lines: Vec<(String, Option<u32>)> =
-        diagnostics.iter().filter(|d| d.message.contains("unknown variable")).map(|d| (d.file.clone(), d.line)).collect();
-    diagnostics.retain(|d| d.message.contains("unknown variable") || !unknown_lines.contains(&(d.file.clone(), d.line)));
+    let unknown_lines: Vec<(String, Option<u32>)> = diagnostics
+        .iter()
+        .filter(|d| d.message.contains("unknown variable"))
+        .map(|d| (d.file.clone(), d.line))
+        .collect();
+    diagnostics
+        .retain(|d| d.message.contains("unknown variable") || !unknown_lines.contains(&(d.file.clone(), d.line)));
     let mut seen_lines = Vec::new();
     diagnostics.retain(|d| {
         let follows_another = seen_lines.contains(&(d.file.clone(), d.line));
-        let cascade = follows_another && ((d.message.ends_with(": Expected") && !d.message.starts_with("';'")) || d.message.starts_with("Could not perform"));
+        let cascade = follows_another
+            && ((d.message.ends_with(": Expected") && !d.message.starts_with("';'"))
+                || d.message.starts_with("Could not perform"));
         seen_lines.push((d.file.clone(), d.line));
         !cascade
     });
@@ -184,7 +211,10 @@ fn quoted_token_column(diagnostic: &Diagnostic) -> Option<u32> {
     let token = diagnostic.message.strip_prefix('\'')?.split('\'').next()?;
     // Punctuation tokens ("';' : Expected") name what is missing, not where; the parse column is better.
     let punctuation = !token.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
-    if token.is_empty() || (punctuation && diagnostic.message.ends_with(": Expected")) || matches!(token, "expression" | "declaration" | "initializer" | "statement" | "function") {
+    if token.is_empty()
+        || (punctuation && diagnostic.message.ends_with(": Expected"))
+        || matches!(token, "expression" | "declaration" | "initializer" | "statement" | "function")
+    {
         return None;
     }
     let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
@@ -213,11 +243,13 @@ fn move_missing_semicolon(diagnostic: &mut Diagnostic, map: &LineMap<'_>) {
     let Some(current) = lines.get(index) else { return };
     // glslang's column lands on or just past the line's first token when the `;` before it is missing.
     let indent = current.len() - current.trim_start().len();
-    let first_token_len = current.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').count().max(1);
+    let first_token_len =
+        current.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').count().max(1);
     if column as usize > indent + first_token_len + 1 {
         return;
     }
-    let Some((previous_index, previous)) = lines[..index].iter().enumerate().rev().find(|(_, l)| !l.trim().is_empty()) else {
+    let Some((previous_index, previous)) = lines[..index].iter().enumerate().rev().find(|(_, l)| !l.trim().is_empty())
+    else {
         return;
     };
     let code = previous.split("//").next().unwrap_or(previous).trim_end();

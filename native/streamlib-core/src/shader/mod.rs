@@ -21,7 +21,9 @@ use std::time::{Duration, Instant};
 pub use cache::CacheStats;
 pub use compile::{backends, BackendInfo, Unavailable};
 pub use reflect::{Member, ParamKind, Parameter, Reflection, Resource, ResourceKind, StageVariable, UniformBuffer};
-pub use types::{BackendKind, CompileOptions, CompileRequest, CompiledShader, Diagnostic, OptLevel, PreludeMode, Severity, Stage};
+pub use types::{
+    BackendKind, CompileOptions, CompileRequest, CompiledShader, Diagnostic, OptLevel, PreludeMode, Severity, Stage,
+};
 pub use worker::WorkerCommand;
 
 use cache::{cache_key, ShaderCache};
@@ -48,7 +50,10 @@ fn format_diagnostics(name: &str, diagnostics: &[Diagnostic]) -> String {
 /// Where front ends run. `Worker` is the default everywhere a crash must not take the process down.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Isolation {
-    Worker { command: WorkerCommand, workers: usize },
+    Worker {
+        command: WorkerCommand,
+        workers: usize,
+    },
     /// Only for the worker itself and for tests that want a crash to be loud.
     InProcess,
 }
@@ -64,7 +69,12 @@ pub struct CompilerConfig {
 
 impl CompilerConfig {
     pub fn with_worker(command: WorkerCommand) -> CompilerConfig {
-        CompilerConfig { isolation: Isolation::Worker { command, workers: 1 }, timeout: Duration::from_secs(10), cache_dir: None, library_dirs: Vec::new() }
+        CompilerConfig {
+            isolation: Isolation::Worker { command, workers: 1 },
+            timeout: Duration::from_secs(10),
+            cache_dir: None,
+            library_dirs: Vec::new(),
+        }
     }
 }
 
@@ -96,8 +106,14 @@ impl Compiler {
     }
 
     /// Compiles source bytes, refusing non-UTF-8 with a diagnostic that points at the bad byte.
-    pub fn compile_bytes(&self, name: &str, source: &[u8], options: CompileOptions) -> Result<CompiledShader, CompileError> {
-        let source = preprocess::decode_source(name, source).map_err(|d| CompileError::Diagnostics { name: name.to_owned(), diagnostics: vec![d] })?;
+    pub fn compile_bytes(
+        &self,
+        name: &str,
+        source: &[u8],
+        options: CompileOptions,
+    ) -> Result<CompiledShader, CompileError> {
+        let source = preprocess::decode_source(name, source)
+            .map_err(|d| CompileError::Diagnostics { name: name.to_owned(), diagnostics: vec![d] })?;
         self.compile(&CompileRequest { name: name.to_owned(), source, options })
     }
 

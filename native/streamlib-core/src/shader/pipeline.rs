@@ -8,7 +8,10 @@ use super::compile::backend_for;
 use super::cross::{to_glsl_es, to_msl};
 use super::preprocess::PreparedSource;
 use super::reflect::reflect;
-use super::spirv_patch::{mark_write_only_storage_images, retarget_storage_images, strip_source_debug_info, source_chooses_storage_format, IMAGE_FORMAT_RGBA32F, IMAGE_FORMAT_RGBA8};
+use super::spirv_patch::{
+    mark_write_only_storage_images, retarget_storage_images, source_chooses_storage_format, strip_source_debug_info,
+    IMAGE_FORMAT_RGBA32F, IMAGE_FORMAT_RGBA8,
+};
 use super::types::{BackendKind, CompiledShader, Diagnostic, Stage};
 
 /// Compiles a prepared source with `backend`.
@@ -22,14 +25,18 @@ pub fn compile_prepared(prepared: &PreparedSource, backend: BackendKind) -> Resu
 
     output.spirv = strip_source_debug_info(&output.spirv).map_err(|e| stage_error("SPIR-V fix-up failed", e))?;
     if !source_chooses_storage_format(&prepared.full_source) {
-        retarget_storage_images(&mut output.spirv, IMAGE_FORMAT_RGBA32F, IMAGE_FORMAT_RGBA8).map_err(|e| stage_error("SPIR-V fix-up failed", e))?;
+        retarget_storage_images(&mut output.spirv, IMAGE_FORMAT_RGBA32F, IMAGE_FORMAT_RGBA8)
+            .map_err(|e| stage_error("SPIR-V fix-up failed", e))?;
     }
     super::std140::relayout_uniform_blocks(&mut output.spirv).map_err(|e| stage_error("SPIR-V fix-up failed", e))?;
     output.spirv = mark_write_only_storage_images(&output.spirv).map_err(|e| stage_error("SPIR-V fix-up failed", e))?;
-    let (reflection, parameters) = reflect(&output.spirv, request.options.stage, &request.source).map_err(|e| stage_error("reflection failed", e))?;
+    let (reflection, parameters) = reflect(&output.spirv, request.options.stage, &request.source)
+        .map_err(|e| stage_error("reflection failed", e))?;
     let msl = to_msl(&output.spirv).map_err(|e| stage_error("MSL translation failed", e))?;
     let glsl_es = match request.options.stage {
-        Stage::Pixel => Some(to_glsl_es(&output.spirv, &reflection).map_err(|e| stage_error("GLSL ES translation failed", e))?),
+        Stage::Pixel => {
+            Some(to_glsl_es(&output.spirv, &reflection).map_err(|e| stage_error("GLSL ES translation failed", e))?)
+        }
         Stage::Vertex | Stage::Compute => None,
     };
     Ok(CompiledShader {

@@ -17,7 +17,8 @@ pub const FRAME_SET: u32 = 1;
 /// Names the prelude's frame cbuffer declares; a shader declaring any of them itself does without it.
 pub const FRAME_NAMES: [&str; 4] = ["time", "frame", "resolution", "mouse"];
 
-const FRAME_CBUFFER_HLSL: &str = "cbuffer streamlib_frame : register(b0, space1) { float time; uint frame; float2 resolution; float4 mouse; };\n";
+const FRAME_CBUFFER_HLSL: &str =
+    "cbuffer streamlib_frame : register(b0, space1) { float time; uint frame; float2 resolution; float4 mouse; };\n";
 
 const INPUT_HLSL: &str = "Texture2D input : register(t0);\nSamplerState input_sampler : register(s0);\n#define tex2D(tex, uv) ((tex).Sample(input_sampler, (uv)))\n";
 
@@ -45,9 +46,9 @@ pub fn prelude_for(source: &str, stage: Stage, mode: PreludeMode) -> Prelude {
         return Prelude { text };
     }
     let tokens = tokens(source);
-    let declares_sampler = tokens.iter().any(|t| {
-        matches!(*t, "SamplerState" | "SamplerComparisonState" | "sampler" | "sampler2D" | "sampler_state")
-    });
+    let declares_sampler = tokens
+        .iter()
+        .any(|t| matches!(*t, "SamplerState" | "SamplerComparisonState" | "sampler" | "sampler2D" | "sampler_state"));
     let wants_input = stage == Stage::Pixel && (mode == PreludeMode::Always || !declares_sampler);
     if wants_input {
         text.push_str(INPUT_HLSL);
@@ -101,7 +102,11 @@ mod tests {
 
     #[test]
     fn pixel_form_gets_input_and_frame() {
-        let p = prelude_for("float4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv); }", Stage::Pixel, PreludeMode::Auto);
+        let p = prelude_for(
+            "float4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv); }",
+            Stage::Pixel,
+            PreludeMode::Auto,
+        );
         assert!(p.text.contains("Texture2D input"));
         assert!(p.text.contains(FRAME_CBUFFER));
     }
@@ -123,7 +128,11 @@ mod tests {
 
     #[test]
     fn non_ascii_text_outside_comments_is_skipped_not_sliced() {
-        let p = prelude_for("é float4 main() : SV_Target { float x = time; 日本; return 0; }", Stage::Pixel, PreludeMode::Auto);
+        let p = prelude_for(
+            "é float4 main() : SV_Target { float x = time; 日本; return 0; }",
+            Stage::Pixel,
+            PreludeMode::Auto,
+        );
         assert!(p.text.contains(FRAME_CBUFFER));
     }
 

@@ -40,8 +40,11 @@ pub fn decode_source(name: &str, bytes: &[u8]) -> Result<String, Diagnostic> {
             let column = String::from_utf8_lossy(&valid[line_start..]).chars().count() as u32 + 1;
             let lossy = String::from_utf8_lossy(bytes);
             let bad = bytes[err.valid_up_to()];
-            Err(Diagnostic::error(name, format!("source is not valid UTF-8: byte 0x{bad:02x} at line {line}, column {column}"))
-                .at(&lossy, line, Some(column)))
+            Err(Diagnostic::error(
+                name,
+                format!("source is not valid UTF-8: byte 0x{bad:02x} at line {line}, column {column}"),
+            )
+            .at(&lossy, line, Some(column)))
         }
     }
 }
@@ -52,7 +55,10 @@ pub fn prepare(request: &CompileRequest, library_dirs: &[PathBuf]) -> Result<Pre
     let source = request.source.as_str();
     check_text(name, source).map_err(|d| vec![d])?;
     if strip_comments(source).trim().is_empty() {
-        return Err(vec![Diagnostic::error(name, "shader source is empty: expected an entry point such as `float4 main(float2 uv : TEXCOORD) : SV_Target`")]);
+        return Err(vec![Diagnostic::error(
+            name,
+            "shader source is empty: expected an entry point such as `float4 main(float2 uv : TEXCOORD) : SV_Target`",
+        )]);
     }
     let mistakes = super::source_checks::check(name, source);
     if !mistakes.is_empty() {
@@ -65,12 +71,7 @@ pub fn prepare(request: &CompileRequest, library_dirs: &[PathBuf]) -> Result<Pre
 
     let Prelude { text: prelude } = prelude_for(source, request.options.stage, request.options.prelude);
     let prelude_lines = prelude.lines().count() as u32;
-    Ok(PreparedSource {
-        request: request.clone(),
-        full_source: format!("{prelude}{source}"),
-        prelude_lines,
-        includes,
-    })
+    Ok(PreparedSource { request: request.clone(), full_source: format!("{prelude}{source}"), prelude_lines, includes })
 }
 
 /// Size and nesting limits and bracket balance, on one file's text.
@@ -177,8 +178,11 @@ fn check_brackets(name: &str, source: &str) -> Result<(), Diagnostic> {
             '[' => ']',
             _ => '}',
         };
-        return Err(Diagnostic::error(name, format!("'{open}' is never closed: expected '{close}' before the end of the source"))
-            .at(source, open_line, Some(open_column)));
+        return Err(Diagnostic::error(
+            name,
+            format!("'{open}' is never closed: expected '{close}' before the end of the source"),
+        )
+        .at(source, open_line, Some(open_column)));
     }
     Ok(())
 }
@@ -197,7 +201,9 @@ fn resolve_includes(
         let line = index as u32 + 1;
         let at = |message: String| Diagnostic::error(file, message).at(source, line, Some(column));
         if depth >= MAX_INCLUDE_DEPTH {
-            errors.push(at(format!("includes nested deeper than {MAX_INCLUDE_DEPTH} levels (is '{requested}' including itself?)")));
+            errors.push(at(format!(
+                "includes nested deeper than {MAX_INCLUDE_DEPTH} levels (is '{requested}' including itself?)"
+            )));
             continue;
         }
         if includes.contains_key(&requested) {
@@ -245,7 +251,11 @@ fn resolve_includes(
             errors.append(&mut nested);
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// `#include "name"` or `#include <name>` → (name, 1-based column of the directive's `#`).
@@ -338,7 +348,11 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_refused() {
-        let src = format!("float4 main() : SV_Target {{ float a = {}1{}; return a; }}", "(".repeat(20_000), ")".repeat(20_000));
+        let src = format!(
+            "float4 main() : SV_Target {{ float a = {}1{}; return a; }}",
+            "(".repeat(20_000),
+            ")".repeat(20_000)
+        );
         let d = first_error(&src, &[]);
         assert!(d.message.contains("nested deeper"), "{}", d.message);
         assert_eq!(d.line, Some(1));
@@ -376,7 +390,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.hlsl"), "#include \"b.hlsl\"\nfloat fa() { return fb(); }\n").unwrap();
         std::fs::write(dir.path().join("b.hlsl"), "float fb() { return 1; }\n").unwrap();
-        let prepared = prepare(&request("#include \"a.hlsl\"\nfloat4 main() : SV_Target { return fa(); }"), &[dir.path().into()]).unwrap();
+        let prepared =
+            prepare(&request("#include \"a.hlsl\"\nfloat4 main() : SV_Target { return fa(); }"), &[dir.path().into()])
+                .unwrap();
         assert_eq!(prepared.includes.keys().collect::<Vec<_>>(), ["a.hlsl", "b.hlsl"]);
     }
 
@@ -384,12 +400,17 @@ mod tests {
     fn missing_include_lists_where_it_looked() {
         let dir = tempfile::tempdir().unwrap();
         let d = first_error("#include \"nope.hlsl\"\n", &[dir.path().into()]);
-        assert!(d.message.contains("cannot find include 'nope.hlsl'") && d.message.contains(&dir.path().display().to_string()));
+        assert!(
+            d.message.contains("cannot find include 'nope.hlsl'")
+                && d.message.contains(&dir.path().display().to_string())
+        );
     }
 
     #[test]
     fn prelude_lines_are_counted() {
-        let prepared = prepare(&request("float4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv); }"), &[]).unwrap();
+        let prepared =
+            prepare(&request("float4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv); }"), &[])
+                .unwrap();
         assert!(prepared.prelude_lines >= 4);
         assert!(prepared.full_source.ends_with("tex2D(input, uv); }"));
     }

@@ -4,11 +4,30 @@
 use super::types::Diagnostic;
 
 const SYSTEM_VALUES: &[&str] = &[
-    "SV_Target", "SV_Position", "SV_Depth", "SV_DepthGreaterEqual", "SV_DepthLessEqual", "SV_Coverage",
-    "SV_IsFrontFace", "SV_SampleIndex", "SV_PrimitiveID", "SV_VertexID", "SV_InstanceID", "SV_ClipDistance",
-    "SV_CullDistance", "SV_RenderTargetArrayIndex", "SV_ViewportArrayIndex", "SV_DispatchThreadID",
-    "SV_GroupID", "SV_GroupThreadID", "SV_GroupIndex", "SV_StencilRef", "SV_InnerCoverage", "SV_ViewID",
-    "SV_Barycentrics", "SV_ShadingRate",
+    "SV_Target",
+    "SV_Position",
+    "SV_Depth",
+    "SV_DepthGreaterEqual",
+    "SV_DepthLessEqual",
+    "SV_Coverage",
+    "SV_IsFrontFace",
+    "SV_SampleIndex",
+    "SV_PrimitiveID",
+    "SV_VertexID",
+    "SV_InstanceID",
+    "SV_ClipDistance",
+    "SV_CullDistance",
+    "SV_RenderTargetArrayIndex",
+    "SV_ViewportArrayIndex",
+    "SV_DispatchThreadID",
+    "SV_GroupID",
+    "SV_GroupThreadID",
+    "SV_GroupIndex",
+    "SV_StencilRef",
+    "SV_InnerCoverage",
+    "SV_ViewID",
+    "SV_Barycentrics",
+    "SV_ShadingRate",
 ];
 
 /// Register classes HLSL knows: cbuffers, textures/SRVs, samplers, UAVs, and `c` constant offsets.
@@ -40,10 +59,16 @@ fn check_semantics(file: &str, source: &str, code: &str, line: u32, out: &mut Ve
         if SYSTEM_VALUES.iter().any(|known| known.eq_ignore_ascii_case(base)) {
             continue;
         }
-        let suggestion = SYSTEM_VALUES.iter().min_by_key(|known| edit_distance(&known.to_ascii_lowercase(), &base.to_ascii_lowercase()));
+        let suggestion = SYSTEM_VALUES
+            .iter()
+            .min_by_key(|known| edit_distance(&known.to_ascii_lowercase(), &base.to_ascii_lowercase()));
         let hint = suggestion.map(|s| format!("; did you mean '{s}'?")).unwrap_or_default();
         let column = code[..word_start].chars().count() as u32 + 1;
-        out.push(Diagnostic::error(file, format!("unknown system-value semantic '{word}'{hint}")).at(source, line, Some(column)));
+        out.push(Diagnostic::error(file, format!("unknown system-value semantic '{word}'{hint}")).at(
+            source,
+            line,
+            Some(column),
+        ));
     }
 }
 
@@ -101,7 +126,11 @@ mod tests {
 
     #[test]
     fn numbered_and_lowercase_semantics_are_fine() {
-        assert!(check("fx", "struct O { float4 a : SV_Target0; float4 b : sv_position; uint3 id : SV_DispatchThreadID; };").is_empty());
+        assert!(check(
+            "fx",
+            "struct O { float4 a : SV_Target0; float4 b : sv_position; uint3 id : SV_DispatchThreadID; };"
+        )
+        .is_empty());
     }
 
     #[test]

@@ -70,16 +70,39 @@ pub fn mark_write_only_storage_images(spirv: &[u32]) -> Result<Vec<u32>, String>
     const DECORATION_NON_READABLE: u32 = 25;
     let instructions = instructions(spirv)?;
     let operand = |at: usize, i: usize| spirv.get(at + i).copied().unwrap_or(0);
-    let storage_types: Vec<u32> = instructions.iter().filter(|(op, at, n)| *op == OP_TYPE_IMAGE && *n >= 9 && operand(*at, 7) == 2).map(|(_, at, _)| operand(*at, 1)).collect();
-    let pointer_types: Vec<u32> = instructions.iter().filter(|(op, at, _)| *op == OP_TYPE_POINTER && storage_types.contains(&operand(*at, 3))).map(|(_, at, _)| operand(*at, 1)).collect();
-    let variables: Vec<u32> = instructions.iter().filter(|(op, at, _)| *op == OP_VARIABLE && pointer_types.contains(&operand(*at, 1))).map(|(_, at, _)| operand(*at, 2)).collect();
-    let loads: Vec<(u32, u32)> = instructions.iter().filter(|(op, at, _)| *op == OP_LOAD && variables.contains(&operand(*at, 3))).map(|(_, at, _)| (operand(*at, 2), operand(*at, 3))).collect();
-    let read_images: Vec<u32> = instructions.iter().filter(|(op, _, _)| *op == OP_IMAGE_READ).map(|(_, at, _)| operand(*at, 3)).collect();
-    let already: Vec<u32> = instructions.iter().filter(|(op, at, _)| *op == OP_DECORATE && operand(*at, 2) == DECORATION_NON_READABLE).map(|(_, at, _)| operand(*at, 1)).collect();
+    let storage_types: Vec<u32> = instructions
+        .iter()
+        .filter(|(op, at, n)| *op == OP_TYPE_IMAGE && *n >= 9 && operand(*at, 7) == 2)
+        .map(|(_, at, _)| operand(*at, 1))
+        .collect();
+    let pointer_types: Vec<u32> = instructions
+        .iter()
+        .filter(|(op, at, _)| *op == OP_TYPE_POINTER && storage_types.contains(&operand(*at, 3)))
+        .map(|(_, at, _)| operand(*at, 1))
+        .collect();
+    let variables: Vec<u32> = instructions
+        .iter()
+        .filter(|(op, at, _)| *op == OP_VARIABLE && pointer_types.contains(&operand(*at, 1)))
+        .map(|(_, at, _)| operand(*at, 2))
+        .collect();
+    let loads: Vec<(u32, u32)> = instructions
+        .iter()
+        .filter(|(op, at, _)| *op == OP_LOAD && variables.contains(&operand(*at, 3)))
+        .map(|(_, at, _)| (operand(*at, 2), operand(*at, 3)))
+        .collect();
+    let read_images: Vec<u32> =
+        instructions.iter().filter(|(op, _, _)| *op == OP_IMAGE_READ).map(|(_, at, _)| operand(*at, 3)).collect();
+    let already: Vec<u32> = instructions
+        .iter()
+        .filter(|(op, at, _)| *op == OP_DECORATE && operand(*at, 2) == DECORATION_NON_READABLE)
+        .map(|(_, at, _)| operand(*at, 1))
+        .collect();
     let write_only: Vec<u32> = variables
         .iter()
         .copied()
-        .filter(|var| !already.contains(var) && !loads.iter().any(|(loaded, from)| from == var && read_images.contains(loaded)))
+        .filter(|var| {
+            !already.contains(var) && !loads.iter().any(|(loaded, from)| from == var && read_images.contains(loaded))
+        })
         .collect();
     if write_only.is_empty() {
         return Ok(spirv.to_vec());
@@ -141,8 +164,25 @@ mod tests {
     #[test]
     fn debug_lines_are_stripped_and_names_kept() {
         // header, OpLine(8) 4 words, OpName(5) 3 words, OpNoLine(317) 1 word
-        let spirv = vec![0x0723_0203, 0x0001_0300, 0, 10, 0, (4 << 16) | 8, 1, 2, 3, (3 << 16) | 5, 7, 0x6e69_616d, (1 << 16) | 317];
-        assert_eq!(strip_source_debug_info(&spirv).unwrap(), vec![0x0723_0203, 0x0001_0300, 0, 10, 0, (3 << 16) | 5, 7, 0x6e69_616d]);
+        let spirv = vec![
+            0x0723_0203,
+            0x0001_0300,
+            0,
+            10,
+            0,
+            (4 << 16) | 8,
+            1,
+            2,
+            3,
+            (3 << 16) | 5,
+            7,
+            0x6e69_616d,
+            (1 << 16) | 317,
+        ];
+        assert_eq!(
+            strip_source_debug_info(&spirv).unwrap(),
+            vec![0x0723_0203, 0x0001_0300, 0, 10, 0, (3 << 16) | 5, 7, 0x6e69_616d]
+        );
     }
 
     #[test]

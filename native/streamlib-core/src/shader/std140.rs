@@ -113,7 +113,12 @@ struct Layout<'a> {
 
 impl Layout<'_> {
     /// (alignment, size) of a type under std140.
-    fn size_align(&self, ty: u32, strides: &mut HashMap<u32, u32>, offsets: &mut HashMap<(u32, u32), u32>) -> Result<(u32, u32), String> {
+    fn size_align(
+        &self,
+        ty: u32,
+        strides: &mut HashMap<u32, u32>,
+        offsets: &mut HashMap<(u32, u32), u32>,
+    ) -> Result<(u32, u32), String> {
         match self.types.get(&ty).copied().unwrap_or(Ty::Other) {
             Ty::Scalar => Ok((4, 4)),
             Ty::Vector(n) => Ok((if n == 2 { 8 } else { 16 }, 4 * n)),
@@ -133,7 +138,12 @@ impl Layout<'_> {
         }
     }
 
-    fn plan_struct(&self, ty: u32, offsets: &mut HashMap<(u32, u32), u32>, strides: &mut HashMap<u32, u32>) -> Result<u32, String> {
+    fn plan_struct(
+        &self,
+        ty: u32,
+        offsets: &mut HashMap<(u32, u32), u32>,
+        strides: &mut HashMap<u32, u32>,
+    ) -> Result<u32, String> {
         let members = self.members.get(&ty).cloned().unwrap_or_default();
         let mut end: u32 = 0;
         for (index, member) in members.iter().enumerate() {
@@ -157,7 +167,16 @@ mod tests {
                       float4 main(float2 uv : TEXCOORD) : SV_Target { return float4(b, a) + c.xyxy + d[1] + e; }";
         let mut spirv = spirv_for(source, Stage::Pixel);
         let (before, _) = reflect(&spirv, Stage::Pixel, source).unwrap();
-        let offsets = |r: &crate::shader::Reflection| r.uniform_buffers.iter().find(|b| b.name == "Params").unwrap().members.iter().map(|m| (m.name.clone(), m.offset)).collect::<Vec<_>>();
+        let offsets = |r: &crate::shader::Reflection| {
+            r.uniform_buffers
+                .iter()
+                .find(|b| b.name == "Params")
+                .unwrap()
+                .members
+                .iter()
+                .map(|m| (m.name.clone(), m.offset))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(offsets(&before)[1], ("b".to_owned(), 4), "glslang keeps HLSL packing");
         super::relayout_uniform_blocks(&mut spirv).unwrap();
         let (after, _) = reflect(&spirv, Stage::Pixel, source).unwrap();

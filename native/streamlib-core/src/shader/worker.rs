@@ -54,7 +54,10 @@ pub fn read_frame(input: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
     }
     let len = u32::from_le_bytes(len) as usize;
     if len > MAX_FRAME_BYTES {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("frame of {len} bytes exceeds {MAX_FRAME_BYTES}")));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("frame of {len} bytes exceeds {MAX_FRAME_BYTES}"),
+        ));
     }
     let mut payload = vec![0u8; len];
     input.read_exact(&mut payload)?;
@@ -73,12 +76,16 @@ pub fn serve() -> io::Result<()> {
                 match std::panic::catch_unwind(|| compile_prepared(&prepared, backend)) {
                     Ok(Ok(shader)) => WorkerResponse::Compiled(Box::new(shader)),
                     Ok(Err(diagnostics)) => WorkerResponse::Failed(diagnostics),
-                    Err(_) => WorkerResponse::Failed(vec![Diagnostic::error(&name, "internal error in the compile pipeline (a panic); please report this shader")]),
+                    Err(_) => WorkerResponse::Failed(vec![Diagnostic::error(
+                        &name,
+                        "internal error in the compile pipeline (a panic); please report this shader",
+                    )]),
                 }
             }
             Err(err) => WorkerResponse::Failed(vec![Diagnostic::error("worker", format!("unreadable request: {err}"))]),
         };
-        let bytes = postcard::to_stdvec(&response).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+        let bytes =
+            postcard::to_stdvec(&response).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
         write_frame(&mut output, &bytes)?;
     }
     Ok(())
@@ -186,7 +193,13 @@ pub struct Supervisor {
 
 impl Supervisor {
     pub fn new(command: WorkerCommand, workers: usize, timeout: Duration) -> Supervisor {
-        Supervisor { command, timeout, slots: (0..workers.max(1)).map(|_| Mutex::new(None)).collect(), next: AtomicUsize::new(0), restarts: AtomicU64::new(0) }
+        Supervisor {
+            command,
+            timeout,
+            slots: (0..workers.max(1)).map(|_| Mutex::new(None)).collect(),
+            next: AtomicUsize::new(0),
+            restarts: AtomicU64::new(0),
+        }
     }
 
     pub fn restarts(&self) -> u64 {
@@ -202,7 +215,10 @@ impl Supervisor {
         for attempt in 0..2 {
             if slot.is_none() {
                 let process = WorkerProcess::spawn(&self.command).map_err(|e| {
-                    vec![Diagnostic::error(name, format!("cannot start the compile worker `{}`: {e}", self.command.program.display()))]
+                    vec![Diagnostic::error(
+                        name,
+                        format!("cannot start the compile worker `{}`: {e}", self.command.program.display()),
+                    )]
                 })?;
                 *slot = Some(process);
             }
@@ -238,7 +254,10 @@ impl Supervisor {
                     self.discard(&mut slot);
                     Err(vec![Diagnostic::error(
                         name,
-                        format!("the {backend} compiler did not finish within {:.1} s on this source and was stopped", self.timeout.as_secs_f64()),
+                        format!(
+                            "the {backend} compiler did not finish within {:.1} s on this source and was stopped",
+                            self.timeout.as_secs_f64()
+                        ),
                     )])
                 }
             };
