@@ -9,37 +9,67 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export CARGO_TARGET_DIR ?= $(CURDIR)/native/target
 APT_PACKAGES := build-essential pkg-config libshaderc-dev glslang-dev glslang-tools spirv-tools python3-venv \
                 mesa-vulkan-drivers libvulkan1 ffmpeg chromium
-STAMP       := $(VENV)/.streamlib-built
+# Tools come from .venv first (maturin's PEP 517 hook runs `maturin` from PATH), never from whatever else is there.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+# Each step is a file target that re-runs only when its inputs change, so a built tree starts in seconds.
+DEV_STAMP    := $(VENV)/.streamlib-dev
+BUILD_STAMP  := $(VENV)/.streamlib-built
+WIDGET_DEPS  := widgets/node_modules/.package-lock.json
+LABEXT_DEPS  := widgets/labextension/node_modules/.package-lock.json
+WIDGET_JS    := streamlib/jupyter/static/preview.js
+LABEXT_BUILT := widgets/wheel-data/data/share/jupyter/labextensions/@streamlib/jupyterlab/install.json
+NATIVE_SRC   := $(shell find native -path native/target -prune -o -type f \( -name '*.rs' -o -name '*.toml' \
+                  -o -name Cargo.lock -o -name '*.json' \) -print)
+WIDGET_SRC   := $(wildcard widgets/src/*.js) widgets/build.mjs
+LABEXT_SRC   := $(wildcard widgets/labextension/src/*.ts widgets/labextension/style/* widgets/labextension/schema/*) \
+                widgets/labextension/package.json widgets/labextension/install.json widgets/labextension/tsconfig.json
+NPM_CI       := npm ci --no-audit --no-fund --loglevel=error
 
 .PHONY: help deps venv widgets build run lab test test-rust test-js test-python lint bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-deps: ## install the system packages (Debian 12): shaderc/glslang static libraries, SPIR-V tools
+deps: ## install the system packages (Debian 12): shaderc/glslang static libraries, SPIR-V tools, lavapipe, Chromium
 	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
 		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); fi
 	@command -v cargo >/dev/null || { echo "Rust is required: https://rustup.rs (cargo not found)"; exit 1; }
 	@command -v npm >/dev/null || { echo "Node.js with npm is required to bundle the widgets (npm not found)"; exit 1; }
 
-venv: deps
+venv: deps $(DEV_STAMP) ## .venv with the development tools of pyproject.toml's `dev` group
+
+$(DEV_STAMP): pyproject.toml
 	@[ -x $(PY) ] || python3 -m venv $(VENV)
-	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q "maturin>=1.7,<2" pytest mypy ruff numpy pillow \
-		jupyterlab ipywidgets anywidget ipykernel nbclient nbformat playwright \
-		jsonschema schemathesis openapi-spec-validator
+	$(PY) -m pip install -q --upgrade "pip>=25.1"
+	$(PY) -m pip install -q --group dev
+	@touch $@
 
-widgets: ## bundle the widgets' ES modules (esbuild) and build the JupyterLab extension (jupyter-builder)
-	cd widgets && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
-	@# Built into widgets/wheel-data, which the wheel (and an editable install) puts under share/jupyter.
-	cd widgets/labextension && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent >/dev/null
+$(WIDGET_DEPS): widgets/package-lock.json
+	cd widgets && $(NPM_CI)
 
-build: venv widgets ## build the Rust core and the widgets, install streamlib into .venv (editable)
-	@# The build backend (widgets/build_backend.py) also builds the runtime binary into streamlib/bin,
-	@# where it ships inside the package (and so the wheel) and runtime_binary() finds it.
-	$(PY) -m pip install -q -e . --no-build-isolation
+$(LABEXT_DEPS): widgets/labextension/package-lock.json
+	cd widgets/labextension && $(NPM_CI)
+
+$(WIDGET_JS): $(WIDGET_DEPS) $(WIDGET_SRC)
+	cd widgets && npm run build --silent
+	@touch $@
+
+# Built into widgets/wheel-data, which the wheel (and an editable install) puts under share/jupyter.
+$(LABEXT_BUILT): $(LABEXT_DEPS) $(LABEXT_SRC)
+	cd widgets/labextension && npm run build --silent >/dev/null
+	@touch $@
+
+widgets: deps $(WIDGET_JS) $(LABEXT_BUILT) ## bundle the widgets' ES modules (esbuild) and the JupyterLab extension
+
+# The build backend (widgets/build_backend.py) also builds the runtime binary into streamlib/bin, where it ships
+# inside the package (and so the wheel) and runtime_binary() finds it. Python sources need no reinstall (editable).
+$(BUILD_STAMP): $(DEV_STAMP) $(WIDGET_JS) $(LABEXT_BUILT) $(NATIVE_SRC) pyproject.toml widgets/build_backend.py
+	$(PY) -m pip install -q -e ".[jupyter]" --no-build-isolation
 	@test -x streamlib/bin/streamlib-runtime
-	@touch $(STAMP)
+	@touch $@
+
+build: deps $(BUILD_STAMP) ## build the Rust core and the widgets, install streamlib into .venv (editable)
 
 run: lab ## the main job: JupyterLab on the first tutorial (test-pattern source, no camera needed)
 
@@ -59,17 +89,19 @@ test-js:
 test-python:
 	$(PY) -m pytest -q tests
 
-lint: venv ## clippy -D warnings, ruff, mypy
+lint: build ## rustfmt, clippy -D warnings, eslint, tsc, ruff (check + format), mypy, stubtest of the .pyi
+	cd native && cargo fmt --all --check
 	cd native && cargo clippy --release --all-targets -- -D warnings
 	cd widgets && npx eslint src
 	cd widgets/labextension && npx tsc --noEmit && npx eslint src test
 	$(VENV)/bin/ruff check streamlib tests benches widgets/build_backend.py
 	$(VENV)/bin/ruff format --check streamlib tests benches widgets/build_backend.py
 	$(VENV)/bin/mypy
+	$(PY) -m mypy.stubtest streamlib._native
 
 bench: build ## benchmarks against peers (glslangValidator, wgpu-py, jupyter_rfb); tables + bench-results/*.json
 	$(PY) benches/compile_bench.py --out bench-results/compile.json
-	$(PY) -m pip install -q wgpu jupyter_rfb
+	$(PY) -m pip install -q --group bench
 	$(PY) benches/graph_bench.py --out bench-results/graph.json
 	$(PY) benches/preview_bench.py --out bench-results/preview.json
 	$(PY) benches/editor_bench.py --out bench-results/editor.json
