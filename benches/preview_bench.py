@@ -8,7 +8,15 @@ JupyterLab on 127.0.0.1 driven by Debian's headless Chromium (the browser tests'
 2. **peer: jupyter_rfb** — a `RemoteFrameBuffer` whose `get_frame()` returns pre-rendered streamlib test
    pattern frames (1280×720 RGB, rendered once by a `TestPattern → NumpySink` graph) with the draw counter
    stamped in the same binary form in numpy, and calls `request_draw()` each time (its animation idiom;
-   JPEG q80 and `max_buffered_frames=2` are its defaults).
+   JPEG q80 and `max_buffered_frames=2` are its defaults). Its JPEG encoder is set to streamlib's settings
+   (simplejpeg, the peer's own first choice, at q80 with 4:2:0 chroma subsampling; `--peer-subsampling 444`
+   gives the peer's default 4:4:4 instead). Both sides' subsampling is read back from the JPEG bytes each
+   sent (the SOF header), and both sides' frame sizes are recorded, so the table shows what was compared.
+
+The preview and the peer run in alternating order (streamlib first in odd rounds, the peer first in even
+ones), `--rounds` times (default 3); the table gives each figure's median over the rounds and its spread
+(min–max), and the ratio is the median of the per-round ratios. Every ratio compares two measurements of
+the same run on the same machine.
 3. **camera round trip, 640×480** — Chromium's fake camera → `Camera(640, 480, fps=30)` → `Effect(invert)`
    → `Preview` (the loop at the Preview's default 30 fps, as in `notebooks/03-camera-effects.ipynb`).
 
@@ -39,12 +47,11 @@ How it is measured (all times are wall-clock epoch, `time.time()` in the kernel 
 Kernel CPU is `time.process_time()` of the kernel process over the window (every thread: on lavapipe that
 includes the rasteriser). This is a benchmark, not a test: it prints a table with the targets from the issue
 (set for a real machine: preview ≥ 30 fps at 720p and ≥ 1.5× the peer; camera round trip ≥ 30 fps with p50
-< 50 ms) and the baseline measured on these 2-core machines (docs/architecture.md), writes every raw
-sample to JSON, and asserts nothing about timings.
+< 50 ms), writes every raw sample to JSON, and asserts nothing about timings.
 
-Usage: python3 benches/preview_bench.py [--quick] [--seconds S] [--out bench-results/preview.json]
-Needs: /usr/bin/chromium (or STREAMLIB_CHROMIUM), jupyterlab, playwright (Python), nbformat,
-`pip install jupyter_rfb` for the peer (skipped with a printed reason when missing).
+Usage: python3 benches/preview_bench.py [--quick] [--rounds N] [--seconds S] [--out FILE.json]
+Needs: /usr/bin/chromium (or STREAMLIB_CHROMIUM), jupyterlab, playwright (Python), nbformat, and for the
+peer jupyter_rfb with simplejpeg (`pip install --group bench`; skipped with a printed reason when missing).
 """
 
 from __future__ import annotations
@@ -90,9 +97,8 @@ TARGET_PREVIEW_FPS = 30.0
 TARGET_PREVIEW_RATIO = 1.5
 TARGET_CAMERA_FPS = 30.0
 TARGET_CAMERA_P50_MS = 50.0
-# docs/architecture.md, measured on these 2-core machines.
-BASELINE_PEER = {"fps": 12.0, "p50_ms": 194.0, "what": "jupyter_rfb 1.0.2, 1280×720, JPEG q80, 2 in flight"}
-BASELINE_CAMERA = {"fps": 12.1, "p50_ms": 84.0, "what": "plain anywidget round trip, 640×480, 1 in flight"}
+JPEG_QUALITY = 80  # both sides' default
+DEFAULT_ROUNDS = 3
 
 # ------------------------------------------------------------------------------------------- the page
 
@@ -186,6 +192,8 @@ _send = preview.send
 def _timed_send(content, buffers=None):  # instance-level wrapper: when each frame is handed to the comm
     if content.get("type") == "frame":
         bench["sent"].append((time.time(), content["index"], len(buffers[0])))
+        if len(bench["sent"]) == 1:
+            bench["first_jpeg_head"] = list(bytes(buffers[0][:1024]))
     return _send(content, buffers=buffers)
 
 
@@ -222,6 +230,8 @@ PEER_SETUP = """
 import json, threading, time
 from pathlib import Path
 import numpy as np
+import jupyter_rfb._jpg
+import simplejpeg
 from jupyter_rfb import RemoteFrameBuffer
 from streamlib import NumpySink, Runtime, TestPattern
 __CPU_SAMPLER__
@@ -234,6 +244,21 @@ frames = [np.ascontiguousarray(_sink.wait(2 * i, timeout=60)[:, :, :3]) for i in
 _rt.stop()
 del _rt, _sink
 _SHIFTS = np.arange(31, -1, -1)
+bench["sent"] = []
+
+
+class _MatchedJpeg(jupyter_rfb._jpg.JpegEncoder):  # simplejpeg as the peer uses it, at the compared settings
+    def _encode(self, array, quality):
+        data = simplejpeg.encode_jpeg(
+            np.ascontiguousarray(array), quality=quality, colorspace="RGB", colorsubsampling="__SUBSAMPLING__"
+        )
+        bench["sent"].append((time.time(), len(data)))
+        if len(bench["sent"]) == 1:
+            bench["first_jpeg_head"] = list(data[:1024])
+        return data
+
+
+jupyter_rfb._jpg.encoder = _MatchedJpeg()
 
 
 def stamp(frame, index):  # 32 cells of 8x8 px, white = 1, MSB first: the TestPattern's own stamp
@@ -243,7 +268,7 @@ def stamp(frame, index):  # 32 cells of 8x8 px, white = 1, MSB first: the TestPa
 
 class StampedFrames(RemoteFrameBuffer):
     def __init__(self):
-        super().__init__(css_width="__W__px", css_height="__H__px", resizable=False)
+        super().__init__(css_width="__W__px", css_height="__H__px", resizable=False, quality=__QUALITY__)
         self.count = 0
         self.running = True
         self.produced = []
@@ -355,6 +380,29 @@ def run_cell(page: Any, index: int) -> None:
 # ------------------------------------------------------------------------------------------- analysis
 
 
+def jpeg_subsampling(head: Sequence[int] | None) -> str | None:
+    """Chroma subsampling of a JPEG from its frame header (SOF0/1/2): "4:2:0", "4:2:2", "4:4:4" or None."""
+    if not head:
+        return None
+    data, at = bytes(head), 2
+    while at + 4 <= len(data) and data[at] == 0xFF:
+        marker, length = data[at + 1], int.from_bytes(data[at + 2 : at + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2) and at + 10 + 3 <= len(data):
+            components = data[at + 9]
+            factors = [data[at + 11 + 3 * c] for c in range(components) if at + 11 + 3 * c < len(data)]
+            if components == 1:
+                return "gray"
+            h, v = factors[0] >> 4, factors[0] & 15
+            return {(1, 1): "4:4:4", (2, 1): "4:2:2", (2, 2): "4:2:0"}.get((h, v), f"{h}x{v}")
+        at += 2 + length
+    return None
+
+
+def _jpeg_kb(sent: Sequence[Sequence[float]], window: tuple[float, float]) -> float | None:
+    sizes = [row[-1] for row in sent if window[0] <= 1000 * row[0] <= window[1]]
+    return float(np.mean(sizes)) / 1024 if sizes else None
+
+
 def _pct(values: Sequence[float], q: float) -> float | None:
     return float(np.percentile(values, q)) if len(values) else None
 
@@ -415,7 +463,6 @@ def analyse_preview(page_rec: dict[str, Any], kernel: dict[str, Any], window: tu
             kernel_ms.append(1000 * (sent[int(stamp)] - begin))
             transport_ms.append(at - 1000 * sent[int(stamp)])
     seconds = (window[1] - window[0]) / 1000
-    sizes = [size for at, _, size in kernel["sent"] if window[0] <= 1000 * at <= window[1]]
     return {
         "fps": len({int(d[1]) for d in draws}) / seconds,
         "latency_ms": _summary(latency),
@@ -423,7 +470,8 @@ def analyse_preview(page_rec: dict[str, Any], kernel: dict[str, Any], window: tu
         "transport_ms": _summary(transport_ms),
         "stamp_mismatches": mismatched,
         "frames_without_completion_sample": missing,
-        "jpeg_kb_mean": float(np.mean(sizes)) / 1024 if sizes else None,
+        "jpeg_kb_mean": _jpeg_kb(kernel["sent"], window),
+        "jpeg_subsampling": jpeg_subsampling(kernel.get("first_jpeg_head")),
         "loop_fps": _rate([(s[0], s[1]) for s in stats], 1, (window[0] / 1000, window[1] / 1000)),
         "kernel_cpu_percent": _cpu_percent(kernel, (window[0] / 1000, window[1] / 1000)),
         "frames_sent": kernel.get("frames_sent"),
@@ -447,6 +495,8 @@ def analyse_peer(page_rec: dict[str, Any], kernel: dict[str, Any], window: tuple
         "latency_ms": _summary(latency),
         "unreadable_stamps": unknown,
         "kernel_cpu_percent": _cpu_percent(kernel, (window[0] / 1000, window[1] / 1000)),
+        "jpeg_kb_mean": _jpeg_kb(kernel.get("sent", []), window),
+        "jpeg_subsampling": jpeg_subsampling(kernel.get("first_jpeg_head")),
         "img_encoding_ms": 1000 * stats["img_encoding"] if "img_encoding" in stats else None,
         "rfb_stats": stats,
         "page_errors": page_rec["errors"][:5],
@@ -554,33 +604,92 @@ def _verdict(ok: bool | None) -> str:
     return "n/a " if ok is None else ("PASS" if ok else "MISS")
 
 
+def _get(result: dict | None, *keys: str) -> Any:
+    value: Any = result
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _over_rounds(rounds: Sequence[dict[str, Any]], side: str, *keys: str) -> list[float]:
+    return [v for r in rounds if (v := _get(r.get(side), *keys)) is not None]
+
+
+def _spread(values: Sequence[float]) -> dict[str, Any] | None:
+    """Median and spread over rounds."""
+    if not values:
+        return None
+    return {"median": float(np.median(values)), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def _cell(values: Sequence[float], digits: int = 1) -> str:
+    spread = _spread(values)
+    if spread is None:
+        return "—"
+    if spread["n"] == 1:
+        return _f(spread["median"], digits)
+    return f"{_f(spread['median'], digits)} [{_f(spread['min'], digits)}–{_f(spread['max'], digits)}]"
+
+
+def _ratios(rounds: Sequence[dict[str, Any]], *keys: str) -> list[float]:
+    """Per round, streamlib's figure over the peer's: both measured in that round."""
+    ratios = []
+    for r in rounds:
+        a, b = _get(r.get("streamlib"), *keys), _get(r.get("jupyter_rfb"), *keys)
+        if a and b:
+            ratios.append(a / b)
+    return ratios
+
+
+def summarise(rounds: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Medians and spreads over the rounds of every figure the table shows."""
+    figures = {
+        "streamlib": [("fps",), ("latency_ms", "p50"), ("latency_ms", "p95"), ("jpeg_kb_mean",)],
+        "jupyter_rfb": [("fps",), ("latency_ms", "p50"), ("latency_ms", "p95"), ("jpeg_kb_mean",)],
+        "camera": [("round_trip_fps",), ("round_trip_ms", "p50"), ("round_trip_ms", "p95")],
+    }
+    summary: dict[str, Any] = {
+        side: {".".join(keys): _spread(_over_rounds(rounds, side, *keys)) for keys in wanted}
+        for side, wanted in figures.items()
+    }
+    summary["fps_ratio"] = _spread(_ratios(rounds, "fps"))
+    return summary
+
+
 def print_report(results: dict[str, Any]) -> None:
-    ours, peer, camera = results.get("streamlib"), results.get("jupyter_rfb"), results.get("camera")
+    rounds = results["rounds"]
     w, h = PREVIEW_SIZE
+
+    def subsampling(side: str) -> str:
+        seen = {v for r in rounds if (v := _get(r.get(side), "jpeg_subsampling"))}
+        return "/".join(sorted(seen)) or "?"
+
     print(
-        f"\nPreview {w}×{h}, JPEG q80, 2 frames in flight — headless Chromium --disable-gpu, "
-        f"{results['machine']['cpus']} CPUs, window {results['seconds']:.0f} s each"
+        f"\nPreview {w}×{h}, 2 frames in flight — headless Chromium --disable-gpu, "
+        f"{results['machine']['cpus']} CPUs, {len(rounds)} rounds in alternating order, "
+        f"window {results['seconds']:.0f} s each; median [min–max] over rounds"
     )
-    print(f"{'':34}{'streamlib':>12}{'jupyter_rfb':>13}{'ratio':>8}")
+    print(
+        f"JPEG q{JPEG_QUALITY} on both sides; chroma subsampling read from the bytes sent: "
+        f"streamlib {subsampling('streamlib')}, jupyter_rfb {subsampling('jupyter_rfb')}"
+    )
+    print(f"{'':30}{'streamlib':>22}{'jupyter_rfb':>22}{'ratio':>20}")
 
-    def row(label: str, a: float | None, b: float | None, ratio: bool = True, digits: int = 1) -> None:
-        r = a / b if ratio and a and b else None
-        print(f"  {label:32}{_f(a, digits):>12}{_f(b, digits):>13}{_f(r, 2) if ratio else '':>8}")
+    def row(label: str, *keys: str, ratio: bool = True, digits: int = 1) -> None:
+        ours = _over_rounds(rounds, "streamlib", *keys)
+        peer = _over_rounds(rounds, "jupyter_rfb", *keys)
+        r = _cell(_ratios(rounds, *keys), 2) if ratio else ""
+        print(f"  {label:28}{_cell(ours, digits):>22}{_cell(peer, digits):>22}{r:>20}")
 
-    def get(result: dict | None, *keys: str) -> float | None:
-        value: Any = result
-        for key in keys:
-            value = value.get(key) if isinstance(value, dict) else None
-        return value
-
-    row("displayed fps", get(ours, "fps"), get(peer, "fps"))
-    row("latency p50 (ms)", get(ours, "latency_ms", "p50"), get(peer, "latency_ms", "p50"))
-    row("latency p95 (ms)", get(ours, "latency_ms", "p95"), get(peer, "latency_ms", "p95"))
-    row("  kernel part p50 (ms)", get(ours, "kernel_ms", "p50"), None, ratio=False)
-    row("  comm + page part p50 (ms)", get(ours, "transport_ms", "p50"), None, ratio=False)
-    row("frames measured", get(ours, "latency_ms", "n"), get(peer, "latency_ms", "n"), ratio=False, digits=0)
-    row("kernel CPU (% of a core)", get(ours, "kernel_cpu_percent"), get(peer, "kernel_cpu_percent"), False)
-    if peer is None:
+    row("displayed fps", "fps")
+    row("latency p50 (ms)", "latency_ms", "p50")
+    row("latency p95 (ms)", "latency_ms", "p95")
+    row("  kernel part p50 (ms)", "kernel_ms", "p50", ratio=False)
+    row("  comm + page part p50 (ms)", "transport_ms", "p50", ratio=False)
+    row("JPEG size per frame (kB)", "jpeg_kb_mean")
+    row("frames measured", "latency_ms", "n", ratio=False, digits=0)
+    row("kernel CPU (% of a core)", "kernel_cpu_percent", ratio=False)
+    if not _over_rounds(rounds, "jupyter_rfb", "fps"):
         print(f"  (peer skipped: {results.get('peer_skipped', 'not run')})")
 
     cw, ch = CAMERA_SIZE
@@ -588,29 +697,32 @@ def print_report(results: dict[str, Any]) -> None:
         f"\nCamera round trip {cw}×{ch}: fake camera (stamped Y4M, {CAMERA_FILE_FPS} fps) → Camera(fps=30)"
         f" → invert → Preview (loop at {results['camera_loop_fps']:.0f} fps)"
     )
-    if camera is None:
+    if not any(r.get("camera") for r in rounds):
         print(f"  (skipped: {results.get('camera_skipped', 'not run')})")
     else:
-        for label, key in (
-            ("camera frames presented in page", "camera_presented_fps"),
-            ("frames received by the kernel", "kernel_received_fps"),
-            ("new camera frames on the preview", "round_trip_fps"),
-            ("preview draws (incl. repeats)", "preview_draws_fps"),
+        for label, keys in (
+            ("camera frames presented in page (fps)", ("camera_presented_fps",)),
+            ("frames received by the kernel (fps)", ("kernel_received_fps",)),
+            ("new camera frames on the preview (fps)", ("round_trip_fps",)),
+            ("preview draws (incl. repeats) (fps)", ("preview_draws_fps",)),
+            ("round trip p50 (ms)", ("round_trip_ms", "p50")),
+            ("round trip p95 (ms)", ("round_trip_ms", "p95")),
+            ("kernel CPU (% of a core)", ("kernel_cpu_percent",)),
         ):
-            print(f"  {label + ' (fps)':44}{_f(camera[key]):>8}")
-        trip = camera["round_trip_ms"]
-        print(f"  {'round trip p50 / p95 (ms)':44}{_f(trip['p50']):>8} / {_f(trip['p95'])}   (n={trip['n']})")
-        print(f"  {'kernel CPU (% of a core)':44}{_f(camera['kernel_cpu_percent']):>8}")
+            print(f"  {label:44}{_cell(_over_rounds(rounds, 'camera', *keys)):>22}")
 
-    print("\nTargets (from the issue, set for a real machine)")
-    fps, peer_fps = get(ours, "fps"), get(peer, "fps")
-    cam_fps, cam_p50 = get(camera, "round_trip_fps"), get(camera, "round_trip_ms", "p50")
+    summary = results["summary"]
+    print("\nTargets (from the issue, set for a real machine), on the medians")
+    fps = _get(summary, "streamlib", "fps", "median")
+    ratio = _get(summary, "fps_ratio", "median")
+    cam_fps = _get(summary, "camera", "round_trip_fps", "median")
+    cam_p50 = _get(summary, "camera", "round_trip_ms.p50", "median")
     checks = [
         (f"preview ≥ {TARGET_PREVIEW_FPS:.0f} fps at 720p", _f(fps), None if fps is None else fps >= 30),
         (
             f"preview ≥ {TARGET_PREVIEW_RATIO}× the peer's fps",
-            _f(fps / peer_fps if fps and peer_fps else None, 2) + "×",
-            None if not (fps and peer_fps) else fps >= TARGET_PREVIEW_RATIO * peer_fps,
+            _f(ratio, 2) + "×",
+            None if ratio is None else ratio >= TARGET_PREVIEW_RATIO,
         ),
         (
             f"camera round trip ≥ {TARGET_CAMERA_FPS:.0f} fps",
@@ -625,19 +737,6 @@ def print_report(results: dict[str, Any]) -> None:
     ]
     for label, value, ok in checks:
         print(f"  {_verdict(ok)}  {label:40}{value:>10}")
-
-    print("\nAgainst the baseline on these 2-core machines (docs/architecture.md)")
-    for label, baseline, fps_now, p50_now in (
-        ("peer, " + BASELINE_PEER["what"], BASELINE_PEER, peer_fps, get(peer, "latency_ms", "p50")),
-        ("streamlib preview vs that peer baseline", BASELINE_PEER, fps, get(ours, "latency_ms", "p50")),
-        ("camera, " + BASELINE_CAMERA["what"], BASELINE_CAMERA, cam_fps, cam_p50),
-    ):
-        print(f"  {label}")
-        print(
-            f"      baseline {baseline['fps']:.1f} fps, p50 {baseline['p50_ms']:.0f} ms;"
-            f"  now {_f(fps_now)} fps ({_f(fps_now / baseline['fps'] if fps_now else None, 2)}×),"
-            f" p50 {_f(p50_now, 0)} ms"
-        )
     print(f"\nload average (1/5 min) before/after: {results['load_before']} → {results['load_after']}")
 
 
@@ -652,6 +751,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--preview-fps", type=float, default=60.0, help="streamlib pacing (0: uncapped)")
     parser.add_argument("--camera-loop-fps", type=float, default=30.0, help="camera graph pacing (30)")
     parser.add_argument("--only", default="preview,peer,camera", help="subset: preview,peer,camera")
+    parser.add_argument(
+        "--rounds", type=int, default=DEFAULT_ROUNDS, help=f"repeats (default {DEFAULT_ROUNDS})"
+    )
+    parser.add_argument(
+        "--peer-subsampling",
+        choices=("420", "444"),
+        default="420",
+        help="the peer's JPEG chroma subsampling (420: streamlib's; 444: the peer's own default)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default {DEFAULT_OUT})")
     args = parser.parse_args(argv)
     seconds = args.seconds or (QUICK_SECONDS if args.quick else DEFAULT_SECONDS)
@@ -675,12 +783,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "platform": platform.platform(),
             "python": sys.version.split()[0],
         },
-        "streamlib": None,
-        "jupyter_rfb": None,
-        "camera": None,
+        "peer_subsampling": args.peer_subsampling,
+        "rounds": [],
         "load_before": _load(),
     }
-    have_rfb = importlib.util.find_spec("jupyter_rfb") is not None
+    have_rfb = all(importlib.util.find_spec(m) is not None for m in ("jupyter_rfb", "simplejpeg"))
     if have_rfb:
         import jupyter_rfb
 
@@ -701,7 +808,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     write_notebook(
         lab_root / "peer.ipynb",
-        _fill(PEER_SETUP, W=w, H=h, K=PEER_FRAMES),
+        _fill(PEER_SETUP, W=w, H=h, K=PEER_FRAMES, QUALITY=JPEG_QUALITY, SUBSAMPLING=args.peer_subsampling),
         _fill(PEER_DUMP, OUT=json.dumps(str(lab_root / "peer.ipynb.kernel.json"))),
     )
     cw, ch = CAMERA_SIZE
@@ -724,42 +831,63 @@ def main(argv: Sequence[str] | None = None) -> int:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args_chromium)
             drawn = "() => window.__bench.draws.length > 10"
-            if "preview" in only:
-                print(f"streamlib preview {w}×{h} (load {_load()}) …", flush=True)
+
+            def preview_side(round_result: dict[str, Any], round_raw: dict[str, Any]) -> None:
+                print(f"  streamlib preview {w}×{h} (load {_load()}) …", flush=True)
                 spec = {"kind": "canvas", "target": ".streamlib-preview-canvas", **pattern}
                 rec, kernel, window = measure(browser, lab, "streamlib.ipynb", spec, drawn, seconds, warmup)
-                results["streamlib"] = analyse_preview(rec, kernel, window)
-                raw["streamlib"] = {"page": rec, "kernel": kernel, "window_ms": window}
-            if "peer" in only and not have_rfb:
-                results["peer_skipped"] = "jupyter_rfb is not installed (pip install jupyter_rfb)"
-            elif "peer" in only:
-                print(f"jupyter_rfb {w}×{h} (load {_load()}) …", flush=True)
+                round_result["streamlib"] = analyse_preview(rec, kernel, window)
+                round_raw["streamlib"] = {"page": rec, "kernel": kernel, "window_ms": window}
+
+            def peer_side(round_result: dict[str, Any], round_raw: dict[str, Any]) -> None:
+                print(f"  jupyter_rfb {w}×{h} (load {_load()}) …", flush=True)
                 spec = {"kind": "img", "target": ".renderview-wrapper img", **pattern}
                 rec, kernel, window = measure(browser, lab, "peer.ipynb", spec, drawn, seconds, warmup)
-                results["jupyter_rfb"] = analyse_peer(rec, kernel, window)
-                raw["jupyter_rfb"] = {"page": rec, "kernel": kernel, "window_ms": window}
-            if "camera" in only:
-                print(f"camera round trip {cw}×{ch} (load {_load()}) …", flush=True)
-                spec = {
-                    "kind": "canvas",
-                    "target": ".streamlib-preview-canvas",
-                    "video": ".streamlib-camera-video",
-                    "cells": CAMERA_CELLS,
-                    "size": CAMERA_CELL_PX,
-                    "invert": True,
-                }
-                ready = (
-                    "() => window.__bench.video.length > 10 && "
-                    f"window.__bench.draws.filter((d) => d[2] < {CAMERA_FILE_FRAMES}).length > 10"
+                round_result["jupyter_rfb"] = analyse_peer(rec, kernel, window)
+                round_raw["jupyter_rfb"] = {"page": rec, "kernel": kernel, "window_ms": window}
+
+            sides = []
+            if "preview" in only:
+                sides.append(preview_side)
+            if "peer" in only and not have_rfb:
+                results["peer_skipped"] = (
+                    "jupyter_rfb or simplejpeg is not installed (pip install --group bench)"
                 )
-                rec, kernel, window = measure(browser, lab, "camera.ipynb", spec, ready, seconds, warmup)
-                results["camera"] = analyse_camera(rec, kernel, window)
-                raw["camera"] = {"page": rec, "kernel": kernel, "window_ms": window}
+            elif "peer" in only:
+                sides.append(peer_side)
+            for number in range(1, args.rounds + 1):
+                # Alternating order, so neither side always runs on a machine the other just warmed up.
+                order = sides if number % 2 else sides[::-1]
+                round_result: dict[str, Any] = {"order": [side.__name__ for side in order]}
+                round_raw: dict[str, Any] = {}
+                print(f"round {number}/{args.rounds}", flush=True)
+                for side in order:
+                    side(round_result, round_raw)
+                if "camera" in only:
+                    print(f"  camera round trip {cw}×{ch} (load {_load()}) …", flush=True)
+                    spec = {
+                        "kind": "canvas",
+                        "target": ".streamlib-preview-canvas",
+                        "video": ".streamlib-camera-video",
+                        "cells": CAMERA_CELLS,
+                        "size": CAMERA_CELL_PX,
+                        "invert": True,
+                    }
+                    ready = (
+                        "() => window.__bench.video.length > 10 && "
+                        f"window.__bench.draws.filter((d) => d[2] < {CAMERA_FILE_FRAMES}).length > 10"
+                    )
+                    rec, kernel, window = measure(browser, lab, "camera.ipynb", spec, ready, seconds, warmup)
+                    round_result["camera"] = analyse_camera(rec, kernel, window)
+                    round_raw["camera"] = {"page": rec, "kernel": kernel, "window_ms": window}
+                results["rounds"].append(round_result)
+                raw.setdefault("rounds", []).append(round_raw)
             browser.close()
     finally:
         stop_lab(lab)
         shutil.rmtree(root, ignore_errors=True)
     results["load_after"] = _load()
+    results["summary"] = summarise(results["rounds"])
     print_report(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"summary": results, "raw": raw}, indent=1))
