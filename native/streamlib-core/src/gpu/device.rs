@@ -51,10 +51,51 @@ impl AdapterPreference {
 }
 
 fn instance() -> wgpu::Instance {
+    quiet_wayland_probe();
     let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
     // Vulkan on Linux (lavapipe where there is no GPU), Metal on Apple platforms.
     descriptor.backends = wgpu::Backends::VULKAN | wgpu::Backends::METAL;
     wgpu::Instance::new(descriptor)
+}
+
+/// Keeps Mesa's device-select layer from asking a Wayland compositor that cannot exist.
+///
+/// The layer (an implicit Vulkan layer of Mesa's Vulkan drivers) orders the adapter list by asking the
+/// Wayland compositor which GPU drives the display whenever the instance enables `VK_KHR_wayland_surface`,
+/// which wgpu always does where the extension exists. Without `XDG_RUNTIME_DIR` (servers, containers, CI)
+/// libwayland-client's `wl_display_connect` then prints "error: XDG_RUNTIME_DIR is invalid or not set in the
+/// environment." on each `vkEnumeratePhysicalDevices` (twice per enumeration), a red box in every notebook
+/// that has nothing wrong with it. Mesa 23.1+ skips the probe when no Wayland display is configured; on
+/// older Mesa (Debian 12 ships 22.3) streamlib switches the layer off (`NODEVICE_SELECT=1`, the variable its
+/// manifest names for that) in exactly that case. Nothing is lost: without a compositor the layer only
+/// reorders the list, and `Gpu::new` ranks adapters itself (`STREAMLIB_ADAPTER` chooses one by name).
+fn quiet_wayland_probe() {
+    #[cfg(all(unix, not(target_vendor = "apple")))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            if wayland_probe_would_fail_loudly(|name| std::env::var_os(name)) {
+                // Safe enough here although the process may have threads: this runs once, before the
+                // process's first Vulkan call (so no loader or driver thread reads the environment yet), and
+                // Rust's own readers are serialised with it by std's environment lock. What remains is a C
+                // library calling getenv on another thread at this very moment; Python code reads its own
+                // copy (os.environ), not the C environment.
+                std::env::set_var("NODEVICE_SELECT", "1");
+            }
+        });
+    }
+}
+
+/// Whether libwayland-client would fail to find a compositor and say so on stderr, and the device-select
+/// layer is not wanted for its own sake (`MESA_VK_DEVICE_SELECT`, `DRI_PRIME`) nor already configured.
+fn wayland_probe_would_fail_loudly(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
+    let set = |name: &str| var(name).is_some_and(|v| !v.is_empty());
+    let absolute = |name: &str| var(name).is_some_and(|v| v.as_encoded_bytes().first() == Some(&b'/'));
+    let layer_configured = set("NODEVICE_SELECT") || set("MESA_VK_DEVICE_SELECT") || set("DRI_PRIME");
+    // `wl_display_connect(NULL)`: WAYLAND_SOCKET is an inherited connection; an absolute WAYLAND_DISPLAY is
+    // the socket's path; anything else is looked up in XDG_RUNTIME_DIR, which must be an absolute path.
+    let compositor_reachable = set("WAYLAND_SOCKET") || absolute("WAYLAND_DISPLAY") || absolute("XDG_RUNTIME_DIR");
+    !layer_configured && !compositor_reachable
 }
 
 pub fn adapters() -> Vec<AdapterDescription> {
@@ -201,5 +242,31 @@ fn list_or_none(items: &[String]) -> String {
         "none".to_owned()
     } else {
         items.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wayland_probe_would_fail_loudly;
+
+    fn with(vars: &[(&str, &str)]) -> bool {
+        wayland_probe_would_fail_loudly(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.into()))
+    }
+
+    #[test]
+    fn the_layer_is_switched_off_only_where_libwayland_would_complain() {
+        // A server, container or CI job: nothing set.
+        assert!(with(&[]));
+        assert!(with(&[("XDG_RUNTIME_DIR", "")]));
+        assert!(with(&[("XDG_RUNTIME_DIR", "run/user/0"), ("DISPLAY", ":0")]));
+        assert!(with(&[("WAYLAND_DISPLAY", "wayland-0")]));
+        // A desktop session (the probe finds the compositor, or quietly finds no socket).
+        assert!(!with(&[("XDG_RUNTIME_DIR", "/run/user/1000")]));
+        assert!(!with(&[("WAYLAND_DISPLAY", "/run/user/1000/wayland-0")]));
+        assert!(!with(&[("WAYLAND_SOCKET", "3")]));
+        // Whoever configures the layer keeps it.
+        assert!(!with(&[("NODEVICE_SELECT", "1")]));
+        assert!(!with(&[("MESA_VK_DEVICE_SELECT", "1002:687f")]));
+        assert!(!with(&[("DRI_PRIME", "1")]));
     }
 }
