@@ -1,10 +1,16 @@
-"""Shared fixtures: paths of the repository's shader library and test inputs."""
+"""Shared fixtures: paths of the repository's shader library and test inputs, and small test helpers."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHADERS = ROOT / "shaders"
@@ -17,6 +23,32 @@ def library_shaders() -> list[Path]:
 
 def stage_of(path: Path) -> str:
     return "compute" if "[numthreads" in path.read_text() else "pixel"
+
+
+def default_backend() -> str:
+    """The backend a compile without `backend=` gets: `streamlib.compilers()` lists them in preference order
+    (DXC first, used when its library is found), so it is the first available one."""
+    import streamlib
+
+    return str(next(c["name"] for c in streamlib.compilers() if c["available"]))
+
+
+def package_version() -> str:
+    """The installed streamlib's version, as everything that reports a version should."""
+    return importlib.metadata.version("streamlib")
+
+
+def poll_until(condition: Callable[[], T], what: str, timeout: float = 10.0, interval: float = 0.02) -> T:
+    """Calls `condition` until it returns something truthy and returns that; fails naming `what` (what was
+    awaited) when `timeout` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what} (last result: {result!r})")
+        time.sleep(interval)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

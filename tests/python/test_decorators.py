@@ -99,4 +99,3 @@ def test_stream_effect_must_use_its_input(runtime: Runtime) -> None:
 
 def test_has_feature_names_from_the_seed(runtime: Runtime) -> None:
     assert runtime.has_feature("vulkan")
-    assert not runtime.has_feature("body_tracking")

@@ -396,5 +396,4 @@ def test_has_feature() -> None:
     assert runtime.has_feature("vulkan") is True
     assert runtime.has_feature("metal") is False
     assert runtime.has_feature("video_file") is (shutil.which("ffmpeg") is not None)
-    assert runtime.has_feature("body_tracking") is False
     assert streamlib.has_feature("no_such_feature") is False

@@ -26,7 +26,7 @@ from PIL import Image
 
 from streamlib import Effect, NumpySink, RemoteError, RemoteRuntime, Runtime, ShaderCompileError, TestPattern
 
-from ..conftest import ROOT
+from ..conftest import ROOT, default_backend, package_version, poll_until
 from .graphs import EXAMPLE
 from .test_runtime_binary import runtime_binary
 
@@ -184,7 +184,7 @@ def frame_of(server: Server, after: int = -1, timeout: float = 60) -> tuple[int,
 
 
 def test_health_openapi_and_capabilities(server: Server) -> None:
-    assert server.json("GET", "/v1/health") == (200, {"status": "ok", "version": "0.1.0"})
+    assert server.json("GET", "/v1/health") == (200, {"status": "ok", "version": package_version()})
     status, doc = server.json("GET", "/v1/openapi.json")
     assert status == 200 and doc["openapi"].startswith("3.")
     for path in (
@@ -217,9 +217,9 @@ def test_unknown_route_and_method_are_json(server: Server) -> None:
 def test_compile_ok_and_diagnostics(server: Server) -> None:
     status, body = server.json("POST", "/v1/shaders", {"source": TINT, "name": "tint.hlsl"})
     assert status == 200, body
-    assert (body["name"], body["stage"], body["backend"]) == ("tint.hlsl", "pixel", "glslang")
+    assert (body["name"], body["stage"], body["backend"]) == ("tint.hlsl", "pixel", default_backend())
     assert [p["name"] for p in body["parameters"]] == ["strength"]
-    assert body["reflection"]["entry_point"] and body["compile_ms"] >= 0
+    assert body["reflection"]["entry_point"]
     status, body = server.json("POST", "/v1/shaders", {"source": BROKEN})
     assert (status, body["code"]) == (422, "compile_error")
     (diagnostic,) = [d for d in body["diagnostics"] if d["severity"] == "error"]
@@ -424,9 +424,13 @@ def test_requests_beyond_the_bound_are_busy(tmp_path: Path) -> None:
                 b"POST /v1/shaders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                 b"Content-Length: 100\r\n\r\n{"
             )
-            time.sleep(0.5)
-            status, body = server.json("GET", "/v1/stats")
-            assert (status, body["code"]) == (503, "busy")
+
+            def turned_away(server: Server = server) -> tuple[int, dict[str, Any]] | None:
+                reply = server.json("GET", "/v1/stats")
+                return reply if reply[0] == 503 else None
+
+            _, body = poll_until(turned_away, "GET /v1/stats to be turned away while the slot is held")
+            assert body["code"] == "busy", body
             assert server.call("GET", "/v1/health")[0] == 200
         deadline = time.monotonic() + 10
         while server.call("GET", "/v1/stats")[0] != 200:
