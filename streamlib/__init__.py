@@ -35,6 +35,19 @@ from streamlib.runtime import Runtime, Texture
 from streamlib.shader import Parameter, Shader, compile, compile_file, compilers
 
 
+def _installed_version() -> str:
+    # The installed distribution's version (from pyproject.toml), so it cannot drift from what pip reports.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("streamlib")
+    except PackageNotFoundError:  # the package directory on sys.path without an install
+        return "0+unknown"
+
+
+__version__ = _installed_version()
+
+
 def adapters() -> list[dict[str, object]]:
     """Every GPU adapter wgpu can see: name, backend, device type, driver."""
     from streamlib import _native
@@ -95,17 +108,29 @@ def _register_magic_when_in_ipython() -> None:
     # `import streamlib` inside IPython/Jupyter makes %%hlsl available without %load_ext.
     import os
     import sys
+    from typing import Any, cast
 
     if os.environ.get("STREAMLIB_COMPILE_WORKER") or "IPython" not in sys.modules:
         return
     try:
         from IPython.core.getipython import get_ipython
-
-        shell = get_ipython()  # type: ignore[no-untyped-call,unused-ignore]  # typed in newer IPython
-        if shell is not None:
-            load_ipython_extension(shell)
     except ImportError:
         return
+    shell = get_ipython()  # type: ignore[no-untyped-call,unused-ignore]  # typed in newer IPython
+    if shell is None:
+        return
+    try:
+        load_ipython_extension(shell)
+    except ImportError as error:
+        # `import streamlib` works without the jupyter extra; `%%hlsl` then says what to install instead of
+        # IPython's "Cell magic `%%hlsl` not found". (`error` itself is unbound when the block ends.)
+        kind, args, name = type(error), error.args, error.name
+
+        def hlsl(line: str, cell: str | None = None) -> None:
+            raise kind(*args, name=name)
+
+        # Any: IPython's decorator on the method hides its signature from mypy.
+        cast(Any, shell).register_magic_function(hlsl, magic_kind="cell", magic_name="hlsl")
 
 
 _register_magic_when_in_ipython()

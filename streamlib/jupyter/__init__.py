@@ -5,12 +5,44 @@ from __future__ import annotations
 from typing import Any
 
 from streamlib.errors import ShaderCompileError
-from streamlib.jupyter.camera import Camera
-from streamlib.jupyter.controls import Controls
-from streamlib.jupyter.magic import HlslMagics
-from streamlib.jupyter.preview import Preview, close_all
 
-__all__ = ["Camera", "Controls", "HlslMagics", "Preview", "close_all", "load_ipython_extension"]
+INSTALL_HINT = 'pip install "streamlib[jupyter]"'
+
+
+class MissingNotebookDependency(ImportError):
+    """A package of the `jupyter` extra (IPython, ipywidgets, anywidget, …) is not installed.
+
+    `import streamlib` needs none of them; only the notebook side does, so it fails here, on first use,
+    with the command that fixes it rather than a bare ModuleNotFoundError from deep inside a widget."""
+
+
+# Every submodule is imported here, so `from streamlib.jupyter.preview import …` and the `%%hlsl` extension
+# hit this check too.
+try:
+    from streamlib.jupyter.camera import Camera
+    from streamlib.jupyter.controls import Controls
+    from streamlib.jupyter.magic import HlslMagics
+    from streamlib.jupyter.preview import Preview, close_all
+except ModuleNotFoundError as missing:
+    # A missing streamlib module is a broken install or a bug, not a missing extra: let it through as is.
+    package = (missing.name or "").partition(".")[0]
+    if package in ("", "streamlib"):
+        raise
+    raise MissingNotebookDependency(
+        f"streamlib's notebook side needs the '{package}' module, which is not installed. "
+        f"Install the notebook dependencies with: {INSTALL_HINT}",
+        name=package,
+    ) from missing
+
+__all__ = [
+    "Camera",
+    "Controls",
+    "HlslMagics",
+    "MissingNotebookDependency",
+    "Preview",
+    "close_all",
+    "load_ipython_extension",
+]
 
 
 def load_ipython_extension(ipython: Any) -> None:
