@@ -80,7 +80,7 @@ fn a_worker_that_cannot_start_is_reported() {
 }
 
 #[test]
-fn a_worker_that_dies_while_idle_is_replaced() {
+fn a_worker_that_exits_at_once_gives_a_diagnostic_every_time() {
     // `true` exits at once: the first write fails (or the answer never comes) and a crash is reported;
     // the supervisor must not wedge, and each call gets a clear diagnostic.
     let command = WorkerCommand { program: "/bin/true".into(), args: Vec::new() };
@@ -89,6 +89,43 @@ fn a_worker_that_dies_while_idle_is_replaced() {
         let message = first_message(compiler.compile(&request("x", GOOD, Stage::Pixel)).unwrap_err());
         assert!(message.contains("crashed") || message.contains("stopped accepting"), "{message}");
     }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_worker_that_dies_while_idle_is_replaced() {
+    // The shell appends its pid to a file and execs the real worker, so the file lists every worker started.
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pids");
+    let script = format!("echo $$ >> '{}' && exec \"$0\"", pid_file.display());
+    let program = worker().program.display().to_string();
+    let command = WorkerCommand { program: "/bin/sh".into(), args: vec!["-c".into(), script, program] };
+    let compiler = Compiler::new(CompilerConfig::with_worker(command));
+    let pids = || -> Vec<libc::pid_t> {
+        std::fs::read_to_string(&pid_file).unwrap().lines().map(|line| line.parse().unwrap()).collect()
+    };
+    compiler.compile(&request("first", &format!("{GOOD}// idle 1"), Stage::Pixel)).expect("first compile");
+    let [first] = pids()[..] else { panic!("one worker expected, started: {:?}", pids()) };
+
+    // Kill it between requests and wait until it is dead (a zombie until the supervisor reaps it).
+    // SAFETY: signals a child this test started; no memory is involved.
+    assert_eq!(unsafe { libc::kill(first, libc::SIGKILL) }, 0);
+    let state = |pid: libc::pid_t| {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        stat.rsplit(") ").next().and_then(|rest| rest.chars().next())
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while state(first) != Some('Z') {
+        assert!(Instant::now() < deadline, "worker {first} did not die: state {:?}", state(first));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    let shader = compiler.compile(&request("second", &format!("{GOOD}// idle 2"), Stage::Pixel)).expect("replaced");
+    assert_eq!(shader.spirv[0], 0x0723_0203);
+    let [_, replacement] = pids()[..] else { panic!("one replacement expected, started: {:?}", pids()) };
+    assert!(replacement != first && matches!(state(replacement), Some('S' | 'R')), "{:?}", state(replacement));
+    let stats = compiler.stats();
+    assert_eq!((stats.compiles, stats.worker_restarts), (2, 1));
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! Both are told the same binding rule (see `prelude.rs`) and the same cbuffer layout (std140: glslang
 //! without `--hlsl-offsets`, DXC with `-fvk-use-gl-layout`), so they give one layout.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
@@ -237,14 +238,19 @@ fn dxc_library() -> Result<&'static DxcLibrary, &'static Unavailable> {
 }
 
 pub fn dxc_candidates() -> Vec<PathBuf> {
+    candidates_in_order(std::env::var_os("STREAMLIB_DXC_PATH"), std::env::var_os("VULKAN_SDK"))
+}
+
+/// The search order, apart from the process environment so that it can be tested.
+fn candidates_in_order(configured: Option<OsString>, vulkan_sdk: Option<OsString>) -> Vec<PathBuf> {
     let file = libloading_filename();
     let mut candidates = Vec::new();
-    if let Some(configured) = std::env::var_os("STREAMLIB_DXC_PATH") {
+    if let Some(configured) = configured {
         let configured = PathBuf::from(configured);
         candidates.push(if configured.is_dir() { configured.join(&file) } else { configured });
     }
     candidates.push(PathBuf::from(&file));
-    if let Some(sdk) = std::env::var_os("VULKAN_SDK") {
+    if let Some(sdk) = vulkan_sdk {
         candidates.push(PathBuf::from(sdk).join("lib").join(&file));
     }
     for dir in [
@@ -427,9 +433,29 @@ mod tests {
 
     #[test]
     fn dxc_path_env_is_searched_first() {
-        // Only the shape of the list is checked: the env var itself is process-global.
-        let candidates = dxc_candidates();
-        assert!(candidates.iter().any(|p| p.ends_with(libloading_filename())));
+        let file = libloading_filename();
+        let system = [
+            "/usr/lib/x86_64-linux-gnu",
+            "/usr/lib/aarch64-linux-gnu",
+            "/usr/local/lib",
+            "/usr/lib",
+            "/opt/dxc/lib",
+            "/opt/homebrew/lib",
+        ]
+        .map(|dir| PathBuf::from(dir).join(&file));
+        // A configured file is taken as it is, then the loader's own search, then the SDK, then system dirs.
+        let mut expected =
+            vec![PathBuf::from("/custom/dxc.so"), PathBuf::from(&file), PathBuf::from("/sdk/lib").join(&file)];
+        expected.extend(system.iter().cloned());
+        assert_eq!(candidates_in_order(Some("/custom/dxc.so".into()), Some("/sdk".into())), expected);
+        // A configured directory names the library inside it; without the env vars only the defaults remain.
+        let dir = tempfile::tempdir().unwrap();
+        let found = candidates_in_order(Some(dir.path().into()), None);
+        assert_eq!(found[..2], [dir.path().join(&file), PathBuf::from(&file)]);
+        assert_eq!(found[2..], system);
+        let mut defaults = vec![PathBuf::from(&file)];
+        defaults.extend(system.iter().cloned());
+        assert_eq!(candidates_in_order(None, None), defaults);
     }
 
     #[test]
