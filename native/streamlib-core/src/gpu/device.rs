@@ -65,10 +65,10 @@ fn instance() -> wgpu::Instance {
 /// which wgpu always does where the extension exists. Without `XDG_RUNTIME_DIR` (servers, containers, CI)
 /// libwayland-client's `wl_display_connect` then prints "error: XDG_RUNTIME_DIR is invalid or not set in the
 /// environment." on each `vkEnumeratePhysicalDevices` (twice per enumeration), a red box in every notebook
-/// that has nothing wrong with it. Mesa 23.1+ skips the probe when no Wayland display is configured; on
+/// that has nothing wrong with it. Later Mesa skips the probe when no Wayland display is configured; on
 /// older Mesa (Debian 12 ships 22.3) streamlib switches the layer off (`NODEVICE_SELECT=1`, the variable its
-/// manifest names for that) in exactly that case. Nothing is lost: without a compositor the layer only
-/// reorders the list, and `Gpu::new` ranks adapters itself (`STREAMLIB_ADAPTER` chooses one by name).
+/// manifest names for that) in exactly that case. Little is lost: the layer only decides which adapter is
+/// listed first, and `Gpu::new` ranks adapters itself (`STREAMLIB_ADAPTER` chooses one by name).
 fn quiet_wayland_probe() {
     #[cfg(all(unix, not(target_vendor = "apple")))]
     {
