@@ -115,7 +115,7 @@ def ratio(numerator: float | None, denominator: float | None) -> float | None:
 
 
 def stage_of(source: str) -> str:
-    return "compute" if "[numthreads" in source else "pixel"
+    return streamlib.detect_stage(source)
 
 
 def prelude_for(stage: str) -> str:

@@ -32,7 +32,7 @@ from streamlib.nodes import (
 from streamlib.registry import shaders
 from streamlib.remote import RemoteRuntime
 from streamlib.runtime import Runtime, Texture
-from streamlib.shader import Parameter, Shader, compile, compile_file, compilers
+from streamlib.shader import Parameter, Shader, compile, compile_file, compilers, detect_stage
 
 
 def _installed_version() -> str:
@@ -87,6 +87,7 @@ __all__ = [
     "compile",
     "compile_file",
     "compilers",
+    "detect_stage",
     "camera_source",
     "configure",
     "has_feature",

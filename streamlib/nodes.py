@@ -187,7 +187,7 @@ def _as_shader(shader: Shader | str | os.PathLike[str], name: str | None) -> Sha
     source_file = _shader_file(shader)
     if source_file is not None:
         return compile_file(source_file)
-    return compile(text, stage="compute" if "[numthreads" in text else "pixel", name=name or "effect")
+    return compile(text, name=name or "effect")
 
 
 def _shader_file(shader: Shader | str | os.PathLike[str]) -> Path | None:

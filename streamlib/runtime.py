@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from streamlib import _native
 from streamlib.errors import EffectError, GraphError
 from streamlib.graph import Port, Stream
-from streamlib.shader import Shader, compile
+from streamlib.shader import Shader, compile, detect_stage
 
 if TYPE_CHECKING:
     import numpy as np
@@ -143,7 +143,7 @@ class Runtime:
     def create_compute_shader(self, hlsl: str, *, name: str | None = None, **options: Any) -> Shader:
         """Compiles a compute shader. A source without `[numthreads]` is pixel form (the seed writes its
         "compute shader" that way) and is compiled as a pixel shader rather than refused."""
-        stage = "compute" if "[numthreads" in hlsl else "pixel"
+        stage = detect_stage(hlsl)
         return compile(hlsl, stage=stage, name=name or f"{stage}_shader", **options)
 
     def _pipeline(self, shader: Shader) -> _native.NativePipeline:
@@ -177,7 +177,7 @@ class Runtime:
         the result has the first input's size. Parameters default to their `@default` annotations.
         """
         if isinstance(shader, str):
-            shader = compile(shader, stage="compute" if "[numthreads" in shader else "pixel")
+            shader = compile(shader)
         if self._trace is not None:
             from streamlib.decorators import TracedTexture
 

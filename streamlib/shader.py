@@ -90,7 +90,7 @@ class Shader:
 def compile(
     source: str | bytes,
     *,
-    stage: str = "pixel",
+    stage: str = "auto",
     entry: str = "main",
     name: str | None = None,
     backend: str | None = None,
@@ -100,6 +100,9 @@ def compile(
     prelude: str = "auto",
 ) -> Shader:
     """Compiles HLSL to SPIR-V, reflects it, and cross-compiles it to MSL and (pixel stage) GLSL ES.
+
+    `stage="auto"` compiles a source whose entry point carries `[numthreads(…)]` as compute, anything else
+    as a pixel shader (see `detect_stage`).
 
     Raises `ShaderCompileError` with `.diagnostics` on bad source; a crash of the C++ compiler is
     reported the same way, and this process is never affected.
@@ -123,12 +126,16 @@ def compile(
     return Shader(text, native)
 
 
+def detect_stage(source: str) -> str:
+    """The stage `compile(source)` picks: "compute" when an attribute `[numthreads(…)]` marks the entry
+    point, else "pixel". Comments and strings do not count."""
+    return _native.detect_stage(source)
+
+
 def compile_file(path: str | os.PathLike[str], **options: Any) -> Shader:
-    """Compiles an `.hlsl` file; the stage is `compute` when the source has `[numthreads(…)]`."""
+    """Compiles an `.hlsl` file (the stage as `compile` picks it unless given)."""
     file = Path(path)
     raw = file.read_bytes()
-    if "stage" not in options:
-        options["stage"] = "compute" if b"[numthreads" in raw else "pixel"
     options.setdefault("include_dirs", [file.parent])
     return compile(raw, name=options.pop("name", file.name), **options)
 

@@ -22,7 +22,9 @@ def library_shaders() -> list[Path]:
 
 
 def stage_of(path: Path) -> str:
-    return "compute" if "[numthreads" in path.read_text() else "pixel"
+    from streamlib.shader import detect_stage
+
+    return detect_stage(path.read_text())
 
 
 def default_backend() -> str:

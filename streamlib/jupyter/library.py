@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from streamlib._library import library_dirs
+from streamlib.shader import detect_stage
 
 
 def _summary(source: str) -> str:
@@ -51,7 +52,7 @@ def library_listing(root_dir: str | os.PathLike[str] | None = None) -> list[dict
                     "name": file.stem,
                     "file": str(file),
                     "path": _relative(file, root),
-                    "stage": "compute" if "[numthreads" in source else "pixel",
+                    "stage": detect_stage(source),
                     "summary": _summary(source),
                     "source": source,
                 }

@@ -42,7 +42,7 @@ class HlslMagics(Magics):
         from NAME switch to the new shader at once; on failure they keep the last good one.
         """
         args = _parse(line)
-        stage = "compute" if args.compute or "[numthreads" in cell else "pixel"
+        stage = "compute" if args.compute else "auto"
         try:
             shader = compile(cell, stage=stage, entry=args.entry, name=args.name, backend=args.backend)
         except ShaderCompileError as err:

@@ -21,7 +21,7 @@ from streamlib.jupyter.diagnostics import failure_payload, success_payload
 from streamlib.jupyter.library import library_listing
 from streamlib.shader import compile
 
-_STAGES = ("pixel", "compute")
+_STAGES = ("auto", "pixel", "compute")
 _BACKENDS = ("glslang", "dxc")
 _MAX_SOURCE = 1 << 20
 
@@ -37,7 +37,7 @@ def _compile_payload(body: dict[str, Any], root_dir: Path) -> dict[str, Any]:
     if len(source) > _MAX_SOURCE:
         raise web.HTTPError(413, reason="'source' is over 1 MiB")
     name = str(body.get("name") or "shader")
-    stage = body.get("stage") or ("compute" if "[numthreads" in source else "pixel")
+    stage = body.get("stage") or "auto"
     if stage not in _STAGES:
         raise web.HTTPError(400, reason=f"'stage' must be one of {', '.join(_STAGES)}")
     options: dict[str, Any] = {"stage": stage, "name": name, "entry": str(body.get("entry") or "main")}

@@ -66,7 +66,7 @@ def test_a_files_includes_resolve_beside_it_but_never_outside_the_root(tmp_path:
     ("body", "reason"),
     [
         ({"source": 3}, "'source' must be a string"),
-        ({"source": "x", "stage": "geometry"}, "'stage' must be one of pixel, compute"),
+        ({"source": "x", "stage": "geometry"}, "'stage' must be one of auto, pixel, compute"),
         ({"source": "x" * (1 << 20 | 1)}, "'source' is over 1 MiB"),
         ({"source": "x", "backend": "fxc"}, "'backend' must be one of glslang, dxc"),
         ({"source": "x", "path": "fx/a\0.hlsl"}, "'path' contains a NUL character"),

@@ -84,7 +84,10 @@ pub fn compile(
     prelude: &str,
 ) -> PyResult<NativeShader> {
     let options = CompileOptions {
-        stage: parse(py, "stage", stage, Stage::parse, "'pixel', 'vertex', 'compute'")?,
+        stage: match stage {
+            "auto" => Stage::detect(&String::from_utf8_lossy(&source)),
+            text => parse(py, "stage", text, Stage::parse, "'auto', 'pixel', 'vertex', 'compute'")?,
+        },
         entry,
         defines,
         optimization: parse(py, "optimization", optimization, OptLevel::parse, "'none', 'size', 'performance'")?,
@@ -121,6 +124,12 @@ pub fn compile(
         }
     };
     Ok(NativeShader { inner: Arc::new(shader) })
+}
+
+/// The stage `source` is written for when none is asked (the core's one rule).
+#[pyfunction]
+pub fn detect_stage(source: &str) -> &'static str {
+    Stage::detect(source).as_str()
 }
 
 /// One dict per backend: name, version, available, detail.

@@ -3,7 +3,8 @@
 /** A `%%hlsl NAME [--compute] [--entry E] [--backend B]` cell, split into its options and shader source. */
 export interface HlslCell {
   name: string;
-  stage: 'pixel' | 'compute';
+  /** 'auto': the server compiles it as the core decides (compute when [numthreads(…)] marks the entry). */
+  stage: 'auto' | 'compute';
   entry: string;
   backend: string | null;
   source: string;
@@ -28,7 +29,7 @@ export function parseHlslCell(text: string): HlslCell | null {
   const positional = args.filter((arg, i) => !arg.startsWith('--') && !['--entry', '--backend'].includes(args[i - 1]));
   return {
     name: positional[0] ?? 'shader',
-    stage: args.includes('--compute') || source.includes('[numthreads') ? 'compute' : 'pixel',
+    stage: args.includes('--compute') ? 'compute' : 'auto',
     entry: option('--entry') ?? 'main',
     backend: option('--backend'),
     source,

@@ -15,14 +15,15 @@ describe('%%hlsl cells', () => {
     });
   });
 
-  it('finds a compute shader by its numthreads attribute, and defaults the rest', () => {
+  it('leaves the stage to the server without --compute, and defaults the rest', () => {
+    // The core decides (comment-aware); the editor keeps no copy of that rule.
     expect(parseHlslCell('%%hlsl sharpen --preview\n[numthreads(8, 8, 1)] void main() {}')).toMatchObject({
       name: 'sharpen',
-      stage: 'compute',
+      stage: 'auto',
       entry: 'main',
       backend: null
     });
-    expect(parseHlslCell('%%hlsl')).toMatchObject({ name: 'shader', stage: 'pixel', source: '' });
+    expect(parseHlslCell('%%hlsl')).toMatchObject({ name: 'shader', stage: 'auto', source: '' });
   });
 
   it('is not fooled by other cells', () => {
@@ -35,6 +36,6 @@ describe('%%hlsl cells', () => {
     const source = '// Tint.\nfloat4 main(float2 uv : TEXCOORD) : SV_Target { return 1; }\n\n';
     const text = hlslCellSource('tint', source);
     expect(text).toBe('%%hlsl tint\n// Tint.\nfloat4 main(float2 uv : TEXCOORD) : SV_Target { return 1; }\n');
-    expect(parseHlslCell(text)).toMatchObject({ name: 'tint', stage: 'pixel', source: source.trimEnd() + '\n' });
+    expect(parseHlslCell(text)).toMatchObject({ name: 'tint', stage: 'auto', source: source.trimEnd() + '\n' });
   });
 });

@@ -11,7 +11,9 @@ pub mod preprocess;
 pub mod reflect;
 pub mod source_checks;
 pub mod spirv_patch;
+pub mod stage;
 pub mod std140;
+pub mod tokens;
 pub mod types;
 pub mod worker;
 

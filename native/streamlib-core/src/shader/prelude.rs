@@ -5,6 +5,7 @@
 //! Unregistered resources take the next free register of their class in declaration order. The frame
 //! cbuffer is `register(b0, space1)` → set 1, binding 0, so it never collides with a user's cbuffer.
 
+use super::tokens::tokens;
 use super::types::{PreludeMode, Stage};
 
 pub const BINDING_SHIFT_CBUFFER: u32 = 0;
@@ -58,32 +59,6 @@ pub fn prelude_for(source: &str, stage: Stage, mode: PreludeMode) -> Prelude {
         text.push_str(FRAME_CBUFFER_HLSL);
     }
     Prelude { text }
-}
-
-/// Identifier-like tokens of `source` with comments removed. Walks bytes (identifiers are ASCII), so any
-/// UTF-8 elsewhere in the text is skipped over, never sliced through.
-fn tokens(source: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let bytes = source.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let rest = &bytes[i..];
-        if rest.starts_with(b"//") {
-            i += rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-        } else if rest.starts_with(b"/*") {
-            i += rest[2..].windows(2).position(|w| w == b"*/").map_or(rest.len(), |end| end + 4);
-        } else if bytes[i].is_ascii_alphabetic() || bytes[i] == b'_' {
-            let start = i;
-            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                i += 1;
-            }
-            // Both ends sit next to ASCII bytes, so they are character boundaries.
-            out.push(&source[start..i]);
-        } else {
-            i += 1;
-        }
-    }
-    out
 }
 
 /// True when `name` follows a scalar/vector/matrix type keyword, i.e. the source declares it.
