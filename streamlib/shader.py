@@ -32,7 +32,7 @@ class Parameter:
     def from_dict(cls, data: Mapping[str, Any]) -> Parameter:
         return cls(
             name=data["name"],
-            type=data["ty"],
+            type=data["type"],
             default=tuple(float(v) for v in data["default"]),
             min=data.get("min"),
             max=data.get("max"),

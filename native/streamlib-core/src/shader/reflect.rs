@@ -63,6 +63,7 @@ pub struct UniformBuffer {
 pub struct Member {
     pub name: String,
     /// HLSL spelling: "float", "float3", "int2", "uint", "bool", "float4x4".
+    #[serde(rename = "type")]
     pub ty: String,
     pub offset: u32,
     pub size: u32,
@@ -73,6 +74,7 @@ pub struct Member {
 pub struct StageVariable {
     pub name: String,
     pub location: Option<u32>,
+    #[serde(rename = "type")]
     pub ty: String,
 }
 
@@ -91,6 +93,8 @@ pub enum ParamKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Parameter {
     pub name: String,
+    /// "type" in JSON (a Rust keyword here).
+    #[serde(rename = "type")]
     pub ty: String,
     pub buffer: String,
     pub offset: u32,
