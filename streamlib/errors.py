@@ -85,7 +85,12 @@ class ParameterError(EffectError, TypeError):
 
 
 class ConfigError(StreamlibError):
-    """A graph config file is malformed; the message names the field."""
+    """A graph config is malformed. The message names the field; `field` holds its JSON path
+    (`nodes[2].params.width`), or None when the whole document is at fault."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class CameraError(StreamlibError):

@@ -51,7 +51,7 @@ def config_text(runtime: Runtime, *, targets: Sequence[str] = ("vulkan", "metal"
     """The canonical config text for `runtime`'s graph."""
     if isinstance(targets, str):
         raise ConfigError(
-            f"targets: expected a sequence of target names such as ('vulkan',), not {targets!r}"
+            f"targets: expected a sequence of target names such as ('vulkan',), not {targets!r}", "targets"
         )
     description, compiled = describe(runtime)
     return _native.export_config(json.dumps(description), compiled, list(targets))
@@ -179,7 +179,7 @@ def loads(text: str) -> Runtime:
         try:
             runtime.add_stream(_make_node(entry, shaders))
         except (StreamlibError, OSError) as err:
-            raise ConfigError(f"nodes[{index}]: node '{entry['id']}': {err}") from err
+            raise ConfigError(f"nodes[{index}]: node '{entry['id']}': {err}", f"nodes[{index}]") from err
     for edge in description["edges"]:
         source, source_port = edge["from"].rsplit(".", 1)
         target, target_port = edge["to"].rsplit(".", 1)
@@ -190,7 +190,7 @@ def loads(text: str) -> Runtime:
                 delivery=edge["delivery"],
             )
         except StreamlibError as err:
-            raise ConfigError(f"edges[{edge['index']}]: {err}") from err
+            raise ConfigError(f"edges[{edge['index']}]: {err}", f"edges[{edge['index']}]") from err
     runtime.load_report = [dict(line) for line in report]
     return runtime
 

@@ -203,6 +203,20 @@ def test_schema_violations_name_the_field_path(tmp_path: Path, example: dict[str
     assert refusal(tmp_path, example) == "edges[2]: missing field `delivery`"
 
 
+def test_the_field_at_fault_is_an_attribute(tmp_path: Path, example: dict[str, Any]) -> None:
+    example["nodes"][0]["params"]["width"] = "wide"
+    with pytest.raises(ConfigError) as caught:
+        streamlib.load(write(tmp_path, example))
+    assert caught.value.field == "nodes[0].params.width"
+    (tmp_path / "broken.json").write_text("{")
+    with pytest.raises(ConfigError) as whole:
+        streamlib.load(tmp_path / "broken.json")
+    assert whole.value.field is None
+    with pytest.raises(ConfigError) as target:
+        config_text(example_graph(), targets=("vulcan",))
+    assert target.value.field == "targets"
+
+
 def test_tampered_shader_source_fails_the_hash_check(tmp_path: Path, example: dict[str, Any]) -> None:
     example["shaders"]["tint"]["source"] = example["shaders"]["tint"]["source"].replace("0.5", "0.9")
     assert refusal(tmp_path, example) == (

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use streamlib_core::config::{load_shaders, ExportDescription, GraphConfig, Target};
+use streamlib_core::config::{load_shaders, ConfigError, ExportDescription, GraphConfig, Target};
 
 use crate::errors::{config_error, streamlib_error};
 use crate::shader::{compiler, NativeShader};
@@ -23,7 +23,8 @@ pub fn export_config(
     for name in &targets {
         let target = Target::parse(name).ok_or_else(|| {
             let known: Vec<&str> = Target::ALL.iter().map(|t| t.as_str()).collect();
-            config_error(py, format!("targets: unknown target '{name}' (known: {})", known.join(", ")))
+            let message = format!("unknown target '{name}' (known: {})", known.join(", "));
+            config_error(py, &ConfigError::new("targets", message))
         })?;
         if !wanted.contains(&target) {
             wanted.push(target);
@@ -33,8 +34,8 @@ pub fn export_config(
         .map_err(|e| streamlib_error(py, format!("the export description is malformed: {e}")))?;
     let compiled: BTreeMap<String, Arc<_>> =
         shaders.iter().map(|(key, shader)| (key.clone(), shader.inner.clone())).collect();
-    let config = GraphConfig::export(description, &compiled, &wanted).map_err(|e| config_error(py, e.to_string()))?;
-    config.to_json().map_err(|e| config_error(py, e.to_string()))
+    let config = GraphConfig::export(description, &compiled, &wanted).map_err(|e| config_error(py, &e))?;
+    config.to_json().map_err(|e| config_error(py, &e))
 }
 
 type Loaded<'py> = (String, HashMap<String, NativeShader>, Vec<Bound<'py, PyDict>>);
@@ -44,13 +45,13 @@ type Loaded<'py> = (String, HashMap<String, NativeShader>, Vec<Bound<'py, PyDict
 /// `index` in the file), the shaders by key, and one report per shader: shader, used, why.
 #[pyfunction]
 pub fn load_config<'py>(py: Python<'py>, text: &str) -> PyResult<Loaded<'py>> {
-    let config = GraphConfig::parse(text).map_err(|e| config_error(py, e.to_string()))?;
+    let config = GraphConfig::parse(text).map_err(|e| config_error(py, &e))?;
     let compiler = compiler(py)?;
     // A panic must not cross into Python: it becomes an error naming what was being loaded.
     let loaded =
         py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load_shaders(&compiler, &config))));
     let (shaders, report) = match loaded {
-        Ok(result) => result.map_err(|e| config_error(py, e.to_string()))?,
+        Ok(result) => result.map_err(|e| config_error(py, &e))?,
         Err(_) => {
             return Err(streamlib_error(
                 py,
@@ -58,7 +59,7 @@ pub fn load_config<'py>(py: Python<'py>, text: &str) -> PyResult<Loaded<'py>> {
             ))
         }
     };
-    let description = config.description().map_err(|e| config_error(py, e.to_string()))?;
+    let description = config.description().map_err(|e| config_error(py, &e))?;
     let shaders = shaders.into_iter().map(|(key, inner)| (key, NativeShader { inner })).collect();
     let mut lines = Vec::with_capacity(report.len());
     for line in report {

@@ -3,6 +3,7 @@
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
+use streamlib_core::config::ConfigError;
 use streamlib_core::gpu::GpuError;
 use streamlib_core::shader::{CompileError, Diagnostic};
 
@@ -73,6 +74,8 @@ pub fn graph_error(py: Python<'_>, message: String) -> PyErr {
     raise(py, "GraphError", (message,))
 }
 
-pub fn config_error(py: Python<'_>, message: String) -> PyErr {
-    raise(py, "ConfigError", (message,))
+/// `ConfigError(message, field)`: `field` is the JSON path at fault, None when it is the whole document.
+pub fn config_error(py: Python<'_>, error: &ConfigError) -> PyErr {
+    let field = (!error.field.is_empty()).then(|| error.field.clone());
+    raise(py, "ConfigError", (error.to_string(), field))
 }
