@@ -57,9 +57,13 @@ def test_tutorial_01_preview_hot_swap_and_error_card(page: Any, lab: Lab, shots:
     assert "line 2" in text and "'tint'" in text, text
     wait_for_frames(page, cell=3)
     before = preview_state(page, cell=3)["frame"]
-    wait_until(lambda: preview_state(page, cell=3)["frame"] > before + 3, timeout=30)
+    advanced = wait_until(lambda: preview_state(page, cell=3)["frame"] > before + 3, timeout=30)
     screenshot(page, shots, "2-broken-keeps-last-good")
-    assert red(sample(page, *BAR, cell=3)), "the last good shader must keep running after a failed compile"
+    assert advanced, (
+        f"the preview stopped after a failed compile: {preview_state(page, cell=3)}, was {before}"
+    )
+    pixel = sample(page, *BAR, cell=3)
+    assert red(pixel), f"the last good shader must keep running after a failed compile, got {pixel}"
 
     # Fix it with a different effect: the preview switches.
     replace_cell_source(page, 3, "%%hlsl red_tint --preview\n" + GOOD_GREEN)
