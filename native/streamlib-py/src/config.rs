@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use streamlib_core::config::{load_shaders, ConfigError, ExportDescription, GraphConfig, Target};
 
+use crate::call::long_call;
 use crate::errors::{config_error, streamlib_error};
 use crate::shader::{compiler, NativeShader};
 
@@ -47,18 +48,8 @@ type Loaded<'py> = (String, HashMap<String, NativeShader>, Vec<Bound<'py, PyDict
 pub fn load_config<'py>(py: Python<'py>, text: &str) -> PyResult<Loaded<'py>> {
     let config = GraphConfig::parse(text).map_err(|e| config_error(py, &e))?;
     let compiler = compiler(py)?;
-    // A panic must not cross into Python: it becomes an error naming what was being loaded.
-    let loaded =
-        py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| load_shaders(&compiler, &config))));
-    let (shaders, report) = match loaded {
-        Ok(result) => result.map_err(|e| config_error(py, &e))?,
-        Err(_) => {
-            return Err(streamlib_error(
-                py,
-                "internal error while loading the config's shaders (a Rust panic); please report it".to_owned(),
-            ))
-        }
-    };
+    let (shaders, report) = long_call(py, "loading the config's shaders", || load_shaders(&compiler, &config))?
+        .map_err(|e| config_error(py, &e))?;
     let description = config.description().map_err(|e| config_error(py, &e))?;
     let shaders = shaders.into_iter().map(|(key, inner)| (key, NativeShader { inner })).collect();
     let mut lines = Vec::with_capacity(report.len());

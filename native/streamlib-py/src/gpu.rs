@@ -8,6 +8,7 @@ use streamlib_core::gpu::{
     run_once, AdapterPreference, EffectPipeline, FrameValues, Gpu, GpuTexture, ParamValue, TextureFormat,
 };
 
+use crate::call::long_call;
 use crate::errors::{gpu_error, streamlib_error};
 use crate::shader::NativeShader;
 
@@ -37,7 +38,8 @@ impl NativeTexture {
     /// Tightly packed rows, top first; waits for the GPU with the GIL released. A bytearray, so numpy can
     /// wrap it writable without copying the frame again.
     fn read<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyByteArray>> {
-        let bytes = py.detach(|| self.inner.read(&self.gpu)).map_err(|e| gpu_error(py, e))?;
+        let bytes =
+            long_call(py, "reading a texture back", || self.inner.read(&self.gpu))?.map_err(|e| gpu_error(py, e))?;
         Ok(PyByteArray::new(py, &bytes))
     }
 
@@ -126,7 +128,7 @@ impl NativeGpu {
             preference.name_contains = adapter;
         }
         preference.low_power = low_power;
-        let gpu = py.detach(|| Gpu::shared(&preference)).map_err(|e| gpu_error(py, e))?;
+        let gpu = long_call(py, "opening the GPU", || Gpu::shared(&preference))?.map_err(|e| gpu_error(py, e))?;
         Ok(NativeGpu { inner: gpu })
     }
 
@@ -162,7 +164,8 @@ impl NativeGpu {
 
     fn create_pipeline(&self, py: Python<'_>, shader: &NativeShader) -> PyResult<NativePipeline> {
         let compiled = shader.inner.clone();
-        let pipeline = py.detach(|| EffectPipeline::new(&self.inner, compiled)).map_err(|e| gpu_error(py, e))?;
+        let pipeline = long_call(py, "building a pipeline", || EffectPipeline::new(&self.inner, compiled))?
+            .map_err(|e| gpu_error(py, e))?;
         Ok(NativePipeline { inner: Arc::new(pipeline) })
     }
 
@@ -184,10 +187,10 @@ impl NativeGpu {
         let gpu = self.inner.clone();
         let pipeline = pipeline.inner.clone();
         let values = FrameValues { time, frame, ..FrameValues::default() };
-        let result = py.detach(move || {
+        let result = long_call(py, "running a shader", move || {
             let refs: Vec<&GpuTexture> = textures.iter().map(|t| t.as_ref()).collect();
             run_once(&gpu, pipeline, &refs, output, &params, &values)
-        });
+        })?;
         let texture = result.map_err(|e| gpu_error(py, e))?;
         Ok(NativeTexture { inner: texture, gpu: self.inner.clone() })
     }
@@ -196,7 +199,7 @@ impl NativeGpu {
 #[pyfunction]
 pub fn adapters(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
     let list = PyList::empty(py);
-    for a in py.detach(streamlib_core::gpu::adapters) {
+    for a in long_call(py, "listing GPU adapters", streamlib_core::gpu::adapters)? {
         let dict = PyDict::new(py);
         dict.set_item("name", a.name)?;
         dict.set_item("backend", a.backend)?;

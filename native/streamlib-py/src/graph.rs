@@ -10,6 +10,7 @@ use streamlib_core::graph::scheduler::{self, Mouse};
 use streamlib_core::graph::{Delivery, Graph, NodeKind, RunOptions, Running, SinkKind, SourceKind, Stats};
 use streamlib_core::nodes::{EffectHandle, LatestFrame, PreviewQueue, PushSlot};
 
+use crate::call::long_call;
 use crate::errors::{gpu_error, graph_error, streamlib_error};
 use crate::gpu::{param_value, NativeGpu};
 use crate::shader::NativeShader;
@@ -24,7 +25,8 @@ impl NativeEffect {
     #[new]
     fn new(py: Python<'_>, gpu: &NativeGpu, name: String, shader: &NativeShader) -> PyResult<NativeEffect> {
         let (gpu, compiled) = (gpu.inner.clone(), shader.inner.clone());
-        let handle = py.detach(|| EffectHandle::new(gpu, &name, compiled)).map_err(|e| gpu_error(py, e))?;
+        let handle = long_call(py, "creating an effect", || EffectHandle::new(gpu, &name, compiled))?
+            .map_err(|e| gpu_error(py, e))?;
         Ok(NativeEffect { inner: Arc::new(handle) })
     }
 
@@ -35,7 +37,7 @@ impl NativeEffect {
     /// Swaps in a compiled shader between two frames (pipeline built with the GIL released).
     fn replace(&self, py: Python<'_>, shader: &NativeShader) -> PyResult<()> {
         let compiled = shader.inner.clone();
-        py.detach(|| self.inner.replace(compiled)).map_err(|e| gpu_error(py, e))
+        long_call(py, "swapping a shader", || self.inner.replace(compiled))?.map_err(|e| gpu_error(py, e))
     }
 
     fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -72,6 +74,7 @@ pub struct NativeLatestFrame {
 }
 
 type FrameTuple<'py> = (u64, u32, u32, Bound<'py, PyBytes>);
+type PreviewTuple<'py> = (u64, u32, u32, &'static str, Bound<'py, PyBytes>);
 
 #[pymethods]
 impl NativeLatestFrame {
@@ -84,9 +87,11 @@ impl NativeLatestFrame {
         self.inner.latest().map(|f| (f.index, f.width, f.height, PyBytes::new(py, &f.pixels)))
     }
 
-    fn wait_for<'py>(&self, py: Python<'py>, index: u64, timeout_s: f64) -> Option<FrameTuple<'py>> {
-        let frame = py.detach(|| self.inner.wait_for(index, Duration::from_secs_f64(timeout_s.max(0.0))));
-        frame.map(|f| (f.index, f.width, f.height, PyBytes::new(py, &f.pixels)))
+    fn wait_for<'py>(&self, py: Python<'py>, index: u64, timeout_s: f64) -> PyResult<Option<FrameTuple<'py>>> {
+        let frame = long_call(py, "waiting for a frame", || {
+            self.inner.wait_for(index, Duration::from_secs_f64(timeout_s.max(0.0)))
+        })?;
+        Ok(frame.map(|f| (f.index, f.width, f.height, PyBytes::new(py, &f.pixels))))
     }
 
     #[getter]
@@ -109,9 +114,11 @@ impl NativePreviewQueue {
     }
 
     /// (frame index, width, height, mime, bytes) of the waiting frame, waiting up to `timeout_s`.
-    fn take<'py>(&self, py: Python<'py>, timeout_s: f64) -> Option<(u64, u32, u32, &'static str, Bound<'py, PyBytes>)> {
-        let frame = py.detach(|| self.inner.take(Duration::from_secs_f64(timeout_s.max(0.0))));
-        frame.map(|f| (f.index, f.width, f.height, f.mime, PyBytes::new(py, &f.bytes)))
+    fn take<'py>(&self, py: Python<'py>, timeout_s: f64) -> PyResult<Option<PreviewTuple<'py>>> {
+        let frame = long_call(py, "waiting for a preview frame", || {
+            self.inner.take(Duration::from_secs_f64(timeout_s.max(0.0)))
+        })?;
+        Ok(frame.map(|f| (f.index, f.width, f.height, f.mime, PyBytes::new(py, &f.bytes))))
     }
 
     #[getter]
@@ -145,7 +152,7 @@ impl NativePushSlot {
     #[pyo3(signature = (pixels, timeout_s=5.0))]
     fn push(&self, py: Python<'_>, pixels: Vec<u8>, timeout_s: f64) -> PyResult<()> {
         let slot = self.inner.clone();
-        py.detach(move || slot.push(pixels, Duration::from_secs_f64(timeout_s.max(0.0))))
+        long_call(py, "pushing a frame", move || slot.push(pixels, Duration::from_secs_f64(timeout_s.max(0.0))))?
             .map_err(|e| streamlib_error(py, e))
     }
 
@@ -153,7 +160,7 @@ impl NativePushSlot {
     #[pyo3(signature = (data, timeout_s=5.0))]
     fn push_encoded(&self, py: Python<'_>, data: Vec<u8>, timeout_s: f64) -> PyResult<()> {
         let slot = self.inner.clone();
-        py.detach(move || slot.push_encoded(&data, Duration::from_secs_f64(timeout_s.max(0.0))))
+        long_call(py, "pushing a frame", move || slot.push_encoded(&data, Duration::from_secs_f64(timeout_s.max(0.0))))?
             .map_err(|e| streamlib_error(py, e))
     }
 
@@ -229,9 +236,9 @@ impl NativeGraph {
         height: Option<u32>,
         looping: bool,
     ) -> PyResult<usize> {
-        let (w, h) = py
-            .detach(|| streamlib_core::nodes::video::source_size(&path, width, height))
-            .map_err(|e| streamlib_error(py, format!("video source '{name}': {e}")))?;
+        let (w, h) =
+            long_call(py, "probing a video file", || streamlib_core::nodes::video::source_size(&path, width, height))?
+                .map_err(|e| streamlib_error(py, format!("video source '{name}': {e}")))?;
         self.add(py, name, NodeKind::Source { kind: SourceKind::VideoFile { path, looping }, width: w, height: h })
     }
 
@@ -325,9 +332,9 @@ impl NativeGraph {
         }
         let graph = self.graph.lock().unwrap_or_else(|p| p.into_inner());
         let (gpu, mouse) = (self.gpu.clone(), self.mouse.clone());
-        let started = py
-            .detach(|| scheduler::start(gpu, &graph, RunOptions { frames, fps }, mouse))
-            .map_err(|e| graph_error(py, e.0))?;
+        let started =
+            long_call(py, "starting the graph", || scheduler::start(gpu, &graph, RunOptions { frames, fps }, mouse))?
+                .map_err(|e| graph_error(py, e.0))?;
         *running = Some(started);
         Ok(())
     }
@@ -354,7 +361,7 @@ impl NativeGraph {
     fn stop<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let taken = self.running.lock().unwrap_or_else(|p| p.into_inner()).take();
         let stats = match taken {
-            Some(mut running) => py.detach(move || running.stop()),
+            Some(mut running) => long_call(py, "stopping the graph", move || running.stop())?,
             None => Stats::default(),
         };
         stats_dict(py, &stats)

@@ -1,5 +1,6 @@
 //! `streamlib._native`: converts types and errors between Python and `streamlib-core`, nothing more.
 
+mod call;
 mod config;
 mod errors;
 mod gpu;

@@ -11,6 +11,7 @@ use streamlib_core::shader::{
     WorkerCommand,
 };
 
+use crate::call::long_call;
 use crate::errors::{compile_error, internal, streamlib_error};
 
 static COMPILER: RwLock<Option<Arc<Compiler>>> = RwLock::new(None);
@@ -110,19 +111,9 @@ pub fn compile(
         )?,
     };
     let compiler = compiler(py)?;
-    // A panic must not cross into Python: it becomes a StreamlibError naming the shader.
-    let result = py.detach(|| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compiler.compile_bytes(&name, &source, options)))
-    });
-    let shader = match result {
-        Ok(compiled) => compiled.map_err(|err| compile_error(py, err))?,
-        Err(_) => {
-            return Err(streamlib_error(
-                py,
-                format!("internal error while compiling shader '{name}' (a Rust panic); please report it"),
-            ))
-        }
-    };
+    let what = format!("compiling shader '{name}'");
+    let shader = long_call(py, &what, || compiler.compile_bytes(&name, &source, options))?
+        .map_err(|err| compile_error(py, err))?;
     Ok(NativeShader { inner: Arc::new(shader) })
 }
 
@@ -136,7 +127,7 @@ pub fn detect_stage(source: &str) -> &'static str {
 #[pyfunction]
 pub fn compilers(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
     let list = PyList::empty(py);
-    for info in py.detach(backends) {
+    for info in long_call(py, "listing compiler backends", backends)? {
         let dict = PyDict::new(py);
         dict.set_item("name", info.kind.as_str())?;
         dict.set_item("version", info.version)?;
@@ -162,5 +153,6 @@ pub fn compiler_stats(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
 /// Entry point of the compile worker process (`python -m streamlib._compile_worker`).
 #[pyfunction]
 pub fn serve_compile_worker(py: Python<'_>) -> PyResult<()> {
-    py.detach(streamlib_core::shader::worker::serve).map_err(|e| internal(format!("compile worker: {e}")))
+    long_call(py, "serving compiles", streamlib_core::shader::worker::serve)?
+        .map_err(|e| internal(format!("compile worker: {e}")))
 }
