@@ -1,5 +1,7 @@
-"""The seed's decorators. A `@stream_effect` function is traced once, at setup, into effect nodes:
-Python composes the primitives, and the Rust frame loop runs the result on every frame."""
+"""The composition decorators (`@stream_effect`, `@camera_source`, `@test_pattern_source`).
+
+A `@stream_effect` function is traced once, at setup, into effect nodes: Python composes the primitives,
+and the Rust frame loop runs the result on every frame."""
 
 from __future__ import annotations
 

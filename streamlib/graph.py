@@ -47,7 +47,7 @@ class PortMap(Mapping[str, Port]):
 
 
 class Stream:
-    """A node as the seed's API adds it: `runtime.add_stream(Stream(node))`."""
+    """A node wrapped for `runtime.add_stream(Stream(node))`, the add-then-connect style of composing."""
 
     def __init__(self, node: Node) -> None:
         self.node = node

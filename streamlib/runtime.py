@@ -1,4 +1,4 @@
-"""`Runtime`: the GPU device and the seed's primitives (textures, shaders, `run_shader`)."""
+"""`Runtime`: the GPU device and the one-shot primitives (textures, shaders, `run_shader`)."""
 
 from __future__ import annotations
 
@@ -141,8 +141,8 @@ class Runtime:
         return compile(hlsl, stage="pixel", name=name or "pixel_shader", **options)
 
     def create_compute_shader(self, hlsl: str, *, name: str | None = None, **options: Any) -> Shader:
-        """Compiles a compute shader. A source without `[numthreads]` is pixel form (the seed writes its
-        "compute shader" that way) and is compiled as a pixel shader rather than refused."""
+        """Compiles a compute shader. A source without `[numthreads]` is pixel form (many "compute shaders"
+        written for effects are) and is compiled as a pixel shader rather than refused."""
         stage = detect_stage(hlsl)
         return compile(hlsl, stage=stage, name=name or f"{stage}_shader", **options)
 

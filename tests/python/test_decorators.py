@@ -1,4 +1,5 @@
-"""The seed's Python snippets: `@stream_effect` traced once into graph nodes, and `add_stream`/`connect`."""
+"""The architecture document's Python snippets: `@stream_effect` traced once into graph nodes, and
+`add_stream`/`connect`."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import pytest
 import streamlib
 from streamlib import GraphError, NumpySink, Runtime, Stream, TestPattern, camera_source, stream_effect
 
-# The seed's HLSL says `tex2D(input_texture, uv)`, naming the Python parameter, which HLSL cannot see;
-# the smallest change is the prelude's name for the frame, `input`. Its "compute shader" is pixel form,
-# which create_compute_shader accepts as written.
+# The architecture document's HLSL says `tex2D(input_texture, uv)`, naming the Python parameter, which HLSL
+# cannot see; the smallest change is the prelude's name for the frame, `input`. Its "compute shader" is
+# pixel form, which create_compute_shader accepts as written.
 SEED_HLSL = """
         float4 main(float2 uv : TEXCOORD) : SV_Target {
             // Agent-written HLSL

@@ -86,7 +86,7 @@ def rss_mb() -> float:
     raise AssertionError("no VmRSS in /proc/self/status")
 
 
-# ------------------------------------------------------------------------------------------- 1. the seed
+# -------------------------------------------------------------- 1. the architecture document's example
 def test_seed_add_stream_connect_example() -> None:
     runtime = Runtime()
     camera = TestPattern(320, 180)

@@ -1,4 +1,4 @@
-"""The seed's primitives on the GPU: textures in and out, host-style shaders, compute dispatch, errors."""
+"""The one-shot primitives on the GPU: textures in and out, host-style shaders, compute dispatch, errors."""
 
 from __future__ import annotations
 

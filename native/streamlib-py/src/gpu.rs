@@ -1,4 +1,4 @@
-//! Bindings for GPU textures and the seed's primitives (`create_texture`, `run_shader`, readback).
+//! Bindings for GPU textures and the one-shot primitives (`create_texture`, `run_shader`, readback).
 
 use std::sync::Arc;
 

@@ -480,7 +480,7 @@ impl EffectInstance {
     }
 }
 
-/// Runs one effect now (the seed's `run_shader` primitive): one submission, waits for completion.
+/// Runs one effect now (the `run_shader` primitive): one submission, waits for completion.
 /// Without `output`, a texture of the first input's size (or `fallback_size`) is created.
 pub fn run_once(
     gpu: &Gpu,
