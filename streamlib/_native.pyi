@@ -18,6 +18,7 @@ __all__ = [
     "compiler_stats",
     "compilers",
     "configure",
+    "detect_stage",
     "export_config",
     "load_config",
     "serve_compile_worker",
