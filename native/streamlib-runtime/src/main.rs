@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use streamlib_core::config::{build_graph, check_sink_overrides, GraphConfig};
+use streamlib_core::config::{check_sink_overrides, GraphConfig};
 use streamlib_core::gpu::{AdapterPreference, Gpu};
+use streamlib_core::graph::build_graph;
 use streamlib_core::graph::scheduler;
 use streamlib_core::graph::{RunOptions, Stats};
 use streamlib_core::shader::{Compiler, CompilerConfig, WorkerCommand};

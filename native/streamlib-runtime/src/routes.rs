@@ -16,9 +16,9 @@ use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use streamlib_core::config::{build_graph, GraphConfig, NodeType, ShaderConfig};
+use streamlib_core::config::{GraphConfig, NodeType, ShaderConfig};
 use streamlib_core::gpu::{AdapterPreference, Gpu, GpuError, ParamValue};
-use streamlib_core::graph::{scheduler, Delivery, NodeKind, RunOptions, SinkKind};
+use streamlib_core::graph::{build_graph, scheduler, Delivery, NodeKind, RunOptions, SinkKind};
 use streamlib_core::nodes::{EffectHandle, LatestFrame};
 use streamlib_core::shader::{
     backends, BackendKind, CompileError, CompileOptions, CompileRequest, CompiledShader, Stage,

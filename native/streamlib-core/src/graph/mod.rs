@@ -1,5 +1,6 @@
 //! The stream graph: sources → effects → sinks, checked as it is built.
 
+pub mod build;
 pub mod scheduler;
 
 use std::path::PathBuf;
@@ -7,6 +8,7 @@ use std::sync::Arc;
 
 use crate::nodes::{EffectHandle, LatestFrame, PreviewQueue, PushSlot};
 
+pub use build::{build_graph, BuiltGraph};
 pub use scheduler::{RunOptions, Running, Stats};
 
 pub type NodeId = usize;
