@@ -525,9 +525,10 @@ async fn latest_frame(State(state): State<Shared>, headers: HeaderMap) -> Answer
     let (index, width, height) = (frame.index, frame.width, frame.height);
     let (mime, bytes) = blocking(move || {
         if jpeg {
-            scheduler::encode_jpeg(&frame.pixels, frame.width, frame.height, 85).map(|b| ("image/jpeg", b))
+            streamlib_core::nodes::sinks::encode_jpeg(&frame.pixels, frame.width, frame.height, 85)
+                .map(|b| ("image/jpeg", b))
         } else {
-            scheduler::encode_png(&frame.pixels, frame.width, frame.height).map(|b| ("image/png", b))
+            streamlib_core::nodes::sinks::encode_png(&frame.pixels, frame.width, frame.height).map(|b| ("image/png", b))
         }
     })
     .await?

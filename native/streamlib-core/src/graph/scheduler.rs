@@ -1,21 +1,19 @@
 //! The frame loop: its own thread; each frame's sources, effects and readbacks go out in one submission.
 
 use std::collections::{BTreeMap, VecDeque};
-
-use image::ImageEncoder;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{Graph, GraphError, NodeKind, SinkKind, SourceKind, VIDEO};
+use super::{Graph, GraphError, NodeKind, SourceKind, VIDEO};
 use crate::gpu::texture::Readback;
 use crate::gpu::{FrameValues, Gpu, GpuTexture, TextureFormat};
-use crate::nodes::frames::{EncodedFrame, Frame};
-use crate::nodes::video::{VideoReader, VideoWriter};
-use crate::nodes::{EffectHandle, LatestFrame, PreviewQueue, PushSlot, TestPattern};
+use crate::nodes::frames::Frame;
+use crate::nodes::sinks::OpenSink;
+use crate::nodes::video::VideoReader;
+use crate::nodes::{EffectHandle, PushSlot, TestPattern};
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -49,14 +47,7 @@ enum Step {
     Video { reader: VideoReader, texture: GpuTexture, path: PathBuf, looping: bool },
     Push { slot: Arc<PushSlot>, texture: GpuTexture, fallback: Option<TestPattern> },
     Effect { handle: Arc<EffectHandle>, inputs: BTreeMap<String, usize>, texture: GpuTexture },
-    Sink { name: String, input: usize, readback: Readback, sink: SinkState },
-}
-
-enum SinkState {
-    Numpy(Arc<LatestFrame>),
-    Images { sender: Option<SyncSender<Frame>>, writer: Option<JoinHandle<Result<(), String>>> },
-    Video(VideoWriter),
-    Preview(Arc<PreviewQueue>),
+    Sink { name: String, input: usize, readback: Readback, sink: OpenSink },
 }
 
 impl Step {
@@ -170,39 +161,8 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
                 let texture =
                     steps[input].texture().ok_or_else(|| GraphError(format!("'{}' is fed by a sink", node.name)))?;
                 let readback = Readback::new(&gpu, texture);
-                let sink = match kind {
-                    SinkKind::Numpy(latest) => SinkState::Numpy(latest.clone()),
-                    SinkKind::Preview(queue) => SinkState::Preview(queue.clone()),
-                    SinkKind::VideoFile { path, fps } => SinkState::Video(
-                        VideoWriter::create(path, texture.width, texture.height, *fps)
-                            .map_err(|e| GraphError(format!("sink '{}': {e}", node.name)))?,
-                    ),
-                    SinkKind::ImageSequence { directory, prefix } => {
-                        std::fs::create_dir_all(directory).map_err(|e| {
-                            GraphError(format!("sink '{}': cannot create '{}': {e}", node.name, directory.display()))
-                        })?;
-                        let (sender, receiver) = sync_channel::<Frame>(4);
-                        let (directory, prefix) = (directory.clone(), prefix.clone());
-                        let writer = std::thread::Builder::new()
-                            .name("streamlib-png-writer".into())
-                            .spawn(move || {
-                                for frame in receiver {
-                                    let path = directory.join(format!("{prefix}{:06}.png", frame.index));
-                                    image::save_buffer(
-                                        &path,
-                                        &frame.pixels,
-                                        frame.width,
-                                        frame.height,
-                                        image::ExtendedColorType::Rgba8,
-                                    )
-                                    .map_err(|e| format!("cannot write '{}': {e}", path.display()))?;
-                                }
-                                Ok(())
-                            })
-                            .map_err(|e| GraphError(e.to_string()))?;
-                        SinkState::Images { sender: Some(sender), writer: Some(writer) }
-                    }
-                };
+                let sink = OpenSink::open(kind, texture.width, texture.height)
+                    .map_err(|e| GraphError(format!("sink '{}': {e}", node.name)))?;
                 Step::Sink { name: node.name.clone(), input, readback, sink }
             }
         };
@@ -284,13 +244,13 @@ fn frame_loop(
                     Step::Sink { input, readback, sink, .. } => {
                         // A counted run's last frame always reaches the preview: it is what stays on screen.
                         let last = options.frames.is_some_and(|n| index + 1 == n);
-                        let wants = last || !matches!(sink, SinkState::Preview(queue) if !queue.needs_frame());
+                        let wants = sink.wants_frame(last);
                         if wants {
                             if let Some(texture) = before.get(*input).and_then(Step::texture) {
                                 readback.encode_copy(&mut encoder, texture);
                             }
-                        } else if let SinkState::Preview(queue) = sink {
-                            queue.count_drop();
+                        } else {
+                            sink.skipped();
                         }
                         wanted.push(wants);
                     }
@@ -374,55 +334,9 @@ fn deliver(gpu: &Gpu, steps: &mut [Step], wanted: &[bool], index: u64) -> Result
         }
         let pixels = readback.finish(gpu).map_err(|e| e.to_string())?;
         let (width, height) = readback.size();
-        match sink {
-            SinkState::Numpy(latest) => latest.store(Frame { index, width, height, pixels }),
-            SinkState::Images { sender, .. } => {
-                let sender = sender.as_ref().ok_or("image writer closed")?;
-                // Blocks while the writer is 4 frames behind: file sinks never lose a frame.
-                sender
-                    .send(Frame { index, width, height, pixels })
-                    .map_err(|_| format!("sink '{name}': the PNG writer stopped"))?;
-            }
-            SinkState::Video(writer) => writer.write(&pixels).map_err(|e| format!("sink '{name}': {e}"))?,
-            SinkState::Preview(queue) => {
-                let (bytes, mime) = if queue.lossless() {
-                    (encode_png(&pixels, width, height).map_err(|e| format!("sink '{name}': {e}"))?, "image/png")
-                } else {
-                    (
-                        encode_jpeg(&pixels, width, height, queue.quality)
-                            .map_err(|e| format!("sink '{name}': {e}"))?,
-                        "image/jpeg",
-                    )
-                };
-                queue.offer(EncodedFrame { index, width, height, mime, bytes });
-            }
-        }
+        sink.deliver(Frame { index, width, height, pixels }).map_err(|e| format!("sink '{name}': {e}"))?;
     }
     Ok(())
-}
-
-/// JPEG straight from RGBA (alpha dropped) with the SIMD `jpeg-encoder`: ~3× faster than the `image`
-/// crate's encoder at 720p (9 ms against 30 ms, measured here), and the preview's latency is mostly this.
-pub fn encode_jpeg(rgba: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>, String> {
-    let too_big = || format!("{width}x{height} is too large for JPEG (65535 px per side at most)");
-    let (w, h) = (u16::try_from(width).map_err(|_| too_big())?, u16::try_from(height).map_err(|_| too_big())?);
-    let mut out = Vec::with_capacity(rgba.len() / 10);
-    jpeg_encoder::Encoder::new(&mut out, quality)
-        .encode(rgba, w, h, jpeg_encoder::ColorType::Rgba)
-        .map_err(|e| format!("JPEG encoding failed: {e}"))?;
-    Ok(out)
-}
-
-pub fn encode_png(rgba: &[u8], width: u32, height: u32) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new_with_quality(
-        &mut out,
-        image::codecs::png::CompressionType::Fast,
-        image::codecs::png::FilterType::Sub,
-    )
-    .write_image(rgba, width, height, image::ExtendedColorType::Rgba8)
-    .map_err(|e| format!("PNG encoding failed: {e}"))?;
-    Ok(out)
 }
 
 fn update_stats(
@@ -449,10 +363,8 @@ fn update_stats(
     stats.frame_ms_p50 = pick(0.5);
     stats.frame_ms_p99 = pick(0.99);
     for step in steps {
-        if let Step::Sink { name, sink: SinkState::Preview(queue), .. } = step {
-            stats.dropped.insert(name.clone(), queue.dropped());
-        } else if let Step::Sink { name, .. } = step {
-            stats.dropped.entry(name.clone()).or_insert(0);
+        if let Step::Sink { name, sink, .. } = step {
+            stats.dropped.insert(name.clone(), sink.dropped());
         }
     }
 }
@@ -461,23 +373,8 @@ fn finish_sinks(steps: &mut [Step]) -> Result<(), String> {
     let mut result = Ok(());
     for step in steps.iter_mut() {
         if let Step::Sink { name, sink, .. } = step {
-            match sink {
-                SinkState::Images { sender, writer } => {
-                    drop(sender.take());
-                    if let Some(writer) = writer.take() {
-                        match writer.join() {
-                            Ok(Ok(())) => {}
-                            Ok(Err(e)) => result = Err(format!("sink '{name}': {e}")),
-                            Err(_) => result = Err(format!("sink '{name}': the PNG writer panicked")),
-                        }
-                    }
-                }
-                SinkState::Video(writer) => {
-                    if let Err(e) = writer.finish() {
-                        result = Err(format!("sink '{name}': {e}"));
-                    }
-                }
-                SinkState::Numpy(_) | SinkState::Preview(_) => {}
+            if let Err(e) = sink.finish() {
+                result = Err(format!("sink '{name}': {e}"));
             }
         }
     }

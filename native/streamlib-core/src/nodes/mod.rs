@@ -2,6 +2,7 @@
 
 pub mod effect;
 pub mod frames;
+pub mod sinks;
 pub mod test_pattern;
 pub mod video;
 

@@ -1,0 +1,82 @@
+//! Sinks: where a frame goes once the frame loop has read it back from the GPU — numpy (the latest frame),
+//! the preview widget (JPEG/PNG), a PNG sequence or an MP4 file.
+
+pub mod image_sequence;
+pub mod preview;
+pub mod video_file;
+
+use std::sync::Arc;
+
+pub use image_sequence::ImageSequenceWriter;
+pub use preview::{encode_jpeg, encode_png};
+pub use video_file::VideoWriter;
+
+use super::frames::Frame;
+use super::{LatestFrame, PreviewQueue};
+use crate::graph::SinkKind;
+
+/// A sink while a graph runs: opened when the run starts, fed each frame it wants, finished when it ends.
+pub enum OpenSink {
+    Numpy(Arc<LatestFrame>),
+    Images(ImageSequenceWriter),
+    Video(VideoWriter),
+    Preview(Arc<PreviewQueue>),
+}
+
+impl OpenSink {
+    /// Opens `kind` for frames of `width`×`height`: file sinks create their directory or start ffmpeg here,
+    /// so a sink that cannot write fails the start rather than the first frame.
+    pub fn open(kind: &SinkKind, width: u32, height: u32) -> Result<OpenSink, String> {
+        Ok(match kind {
+            SinkKind::Numpy(latest) => OpenSink::Numpy(latest.clone()),
+            SinkKind::Preview(queue) => OpenSink::Preview(queue.clone()),
+            SinkKind::VideoFile { path, fps } => OpenSink::Video(VideoWriter::create(path, width, height, *fps)?),
+            SinkKind::ImageSequence { directory, prefix } => {
+                OpenSink::Images(ImageSequenceWriter::create(directory, prefix)?)
+            }
+        })
+    }
+
+    /// Whether this frame is worth a readback: a preview still holding an untaken frame skips it (latest
+    /// wins), except for a counted run's `last` frame, which is what stays on screen. Other sinks take all.
+    pub fn wants_frame(&self, last: bool) -> bool {
+        last || !matches!(self, OpenSink::Preview(queue) if !queue.needs_frame())
+    }
+
+    /// Counts a frame `wants_frame` turned down as dropped.
+    pub fn skipped(&self) {
+        if let OpenSink::Preview(queue) = self {
+            queue.count_drop();
+        }
+    }
+
+    /// Hands `frame` over; PNG and MP4 sinks block until their writer can take it.
+    pub fn deliver(&mut self, frame: Frame) -> Result<(), String> {
+        match self {
+            OpenSink::Numpy(latest) => {
+                latest.store(frame);
+                Ok(())
+            }
+            OpenSink::Images(writer) => writer.write(frame),
+            OpenSink::Video(writer) => writer.write(&frame.pixels),
+            OpenSink::Preview(queue) => preview::offer(queue, &frame),
+        }
+    }
+
+    /// Frames this sink did not receive: only previews drop frames.
+    pub fn dropped(&self) -> u64 {
+        match self {
+            OpenSink::Preview(queue) => queue.dropped(),
+            OpenSink::Numpy(_) | OpenSink::Images(_) | OpenSink::Video(_) => 0,
+        }
+    }
+
+    /// Finishes files: waits for the PNG writer, closes ffmpeg's input and waits for the MP4.
+    pub fn finish(&mut self) -> Result<(), String> {
+        match self {
+            OpenSink::Images(writer) => writer.finish(),
+            OpenSink::Video(writer) => writer.finish(),
+            OpenSink::Numpy(_) | OpenSink::Preview(_) => Ok(()),
+        }
+    }
+}
