@@ -7,7 +7,7 @@ use crate::shader::{CompiledShader, ResourceKind, Stage};
 
 use super::device::Gpu;
 use super::fullscreen::{fullscreen_pass, fullscreen_pipeline};
-use super::params::{ParamBlock, ParamValue};
+use super::params::{set_all, BatchError, ParamBlock, ParamValue};
 use super::texture::{GpuTexture, TextureFormat};
 use super::GpuError;
 
@@ -308,13 +308,15 @@ fn shader_module(
 /// One use of an effect: its own parameter values and uniform buffers.
 pub struct EffectInstance {
     pub pipeline: Arc<EffectPipeline>,
-    blocks: Vec<(ParamBlock, wgpu::Buffer)>,
+    /// One block per parameter cbuffer, with its uniform buffer at the same index of `buffers`.
+    blocks: Vec<ParamBlock>,
+    buffers: Vec<wgpu::Buffer>,
     frame_buffer: Option<wgpu::Buffer>,
 }
 
 impl EffectInstance {
     pub fn new(gpu: &Gpu, pipeline: Arc<EffectPipeline>) -> Result<EffectInstance, GpuError> {
-        let mut blocks = Vec::new();
+        let (mut blocks, mut buffers) = (Vec::new(), Vec::new());
         for (slot, buffer) in &pipeline.param_slots {
             let block = ParamBlock::new(&pipeline.name, buffer, &pipeline.shader.parameters)?;
             let gpu_buffer = gpu.device.create_buffer(&wgpu::BufferDescriptor {
@@ -323,7 +325,8 @@ impl EffectInstance {
                 usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             });
-            blocks.push((block, gpu_buffer));
+            blocks.push(block);
+            buffers.push(gpu_buffer);
         }
         let frame_buffer = pipeline.frame_slot.as_ref().map(|_| {
             gpu.device.create_buffer(&wgpu::BufferDescriptor {
@@ -333,7 +336,7 @@ impl EffectInstance {
                 mapped_at_creation: false,
             })
         });
-        Ok(EffectInstance { pipeline, blocks, frame_buffer })
+        Ok(EffectInstance { pipeline, blocks, buffers, frame_buffer })
     }
 
     /// A new instance of another pipeline that keeps every parameter value both shaders share.
@@ -347,25 +350,30 @@ impl EffectInstance {
     }
 
     pub fn set(&mut self, name: &str, value: &ParamValue) -> Result<(), GpuError> {
-        match self.blocks.iter_mut().find(|(block, _)| block.has(name)) {
-            Some((block, _)) => block.set(name, value),
-            None => {
-                let known: Vec<String> = self.pipeline.shader.parameters.iter().map(|p| p.name.clone()).collect();
-                let list = if known.is_empty() {
-                    "it has none".to_owned()
-                } else {
-                    format!("parameters: {}", known.join(", "))
-                };
-                Err(GpuError::Effect {
-                    effect: self.pipeline.name.clone(),
-                    message: format!("no parameter '{name}' ({list})"),
-                })
-            }
+        match self.blocks.iter_mut().find(|block| block.has(name)) {
+            Some(block) => block.set(name, value),
+            None => Err(self.unknown(name)),
         }
     }
 
+    /// Sets all of `values` or, when one does not fit its parameter, none (see `params::set_all`).
+    pub fn set_all(&mut self, values: &[(String, ParamValue)]) -> Result<(), BatchError> {
+        // The blocks leave `self` for the call so that naming an unknown parameter can still read the shader.
+        let mut blocks = std::mem::take(&mut self.blocks);
+        let result = set_all(&mut blocks, values, |name| self.unknown(name));
+        self.blocks = blocks;
+        result
+    }
+
+    fn unknown(&self, name: &str) -> GpuError {
+        let known: Vec<String> = self.pipeline.shader.parameters.iter().map(|p| p.name.clone()).collect();
+        let list =
+            if known.is_empty() { "it has none".to_owned() } else { format!("parameters: {}", known.join(", ")) };
+        GpuError::Effect { effect: self.pipeline.name.clone(), message: format!("no parameter '{name}' ({list})") }
+    }
+
     pub fn values(&self) -> Vec<(String, Vec<f64>)> {
-        self.blocks.iter().flat_map(|(block, _)| block.values().iter().map(|(k, v)| (k.clone(), v.clone()))).collect()
+        self.blocks.iter().flat_map(|block| block.values().iter().map(|(k, v)| (k.clone(), v.clone()))).collect()
     }
 
     /// Records the effect into `encoder`: `inputs` by input order, writing `output`.
@@ -403,7 +411,7 @@ impl EffectInstance {
                 output.format.as_str()
             )));
         }
-        for (block, buffer) in &self.blocks {
+        for (block, buffer) in self.blocks.iter().zip(&self.buffers) {
             gpu.queue.write_buffer(buffer, 0, block.bytes());
         }
         if let Some(buffer) = &self.frame_buffer {
@@ -436,7 +444,7 @@ impl EffectInstance {
             bindings[slot.group as usize]
                 .push(wgpu::BindGroupEntry { binding: slot.binding, resource: buffer.as_entire_binding() });
         }
-        for ((slot, _), (_, buffer)) in pipeline.param_slots.iter().zip(&self.blocks) {
+        for ((slot, _), buffer) in pipeline.param_slots.iter().zip(&self.buffers) {
             bindings[slot.group as usize]
                 .push(wgpu::BindGroupEntry { binding: slot.binding, resource: buffer.as_entire_binding() });
         }

@@ -8,7 +8,7 @@ pub mod texture;
 
 pub use device::{adapters, AdapterDescription, AdapterPreference, Gpu};
 pub use effect::{run_once, EffectInstance, EffectPipeline, FrameValues};
-pub use params::ParamValue;
+pub use params::{BatchError, ParamValue};
 pub use texture::{GpuTexture, TextureFormat};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

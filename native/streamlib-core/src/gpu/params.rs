@@ -42,6 +42,47 @@ fn parse_type(ty: &str) -> Option<(Scalar, usize)> {
     }
 }
 
+/// Bytes from one array element to the next: HLSL packing starts each element in a new 16-byte register.
+fn stride(elements: usize, components: usize) -> usize {
+    if elements > 1 {
+        16
+    } else {
+        components * 4
+    }
+}
+
+/// One value of a batch that was refused; nothing of the batch was set.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{error}")]
+pub struct BatchError {
+    /// The parameter name as the caller gave it.
+    pub name: String,
+    pub error: GpuError,
+}
+
+/// Sets every value of `values` or none: each is checked against its parameter (in whichever of `blocks`
+/// holds it) before any is written, so one bad value leaves every block as it was. `unknown` makes the error
+/// for a name no block holds.
+pub fn set_all(
+    blocks: &mut [ParamBlock],
+    values: &[(String, ParamValue)],
+    unknown: impl Fn(&str) -> GpuError,
+) -> Result<(), BatchError> {
+    let refuse = |name: &str, error: GpuError| BatchError { name: name.to_owned(), error };
+    let mut checked = Vec::with_capacity(values.len());
+    for (name, value) in values {
+        let Some(at) = blocks.iter().position(|block| block.has(name)) else {
+            return Err(refuse(name, unknown(name)));
+        };
+        let (parameter, numbers) = blocks[at].check(name, value).map_err(|e| refuse(name, e))?;
+        checked.push((at, parameter, numbers));
+    }
+    for (at, parameter, numbers) in checked {
+        blocks[at].write(&parameter, &numbers).map_err(|e| refuse(&parameter.name, e))?;
+    }
+    Ok(())
+}
+
 /// One cbuffer's bytes and the parameters living in it.
 #[derive(Debug, Clone)]
 pub struct ParamBlock {
@@ -90,6 +131,12 @@ impl ParamBlock {
     }
 
     pub fn set(&mut self, name: &str, value: &ParamValue) -> Result<(), GpuError> {
+        let (parameter, values) = self.check(name, value)?;
+        self.write(&parameter, &values)
+    }
+
+    /// The parameter `name` and the numbers `value` stands for, or why it does not fit; changes nothing.
+    fn check(&self, name: &str, value: &ParamValue) -> Result<(Parameter, Vec<f64>), GpuError> {
         let Some(parameter) = self.parameters.iter().find(|p| p.name == name).cloned() else {
             let known: Vec<&str> = self.parameters.iter().map(|p| p.name.as_str()).collect();
             return Err(GpuError::Effect {
@@ -125,14 +172,19 @@ impl ParamBlock {
         if scalar == Scalar::Uint && values.iter().any(|v| *v < 0.0) {
             return Err(error(format!("expects {expected} (not negative), got {values:?}")));
         }
-        self.write(&parameter, &values)
+        let elements = parameter.array_len.unwrap_or(1) as usize;
+        let end =
+            parameter.offset as usize + elements.saturating_sub(1) * stride(elements, components) + components * 4;
+        if end > self.bytes.len() {
+            return Err(error(format!("lies outside its cbuffer ({} bytes)", self.bytes.len())));
+        }
+        Ok((parameter, values))
     }
 
     fn write(&mut self, parameter: &Parameter, values: &[f64]) -> Result<(), GpuError> {
         let Some((scalar, components)) = parse_type(&parameter.ty) else { return Ok(()) };
         let elements = parameter.array_len.unwrap_or(1) as usize;
-        // HLSL packing: each array element starts a new 16-byte register.
-        let stride = if elements > 1 { 16 } else { components * 4 };
+        let stride = stride(elements, components);
         for element in 0..elements {
             for component in 0..components {
                 let value = values.get(element * components + component).copied().unwrap_or(0.0);
@@ -228,5 +280,42 @@ mod tests {
         b.set("w", &ParamValue::List(vec![1.0, 2.0, 3.0])).unwrap();
         assert_eq!(&b.bytes()[16..20], &2.0f32.to_le_bytes());
         assert_eq!(&b.bytes()[32..36], &3.0f32.to_le_bytes());
+    }
+
+    /// A block's bytes and values.
+    type Snapshot = (Vec<u8>, BTreeMap<String, Vec<f64>>);
+
+    #[test]
+    fn a_batch_with_one_bad_value_changes_nothing() {
+        let mut blocks = vec![
+            block(&[parameter("radius", "float", 0, vec![1.0]), parameter("tint", "float3", 4, vec![0.0; 3])]),
+            block(&[parameter("gain", "float", 0, vec![2.0])]),
+        ];
+        let snapshot = |blocks: &[ParamBlock]| -> Vec<Snapshot> {
+            blocks.iter().map(|b| (b.bytes().to_vec(), b.values().clone())).collect()
+        };
+        let before = snapshot(&blocks);
+        let unknown =
+            |name: &str| GpuError::Effect { effect: "tint".into(), message: format!("no parameter '{name}'") };
+        let batch = |items: &[(&str, ParamValue)]| -> Vec<(String, ParamValue)> {
+            items.iter().map(|(n, v)| (n.to_string(), v.clone())).collect()
+        };
+        let bad_type = batch(&[
+            ("radius", ParamValue::Number(3.0)),
+            ("gain", ParamValue::Number(4.0)),
+            ("tint", ParamValue::List(vec![1.0, 2.0])),
+        ]);
+        let err = set_all(&mut blocks, &bad_type, unknown).unwrap_err();
+        assert_eq!(err.name, "tint");
+        assert_eq!(err.to_string(), "effect 'tint': parameter 'tint' expects float3 (3 numbers), got 2 numbers");
+        let bad_name = batch(&[("radius", ParamValue::Number(3.0)), ("radiu", ParamValue::Number(1.0))]);
+        assert_eq!(
+            set_all(&mut blocks, &bad_name, unknown).unwrap_err().to_string(),
+            "effect 'tint': no parameter 'radiu'"
+        );
+        assert_eq!(snapshot(&blocks), before);
+        let good = batch(&[("radius", ParamValue::Number(3.0)), ("gain", ParamValue::Number(4.0))]);
+        set_all(&mut blocks, &good, unknown).unwrap();
+        assert_eq!((blocks[0].values()["radius"].clone(), blocks[1].values()["gain"].clone()), (vec![3.0], vec![4.0]));
     }
 }

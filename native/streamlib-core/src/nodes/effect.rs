@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::gpu::{EffectInstance, EffectPipeline, Gpu, GpuError, ParamValue};
+use crate::gpu::{BatchError, EffectInstance, EffectPipeline, Gpu, GpuError, ParamValue};
 use crate::shader::CompiledShader;
 
 pub struct EffectHandle {
@@ -26,6 +26,13 @@ impl EffectHandle {
 
     pub fn set(&self, name: &str, value: &ParamValue) -> Result<(), GpuError> {
         self.lock().set(name, value)
+    }
+
+    /// Sets every value or none, between two frames; the values of all parameters afterwards.
+    pub fn set_all(&self, values: &[(String, ParamValue)]) -> Result<Vec<(String, Vec<f64>)>, BatchError> {
+        let mut instance = self.lock();
+        instance.set_all(values)?;
+        Ok(instance.values())
     }
 
     /// Builds the new shader's pipeline on the caller's thread, then swaps it in between two frames.
