@@ -98,7 +98,7 @@ pub fn to_glsl_es(spirv: &[u32], reflection: &Reflection) -> Result<String, Stri
 mod tests {
     use super::*;
     use crate::shader::reflect::reflect;
-    use crate::shader::reflect::test_support::{spirv_for, COMPUTE_EXAMPLE, PIXEL_EXAMPLE};
+    use crate::shader::test_support::{spirv_for, COMPUTE_EXAMPLE, PIXEL_EXAMPLE};
 
     fn glsl_for(source: &str) -> String {
         let spirv = spirv_for(source, Stage::Pixel);
@@ -183,8 +183,7 @@ mod tests {
 
     #[test]
     fn glsl_es_keeps_combined_sampler_names() {
-        let spirv =
-            crate::shader::reflect::test_support::spirv_from_glsl(crate::shader::reflect::test_support::COMBINED_GLSL);
+        let spirv = crate::shader::test_support::spirv_from_glsl(crate::shader::test_support::COMBINED_GLSL);
         let (reflection, _) = reflect(&spirv, Stage::Pixel, "").unwrap();
         let glsl = to_glsl_es(&spirv, &reflection).unwrap();
         assert!(glsl.contains("uniform highp sampler2D image;"), "{glsl}");

@@ -13,6 +13,8 @@ pub mod source_checks;
 pub mod spirv_patch;
 pub mod stage;
 pub mod std140;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod tokens;
 pub mod types;
 pub mod worker;

@@ -158,7 +158,8 @@ impl Layout<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::shader::reflect::{reflect, test_support::spirv_for};
+    use crate::shader::reflect::reflect;
+    use crate::shader::test_support::spirv_for;
     use crate::shader::Stage;
 
     #[test]
