@@ -5,6 +5,7 @@ pub mod cache;
 pub mod compile;
 pub mod cross;
 pub mod diagnostics;
+pub mod env;
 pub mod pipeline;
 pub mod prelude;
 pub mod preprocess;
@@ -24,6 +25,7 @@ use std::time::{Duration, Instant};
 
 pub use cache::CacheStats;
 pub use compile::{backends, BackendInfo, Unavailable};
+pub use env::EnvSettings;
 pub use reflect::{Member, ParamKind, Parameter, Reflection, Resource, ResourceKind, StageVariable, UniformBuffer};
 pub use types::{
     BackendKind, CompileOptions, CompileRequest, CompiledShader, Diagnostic, OptLevel, PreludeMode, Severity, Stage,
