@@ -1,32 +1,19 @@
-//! `streamlib-runtime`: a thin `main` over streamlib-core that runs an exported graph config headless, or
-//! serves the HTTP API (`serve`, in `serve.rs` and `routes.rs`).
+//! `streamlib-runtime`: runs an exported graph config headless, or serves the HTTP API. This file only
+//! parses arguments and maps outcomes to exit statuses; the work is in the `streamlib_runtime` library.
 //!
 //! `streamlib-runtime run graph.streamlib.json [--frames N | --seconds S] [--sink NODE=PATH]…`
 //! `streamlib-runtime serve [--listen 127.0.0.1:8080] [--token-file FILE] [--allow-files]`
-//! Exit status: 0 ran to the end, 1 runtime error (no GPU, a sink could not write, …), 2 bad config or
-//! arguments (the message names the field). HLSL compiles run in a copy of this binary started with the
-//! hidden `__compile-worker` command, so a crashing front end costs a restart of that copy, never the run.
+//! Exit status of `run`: 0 ran to the end, 1 runtime error (no GPU, a sink could not write, …), 2 bad config
+//! or arguments (the message names the field). `serve`: 0 stopped by Ctrl-C / SIGTERM, 1 could not listen,
+//! 2 refused to start.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use streamlib_core::config::{check_sink_overrides, GraphConfig};
-use streamlib_core::gpu::{AdapterPreference, Gpu};
-use streamlib_core::graph::build_graph;
-use streamlib_core::graph::scheduler;
-use streamlib_core::graph::{RunOptions, Stats};
-use streamlib_core::shader::{Compiler, CompilerConfig, WorkerCommand};
-
-mod routes;
-mod serve;
-
-const WORKER_COMMAND: &str = "__compile-worker";
+use streamlib_runtime::http::{ServeError, ServeOptions};
+use streamlib_runtime::run::{RunError, RunRequest};
+use streamlib_runtime::WORKER_COMMAND;
 
 #[derive(Parser)]
 #[command(name = "streamlib-runtime", version, about = "Runs streamlib graph configs exported from Python")]
@@ -40,7 +27,7 @@ enum Command {
     /// Run a graph config headless; prints stats when it ends.
     Run(RunArgs),
     /// Serve the HTTP API (compile shaders, load / start / stop a graph, stats, latest frame).
-    Serve(serve::ServeArgs),
+    Serve(ServeArgs),
     /// The supervised compile worker (started by this binary itself).
     #[command(name = WORKER_COMMAND, hide = true)]
     CompileWorker,
@@ -61,6 +48,24 @@ struct RunArgs {
     sinks: Vec<(String, PathBuf)>,
 }
 
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on; anything but loopback needs --token-file.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// File holding the bearer token every route but /v1/health requires.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// Accept graph configs whose nodes read or write files on this machine (image/video paths, image
+    /// sequences, video files); without it only inline images, test patterns, push sources, numpy and
+    /// preview sinks are accepted.
+    #[arg(long)]
+    allow_files: bool,
+    /// Requests handled at once; more are answered 503 {"code": "busy"}.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    max_concurrent: u32,
+}
+
 fn parse_sink(text: &str) -> Result<(String, PathBuf), String> {
     match text.split_once('=') {
         Some((node, path)) if !node.is_empty() && !path.is_empty() => Ok((node.to_owned(), PathBuf::from(path))),
@@ -75,17 +80,8 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Why a run failed, which decides the exit status.
-enum Failure {
-    /// The config (or an argument about it) is wrong: exit 2.
-    Config(String),
-    /// The config is fine but running it failed: exit 1.
-    Runtime(anyhow::Error),
-}
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
+    match Cli::parse().command {
         Command::CompileWorker => match streamlib_core::shader::worker::serve() {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
@@ -93,101 +89,31 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
-        Command::Serve(args) => serve::main(&args),
-        Command::Run(args) => match run(&args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(Failure::Config(message)) => {
-                eprintln!("streamlib-runtime: bad config '{}': {message}", args.config.display());
-                ExitCode::from(2)
+        Command::Serve(args) => {
+            let options = ServeOptions {
+                listen: args.listen,
+                token_file: args.token_file,
+                allow_files: args.allow_files,
+                max_concurrent: args.max_concurrent as usize,
+            };
+            match streamlib_runtime::http::serve(&options) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("streamlib-runtime serve: {err}");
+                    ExitCode::from(if matches!(err, ServeError::Refused(_)) { 2 } else { 1 })
+                }
             }
-            Err(Failure::Runtime(err)) => {
-                eprintln!("streamlib-runtime: error: {err:#}");
-                ExitCode::from(1)
+        }
+        Command::Run(args) => {
+            let request =
+                RunRequest { config: args.config, frames: args.frames, seconds: args.seconds, sinks: args.sinks };
+            match streamlib_runtime::run::run(&request) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("streamlib-runtime: {err}");
+                    ExitCode::from(if matches!(err, RunError::Config { .. }) { 2 } else { 1 })
+                }
             }
-        },
-    }
-}
-
-fn run(args: &RunArgs) -> Result<(), Failure> {
-    let text = std::fs::read_to_string(&args.config).map_err(|e| Failure::Config(format!("cannot read it: {e}")))?;
-    let config = GraphConfig::parse(&text).map_err(|e| Failure::Config(e.to_string()))?;
-    let mut overrides = BTreeMap::new();
-    for (node, path) in &args.sinks {
-        if overrides.insert(node.clone(), path.clone()).is_some() {
-            return Err(Failure::Config(format!("--sink {node}=…: given more than once")));
         }
-    }
-    // Before the GPU and the compiler start, so a typo fails fast.
-    check_sink_overrides(&config, &overrides).map_err(|e| Failure::Config(e.to_string()))?;
-
-    let compiler = compiler().map_err(Failure::Runtime)?;
-    let mut preference = AdapterPreference::from_env();
-    // As in Python, an adapter the graph asks for by name beats the environment's.
-    if let Some(adapter) = &config.runtime.adapter {
-        preference.name_contains = Some(adapter.clone());
-    }
-    let gpu = Gpu::shared(&preference).map_err(|e| Failure::Runtime(e.into()))?;
-    let built = build_graph(gpu.clone(), &compiler, &config, &overrides).map_err(|e| Failure::Config(e.to_string()))?;
-    for line in &built.report {
-        println!("shader '{}': {}: {}", line.shader, line.used, line.why);
-    }
-
-    let stop = Arc::new(AtomicBool::new(false));
-    {
-        let stop = stop.clone();
-        if let Err(err) = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst)) {
-            eprintln!("streamlib-runtime: warning: Ctrl-C will not stop the run cleanly ({err})");
-        }
-    }
-    let options = RunOptions { frames: args.frames, fps: config.runtime.fps };
-    let mouse = Arc::new(Mutex::new([0.0f32; 4]));
-    let mut running = scheduler::start(gpu, &built.graph, options, mouse)
-        .map_err(|e| Failure::Runtime(anyhow::anyhow!(e.0).context("cannot start the graph")))?;
-    let started = Instant::now();
-    let deadline = args.seconds.map(Duration::from_secs_f64);
-    while running.is_running() {
-        if stop.load(Ordering::SeqCst) || deadline.is_some_and(|d| started.elapsed() >= d) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let stats = running.stop();
-    print_stats(&args.config, &stats);
-    match stats.error {
-        Some(error) => Err(Failure::Runtime(
-            anyhow::anyhow!(error).context(format!("the graph stopped at frame {}", stats.frames)),
-        )),
-        None => Ok(()),
-    }
-}
-
-/// The compiler with its worker: this very binary, re-executed with the hidden worker command.
-pub(crate) fn compiler() -> anyhow::Result<Compiler> {
-    let program = std::env::current_exe().context("cannot find this executable to start the compile worker")?;
-    let mut config = CompilerConfig::with_worker(WorkerCommand { program, args: vec![WORKER_COMMAND.to_owned()] });
-    // Where `#include` may read from, as in Python: the shader library directories.
-    config.library_dirs = std::env::var_os("STREAMLIB_SHADER_PATH")
-        .map(|paths| std::env::split_paths(&paths).filter(|p| !p.as_os_str().is_empty()).collect())
-        .unwrap_or_default();
-    config.cache_dir = std::env::var_os("STREAMLIB_CACHE_DIR").filter(|d| !d.is_empty()).map(PathBuf::from);
-    Ok(Compiler::new(config))
-}
-
-fn print_stats(config: &Path, stats: &Stats) {
-    println!(
-        "{}: {} frames in {:.2} s ({:.1} fps; frame time p50 {:.2} ms, p99 {:.2} ms) on {}",
-        config.display(),
-        stats.frames,
-        stats.elapsed_s,
-        stats.fps,
-        stats.frame_ms_p50,
-        stats.frame_ms_p99,
-        stats.adapter
-    );
-    for (sink, dropped) in &stats.dropped {
-        println!("sink '{sink}': {dropped} frames dropped");
-    }
-    if let Some(ended) = &stats.ended {
-        println!("ended: {ended}");
     }
 }

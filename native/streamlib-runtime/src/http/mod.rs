@@ -1,0 +1,153 @@
+//! `streamlib-runtime serve`: the HTTP API. `serve` checks the options and runs the server; `app` is the
+//! router with the guard every request passes (bearer token, concurrency bound), which tests drive
+//! in-process. State is in `state`, error answers in `errors`, bodies in `body`, routes in `routes`.
+
+pub mod body;
+pub mod errors;
+pub mod routes;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+
+pub use errors::ApiError;
+pub use state::{AppState, Loaded};
+
+/// The serve command's settings, as given on the command line.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on; anything but loopback needs `token_file`.
+    pub listen: String,
+    /// File holding the bearer token every route but /v1/health requires.
+    pub token_file: Option<PathBuf>,
+    /// Accept configs whose nodes read or write this machine's files.
+    pub allow_files: bool,
+    /// Requests handled at once; more are answered 503 busy.
+    pub max_concurrent: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The options are unsafe or unusable (a public address without a token, an unreadable token file, an
+    /// address that does not parse): exit 2.
+    #[error("{0}")]
+    Refused(String),
+    /// The server could not start or failed while running: exit 1.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Serves until Ctrl-C / SIGTERM; a graph still running then is stopped so its sinks finish their files.
+pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
+    let address: SocketAddr = options.listen.parse().map_err(|_| {
+        ServeError::Refused(format!(
+            "--listen '{}' is not an IP address and port (e.g. 127.0.0.1:8080)",
+            options.listen
+        ))
+    })?;
+    let token = match &options.token_file {
+        None => None,
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) if !text.trim().is_empty() => Some(text.trim().to_owned()),
+            Ok(_) => return Err(ServeError::Refused(format!("the token file '{}' is empty", path.display()))),
+            Err(err) => {
+                return Err(ServeError::Refused(format!("cannot read the token file '{}': {err}", path.display())))
+            }
+        },
+    };
+    if token.is_none() && !address.ip().is_loopback() {
+        return Err(ServeError::Refused(format!("refusing to listen on {address} without a token: anything but a loopback address needs --token-file FILE (every request must then send 'Authorization: Bearer <token>')")));
+    }
+    let compiler = crate::compiler().map_err(|e| ServeError::Failed(e.to_string()))?;
+    let state = Arc::new(AppState::new(compiler, token, options.allow_files, options.max_concurrent));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ServeError::Failed(format!("cannot start the async runtime: {e}")))?;
+    let result = runtime.block_on(listen(address, state.clone()));
+    state.stop_graph();
+    result.map_err(ServeError::Failed)
+}
+
+/// The routes behind the guard: what `serve` answers with.
+pub fn app(state: Arc<AppState>) -> Router {
+    routes::router(state.clone()).layer(axum::middleware::from_fn_with_state(state, guard))
+}
+
+async fn listen(address: SocketAddr, state: Arc<AppState>) -> Result<(), String> {
+    let listener =
+        tokio::net::TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("streamlib-runtime: listening on http://{bound}");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(|e| format!("the server failed: {e}"))
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+/// Every request but `/v1/health`: the bearer token when one is configured, then a slot among
+/// `max_concurrent` (none free: 503 busy, at once rather than queued).
+async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    if request.uri().path() == "/v1/health" {
+        return next.run(request).await;
+    }
+    if let Some(token) = state.token() {
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !given.is_some_and(|given| same(given.trim().as_bytes(), token.as_bytes())) {
+            let mut response = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "this server needs 'Authorization: Bearer <token>'",
+            )
+            .into_response();
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            return response;
+        }
+    }
+    let Some(_permit) = state.try_slot() else {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            format!("{} requests are already being handled; retry shortly", state.max_concurrent),
+        )
+        .into_response();
+    };
+    next.run(request).await
+}
+
+/// Compares without stopping at the first differing byte.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,61 @@
+//! The HTTP API's routes (`/v1/…`) by resource; the OpenAPI document is `src/openapi.json`. Nothing here
+//! unwraps request data; the rules a route follows (which node feeds the latest frame, file access, all-or-
+//! nothing parameters, what a swap writes back) are streamlib-core's `session` and `EffectHandle::set_all`.
+
+mod effects;
+mod graph;
+mod meta;
+mod shaders;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post, put};
+use axum::{Json, Router};
+use serde_json::Value;
+use streamlib_core::gpu::{AdapterPreference, Gpu, GpuError};
+
+use super::{ApiError, AppState};
+
+type Shared = Arc<AppState>;
+type Answer = Result<Response, ApiError>;
+
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .route("/v1/health", get(meta::health))
+        .route("/v1/openapi.json", get(meta::openapi))
+        .route("/v1/capabilities", get(meta::capabilities))
+        .route("/v1/shaders", post(shaders::compile_shader))
+        .route("/v1/graph", put(graph::load_graph).get(graph::get_graph))
+        .route("/v1/graph/start", post(graph::start))
+        .route("/v1/graph/stop", post(graph::stop))
+        .route("/v1/stats", get(graph::stats))
+        .route("/v1/frames/latest", get(graph::latest_frame))
+        .route("/v1/effects/{id}/params", patch(effects::set_params))
+        .route("/v1/effects/{id}/shader", put(effects::replace_shader))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route (see GET /v1/openapi.json)")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method (see GET /v1/openapi.json)",
+            )
+        })
+        .with_state(state)
+}
+
+fn ok(value: Value) -> Answer {
+    Ok(Json(value).into_response())
+}
+
+/// The shared device for `adapter` (a name substring), else `STREAMLIB_ADAPTER`'s choice.
+fn default_gpu(adapter: Option<&str>) -> Result<Arc<Gpu>, GpuError> {
+    let mut preference = AdapterPreference::from_env();
+    if let Some(adapter) = adapter {
+        preference.name_contains = Some(adapter.to_owned());
+    }
+    Gpu::shared(&preference)
+}

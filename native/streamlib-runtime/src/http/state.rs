@@ -1,0 +1,75 @@
+//! What the server holds: one compiler, its settings, and at most one loaded graph.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use streamlib_core::config::GraphConfig;
+use streamlib_core::gpu::Gpu;
+use streamlib_core::graph::{BuiltGraph, Running, Stats};
+use streamlib_core::nodes::LatestFrame;
+use streamlib_core::shader::Compiler;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// Largest body of the shader routes (the core refuses longer sources anyway).
+pub const SHADER_BODY_LIMIT: usize = 1 << 20;
+/// Largest graph config (inline PNG images make them big).
+pub const GRAPH_BODY_LIMIT: usize = 64 << 20;
+/// Largest body of the small JSON routes (parameters, start).
+pub const SMALL_BODY_LIMIT: usize = 64 << 10;
+
+/// A loaded graph and what the server drives it through.
+pub struct Loaded {
+    /// The config as loaded, kept current by parameter changes and hot swaps (GET /v1/graph).
+    pub config: GraphConfig,
+    pub built: BuiltGraph,
+    pub gpu: Arc<Gpu>,
+    /// The server's own latest-frame sink and the node it listens to.
+    pub latest: Arc<LatestFrame>,
+    pub latest_from: String,
+    pub running: Option<Running>,
+    pub last_stats: Option<Stats>,
+}
+
+pub struct AppState {
+    pub compiler: Compiler,
+    token: Option<String>,
+    pub allow_files: bool,
+    pub max_concurrent: usize,
+    limit: Arc<Semaphore>,
+    graph: Mutex<Option<Loaded>>,
+}
+
+impl AppState {
+    /// `token`: what every request but health must send as `Authorization: Bearer`; None asks nothing.
+    pub fn new(compiler: Compiler, token: Option<String>, allow_files: bool, max_concurrent: usize) -> AppState {
+        AppState {
+            compiler,
+            token,
+            allow_files,
+            max_concurrent,
+            limit: Arc::new(Semaphore::new(max_concurrent)),
+            graph: Mutex::new(None),
+        }
+    }
+
+    pub fn graph(&self) -> MutexGuard<'_, Option<Loaded>> {
+        self.graph.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// One of the `max_concurrent` request slots, or None when all are taken.
+    pub(crate) fn try_slot(&self) -> Option<OwnedSemaphorePermit> {
+        self.limit.clone().try_acquire_owned().ok()
+    }
+
+    /// Unloads the graph, stopping it first if it runs (its file sinks finish their files).
+    pub fn stop_graph(&self) {
+        if let Some(mut loaded) = self.graph().take() {
+            if let Some(mut running) = loaded.running.take() {
+                running.stop();
+            }
+        }
+    }
+}
