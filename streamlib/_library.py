@@ -13,15 +13,19 @@ _lock = threading.Lock()
 _configured = False
 
 
-def library_dirs() -> list[Path]:
-    """`STREAMLIB_SHADER_PATH` entries first, then the repository's `shaders/` next to the package."""
-    dirs = [Path(p) for p in os.environ.get("STREAMLIB_SHADER_PATH", "").split(os.pathsep) if p]
-    for candidate in (
+def _bundled_library() -> list[Path]:
+    """The shader library shipped beside the package: `streamlib/shaders`, or the repository's `shaders/`."""
+    candidates = (
         Path(__file__).resolve().parent / "shaders",
         Path(__file__).resolve().parent.parent / "shaders",
-    ):
-        if candidate.is_dir():
-            dirs.append(candidate)
+    )
+    return [candidate for candidate in candidates if candidate.is_dir()]
+
+
+def library_dirs() -> list[Path]:
+    """`STREAMLIB_SHADER_PATH` entries first, then the repository's `shaders/` next to the package (read by
+    the core, as the runtime binary reads them)."""
+    dirs, _ = _native.env_settings(_bundled_library())
     return dirs
 
 
@@ -44,11 +48,12 @@ def configure(
     """
     global _configured
     with _lock:
-        if cache_dir is None and os.environ.get("STREAMLIB_CACHE_DIR"):
-            cache_dir = os.environ["STREAMLIB_CACHE_DIR"]
+        dirs, env_cache_dir = _native.env_settings(_bundled_library())
+        if cache_dir is None:
+            cache_dir = env_cache_dir
         _native.configure(
             worker_command=worker_command() if isolate else None,
-            library_dirs=[str(d) for d in library_dirs()],
+            library_dirs=[str(d) for d in dirs],
             cache_dir=str(cache_dir) if cache_dir is not None else None,
             timeout_s=timeout_s,
             workers=workers,

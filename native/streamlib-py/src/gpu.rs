@@ -210,3 +210,11 @@ pub fn adapters(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
     }
     Ok(list)
 }
+
+/// The feature names available with `gpu` (a runtime's device) or, without one, with this machine's adapters.
+#[pyfunction]
+#[pyo3(signature = (gpu=None))]
+pub fn features(py: Python<'_>, gpu: Option<&NativeGpu>) -> PyResult<Vec<&'static str>> {
+    let gpu = gpu.map(|g| g.inner.clone());
+    long_call(py, "listing features", || streamlib_core::features_here(gpu.as_deref()))
+}

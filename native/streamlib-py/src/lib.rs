@@ -18,7 +18,9 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(shader::detect_stage, module)?)?;
     module.add_function(wrap_pyfunction!(shader::compiler_stats, module)?)?;
     module.add_function(wrap_pyfunction!(shader::serve_compile_worker, module)?)?;
+    module.add_function(wrap_pyfunction!(shader::env_settings, module)?)?;
     module.add_function(wrap_pyfunction!(gpu::adapters, module)?)?;
+    module.add_function(wrap_pyfunction!(gpu::features, module)?)?;
     module.add_function(wrap_pyfunction!(config::export_config, module)?)?;
     module.add_function(wrap_pyfunction!(config::load_config, module)?)?;
     module.add_class::<shader::NativeShader>()?;

@@ -7,8 +7,8 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use streamlib_core::shader::{
-    backends, BackendKind, CompileOptions, Compiler, CompilerConfig, Isolation, OptLevel, PreludeMode, Stage,
-    WorkerCommand,
+    backends, BackendKind, CompileOptions, Compiler, CompilerConfig, EnvSettings, Isolation, OptLevel, PreludeMode,
+    Stage, WorkerCommand,
 };
 
 use crate::call::long_call;
@@ -44,6 +44,14 @@ pub fn configure(
         CompilerConfig { isolation, timeout: Duration::from_secs_f64(timeout_s.max(0.001)), cache_dir, library_dirs };
     *COMPILER.write().map_err(|_| internal("compiler lock poisoned"))? = Some(Arc::new(Compiler::new(config)));
     Ok(())
+}
+
+/// `(library_dirs, cache_dir)` from `STREAMLIB_SHADER_PATH` / `STREAMLIB_CACHE_DIR`, with `bundled` (the
+/// package's shader library) after the user's directories.
+#[pyfunction]
+pub fn env_settings(bundled: Vec<PathBuf>) -> (Vec<PathBuf>, Option<PathBuf>) {
+    let settings = EnvSettings::read(&bundled);
+    (settings.library_dirs, settings.cache_dir)
 }
 
 fn parse<T>(py: Python<'_>, what: &str, value: &str, parse: fn(&str) -> Option<T>, allowed: &str) -> PyResult<T> {
