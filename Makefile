@@ -81,7 +81,7 @@ lab: build ## JupyterLab on notebooks/01-first-effect.ipynb, bound to 127.0.0.1 
 test: build test-rust test-js test-python ## build, then run every test (Rust, JS unit, Python incl. browser)
 
 test-rust:
-	cd native && cargo test --release -p streamlib-core
+	cd native && cargo test --release -p streamlib-core -p streamlib-runtime
 
 test-js:
 	cd widgets/labextension && npx vitest run

@@ -96,6 +96,23 @@ async fn capabilities_list_the_cores_features() {
 }
 
 #[tokio::test]
+async fn without_a_stage_the_core_detects_it() {
+    let router = app(state(None));
+    let compute = "// a [numthreads(1, 1, 1)] in a comment does not count; the attribute below does\n\
+                   RWTexture2D<float4> output;\n[numthreads(8, 8, 1)] void main(uint3 id : SV_DispatchThreadID) \
+                   { output[id.xy] = float4(1, 0, 0, 1); }\n";
+    for (source, stage) in [(compute, "compute"), (TINT, "pixel")] {
+        let (status, body) = call(&router, Method::POST, "/v1/shaders", Some(json!({"source": source})), None).await;
+        assert_eq!((status, &body["stage"]), (StatusCode::OK, &json!(stage)), "{body}");
+    }
+    let pixel_with_mention = format!("// not a [numthreads(8, 8, 1)] shader\n{TINT}");
+    let (status, body) =
+        call(&router, Method::POST, "/v1/shaders", Some(json!({"source": pixel_with_mention, "stage": "auto"})), None)
+            .await;
+    assert_eq!((status, &body["stage"]), (StatusCode::OK, &json!("pixel")), "{body}");
+}
+
+#[tokio::test]
 async fn a_shader_that_compiles_answers_its_reflection() {
     let router = app(state(None));
     let (status, body) =

@@ -81,7 +81,7 @@ pub(super) async fn replace_shader(State(state): State<Shared>, Path(id): Path<S
     let body: ShaderBody = read_json(body, SHADER_BODY_LIMIT, false).await?;
     let handle = effect(&state, &id)?;
     let old = handle.shader();
-    let request = compile_request(body, old.stage, &old.entry, &old.name)?;
+    let request = compile_request(body, Some(old.stage), &old.entry, &old.name)?;
     if request.options.stage != old.stage {
         return Err(ApiError::bad_field(
             "stage",

@@ -23,16 +23,17 @@ pub(super) struct ShaderBody {
 }
 
 /// The compile request `body` asks for, with the defaults filled in; 400 naming a field that does not parse.
+/// Without a stage (or with "auto") it is `default_stage`, else the one the core detects in the source.
 pub(super) fn compile_request(
     body: ShaderBody,
-    default_stage: Stage,
+    default_stage: Option<Stage>,
     default_entry: &str,
     default_name: &str,
 ) -> Result<CompileRequest, ApiError> {
-    let stage = match &body.stage {
-        None => default_stage,
+    let stage = match body.stage.as_deref() {
+        None | Some("auto") => default_stage.unwrap_or_else(|| Stage::detect(&body.source)),
         Some(text) => Stage::parse(text)
-            .ok_or_else(|| ApiError::bad_field("stage", format!("'{text}' is not pixel, vertex or compute")))?,
+            .ok_or_else(|| ApiError::bad_field("stage", format!("'{text}' is not auto, pixel, vertex or compute")))?,
     };
     let backend = match &body.backend {
         None => None,
@@ -69,7 +70,7 @@ pub(super) fn shader_json(shader: &CompiledShader) -> Value {
 
 pub(super) async fn compile_shader(State(state): State<Shared>, body: Body) -> Answer {
     let body: ShaderBody = read_json(body, SHADER_BODY_LIMIT, false).await?;
-    let request = compile_request(body, Stage::Pixel, "main", "shader.hlsl")?;
+    let request = compile_request(body, None, "main", "shader.hlsl")?;
     let shader = blocking(move || state.compiler.compile(&request)).await?.map_err(ApiError::compile)?;
     ok(shader_json(&shader))
 }
