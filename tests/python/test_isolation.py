@@ -18,7 +18,9 @@ from streamlib import ShaderCompileError
 from ..conftest import TEST_INPUTS
 
 GOOD = "float4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv).bgra; }"
-# Inputs that pass every pre-check and still crash glslang 12; each file names its stage in a comment.
+# Inputs that pass every pre-check and still crash glslang 12, every time; each file names its stage in a
+# comment. (`[numthreads(8, 8, 1float)]` was dropped: it crashed glslangValidator 40/40 and a worker 60/60
+# alone, yet compiled to a plain diagnostic in two of three full-suite runs, so it could not be asserted.)
 CRASHERS = sorted((TEST_INPUTS / "crashers").glob("*.hlsl"))
 RUNS_EACH = 20
 NEST = 20_000
@@ -79,10 +81,6 @@ def test_each_corpus_file_crashes_glslang_validator(path: Path, tmp_path: Path) 
 @pytest.mark.parametrize("path", CRASHERS, ids=lambda p: p.stem)
 def test_a_front_end_crash_costs_one_worker_restart_and_nothing_else(path: Path) -> None:
     source, stage, pid = path.read_text(), stage_of_crasher(path), os.getpid()
-    # Some of these crash glslang only in a fresh process, as glslangValidator runs: a worker that has
-    # compiled hundreds of shaders (the rest of the suite) can parse past them. Start from a fresh worker;
-    # after each crash the restarted one is fresh again.
-    streamlib.configure()
     for i in range(RUNS_EACH):
         before = stats()["worker_restarts"]
         with pytest.raises(ShaderCompileError) as info:
