@@ -18,7 +18,7 @@ them alike. Medians and p90s (linear interpolation between samples) are reported
 the overall row pools every sample. This is a benchmark, not a test: it prints a table, writes JSON with
 every raw sample, and asserts nothing about timings.
 
-Usage: python3 benches/compile_bench.py [--repeat N | --quick] [--out bench-results/compile.json]
+Usage: .venv/bin/python benches/compile_bench.py [--repeat N | --quick] [--out bench-results/compile.json]
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ Measured (wall time; one machine, one clock):
 
 A benchmark, not a test: it prints a table, writes every sample to JSON, and asserts nothing about timings.
 
-Usage: python3 benches/editor_bench.py [--reps N] [--out bench-results/editor.json]
+Usage: .venv/bin/python benches/editor_bench.py [--reps N] [--out bench-results/editor.json]
 """
 
 from __future__ import annotations

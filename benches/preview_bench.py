@@ -49,7 +49,7 @@ includes the rasteriser). This is a benchmark, not a test: it prints a table wit
 (set for a real machine: preview ≥ 30 fps at 720p and ≥ 1.5× the peer; camera round trip ≥ 30 fps with p50
 < 50 ms), writes every raw sample to JSON, and asserts nothing about timings.
 
-Usage: python3 benches/preview_bench.py [--quick] [--rounds N] [--seconds S] [--out FILE.json]
+Usage: .venv/bin/python benches/preview_bench.py [--quick] [--rounds N] [--seconds S] [--out FILE.json]
 Needs: /usr/bin/chromium (or STREAMLIB_CHROMIUM), jupyterlab, playwright (Python), nbformat, and for the
 peer jupyter_rfb with simplejpeg (`pip install --group bench`; skipped with a printed reason when missing).
 """

@@ -1,6 +1,7 @@
 """Compiler snapshots (tests/in/*.hlsl → tests/out/NAME/): SPIR-V disassembly, MSL, GLSL ES, reflection.
 
-Run `pytest tests/python/test_snapshots.py --update-snapshots` to rewrite them, then review the diff.
+Run `.venv/bin/python -m pytest tests/python/test_snapshots.py --update-snapshots` to rewrite them, then
+review the diff.
 """
 
 from __future__ import annotations
