@@ -31,7 +31,7 @@ Targets (from the issue, set for a real GPU; on lavapipe the GPU work runs on th
 dominates): (a)/(b) ≥ 1.5, (a)/(c) ≥ 1.0, frame-loop cost ≤ 50 µs/frame. This is a benchmark, not a
 test: it prints PASS/MISS and asserts nothing about timings.
 
-Usage: .venv/bin/python benches/graph_bench.py [--quick] [--repeat N] [--seconds S] [--out bench-results/graph.json]
+Usage: .venv/bin/python benches/graph_bench.py [--quick] [--repeat N] [--seconds S] [--out FILE.json]
 Environment: STREAMLIB_ADAPTER picks the adapter (name substring) for streamlib; wgpu-py then uses the
 adapter with the same name and backend.
 """

@@ -16,7 +16,7 @@
 Machine facts include the adapter name from `/v1/capabilities`. This is a benchmark, not a test: it prints
 PASS/MISS against the target and asserts nothing about timings.
 
-Usage: .venv/bin/python benches/runtime_bench.py [--quick] [--frames N] [--repeat R] [--out bench-results/runtime.json]
+Usage: .venv/bin/python benches/runtime_bench.py [--quick] [--frames N] [--repeat R] [--out FILE.json]
 Environment: STREAMLIB_RUNTIME picks the binary (default native/target/release/streamlib-runtime);
 STREAMLIB_ADAPTER picks the adapter for both sides.
 """
