@@ -93,10 +93,12 @@ pub fn compile(
     prelude: &str,
 ) -> PyResult<NativeShader> {
     let options = CompileOptions {
-        stage: match stage {
-            "auto" => Stage::detect(&String::from_utf8_lossy(&source)),
-            text => parse(py, "stage", text, Stage::parse, "'auto', 'pixel', 'vertex', 'compute'")?,
-        },
+        stage: Stage::requested(stage, &String::from_utf8_lossy(&source)).ok_or_else(|| {
+            streamlib_error(
+                py,
+                format!("unknown stage '{stage}': expected one of 'auto', 'pixel', 'vertex', 'compute'"),
+            )
+        })?,
         entry,
         defines,
         optimization: parse(py, "optimization", optimization, OptLevel::parse, "'none', 'size', 'performance'")?,
@@ -105,18 +107,7 @@ pub fn compile(
             None => None,
         },
         include_dirs,
-        prelude: parse(
-            py,
-            "prelude mode",
-            prelude,
-            |p| match p {
-                "auto" => Some(PreludeMode::Auto),
-                "always" => Some(PreludeMode::Always),
-                "never" => Some(PreludeMode::Never),
-                _ => None,
-            },
-            "'auto', 'always', 'never'",
-        )?,
+        prelude: parse(py, "prelude mode", prelude, PreludeMode::parse, "'auto', 'always', 'never'")?,
     };
     let compiler = compiler(py)?;
     let what = format!("compiling shader '{name}'");

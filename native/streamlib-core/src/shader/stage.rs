@@ -5,6 +5,15 @@ use super::tokens::tokens;
 use super::types::Stage;
 
 impl Stage {
+    /// The stage `requested` names for `source`: "auto" asks `detect`, other names as `Stage::parse`. None
+    /// when the name is unknown. The one reading of a requested stage for Python and the HTTP API.
+    pub fn requested(requested: &str, source: &str) -> Option<Stage> {
+        match requested {
+            "auto" => Some(Stage::detect(source)),
+            name => Stage::parse(name),
+        }
+    }
+
     /// Compute when an attribute `[numthreads(…)]` marks the entry point (HLSL attributes ignore case),
     /// else pixel, the effect form. Text in comments and strings does not count.
     pub fn detect(source: &str) -> Stage {
@@ -39,6 +48,14 @@ mod tests {
         let source = "// unlike the [numthreads(8,8,1)] form\n/* [numthreads(1,1,1)] */\n#include \"[numthreads(\"\n\
                       float4 main(float2 uv : TEXCOORD) : SV_Target { return 1; }";
         assert_eq!(Stage::detect(source), Stage::Pixel);
+    }
+
+    #[test]
+    fn auto_detects_and_names_parse() {
+        let compute = "[numthreads(1, 1, 1)] void main() {}";
+        assert_eq!(Stage::requested("auto", compute), Some(Stage::Compute));
+        assert_eq!(Stage::requested("pixel", compute), Some(Stage::Pixel));
+        assert_eq!(Stage::requested("geometry", compute), None);
     }
 
     #[test]

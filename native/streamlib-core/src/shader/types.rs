@@ -110,6 +110,17 @@ pub enum PreludeMode {
     Never,
 }
 
+impl PreludeMode {
+    pub fn parse(text: &str) -> Option<PreludeMode> {
+        match text {
+            "auto" => Some(PreludeMode::Auto),
+            "always" => Some(PreludeMode::Always),
+            "never" => Some(PreludeMode::Never),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CompileOptions {
     pub stage: Stage,

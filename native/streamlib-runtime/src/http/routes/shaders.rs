@@ -30,9 +30,9 @@ pub(super) fn compile_request(
     default_entry: &str,
     default_name: &str,
 ) -> Result<CompileRequest, ApiError> {
-    let stage = match body.stage.as_deref() {
-        None | Some("auto") => default_stage.unwrap_or_else(|| Stage::detect(&body.source)),
-        Some(text) => Stage::parse(text)
+    let stage = match (body.stage.as_deref().unwrap_or("auto"), default_stage) {
+        ("auto", Some(stage)) => stage,
+        (text, _) => Stage::requested(text, &body.source)
             .ok_or_else(|| ApiError::bad_field("stage", format!("'{text}' is not auto, pixel, vertex or compute")))?,
     };
     let backend = match &body.backend {
