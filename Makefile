@@ -97,7 +97,7 @@ lint: build ## rustfmt, clippy -D warnings, eslint, tsc, ruff (check + format), 
 	$(VENV)/bin/ruff check streamlib tests benches widgets/build_backend.py
 	$(VENV)/bin/ruff format --check streamlib tests benches widgets/build_backend.py
 	$(VENV)/bin/mypy
-	$(PY) -m mypy.stubtest streamlib._native
+	$(PY) -m mypy.stubtest streamlib._native streamlib.node_types
 
 bench: build ## benchmarks against peers (glslangValidator, wgpu-py, jupyter_rfb); tables + bench-results/*.json
 	$(PY) benches/compile_bench.py --out bench-results/compile.json

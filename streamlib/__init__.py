@@ -18,17 +18,9 @@ from streamlib.errors import (
 from streamlib.export import load
 from streamlib.features import has_feature
 from streamlib.graph import Port, Stream
-from streamlib.nodes import (
-    Effect,
-    ImageSequenceSink,
-    ImageSource,
-    NumpySink,
-    PreviewSink,
-    PushSource,
-    TestPattern,
-    VideoFileSink,
-    VideoFileSource,
-)
+from streamlib.node_types import *  # noqa: F403 - every node type the core declares with no Python of its own
+from streamlib.node_types import __all__ as _node_types
+from streamlib.nodes import Effect, ImageSource, Node, NumpySink, PreviewSink, PushSource
 from streamlib.registry import shaders
 from streamlib.remote import RemoteRuntime
 from streamlib.runtime import Runtime, Texture
@@ -56,18 +48,16 @@ def adapters() -> list[dict[str, object]]:
 
 
 __all__ = [
+    *_node_types,
     "CameraError",
     "Effect",
-    "ImageSequenceSink",
     "ImageSource",
+    "Node",
     "NumpySink",
     "Port",
     "PreviewSink",
     "PushSource",
     "Stream",
-    "TestPattern",
-    "VideoFileSink",
-    "VideoFileSource",
     "CompilerUnavailable",
     "ConfigError",
     "Diagnostic",

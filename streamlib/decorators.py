@@ -10,56 +10,26 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from streamlib.errors import GraphError
-from streamlib.nodes import Effect, Node, PushSource, TestPattern
+from streamlib.graph import PortMap
+from streamlib.node_types import TestPattern
+from streamlib.nodes import Effect, Node, PushSource
+from streamlib.runtime import Runtime
+from streamlib.tracing import Trace, TracedTexture
 
 if TYPE_CHECKING:
-    from streamlib.runtime import Runtime, Texture
-    from streamlib.shader import Shader
-
-
-class TracedTexture:
-    """Stands for a frame while a `@stream_effect` function is traced: `producer` is None for the stream's
-    input, else the effect whose output it is."""
-
-    def __init__(
-        self, producer: Effect | None, width: int = 0, height: int = 0, *, is_input: bool = False
-    ) -> None:
-        self.producer = producer
-        self.width, self.height = width, height
-        self.is_input = is_input
-
-    @property
-    def carries_frame(self) -> bool:
-        return self.is_input or self.producer is not None
-
-    def __repr__(self) -> str:
-        origin = (
-            self.producer.name if self.producer else ("stream input" if self.is_input else "scratch texture")
-        )
-        return f"<traced frame from {origin}>"
-
-
-class Trace:
-    """What one traced call recorded: effects in call order and where the stream input enters."""
-
-    def __init__(self) -> None:
-        self.effects: list[tuple[Effect, list[TracedTexture]]] = []
-
-    def record(
-        self, shader: Shader, inputs: list[TracedTexture], params: dict[str, Any], name: str
-    ) -> TracedTexture:
-        effect = Effect(shader, params=params, name=f"{name}_{len(self.effects) + 1}")
-        self.effects.append((effect, inputs))
-        return TracedTexture(effect)
+    from streamlib.runtime import Texture
 
 
 class StreamEffect(Node):
     """A Python function of textures, usable eagerly (`fx(texture)`) or as a graph node (`Stream(fx)`)."""
 
-    kind = "stream_effect"
-
     def __init__(self, function: Callable[..., Any], name: str | None = None) -> None:
-        super().__init__(name or function.__name__)
+        # A composite, not a node of the core: it has no spec and joins a graph as the effects it traces to.
+        self.name = name or function.__name__
+        self._runtime: Runtime | None = None
+        self._id = None
+        self.inputs = PortMap(self, "input")
+        self.outputs = PortMap(self, "output")
         self.function = function
         functools.update_wrapper(self, function)
         self._entries: list[tuple[Effect, str]] = []
@@ -68,22 +38,15 @@ class StreamEffect(Node):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.function(*args, **kwargs)
 
-    def _default_ports(self, direction: str) -> list[str]:
-        return ["video"]
-
-    def _port_names(self, direction: str) -> list[str]:
+    def port_names(self, direction: str) -> list[str]:
         return ["video"]
 
     def trace(self, runtime: Runtime) -> Trace:
         """Calls the function once with a stand-in frame, recording every `run_shader` as an effect."""
-        trace = Trace()
+        trace = Trace(self.name)
         token = TracedTexture(None, is_input=True)
-        previous = runtime._trace
-        runtime._trace = (trace, self.name)
-        try:
+        with runtime.tracing(trace):
             result = self.function(token)
-        finally:
-            runtime._trace = previous
         if not isinstance(result, TracedTexture) or result.producer is None:
             raise GraphError(
                 f"@stream_effect '{self.name}' must return the result of runtime.run_shader(...) on its input"
@@ -91,7 +54,8 @@ class StreamEffect(Node):
         self._exit = result.producer
         return trace
 
-    def _attach(self, runtime: Runtime) -> int:
+    def join(self, runtime: Runtime, graph: object) -> None:
+        """Traces the function into effect nodes of `runtime` and connects them."""
         trace = self.trace(runtime)
         for effect, _ in trace.effects:
             runtime.add_stream(effect)
@@ -104,9 +68,9 @@ class StreamEffect(Node):
                     runtime.connect(traced.producer.outputs["video"], ports[slot])
         if not self._entries:
             raise GraphError(f"@stream_effect '{self.name}' never reads its input frame")
-        return -1
+        self._runtime = runtime
 
-    def endpoints(self, direction: str) -> list[tuple[Node, str]]:
+    def endpoints(self, direction: str, port: str) -> list[tuple[Node, str]]:
         if self._exit is None:
             raise GraphError(
                 f"@stream_effect '{self.name}' is not in a runtime yet: add_stream(Stream({self.name}))"

@@ -30,7 +30,7 @@ class PortMap(Mapping[str, Port]):
         self._direction = direction
 
     def _names(self) -> list[str]:
-        return self._node._port_names(self._direction)
+        return self._node.port_names(self._direction)
 
     def __getitem__(self, name: str) -> Port:
         names = self._names()

@@ -1,7 +1,15 @@
-"""Graph nodes: sources, effects and sinks. The frame loop that runs them is in Rust."""
+"""Graph nodes: thin handles over the core's nodes.
+
+Node types, their params, defaults, checks and ports are the core's (`_native.node_types()`); a constructor
+passes its arguments through. The classes here add only what Python does with a node: turn arrays into
+frames, resolve a shader, read frames back. Node types that need nothing of the kind are made from the
+core's table in `streamlib.node_types`. The frame loop that runs them all is in Rust.
+"""
 
 from __future__ import annotations
 
+import base64
+import io
 import itertools
 import os
 from collections.abc import Callable, Mapping
@@ -11,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from streamlib import _native
 from streamlib.errors import GraphError, ShaderCompileError, StreamlibError
 from streamlib.graph import PortMap
+from streamlib.registry import shaders
 from streamlib.shader import Shader, compile, compile_file
 
 if TYPE_CHECKING:
@@ -19,31 +28,101 @@ if TYPE_CHECKING:
     from streamlib.runtime import Runtime
 
 _counters: dict[str, itertools.count[int]] = {}
+_classes: dict[str, type[Node]] = {}
+_catalog_classes = frozenset(entry["class"] for entry in _native.node_types())
+
+
+def node_class(class_name: str) -> type[Node]:
+    """The Python class of a node type, by the class name the core's catalog gives it."""
+    try:
+        return _classes[class_name]
+    except KeyError:
+        raise GraphError(f"no Python class for node type '{class_name}'") from None
 
 
 class Node:
-    """Base of every node. A node belongs to at most one runtime, from `add_stream` on."""
+    """Base of every node: its params go to the core as given. A node joins at most one runtime."""
 
-    kind = "node"
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # streamlib's class of each catalog node type stands for it; subclasses made elsewhere inherit it.
+        if cls.__module__.startswith("streamlib.") and cls.__name__ in _catalog_classes:
+            _classes[cls.__name__] = cls
 
-    def __init__(self, name: str | None) -> None:
-        self.name = name or f"{self.kind}_{next(_counters.setdefault(self.kind, itertools.count(1)))}"
+    def __init__(self, *args: Any, name: str | None = None, **params: Any) -> None:
+        self._bind(_native.NativeNodeSpec(self._type_class(), args, params), name)
+
+    @classmethod
+    def _type_class(cls) -> str:
+        for klass in cls.__mro__:
+            if klass in _classes.values():
+                return klass.__name__
+        raise GraphError(f"{cls.__name__} is not a node type")
+
+    def _bind(self, spec: _native.NativeNodeSpec, name: str | None) -> None:
+        self._spec = spec
+        stem = spec.type_name
+        self.name = name or f"{stem}_{next(_counters.setdefault(stem, itertools.count(1)))}"
         self._runtime: Runtime | None = None
+        self._graph: _native.NativeGraph | None = None
         self._id: int | None = None
         self.inputs = PortMap(self, "input")
         self.outputs = PortMap(self, "output")
 
-    def _port_names(self, direction: str) -> list[str]:
-        if self._runtime is not None and self._id is not None:
-            graph = self._runtime._graph
-            return graph.input_ports(self._id) if direction == "input" else graph.output_ports(self._id)
-        return self._default_ports(direction)
+    @classmethod
+    def adopt(
+        cls,
+        runtime: Runtime,
+        graph: _native.NativeGraph,
+        node_id: int,
+        name: str,
+        spec: _native.NativeNodeSpec,
+    ) -> Node:
+        """The handle of a node already in `graph` (one a config made)."""
+        node = cls.__new__(cls)
+        node._bind(spec, name)
+        node._joined(runtime, graph, node_id)
+        return node
 
-    def _default_ports(self, direction: str) -> list[str]:
-        return ["video"] if direction == "output" else []
+    def join(self, runtime: Runtime, graph: _native.NativeGraph) -> None:
+        """Adds this node to `runtime`'s `graph` (what `Runtime.add_stream` calls)."""
+        self._joined(runtime, graph, graph.add(self.name, self._spec))
 
-    def _attach(self, runtime: Runtime) -> int:
-        raise NotImplementedError
+    def _joined(self, runtime: Runtime, graph: _native.NativeGraph, node_id: int) -> None:
+        self._runtime, self._graph, self._id = runtime, graph, node_id
+
+    @property
+    def runtime(self) -> Runtime | None:
+        """The runtime this node belongs to, None before `add_stream`."""
+        return self._runtime
+
+    @property
+    def graph_id(self) -> int | None:
+        return self._id
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The params as a graph config writes them, defaults filled in."""
+        return dict(self._spec.params())
+
+    def __getattr__(self, name: str) -> Any:
+        # `pattern.width`, `sink.path`: a param by name (only reached when no attribute has the name).
+        if not name.startswith("_"):
+            params = self._spec.params()
+            if name in params:
+                return params[name]
+        raise AttributeError(f"{type(self).__name__!r} node has no attribute {name!r}")
+
+    def port_names(self, direction: str) -> list[str]:
+        if self._graph is not None and self._id is not None:
+            if direction == "input":
+                return self._graph.input_ports(self._id)
+            return self._graph.output_ports(self._id)
+        return self._spec.input_ports() if direction == "input" else self._spec.output_ports()
+
+    def endpoints(self, direction: str, port: str) -> list[tuple[Node, str]]:
+        """The graph nodes and ports a connection to `port` reaches (a composite node has several)."""
+        return [(self, port)]
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
@@ -52,125 +131,83 @@ class Node:
 # --------------------------------------------------------------------------------------------- sources
 
 
-class TestPattern(Node):
-    """The built-in animated pattern (colour bars, a moving box, the frame index in binary, top-left)."""
-
-    kind = "test_pattern"
-    __test__ = False  # not a pytest test class
-
-    def __init__(self, width: int = 1280, height: int = 720, *, name: str | None = None) -> None:
-        super().__init__(name)
-        self.width, self.height = width, height
-
-    def _attach(self, runtime: Runtime) -> int:
-        return runtime._graph.add_test_pattern(self.name, self.width, self.height)
-
-
 class ImageSource(Node):
     """A still image (path, PIL image or (H, W, 3|4) uint8 array) repeated every frame."""
 
-    kind = "image"
-
     def __init__(self, image: Any, *, name: str | None = None) -> None:
-        super().__init__(name)
+        if isinstance(image, (str, os.PathLike)):
+            super().__init__(path=os.fspath(image), name=name)
+            return
         import numpy as np
         from PIL import Image
 
-        # Exported configs refer to the file by path; anything else is exported as an inline PNG, which
-        # `_png` keeps when the image came from a config, so a re-export gives the same bytes.
-        self.path: Path | None = Path(image) if isinstance(image, (str, os.PathLike)) else None
-        self._png: bytes | None = None
-        if isinstance(image, (str, os.PathLike)):
-            image = Image.open(image)
         if isinstance(image, Image.Image):
-            image = np.asarray(image.convert("RGBA"))
-        pixels = np.asarray(image)
-        if pixels.ndim != 3 or pixels.shape[2] not in (3, 4) or pixels.dtype != np.uint8:
-            raise GraphError(
-                f"image source '{self.name}': expected (H, W, 3|4) uint8, got {pixels.shape} {pixels.dtype}"
-            )
-        if pixels.shape[2] == 3:
-            pixels = np.concatenate([pixels, np.full(pixels.shape[:2] + (1,), 255, np.uint8)], axis=2)
-        self.height, self.width = pixels.shape[:2]
-        self._pixels = np.ascontiguousarray(pixels).tobytes()
+            image = image.convert("RGBA")
+        else:
+            pixels = np.asarray(image)
+            if pixels.ndim != 3 or pixels.shape[2] not in (3, 4) or pixels.dtype != np.uint8:
+                got = f"{pixels.shape} {pixels.dtype}"
+                raise GraphError(f"image source '{name or 'image'}': expected (H, W, 3|4) uint8, got {got}")
+            image = Image.fromarray(np.ascontiguousarray(pixels), "RGBA" if pixels.shape[2] == 4 else "RGB")
+        # Exported configs carry such an image as an inline PNG; the core decodes it.
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        super().__init__(png_base64=base64.b64encode(buffer.getvalue()).decode("ascii"), name=name)
 
-    def _attach(self, runtime: Runtime) -> int:
-        return runtime._graph.add_image(self.name, self.width, self.height, self._pixels)
+    @property
+    def width(self) -> int:
+        return (self._spec.resolution or (0, 0))[0]
 
-
-class VideoFileSource(Node):
-    """Frames of a video file, decoded by ffmpeg (optionally scaled to `width`×`height`, looped)."""
-
-    kind = "video"
-
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        *,
-        width: int | None = None,
-        height: int | None = None,
-        loop: bool = False,
-        name: str | None = None,
-    ) -> None:
-        super().__init__(name)
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise GraphError(f"video source: no such file '{self.path}'")
-        self.width, self.height, self.loop = width, height, loop
-
-    def _attach(self, runtime: Runtime) -> int:
-        return runtime._graph.add_video_file(self.name, str(self.path), self.width, self.height, self.loop)
+    @property
+    def height(self) -> int:
+        return (self._spec.resolution or (0, 0))[1]
 
 
 class PushSource(Node):
     """Frames pushed from Python (or the browser camera): `source.push(array)`.
 
-    `every_frame=False` keeps only the newest frame (a live camera); True makes `push` wait, so none is lost.
-    `fallback="test_pattern"` shows the built-in pattern until the first frame arrives (no camera yet).
+    `every_frame=True` makes `push` wait so that no frame is lost; by default only the newest is kept (a live
+    camera). `fallback` is what shows until the first frame arrives: "test_pattern" (the default) or None.
     """
 
-    kind = "push"
+    def __init__(self, width: int, height: int, *, name: str | None = None, **params: Any) -> None:
+        super().__init__(width, height, name=name, **params)
 
-    def __init__(
-        self,
-        width: int,
-        height: int,
-        *,
-        every_frame: bool = False,
-        fallback: str | None = None,
-        name: str | None = None,
-    ) -> None:
-        super().__init__(name)
-        if fallback not in (None, "test_pattern"):
-            raise GraphError(f"push source: unknown fallback '{fallback}' (use None or 'test_pattern')")
-        self.width, self.height, self.fallback = width, height, fallback
-        self._slot = _native.NativePushSlot(width, height, every_frame)
+    @property
+    def _slot(self) -> _native.NativePushSlot:
+        slot = self._spec.push_slot()
+        assert slot is not None  # a push source has one
+        return slot
 
     def push(self, frame: np.ndarray | bytes, timeout: float = 5.0) -> None:
+        """Pushes (H, W, 4) or (H, W, 3) uint8 pixels, or raw RGBA bytes."""
         import numpy as np
 
+        width, height = self._spec.resolution or (0, 0)
         if isinstance(frame, bytes):
             data = frame
         else:
             pixels = np.asarray(frame, dtype=np.uint8)
-            if pixels.shape == (self.height, self.width, 3):
-                pixels = np.concatenate(
-                    [pixels, np.full((self.height, self.width, 1), 255, np.uint8)], axis=2
-                )
-            if pixels.shape != (self.height, self.width, 4):
+            if pixels.shape == (height, width, 3):
+                pixels = np.concatenate([pixels, np.full((height, width, 1), 255, np.uint8)], axis=2)
+            if pixels.shape != (height, width, 4):
                 raise GraphError(
-                    f"push source '{self.name}': expected ({self.height}, {self.width}, 4) uint8, "
-                    f"got {pixels.shape}"
+                    f"push source '{self.name}': expected ({height}, {width}, 4) uint8, got {pixels.shape}"
                 )
             data = np.ascontiguousarray(pixels).tobytes()
         self._slot.push(data, timeout)
+
+    def push_encoded(self, data: bytes, timeout: float = 5.0) -> None:
+        """Pushes a JPEG or PNG frame, decoded in Rust with the GIL released."""
+        self._slot.push_encoded(data, timeout)
 
     @property
     def pushed(self) -> int:
         return self._slot.pushed
 
-    def _attach(self, runtime: Runtime) -> int:
-        return runtime._graph.add_push(self.name, self._slot, self.fallback == "test_pattern")
+    @property
+    def dropped(self) -> int:
+        return self._slot.dropped
 
 
 # ---------------------------------------------------------------------------------------------- effects
@@ -180,8 +217,6 @@ def _as_shader(shader: Shader | str | os.PathLike[str], name: str | None) -> Sha
     if isinstance(shader, Shader):
         return shader
     text = str(shader)
-    from streamlib.registry import shaders
-
     if text in shaders:
         return shaders[text]
     source_file = _shader_file(shader)
@@ -214,13 +249,18 @@ def _find_shader_file(path: str) -> Path:
     raise GraphError(f"no shader file '{path}' here or in the shader library ({searched})")
 
 
+def _python_values(values: Mapping[str, list[float]]) -> dict[str, Any]:
+    return {k: (v[0] if len(v) == 1 else tuple(v)) for k, v in values.items()}
+
+
 class Effect(Node):
     """A shader applied to every frame. `set()` takes effect on the next frame; `replace_shader()` hot-swaps.
 
     `on_error(err)` is called with the `ShaderCompileError` of a failed swap (the old shader keeps running).
     """
 
-    kind = "effect"
+    _handle: _native.NativeEffect | None = None
+    on_error: Callable[[StreamlibError], None] | None = None
 
     def __init__(
         self,
@@ -231,9 +271,9 @@ class Effect(Node):
         on_error: Callable[[StreamlibError], None] | None = None,
     ) -> None:
         self.shader = _as_shader(shader, name)
-        super().__init__(name or Path(self.shader.name).stem)
-        from streamlib.registry import shaders
-
+        super().__init__(
+            self.shader.native, values=dict(params or {}), name=name or Path(self.shader.name).stem
+        )
         # Effects made from a registered name (a %%hlsl cell) follow that name's later versions.
         registered = shader if isinstance(shader, str) and shader in shaders else None
         if registered is None and isinstance(shader, Shader):
@@ -243,23 +283,13 @@ class Effect(Node):
         elif (source_file := _shader_file(shader)) is not None:
             # Effects made from a file follow it when it is saved in JupyterLab (registry.reload_file).
             shaders.track_file(source_file, self)
-        self._params: dict[str, Any] = dict(params or {})
-        self._native: _native.NativeEffect | None = None
         self.on_error = on_error
-        for parameter_name in self._params:
-            self.shader.parameter(parameter_name)  # unknown names fail here, naming the effect's parameters
 
-    def _default_ports(self, direction: str) -> list[str]:
-        if direction == "output":
-            return ["video"]
-        textures = [r["name"] for r in self.shader.reflection["resources"] if r["kind"] == "texture"]
-        return ["video", *textures[1:]]
-
-    def _attach(self, runtime: Runtime) -> int:
-        self._native = _native.NativeEffect(runtime._gpu, self.name, self.shader._native)
-        for key, value in self._params.items():
-            self._native.set(key, value)
-        return runtime._graph.add_effect(self.name, self._native)
+    def _joined(self, runtime: Runtime, graph: _native.NativeGraph, node_id: int) -> None:
+        super()._joined(runtime, graph, node_id)
+        self._handle = graph.effect(node_id)
+        if "shader" not in self.__dict__ and self._handle is not None:  # adopted from a config
+            self.shader = Shader(self._handle.shader())
 
     @property
     def parameters(self) -> list[Any]:
@@ -268,29 +298,33 @@ class Effect(Node):
     @property
     def values(self) -> dict[str, Any]:
         """Current parameter values (defaults included once the effect is in a runtime)."""
-        if self._native is None:
-            return dict(self._params)
-        return {k: (v[0] if len(v) == 1 else tuple(v)) for k, v in self._native.values().items()}
+        if self._handle is None:
+            return _python_values(self._spec.params()["values"])
+        return _python_values(self._handle.values())
 
     @property
     def gpu_path(self) -> str | None:
-        return self._native.gpu_path if self._native is not None else None
+        return self._handle.gpu_path if self._handle is not None else None
 
     def set(self, **params: Any) -> None:
+        if self._handle is None:
+            # Not running yet: the core checks the names and values as it would at construction.
+            self._respec(self.shader, {**self._spec.params()["values"], **params})
+            return
         for key, value in params.items():
-            if self._native is not None:
-                self._native.set(key, value)
-            else:
-                self.shader.parameter(key)
-            self._params[key] = value
+            self._handle.set(key, value)
 
     def replace_shader(self, source: Shader | str | os.PathLike[str]) -> Shader:
         """Compiles off the frame thread and swaps between frames. On failure the last good shader keeps
         running, `on_error` receives the error, and it is raised."""
         try:
             shader = _as_shader(source, self.name)
-            if self._native is not None:
-                self._native.replace(shader._native)
+            if self._handle is not None:
+                self._handle.replace(shader.native)
+            else:
+                names = {p.name for p in shader.parameters}
+                kept = {k: v for k, v in self._spec.params()["values"].items() if k in names}
+                self._respec(shader, kept)
         except (ShaderCompileError, StreamlibError) as err:
             if self.on_error is not None:
                 self.on_error(err)
@@ -298,26 +332,21 @@ class Effect(Node):
         self.shader = shader
         return shader
 
+    def _respec(self, shader: Shader, values: dict[str, Any]) -> None:
+        self._spec = _native.NativeNodeSpec(self._type_class(), (shader.native,), {"values": values})
+
 
 # ------------------------------------------------------------------------------------------------ sinks
 
 
-class Sink(Node):
-    def _default_ports(self, direction: str) -> list[str]:
-        return ["video"] if direction == "input" else []
-
-
-class NumpySink(Sink):
+class NumpySink(Node):
     """Keeps the latest frame for Python: `sink.latest()` → (H, W, 4) uint8, or None before the first."""
 
-    kind = "numpy"
-
-    def __init__(self, *, name: str | None = None) -> None:
-        super().__init__(name)
-        self._latest = _native.NativeLatestFrame()
-
-    def _attach(self, runtime: Runtime) -> int:
-        return runtime._graph.add_numpy_sink(self.name, self._latest)
+    @property
+    def _latest(self) -> _native.NativeLatestFrame:
+        latest = self._spec.latest_frame()
+        assert latest is not None  # a numpy sink has one
+        return latest
 
     @staticmethod
     def _array(frame: tuple[int, int, int, bytes] | None) -> np.ndarray | None:
@@ -342,51 +371,27 @@ class NumpySink(Sink):
         return self._latest.received
 
 
-class ImageSequenceSink(Sink):
-    """Writes every frame as `directory/{prefix}{index:06}.png` (never drops a frame)."""
-
-    kind = "images"
-
-    def __init__(
-        self, directory: str | os.PathLike[str], *, prefix: str = "frame_", name: str | None = None
-    ) -> None:
-        super().__init__(name)
-        self.directory, self.prefix = Path(directory), prefix
-
-    def _attach(self, runtime: Runtime) -> int:
-        return runtime._graph.add_image_sequence(self.name, str(self.directory), self.prefix)
-
-
-class VideoFileSink(Sink):
-    """Encodes every frame into an MP4 (H.264 through ffmpeg)."""
-
-    kind = "video_out"
-
-    def __init__(self, path: str | os.PathLike[str], *, fps: float = 30.0, name: str | None = None) -> None:
-        super().__init__(name)
-        self.path, self.fps = Path(path), fps
-
-    def _attach(self, runtime: Runtime) -> int:
-        return runtime._graph.add_video_sink(self.name, str(self.path), self.fps)
-
-
-class PreviewSink(Sink):
+class PreviewSink(Node):
     """JPEG frames encoded in Rust, in a queue of one: the newest frame wins, nothing piles up."""
 
-    kind = "preview"
-
-    def __init__(self, *, quality: int = 80, name: str | None = None) -> None:
-        super().__init__(name)
-        self.quality = quality
-        self._queue = _native.NativePreviewQueue(quality)
-
-    def _attach(self, runtime: Runtime) -> int:
-        return runtime._graph.add_preview(self.name, self._queue)
+    @property
+    def _queue(self) -> _native.NativePreviewQueue:
+        queue = self._spec.preview_queue()
+        assert queue is not None  # a preview sink has one
+        return queue
 
     def take(self, timeout: float = 1.0) -> tuple[int, int, int, str, bytes] | None:
         """(frame index, width, height, mime type, encoded bytes) of the newest frame, or None."""
         return self._queue.take(timeout)
 
+    def set_lossless(self, lossless: bool) -> None:
+        """PNG instead of JPEG (exact pixels, bigger frames)."""
+        self._queue.set_lossless(lossless)
+
     @property
     def dropped(self) -> int:
         return self._queue.dropped
+
+    @property
+    def delivered(self) -> int:
+        return self._queue.delivered

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from streamlib import _native
-from streamlib.errors import EffectError, GraphError
+from streamlib import _library, _native
+from streamlib.errors import ConfigError, EffectError, GraphError
+from streamlib.features import has_feature
 from streamlib.graph import Port, Stream
+from streamlib.nodes import Node, node_class
 from streamlib.shader import Shader, compile, detect_stage
+from streamlib.tracing import Trace, TracedTexture
 
 if TYPE_CHECKING:
     import numpy as np
     from PIL import Image
 
-    from streamlib.nodes import Node
+# Loading a config makes handles of every node type, so the classes made from the catalog must exist.
+import streamlib.node_types  # noqa: E402, F401, I001
 
 
 class Texture:
@@ -73,7 +78,11 @@ class Runtime:
     """
 
     def __init__(self, *, adapter: str | None = None, low_power: bool = False) -> None:
-        self._gpu = _native.NativeGpu(adapter, low_power)
+        gpu = _native.NativeGpu(adapter, low_power)
+        self._setup(gpu, _native.NativeGraph(gpu), adapter)
+
+    def _setup(self, gpu: _native.NativeGpu, graph: _native.NativeGraph, adapter: str | None) -> None:
+        self._gpu = gpu
         self._adapter_request = adapter
         #: Frame rate written into exported configs: streamlib-runtime paces its loop to it (None: as fast
         #: as the GPU goes). `streamlib.load` sets it from the file.
@@ -82,25 +91,43 @@ class Runtime:
         #: was recompiled from source, and why ({"shader", "used", "why"}).
         self.load_report: list[dict[str, str]] = []
         self._pipelines: dict[tuple[str, str, str], _native.NativePipeline] = {}
-        self._graph = _native.NativeGraph(self._gpu)
+        self._graph = graph
         self._nodes: dict[str, Node] = {}
         # Set while a @stream_effect function is traced: run_shader records instead of running.
-        self._trace: tuple[Any, str] | None = None
+        self._trace: Trace | None = None
+
+    @classmethod
+    def from_config(cls, text: str) -> Runtime:
+        """A runtime holding the graph of config `text` (see `streamlib.load`)."""
+        _library.ensure_configured()
+        gpu, graph, fps, adapter, report = _native.load_graph(text)
+        runtime = cls.__new__(cls)
+        runtime._setup(gpu, graph, adapter)
+        runtime.config_fps = fps
+        runtime.load_report = [dict(line) for line in report]
+        for node_id, (name, spec) in enumerate(graph.nodes()):
+            runtime._nodes[name] = node_class(spec.class_name).adopt(runtime, graph, node_id, name, spec)
+        return runtime
 
     @property
     def adapter(self) -> dict[str, Any]:
         return dict(self._gpu.adapter())
 
     def has_feature(self, name: str) -> bool:
-        from streamlib.features import has_feature
-
         return has_feature(name, self)
+
+    @contextmanager
+    def tracing(self, trace: Trace) -> Iterator[Trace]:
+        """While open, `run_shader` records effects into `trace` instead of running (`@stream_effect`)."""
+        previous, self._trace = self._trace, trace
+        try:
+            yield trace
+        finally:
+            self._trace = previous
 
     # ------------------------------------------------------------------ textures
     def create_texture(self, width: int, height: int, format: str = "rgba8unorm") -> Texture:
         if self._trace is not None:
-            from streamlib.decorators import TracedTexture
-
             return TracedTexture(None, width, height)  # type: ignore[return-value]
         return Texture(self._gpu.create_texture(width, height, format))
 
@@ -150,7 +177,7 @@ class Runtime:
         key = (shader.source_hash, shader.stage, shader.backend)
         pipeline = self._pipelines.get(key)
         if pipeline is None:
-            pipeline = self._gpu.create_pipeline(shader._native)
+            pipeline = self._gpu.create_pipeline(shader.native)
             self._pipelines[key] = pipeline
         return pipeline
 
@@ -179,12 +206,9 @@ class Runtime:
         if isinstance(shader, str):
             shader = compile(shader)
         if self._trace is not None:
-            from streamlib.decorators import TracedTexture
-
-            trace, name = self._trace
             # Scratch textures from create_texture() carry no frame; only the input and effect outputs do.
             frames = [t for t in inputs if isinstance(t, TracedTexture) and t.carries_frame]
-            return trace.record(shader, frames, dict(params or {}), name)  # type: ignore[no-any-return]
+            return self._trace.record(shader, frames, dict(params or {}))  # type: ignore[return-value]
         pipeline = self._pipeline(shader)
         native = self._gpu.run(
             pipeline,
@@ -200,12 +224,11 @@ class Runtime:
     def add_stream(self, stream: Stream | Node) -> Node:
         """Adds a node (or `Stream(node)`) to this runtime's graph."""
         node = stream.node if isinstance(stream, Stream) else stream
-        if node._runtime is self:
+        if node.runtime is self:
             return node
-        if node._runtime is not None:
+        if node.runtime is not None:
             raise GraphError(f"node '{node.name}' already belongs to another runtime")
-        node._id = node._attach(self)
-        node._runtime = self
+        node.join(self, self._graph)
         self._nodes[node.name] = node
         return node
 
@@ -227,20 +250,12 @@ class Runtime:
                 f"type mismatch: '{into.node.name}.{into.name}' is an output; connect to an input"
             )
         for port in (out, into):
-            if port.node._runtime is not self:
+            if port.node.runtime is not self:
                 self.add_stream(port.node)
-        for from_node, from_port in self._endpoints(out, "output"):
-            for to_node, to_port in self._endpoints(into, "input"):
-                assert from_node._id is not None and to_node._id is not None
-                self._graph.connect(from_node._id, from_port, to_node._id, to_port, delivery)
-
-    @staticmethod
-    def _endpoints(port: Port, direction: str) -> list[tuple[Node, str]]:
-        from streamlib.decorators import StreamEffect
-
-        if isinstance(port.node, StreamEffect):
-            return port.node.endpoints(direction)
-        return [(port.node, port.name)]
+        for from_node, from_port in out.node.endpoints("output", out.name):
+            for to_node, to_port in into.node.endpoints("input", into.name):
+                assert from_node.graph_id is not None and to_node.graph_id is not None
+                self._graph.connect(from_node.graph_id, from_port, to_node.graph_id, to_port, delivery)
 
     @staticmethod
     def _port(item: Port | Node | Stream, direction: str) -> Port:
@@ -254,9 +269,19 @@ class Runtime:
         """Writes this graph as a graph config for `streamlib-runtime` (or `streamlib.load`): nodes, edges,
         parameter values, each shader's source with its hash and precompiled artifacts per target
         ("vulkan" → SPIR-V, "metal" → MSL, "webgl" → GLSL ES)."""
-        from streamlib.export import export
+        target = Path(path)
+        # Bytes, not text mode: the canonical form has "\n" line ends on every platform.
+        target.write_bytes(self.config_text(targets=targets).encode("utf-8"))
+        return target
 
-        return export(self, path, targets=targets)
+    def config_text(self, *, targets: Sequence[str] = ("vulkan", "metal")) -> str:
+        """The canonical graph config text of this graph (what `export` writes)."""
+        if isinstance(targets, str):
+            raise ConfigError(
+                f"targets: expected a sequence of target names such as ('vulkan',), not {targets!r}",
+                "targets",
+            )
+        return self._graph.to_config(self.config_fps, self._adapter_request, list(targets))
 
     def run(self, frames: int, *, fps: float | None = None) -> dict[str, Any]:
         """Runs the graph for `frames` frames in Rust and waits (GIL released); returns the stats."""

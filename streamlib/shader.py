@@ -47,10 +47,10 @@ class Parameter:
 class Shader:
     """A compiled effect. Immutable; compiling the same source again returns a cached copy."""
 
-    def __init__(self, source: str, native: _native.NativeShader) -> None:
+    def __init__(self, native: _native.NativeShader) -> None:
         self._native = native
         metadata = json.loads(native.metadata_json())
-        self.source = source
+        self.source: str = native.source
         self.name: str = metadata["name"]
         self.stage: str = metadata["stage"]
         self.entry: str = metadata["entry"]
@@ -66,6 +66,11 @@ class Shader:
         self.warnings: list[Diagnostic] = [Diagnostic.from_dict(d) for d in metadata["warnings"]]
         self.compile_ms: float = metadata["compile_ms"]
         self.cached: bool = metadata["cached"]
+
+    @property
+    def native(self) -> _native.NativeShader:
+        """The compiled shader on the Rust side (what graphs and pipelines use)."""
+        return self._native
 
     @property
     def workgroup_size(self) -> tuple[int, int, int] | None:
@@ -108,10 +113,7 @@ def compile(
     reported the same way, and this process is never affected.
     """
     _library.ensure_configured()
-    if isinstance(source, str):
-        text, raw = source, source.encode("utf-8")
-    else:
-        text, raw = source.decode("utf-8", errors="replace"), bytes(source)
+    raw = source.encode("utf-8") if isinstance(source, str) else bytes(source)
     native = _native.compile(
         raw,
         name=name or "shader",
@@ -123,7 +125,7 @@ def compile(
         include_dirs=[str(d) for d in include_dirs],
         prelude=prelude,
     )
-    return Shader(text, native)
+    return Shader(native)
 
 
 def detect_stage(source: str) -> str:

@@ -37,7 +37,8 @@ class Camera(anywidget.AnyWidget):
         self, width: int = 640, height: int = 480, fps: float = 30.0, *, name: str = "camera"
     ) -> None:
         super().__init__(width=width, height=height, fps=fps)
-        self.source = PushSource(width, height, name=name)
+        # No fallback: the preview shows nothing rather than a pattern until the camera's first frame.
+        self.source = PushSource(width, height, fallback=None, name=name)
         self.frames_received = 0
         self.decode_errors = 0
         self.on_msg(self._on_message)
@@ -47,7 +48,7 @@ class Camera(anywidget.AnyWidget):
             return
         try:
             # Decoded in Rust with the GIL released; the graph keeps only the newest frame.
-            self.source._slot.push_encoded(bytes(buffers[0]), 1.0)
+            self.source.push_encoded(bytes(buffers[0]), 1.0)
             self.frames_received += 1
         except Exception as err:  # noqa: BLE001 - a bad frame must not kill the comm handler
             self.decode_errors += 1

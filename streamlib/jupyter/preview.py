@@ -13,7 +13,8 @@ import traitlets
 
 from streamlib.errors import GraphError
 from streamlib.graph import Stream
-from streamlib.nodes import Effect, Node, PreviewSink, TestPattern
+from streamlib.node_types import TestPattern
+from streamlib.nodes import Effect, Node, PreviewSink
 from streamlib.runtime import Runtime
 from streamlib.shader import Shader
 
@@ -46,7 +47,7 @@ class Preview(anywidget.AnyWidget):
         owns_runtime: bool = False,
     ) -> None:
         target = node.node if isinstance(node, Stream) else node
-        runtime = target._runtime
+        runtime = target.runtime
         if runtime is None:
             raise GraphError(
                 f"'{target.name}' is not in a runtime: runtime.add_stream(Stream({target.name})) first"
@@ -69,7 +70,7 @@ class Preview(anywidget.AnyWidget):
         self._owns_runtime = owns_runtime
         self._thread: threading.Thread | None = None
         self.on_msg(self._on_message)
-        self.observe(lambda change: self.sink._queue.set_lossless(bool(change["new"])), names="lossless")
+        self.observe(lambda change: self.sink.set_lossless(bool(change["new"])), names="lossless")
         self.observe(self._on_pause, names="paused")
         _live.add(self)
         self._ensure_running()

@@ -30,7 +30,6 @@ from streamlib import (
     VideoFileSink,
     VideoFileSource,
 )
-from streamlib.export import config_text
 
 from ..conftest import ROOT
 from .graphs import EXAMPLE, EXAMPLE_TARGETS, example_graph
@@ -88,7 +87,7 @@ def refusal(tmp_path: Path, config: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="module")
 def example_text() -> str:
-    return config_text(example_graph(), targets=EXAMPLE_TARGETS)
+    return example_graph().config_text(targets=EXAMPLE_TARGETS)
 
 
 @pytest.fixture()
@@ -193,11 +192,15 @@ def test_newer_version_is_refused(tmp_path: Path, example: dict[str, Any]) -> No
 
 def test_schema_violations_name_the_field_path(tmp_path: Path, example: dict[str, Any]) -> None:
     example["nodes"][0]["params"]["width"] = "wide"
-    assert refusal(tmp_path, example) == 'nodes[0].params.width: invalid type: string "wide", expected u32'
+    assert refusal(tmp_path, example) == (
+        "nodes[0].params.width: node 'pattern': invalid type: string \"wide\", expected u32"
+    )
     example["nodes"][0]["params"]["width"] = 640
     example["nodes"][1]["params"]["colour"] = 1
     message = refusal(tmp_path, example)
-    assert message.startswith("nodes[1].params.colour: unknown field `colour`, expected `shader` or `values`")
+    assert message.startswith(
+        "nodes[1].params.colour: node 'tint': unknown field `colour`, expected `shader` or `values`"
+    )
     del example["nodes"][1]["params"]["colour"]
     del example["edges"][2]["delivery"]
     assert refusal(tmp_path, example) == "edges[2]: missing field `delivery`"
@@ -213,7 +216,7 @@ def test_the_field_at_fault_is_an_attribute(tmp_path: Path, example: dict[str, A
         streamlib.load(tmp_path / "broken.json")
     assert whole.value.field is None
     with pytest.raises(ConfigError) as target:
-        config_text(example_graph(), targets=("vulcan",))
+        example_graph().config_text(targets=("vulcan",))
     assert target.value.field == "targets"
 
 
@@ -259,14 +262,14 @@ def test_edges_to_missing_nodes_or_ports_are_refused(tmp_path: Path, example: di
 def test_values_must_name_shader_parameters(tmp_path: Path, example: dict[str, Any]) -> None:
     example["nodes"][1]["params"]["values"]["strenght"] = [1.0]
     assert refusal(tmp_path, example) == (
-        "nodes[1].params.values.strenght: node 'tint': shader 'tint' has no parameter 'strenght' "
+        "nodes[1].params.values.strenght: node 'tint': shader 'tint.hlsl' has no parameter 'strenght' "
         "(parameters: tint, strength)"
     )
     del example["nodes"][1]["params"]["values"]["strenght"]
     example["nodes"][1]["params"]["values"]["tint"] = [1.0, 0.0]
     message = refusal(tmp_path, example)
     assert (
-        message.startswith("nodes[1]: node 'tint': ")
+        message.startswith("nodes[1].params.values.tint: node 'tint': ")
         and "expects float3 (3 numbers), got 2 numbers" in message
     )
 
@@ -275,7 +278,7 @@ def test_unknown_export_target_is_refused() -> None:
     with pytest.raises(
         ConfigError, match=r"targets: unknown target 'vulcan' \(known: vulkan, metal, webgl\)"
     ):
-        config_text(example_graph(), targets=("vulcan",))
+        example_graph().config_text(targets=("vulcan",))
 
 
 def test_non_json_and_foreign_documents_are_refused(tmp_path: Path) -> None:
@@ -359,7 +362,7 @@ def test_configs_validate_against_the_committed_schema(tmp_path: Path) -> None:
     [
         (lambda c: c.update(version=2), "version"),
         (lambda c: c["nodes"][0]["params"].update(width="wide"), "nodes[0].params.width"),
-        (lambda c: c["nodes"][0]["params"].pop("height"), "nodes[0].params"),
+        (lambda c: c["nodes"][4]["params"].pop("directory"), "nodes[4].params"),
         (lambda c: c["nodes"][2].update(type="warp"), "nodes[2].type"),
         (lambda c: c["edges"][0].update(delivery="sometimes"), "edges[0].delivery"),
         (lambda c: c["shaders"]["tint"].update(stage="geometry"), "shaders.tint.stage"),

@@ -19,7 +19,6 @@ from PIL import Image
 
 import streamlib.binary
 from streamlib.errors import StreamlibError
-from streamlib.export import config_text
 
 from .graphs import EXAMPLE, EXAMPLE_TARGETS, example_graph
 
@@ -49,7 +48,7 @@ def frames(directory: Path) -> list[np.ndarray]:
 @pytest.fixture()
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "graph.streamlib.json"
-    path.write_text(config_text(example_graph(), targets=EXAMPLE_TARGETS))
+    path.write_text(example_graph().config_text(targets=EXAMPLE_TARGETS))
     return path
 
 
@@ -125,7 +124,9 @@ def test_bad_config_exits_2_naming_the_field(binary: Path, tmp_path: Path, confi
     config.write_text(json.dumps(edited))
     result = run(binary, "run", config, "--frames", "1", cwd=tmp_path)
     assert result.returncode == 2
-    assert "nodes[0].params.height: invalid value: integer `-360`, expected u32" in result.stderr
+    assert (
+        "nodes[0].params.height: node 'pattern': invalid value: integer `-360`, expected u32" in result.stderr
+    )
 
     edited["version"] = 2
     config.write_text(json.dumps(edited))

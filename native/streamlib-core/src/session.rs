@@ -6,9 +6,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::config::{ConfigError, GraphConfig, NodeType, ShaderConfig};
-use crate::graph::{Delivery, Graph, GraphError, NodeKind, SinkKind, VIDEO};
-use crate::nodes::LatestFrame;
+use crate::config::{ConfigError, GraphConfig, ShaderConfig};
+use crate::gpu::Gpu;
+use crate::graph::{AddError, Delivery, Graph, GraphError, VIDEO};
+use crate::nodes::catalog::NoParams;
+use crate::nodes::{LatestFrame, NodeSpec, NodeType, Role};
 use crate::shader::CompiledShader;
 
 /// The node id of the runtime's own latest-frame sink.
@@ -19,11 +21,7 @@ pub const LATEST_SINK: &str = "__server_latest";
 pub fn latest_frame_source(config: &GraphConfig) -> Option<String> {
     let last =
         |wanted: fn(&NodeType) -> bool| config.nodes.iter().rev().find(|n| wanted(&n.node)).map(|n| n.id.clone());
-    last(|n| matches!(n, NodeType::Effect(_))).or_else(|| {
-        last(|n| {
-            matches!(n, NodeType::TestPattern(_) | NodeType::Image(_) | NodeType::VideoSource(_) | NodeType::Push(_))
-        })
-    })
+    last(|n| n.role() == Role::Effect).or_else(|| last(|n| n.role() == Role::Source))
 }
 
 /// The runtime's own numpy sink, fed by `from`.
@@ -33,12 +31,13 @@ pub struct LatestTap {
 }
 
 /// Adds the `LATEST_SINK` node to `graph`, fed (latest wins) by `latest_frame_source(config)`.
-pub fn attach_latest_frame(graph: &mut Graph, config: &GraphConfig) -> Result<LatestTap, GraphError> {
+pub fn attach_latest_frame(graph: &mut Graph, config: &GraphConfig, gpu: &Arc<Gpu>) -> Result<LatestTap, AddError> {
     let from = latest_frame_source(config)
         .ok_or_else(|| GraphError("the graph has no source or effect to take frames from".to_owned()))?;
     let node = graph.find(&from).ok_or_else(|| GraphError(format!("no node '{from}'")))?;
-    let frame = Arc::new(LatestFrame::default());
-    let sink = graph.add(LATEST_SINK, NodeKind::Sink(SinkKind::Numpy(frame.clone())))?;
+    let spec = NodeSpec::new(NodeType::Numpy(NoParams {}), |_| None).map_err(|e| GraphError(e.to_string()))?;
+    let frame = spec.latest_frame().ok_or_else(|| GraphError("a numpy sink has a latest frame".to_owned()))?;
+    let sink = graph.add(LATEST_SINK, &spec, gpu)?;
     graph.connect(node, VIDEO, sink, VIDEO, Some(Delivery::Latest))?;
     Ok(LatestTap { frame, from })
 }
@@ -51,14 +50,8 @@ pub fn check_file_access(config: &GraphConfig, allow_files: bool) -> Result<(), 
         return Ok(());
     }
     for (i, node) in config.nodes.iter().enumerate() {
-        let field = match &node.node {
-            NodeType::Image(image) if image.path.is_some() => "params.path",
-            NodeType::VideoSource(_) => "params.path",
-            NodeType::ImageSequence(_) => "params.directory",
-            NodeType::VideoSink(_) => "params.path",
-            _ => continue,
-        };
-        let field = format!("nodes[{i}].{field}");
+        let Some(field) = node.node.file_field() else { continue };
+        let field = format!("nodes[{i}].params.{field}");
         let message = format!(
             "node '{}' ({}) reads or writes files on the server, which this server refuses (start it with --allow-files, or use inline png_base64 images and numpy/preview sinks)",
             node.id,
@@ -192,8 +185,6 @@ mod tests {
         assert_eq!(latest_frame_source(&sources_only).as_deref(), Some("second"));
         let nothing = config(vec![], vec![], json!({}));
         assert_eq!(latest_frame_source(&nothing), None);
-        let err = attach_latest_frame(&mut Graph::default(), &nothing).err().unwrap();
-        assert_eq!(err.0, "the graph has no source or effect to take frames from");
     }
 
     #[test]

@@ -122,7 +122,7 @@ pub fn params_from_dict(params: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<(Str
 impl NativeGpu {
     #[new]
     #[pyo3(signature = (adapter=None, low_power=false))]
-    fn new(py: Python<'_>, adapter: Option<String>, low_power: bool) -> PyResult<NativeGpu> {
+    pub fn new(py: Python<'_>, adapter: Option<String>, low_power: bool) -> PyResult<NativeGpu> {
         let mut preference = AdapterPreference::from_env();
         if adapter.is_some() {
             preference.name_contains = adapter;

@@ -1,11 +1,13 @@
 //! `streamlib._native`: converts types and errors between Python and `streamlib-core`, nothing more.
 
 mod call;
-mod config;
 mod errors;
 mod gpu;
 mod graph;
+mod handles;
+mod nodes;
 mod shader;
+mod values;
 
 use pyo3::prelude::*;
 
@@ -21,16 +23,17 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(shader::env_settings, module)?)?;
     module.add_function(wrap_pyfunction!(gpu::adapters, module)?)?;
     module.add_function(wrap_pyfunction!(gpu::features, module)?)?;
-    module.add_function(wrap_pyfunction!(config::export_config, module)?)?;
-    module.add_function(wrap_pyfunction!(config::load_config, module)?)?;
+    module.add_function(wrap_pyfunction!(nodes::node_types, module)?)?;
+    module.add_function(wrap_pyfunction!(graph::load_graph, module)?)?;
     module.add_class::<shader::NativeShader>()?;
     module.add_class::<gpu::NativeGpu>()?;
     module.add_class::<gpu::NativeTexture>()?;
     module.add_class::<gpu::NativePipeline>()?;
     module.add_class::<graph::NativeGraph>()?;
-    module.add_class::<graph::NativeEffect>()?;
-    module.add_class::<graph::NativeLatestFrame>()?;
-    module.add_class::<graph::NativePreviewQueue>()?;
-    module.add_class::<graph::NativePushSlot>()?;
+    module.add_class::<nodes::NativeNodeSpec>()?;
+    module.add_class::<handles::NativeEffect>()?;
+    module.add_class::<handles::NativeLatestFrame>()?;
+    module.add_class::<handles::NativePreviewQueue>()?;
+    module.add_class::<handles::NativePushSlot>()?;
     Ok(())
 }

@@ -70,6 +70,12 @@ impl NativeShader {
         serde_json::to_string(&*self.inner).map_err(|e| internal(e.to_string()))
     }
 
+    /// The HLSL it was compiled from.
+    #[getter]
+    fn source(&self) -> &str {
+        &self.inner.source
+    }
+
     fn spirv<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         let bytes: Vec<u8> = self.inner.spirv.iter().flat_map(|word| word.to_le_bytes()).collect();
         PyBytes::new(py, &bytes)

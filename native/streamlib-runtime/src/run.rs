@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use streamlib_core::config::{check_sink_overrides, GraphConfig};
 use streamlib_core::gpu::{AdapterPreference, Gpu};
-use streamlib_core::graph::{build_graph, scheduler, RunOptions, Stats};
+use streamlib_core::graph::{scheduler, Graph, RunOptions, Stats};
 
 /// What to run and for how long.
 #[derive(Debug, Clone, Default)]
@@ -56,7 +56,7 @@ pub fn run(request: &RunRequest) -> Result<(), RunError> {
         preference.name_contains = Some(adapter.clone());
     }
     let gpu = Gpu::shared(&preference).map_err(|e| RunError::Runtime(e.to_string()))?;
-    let built = build_graph(gpu.clone(), &compiler, &config, &overrides).map_err(|e| bad(e.to_string()))?;
+    let built = Graph::from_config(&gpu, &compiler, &config, &overrides).map_err(|e| bad(e.to_string()))?;
     for line in &built.report {
         println!("shader '{}': {}: {}", line.shader, line.used, line.why);
     }

@@ -164,7 +164,7 @@ async fn a_graph_with_a_bad_field_is_400_naming_it() {
     let (status, body) = call(&router, Method::PUT, "/v1/graph", Some(config), None).await;
     assert_eq!((status, &body["code"]), (StatusCode::BAD_REQUEST, &json!("bad_config")), "{body}");
     assert_eq!(body["field"], "nodes[0].params.width");
-    assert_eq!(body["message"], "nodes[0].params.width: invalid type: string \"wide\", expected u32");
+    assert_eq!(body["message"], "nodes[0].params.width: node 'pattern': invalid type: string \"wide\", expected u32");
     // A node that writes the server's files is refused without --allow-files, naming its field.
     let mut config = tint_graph();
     config["nodes"][2] =

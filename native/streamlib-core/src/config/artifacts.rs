@@ -8,10 +8,7 @@ use std::time::Instant;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 
-use super::model::{
-    ExportDescription, GraphConfig, NodeType, ShaderConfig, Target, ARTIFACT_GLSL_ES, ARTIFACT_MSL, ARTIFACT_SPIRV,
-};
-use super::validate::list_or_none;
+use super::model::{GraphConfig, ShaderConfig, Target, ARTIFACT_GLSL_ES, ARTIFACT_MSL, ARTIFACT_SPIRV};
 use super::ConfigError;
 use crate::shader::cache::sha256_hex;
 use crate::shader::cross::{to_glsl_es, to_msl};
@@ -21,54 +18,33 @@ use crate::shader::{CompileError, CompileOptions, CompileRequest, CompiledShader
 
 const SPIRV_MAGIC: u32 = 0x0723_0203;
 
-impl GraphConfig {
-    /// Builds the config for an export: hashes every shader's source and stores the artifacts `targets` ask
-    /// for from `compiled` (which must hold a compiled shader per key of `description.shaders`).
-    pub fn export(
-        description: ExportDescription,
-        compiled: &LoadedShaders,
-        targets: &[Target],
-    ) -> Result<GraphConfig, ConfigError> {
-        let mut shaders = BTreeMap::new();
-        for (key, shader) in description.shaders {
-            let at = format!("shaders.{key}");
-            let Some(built) = compiled.get(&key) else {
-                return Err(ConfigError::new(at, format!("shader '{key}': no compiled shader was given for it")));
+impl ShaderConfig {
+    /// A shader as an export writes it: its source, the source's hash, and the artifacts `targets` ask for.
+    pub fn export(shader: &CompiledShader, targets: &[Target]) -> ShaderConfig {
+        let sha256 = sha256_hex(shader.source.as_bytes());
+        let mut artifacts = BTreeMap::new();
+        for target in targets {
+            let text = match target {
+                Target::Vulkan => {
+                    Some(BASE64.encode(shader.spirv.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>()))
+                }
+                Target::Metal => Some(shader.msl.clone()),
+                Target::WebGl => shader.glsl_es.clone(),
             };
-            let sha256 = sha256_hex(shader.source.as_bytes());
-            if built.source_hash != sha256 {
-                return Err(ConfigError::new(
-                    format!("{at}.source"),
-                    format!("shader '{key}': the compiled shader was built from another source than the one given"),
-                ));
-            }
-            let mut artifacts = BTreeMap::new();
-            for target in targets {
-                let text = match target {
-                    Target::Vulkan => {
-                        Some(BASE64.encode(built.spirv.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>()))
-                    }
-                    Target::Metal => Some(built.msl.clone()),
-                    Target::WebGl => built.glsl_es.clone(),
-                };
-                artifacts.insert(target.artifact().to_owned(), text);
-            }
-            let artifact_source_sha256 = (!artifacts.is_empty()).then(|| sha256.clone());
-            shaders.insert(
-                key,
-                ShaderConfig {
-                    name: shader.name,
-                    stage: shader.stage,
-                    entry: shader.entry,
-                    backend: shader.backend,
-                    source: shader.source,
-                    sha256,
-                    artifacts,
-                    artifact_source_sha256,
-                },
-            );
+            artifacts.insert(target.artifact().to_owned(), text);
         }
-        GraphConfig::from_raw(description.runtime, description.nodes, description.edges, shaders)
+        // A shader compiled from another text than `source` (none today) must not vouch for its artifacts.
+        let artifact_source_sha256 = (!artifacts.is_empty() && shader.source_hash == sha256).then(|| sha256.clone());
+        ShaderConfig {
+            name: shader.name.clone(),
+            stage: shader.stage,
+            entry: shader.entry.clone(),
+            backend: shader.backend,
+            source: shader.source.clone(),
+            sha256,
+            artifacts,
+            artifact_source_sha256,
+        }
     }
 }
 
@@ -124,7 +100,6 @@ pub fn load_shaders(
         report.push(LoadReport { shader: key.clone(), used, why });
         shaders.insert(key.clone(), Arc::new(compiled));
     }
-    check_values(config, &shaders)?;
     Ok((shaders, report))
 }
 
@@ -158,6 +133,7 @@ fn from_artifacts(shader: &ShaderConfig) -> Result<CompiledShader, String> {
     };
     Ok(CompiledShader {
         name: shader.name.clone(),
+        source: shader.source.clone(),
         stage: shader.stage,
         entry: shader.entry.clone(),
         backend: shader.backend,
@@ -205,34 +181,9 @@ fn recompile(compiler: &Compiler, key: &str, shader: &ShaderConfig) -> Result<(C
     }
 }
 
-/// Every value an effect node sets must be a parameter of its shader.
-fn check_values(config: &GraphConfig, shaders: &LoadedShaders) -> Result<(), ConfigError> {
-    for (i, node) in config.nodes.iter().enumerate() {
-        let NodeType::Effect(effect) = &node.node else { continue };
-        let Some(shader) = shaders.get(&effect.shader) else { continue };
-        for name in effect.values.keys() {
-            if !shader.parameters.iter().any(|p| &p.name == name) {
-                let known: Vec<&str> = shader.parameters.iter().map(|p| p.name.as_str()).collect();
-                return Err(ConfigError::new(
-                    format!("nodes[{i}].params.values.{name}"),
-                    format!(
-                        "node '{}': shader '{}' has no parameter '{name}' (parameters: {})",
-                        node.id,
-                        effect.shader,
-                        list_or_none(&known)
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
     use std::path::PathBuf;
-    use std::sync::Arc;
 
     use super::*;
     use crate::config::fixtures::{parse, sample, SOURCE};
@@ -246,15 +197,10 @@ mod tests {
             source: SOURCE.into(),
             options: CompileOptions { backend: Some(BackendKind::Glslang), ..CompileOptions::default() },
         };
-        let compiled = Arc::new(compiler.compile(&request).unwrap());
-        let mut value = sample();
-        let shaders = value["shaders"].take();
-        value["shaders"] = serde_json::json!({"copy": {"name": "copy.hlsl", "stage": "pixel", "entry": "main", "backend": "glslang", "source": shaders["copy"]["source"]}});
-        let description: ExportDescription = serde_json::from_value(serde_json::json!({
-            "runtime": value["runtime"], "nodes": value["nodes"], "edges": value["edges"], "shaders": value["shaders"],
-        }))
-        .unwrap();
-        GraphConfig::export(description, &BTreeMap::from([("copy".to_owned(), compiled)]), targets).unwrap()
+        let compiled = compiler.compile(&request).unwrap();
+        let mut config = parse(&sample()).unwrap();
+        config.shaders.insert("copy".to_owned(), ShaderConfig::export(&compiled, targets));
+        config
     }
 
     fn in_process() -> Compiler {
@@ -306,17 +252,6 @@ mod tests {
         let none = exported(&compiler, &[]);
         assert_eq!(none.shaders["copy"].artifact_source_sha256, None);
         assert_eq!(load_shaders(&compiler, &none).unwrap().1[0].used, USED_RECOMPILED);
-    }
-
-    #[test]
-    fn values_must_name_parameters_of_the_shader() {
-        let compiler = in_process();
-        let mut config = exported(&compiler, &[Target::Vulkan]);
-        if let NodeType::Effect(effect) = &mut config.nodes[1].node {
-            effect.values.insert("strength".into(), vec![1.0]);
-        }
-        let err = load_shaders(&compiler, &config).unwrap_err();
-        assert_eq!(err.to_string(), "nodes[1].params.values.strength: node 'copy': shader 'copy' has no parameter 'strength' (parameters: none)");
     }
 
     #[test]

@@ -3,9 +3,8 @@
 
 use serde_json::Value;
 
-use super::model::{EdgeConfig, GraphConfig, NodeType, RawConfig, RawEdge, RawNode};
+use super::model::{EdgeConfig, GraphConfig, RawConfig, RawEdge, RawNode};
 use super::{ConfigError, FORMAT, VERSION};
-use crate::graph::Delivery;
 
 impl GraphConfig {
     /// The canonical text: sorted keys, 2-space indent, nodes as given, edges sorted, trailing newline.
@@ -38,47 +37,6 @@ impl GraphConfig {
             edges,
             shaders: self.shaders.clone(),
         })
-    }
-
-    /// The graph for a loader that rebuilds it node by node (Python): the config without artifacts, edges in
-    /// `connect_order`, each edge with its `index` in the file.
-    pub fn description(&self) -> Result<Value, ConfigError> {
-        let mut value =
-            self.to_value().map_err(|e| ConfigError::new("", format!("cannot serialize the config: {e}")))?;
-        let mut edges = Vec::with_capacity(self.edges.len());
-        for index in self.connect_order() {
-            let edge = &self.edges[index];
-            edges.push(serde_json::json!({
-                "from": edge.from.to_string(),
-                "to": edge.to.to_string(),
-                "delivery": match edge.delivery { Delivery::Latest => "latest", Delivery::EveryFrame => "every_frame" },
-                "index": index,
-            }));
-        }
-        if let Some(object) = value.as_object_mut() {
-            object.insert("edges".to_owned(), Value::Array(edges));
-            if let Some(Value::Object(shaders)) = object.get_mut("shaders") {
-                for shader in shaders.values_mut().filter_map(Value::as_object_mut) {
-                    shader.remove("artifacts");
-                }
-            }
-        }
-        Ok(value)
-    }
-}
-
-impl NodeType {
-    fn params_value(&self) -> Result<Value, serde_json::Error> {
-        match self {
-            NodeType::TestPattern(p) | NodeType::Push(p) => serde_json::to_value(p),
-            NodeType::Image(p) => serde_json::to_value(p),
-            NodeType::VideoSource(p) => serde_json::to_value(p),
-            NodeType::Effect(p) => serde_json::to_value(p),
-            NodeType::ImageSequence(p) => serde_json::to_value(p),
-            NodeType::VideoSink(p) => serde_json::to_value(p),
-            NodeType::Numpy(p) => serde_json::to_value(p),
-            NodeType::Preview(p) => serde_json::to_value(p),
-        }
     }
 }
 

@@ -1,13 +1,15 @@
 //! The graph config (`*.streamlib.json`, format "streamlib.graph" version 1): nodes, edges, parameter values
 //! and every shader's HLSL source with its hash and precompiled artifacts, so a graph built in a notebook runs
-//! on another device. Python exports it, the runtime binary and Python load it; the schema is committed at
+//! on another device. `Graph::to_config` writes it and `Graph::from_config` builds a graph from it, for Python
+//! and the runtime binary alike; node types and their params are `nodes::catalog`'s. The schema is committed at
 //! `schemas/graph.streamlib.v1.schema.json`.
 //!
 //! Writing is canonical (sorted keys, 2-space indent, edges sorted, trailing newline) so that
 //! export → load → export gives the same bytes. Every refusal names the field it is about.
 //!
 //! `model` holds the types, `validate` reads and checks a document, `canonical` writes it, `artifacts` turns
-//! shaders into artifacts and back; building a graph from a config is `graph::build`.
+//! shaders into artifacts and back; building a graph from a config is `graph::build`, writing one
+//! `graph::export`.
 
 mod artifacts;
 mod canonical;
@@ -22,9 +24,8 @@ use std::fmt;
 pub use artifacts::{load_shaders, LoadReport, LoadedShaders, USED_ARTIFACT, USED_RECOMPILED};
 pub use canonical::canonical_json;
 pub use model::{
-    DeliveryName, EdgeConfig, EffectParams, Endpoint, ExportDescription, GraphConfig, ImageParams, ImageSequenceParams,
-    NoParams, NodeConfig, NodeType, PreviewParams, RawEdge, RawNode, Role, RuntimeSettings, ShaderConfig, ShaderSource,
-    SizeParams, Target, VideoSinkParams, VideoSourceParams,
+    DeliveryName, EdgeConfig, Endpoint, GraphConfig, NodeConfig, RawEdge, RawNode, RuntimeSettings, ShaderConfig,
+    Target,
 };
 pub use validate::check_sink_overrides;
 

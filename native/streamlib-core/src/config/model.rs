@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::graph::Delivery;
+use crate::nodes::{NodeType, Role};
 use crate::shader::{BackendKind, Stage};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -27,152 +28,10 @@ pub struct RuntimeSettings {
     pub adapter: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Source,
-    Effect,
-    Sink,
-}
-
-impl Role {
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            Role::Source => "source",
-            Role::Effect => "effect",
-            Role::Sink => "sink",
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeConfig {
     pub id: String,
     pub node: NodeType,
-}
-
-/// What a node is, by its (kind, type) pair; each carries its own params.
-#[derive(Debug, Clone, PartialEq)]
-pub enum NodeType {
-    TestPattern(SizeParams),
-    Image(ImageParams),
-    VideoSource(VideoSourceParams),
-    Push(SizeParams),
-    Effect(EffectParams),
-    ImageSequence(ImageSequenceParams),
-    VideoSink(VideoSinkParams),
-    Numpy(NoParams),
-    Preview(PreviewParams),
-}
-
-/// Every (kind, type) this runtime supports, in the order error messages list them.
-pub(super) const SUPPORTED: &[(Role, &str)] = &[
-    (Role::Source, "test_pattern"),
-    (Role::Source, "image"),
-    (Role::Source, "video_file"),
-    (Role::Source, "push"),
-    (Role::Effect, "effect"),
-    (Role::Sink, "image_sequence"),
-    (Role::Sink, "video_file"),
-    (Role::Sink, "numpy"),
-    (Role::Sink, "preview"),
-];
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SizeParams {
-    pub width: u32,
-    pub height: u32,
-}
-
-/// A still image: a file path (relative paths resolve against the working directory) or the PNG inline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ImageParams {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub png_base64: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VideoSourceParams {
-    pub path: String,
-    /// Scale to this size; both or neither (then the file's own size).
-    #[serde(default)]
-    pub width: Option<u32>,
-    #[serde(default)]
-    pub height: Option<u32>,
-    #[serde(rename = "loop")]
-    pub looping: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EffectParams {
-    /// A key of the config's `shaders`.
-    pub shader: String,
-    pub values: BTreeMap<String, Vec<f64>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ImageSequenceParams {
-    pub directory: String,
-    pub prefix: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VideoSinkParams {
-    pub path: String,
-    pub fps: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NoParams {}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PreviewParams {
-    pub quality: u8,
-}
-
-impl NodeType {
-    pub fn role(&self) -> Role {
-        match self {
-            NodeType::TestPattern(_) | NodeType::Image(_) | NodeType::VideoSource(_) | NodeType::Push(_) => {
-                Role::Source
-            }
-            NodeType::Effect(_) => Role::Effect,
-            NodeType::ImageSequence(_) | NodeType::VideoSink(_) | NodeType::Numpy(_) | NodeType::Preview(_) => {
-                Role::Sink
-            }
-        }
-    }
-
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            NodeType::TestPattern(_) => "test_pattern",
-            NodeType::Image(_) => "image",
-            NodeType::VideoSource(_) | NodeType::VideoSink(_) => "video_file",
-            NodeType::Push(_) => "push",
-            NodeType::Effect(_) => "effect",
-            NodeType::ImageSequence(_) => "image_sequence",
-            NodeType::Numpy(_) => "numpy",
-            NodeType::Preview(_) => "preview",
-        }
-    }
-
-    /// "an effect", "a numpy sink", "a test_pattern source".
-    pub fn describe(&self) -> String {
-        match self.role() {
-            Role::Effect => "an effect".to_owned(),
-            role => format!("a {} {}", self.type_name(), role.as_str()),
-        }
-    }
 }
 
 /// One connection, `from` an output port `to` an input port.
@@ -308,26 +167,6 @@ impl From<Delivery> for DeliveryName {
             Delivery::EveryFrame => DeliveryName::EveryFrame,
         }
     }
-}
-
-/// What Python hands over for export: the graph as the config has it, shaders without hashes or artifacts.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExportDescription {
-    pub runtime: RuntimeSettings,
-    pub nodes: Vec<RawNode>,
-    pub edges: Vec<RawEdge>,
-    pub shaders: BTreeMap<String, ShaderSource>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ShaderSource {
-    pub name: String,
-    pub stage: Stage,
-    pub entry: String,
-    pub backend: BackendKind,
-    pub source: String,
 }
 
 impl GraphConfig {

@@ -4,31 +4,18 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
 use serde_json::Value;
 
 use super::artifacts::decode_spirv;
 use super::model::{
-    EdgeConfig, Endpoint, GraphConfig, NodeConfig, NodeType, RawConfig, RawEdge, RawNode, Role, RuntimeSettings,
-    ShaderConfig, ARTIFACT_GLSL_ES, ARTIFACT_MSL, ARTIFACT_SPIRV, SUPPORTED,
+    EdgeConfig, Endpoint, GraphConfig, NodeConfig, RawConfig, RawEdge, RawNode, RuntimeSettings, ShaderConfig,
+    ARTIFACT_GLSL_ES, ARTIFACT_MSL, ARTIFACT_SPIRV,
 };
 use super::{ConfigError, FORMAT, VERSION};
 use crate::graph::VIDEO;
+use crate::nodes::catalog::typed;
+use crate::nodes::{NodeType, Role};
 use crate::shader::cache::sha256_hex;
-
-/// Deserializes `value` as `T`, naming the exact field on failure (`nodes[2].params.width`).
-pub(super) fn typed<T: serde::de::DeserializeOwned>(value: Value, prefix: &str) -> Result<T, ConfigError> {
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        let field = match (prefix.is_empty(), path.as_str()) {
-            (_, "." | "") => prefix.to_owned(),
-            (true, _) => path,
-            (false, _) => format!("{prefix}.{path}"),
-        };
-        ConfigError::new(field, err.inner().to_string())
-    })
-}
 
 impl GraphConfig {
     /// Parses and validates a config: format, version, schema, hashes, node types, edges.
@@ -67,8 +54,25 @@ impl GraphConfig {
                     format!("'{}' is also the id of nodes[{first}]; node ids must be unique", raw.id),
                 ));
             }
-            let node = NodeType::from_parts(&raw.id, raw.kind, &raw.ty, raw.params, &at)?;
-            check_node(&raw.id, &node, &at, &shaders)?;
+            let id = &raw.id;
+            let info = NodeType::lookup(raw.kind, &raw.ty)
+                .map_err(|why| ConfigError::new(format!("{at}.type"), format!("node '{id}': {why}")))?;
+            let node = info
+                .read(raw.params, &format!("{at}.params"))
+                .map_err(|e| ConfigError::new(e.field, format!("node '{id}': {}", e.message)))?;
+            if let NodeType::Effect(effect) = &node {
+                if !shaders.contains_key(&effect.shader) {
+                    let have: Vec<&str> = shaders.keys().map(String::as_str).collect();
+                    return Err(ConfigError::new(
+                        format!("{at}.params.shader"),
+                        format!(
+                            "node '{id}': no shader '{}' in shaders (have: {})",
+                            effect.shader,
+                            list_or_none(&have)
+                        ),
+                    ));
+                }
+            }
             typed_nodes.push(NodeConfig { id: raw.id, node });
         }
         let mut typed_edges = Vec::with_capacity(edges.len());
@@ -91,41 +95,6 @@ impl GraphConfig {
             check_shader(key, shader, used.contains(key.as_str()))?;
         }
         Ok(GraphConfig { runtime, nodes: typed_nodes, edges: typed_edges, shaders })
-    }
-}
-
-impl NodeType {
-    /// Reads `params` as the params of (`role`, `ty`); `at` is the node's path (`nodes[3]`).
-    fn from_parts(id: &str, role: Role, ty: &str, params: Value, at: &str) -> Result<NodeType, ConfigError> {
-        let field = format!("{at}.params");
-        Ok(match (role, ty) {
-            (Role::Source, "test_pattern") => NodeType::TestPattern(typed(params, &field)?),
-            (Role::Source, "image") => NodeType::Image(typed(params, &field)?),
-            (Role::Source, "video_file") => NodeType::VideoSource(typed(params, &field)?),
-            (Role::Source, "push") => NodeType::Push(typed(params, &field)?),
-            (Role::Effect, "effect") => NodeType::Effect(typed(params, &field)?),
-            (Role::Sink, "image_sequence") => NodeType::ImageSequence(typed(params, &field)?),
-            (Role::Sink, "video_file") => NodeType::VideoSink(typed(params, &field)?),
-            (Role::Sink, "numpy") => NodeType::Numpy(typed(params, &field)?),
-            (Role::Sink, "preview") => NodeType::Preview(typed(params, &field)?),
-            _ => {
-                let of_kind: Vec<&str> = SUPPORTED.iter().filter(|(r, _)| *r == role).map(|(_, t)| *t).collect();
-                let message = match SUPPORTED.iter().find(|(_, t)| *t == ty) {
-                    Some((other, _)) => format!(
-                        "node '{id}': '{ty}' is a {} type, not a {} type (supported {} types: {})",
-                        other.as_str(),
-                        role.as_str(),
-                        role.as_str(),
-                        of_kind.join(", ")
-                    ),
-                    None => format!(
-                        "node '{id}': type '{ty}' is not supported by this runtime (supported: {})",
-                        of_kind.join(", ")
-                    ),
-                };
-                return Err(ConfigError::new(format!("{at}.type"), message));
-            }
-        })
     }
 }
 
@@ -192,70 +161,6 @@ pub(super) fn json_kind(value: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
-    }
-}
-
-fn check_node(
-    id: &str,
-    node: &NodeType,
-    at: &str,
-    shaders: &BTreeMap<String, ShaderConfig>,
-) -> Result<(), ConfigError> {
-    let positive_size = |width: u32, height: u32| -> Result<(), ConfigError> {
-        for (name, value) in [("width", width), ("height", height)] {
-            if value == 0 {
-                return Err(ConfigError::new(
-                    format!("{at}.params.{name}"),
-                    format!("node '{id}': must be at least 1 pixel"),
-                ));
-            }
-        }
-        Ok(())
-    };
-    match node {
-        NodeType::TestPattern(size) | NodeType::Push(size) => positive_size(size.width, size.height),
-        NodeType::Image(image) => match (&image.path, &image.png_base64) {
-            (Some(_), None) => Ok(()),
-            (None, Some(data)) => BASE64.decode(data).map(|_| ()).map_err(|e| {
-                ConfigError::new(format!("{at}.params.png_base64"), format!("node '{id}': not valid base64 ({e})"))
-            }),
-            (Some(_), Some(_)) => Err(ConfigError::new(
-                format!("{at}.params"),
-                format!("node '{id}': give either path or png_base64, not both"),
-            )),
-            (None, None) => Err(ConfigError::new(
-                format!("{at}.params"),
-                format!("node '{id}': an image source needs path or png_base64"),
-            )),
-        },
-        NodeType::VideoSource(video) => match (video.width, video.height) {
-            (Some(width), Some(height)) => positive_size(width, height),
-            (None, None) => Ok(()),
-            _ => Err(ConfigError::new(
-                format!("{at}.params"),
-                format!("node '{id}': give both width and height (to scale) or neither (the file's size)"),
-            )),
-        },
-        NodeType::Effect(effect) => {
-            if shaders.contains_key(&effect.shader) {
-                Ok(())
-            } else {
-                let have: Vec<&str> = shaders.keys().map(String::as_str).collect();
-                Err(ConfigError::new(
-                    format!("{at}.params.shader"),
-                    format!("node '{id}': no shader '{}' in shaders (have: {})", effect.shader, list_or_none(&have)),
-                ))
-            }
-        }
-        NodeType::VideoSink(sink) if !(sink.fps.is_finite() && sink.fps > 0.0) => Err(ConfigError::new(
-            format!("{at}.params.fps"),
-            format!("node '{id}': must be a positive frame rate, not {}", sink.fps),
-        )),
-        NodeType::Preview(preview) if !(1..=100).contains(&preview.quality) => Err(ConfigError::new(
-            format!("{at}.params.quality"),
-            format!("node '{id}': JPEG quality must be 1 to 100, not {}", preview.quality),
-        )),
-        NodeType::ImageSequence(_) | NodeType::VideoSink(_) | NodeType::Numpy(_) | NodeType::Preview(_) => Ok(()),
     }
 }
 
@@ -397,13 +302,19 @@ mod tests {
     fn schema_violations_name_the_field_path() {
         let mut config = sample();
         config["nodes"][0]["params"]["width"] = "wide".into();
-        assert_eq!(refusal(&config), "nodes[0].params.width: invalid type: string \"wide\", expected u32");
+        assert_eq!(
+            refusal(&config),
+            "nodes[0].params.width: node 'pattern': invalid type: string \"wide\", expected u32"
+        );
         let mut config = sample();
         config["nodes"][0]["params"]["depth"] = 3.into();
-        assert_eq!(refusal(&config), "nodes[0].params.depth: unknown field `depth`, expected `width` or `height`");
+        assert_eq!(
+            refusal(&config),
+            "nodes[0].params.depth: node 'pattern': unknown field `depth`, expected `width` or `height`"
+        );
         let mut config = sample();
-        config["nodes"][2]["params"].as_object_mut().unwrap().remove("prefix");
-        assert_eq!(refusal(&config), "nodes[2].params: missing field `prefix`");
+        config["nodes"][2]["params"].as_object_mut().unwrap().remove("directory");
+        assert_eq!(refusal(&config), "nodes[2].params: node 'out': missing field `directory`");
         let mut config = sample();
         config["edges"][1]["delivery"] = "sometimes".into();
         assert_eq!(

@@ -250,14 +250,9 @@ impl EffectPipeline {
         })
     }
 
-    /// Names of the textures the effect reads, in binding order; the first is the main input.
+    /// Names of the textures the effect reads; the first is the main input.
     pub fn input_names(&self) -> Vec<String> {
-        self.textures
-            .iter()
-            .filter(|t| t.group == 0)
-            .map(|t| t.name.clone())
-            .chain(self.textures.iter().filter(|t| t.group != 0).map(|t| t.name.clone()))
-            .collect()
+        self.shader.reflection.texture_inputs()
     }
 
     pub fn output_format(&self) -> TextureFormat {

@@ -1,14 +1,16 @@
 //! The stream graph: sources → effects → sinks, checked as it is built.
 
 pub mod build;
+pub mod export;
 pub mod scheduler;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::nodes::{EffectHandle, LatestFrame, PreviewQueue, PushSlot};
+use crate::gpu::{Gpu, GpuError};
+use crate::nodes::{effect_inputs, EffectHandle, LatestFrame, NodeSpec, NodeType, PreviewQueue, PushSlot};
 
-pub use build::{build_graph, BuiltGraph};
+pub use build::BuiltGraph;
 pub use scheduler::{RunOptions, Running, Stats};
 
 pub type NodeId = usize;
@@ -30,6 +32,7 @@ impl Delivery {
     }
 }
 
+#[derive(Clone)]
 pub enum SourceKind {
     TestPattern,
     Image {
@@ -46,6 +49,7 @@ pub enum SourceKind {
     },
 }
 
+#[derive(Clone)]
 pub enum SinkKind {
     Numpy(Arc<LatestFrame>),
     ImageSequence { directory: PathBuf, prefix: String },
@@ -53,24 +57,18 @@ pub enum SinkKind {
     Preview(Arc<PreviewQueue>),
 }
 
+#[derive(Clone)]
 pub enum NodeKind {
     Source { kind: SourceKind, width: u32, height: u32 },
     Effect(Arc<EffectHandle>),
     Sink(SinkKind),
 }
 
-impl NodeKind {
-    /// A still-image source from tightly packed RGBA8 rows; the byte count must match the size.
-    pub fn image_source(pixels: Vec<u8>, width: u32, height: u32) -> Result<NodeKind, String> {
-        if pixels.len() != width as usize * height as usize * 4 {
-            return Err(format!("{} bytes for {width}x{height} RGBA8", pixels.len()));
-        }
-        Ok(NodeKind::Source { kind: SourceKind::Image { pixels: Arc::new(pixels) }, width, height })
-    }
-}
-
+/// A node of the graph: its type and params as made (what `to_config` writes), and the live parts the frame
+/// loop runs.
 pub struct Node {
     pub name: String,
+    pub params: NodeType,
     pub kind: NodeKind,
 }
 
@@ -97,6 +95,16 @@ pub struct Edge {
 #[error("{0}")]
 pub struct GraphError(pub String);
 
+/// Why a node could not join a graph: its name is taken, or the GPU refused what its params ask (`field`
+/// names the param).
+#[derive(Debug, thiserror::Error)]
+pub enum AddError {
+    #[error("{0}")]
+    Graph(#[from] GraphError),
+    #[error("{error}")]
+    Gpu { field: String, error: GpuError },
+}
+
 pub const VIDEO: &str = "video";
 
 #[derive(Default)]
@@ -106,11 +114,13 @@ pub struct Graph {
 }
 
 impl Graph {
-    pub fn add(&mut self, name: &str, kind: NodeKind) -> Result<NodeId, GraphError> {
+    /// Adds the node `spec` describes, made on `gpu`.
+    pub fn add(&mut self, name: &str, spec: &NodeSpec, gpu: &Arc<Gpu>) -> Result<NodeId, AddError> {
         if self.nodes.iter().any(|n| n.name == name) {
-            return Err(GraphError(format!("a node named '{name}' is already in the graph")));
+            return Err(GraphError(format!("a node named '{name}' is already in the graph")).into());
         }
-        self.nodes.push(Node { name: name.to_owned(), kind });
+        let kind = spec.make(gpu, name)?;
+        self.nodes.push(Node { name: name.to_owned(), params: spec.params.clone(), kind });
         Ok(self.nodes.len() - 1)
     }
 
@@ -132,11 +142,7 @@ impl Graph {
     /// `video` is the main input; an effect's extra textures are inputs named after them.
     pub fn input_ports(&self, id: NodeId) -> Vec<String> {
         match self.nodes.get(id).map(|n| &n.kind) {
-            Some(NodeKind::Effect(effect)) => {
-                let mut ports = vec![VIDEO.to_owned()];
-                ports.extend(effect.input_names().into_iter().skip(1));
-                ports
-            }
+            Some(NodeKind::Effect(effect)) => effect_inputs(&effect.shader()),
             Some(NodeKind::Sink(_)) => vec![VIDEO.to_owned()],
             _ => Vec::new(),
         }
@@ -285,19 +291,5 @@ fn list(ports: &[String]) -> String {
         "none".to_owned()
     } else {
         ports.iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(", ")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn image_source_checks_the_byte_count() {
-        assert!(matches!(
-            NodeKind::image_source(vec![0; 2 * 3 * 4], 2, 3),
-            Ok(NodeKind::Source { width: 2, height: 3, .. })
-        ));
-        assert_eq!(NodeKind::image_source(vec![0; 5], 2, 3).err().unwrap(), "5 bytes for 2x3 RGBA8");
     }
 }

@@ -133,6 +133,7 @@ impl Compiler {
             shader.cached = true;
             shader.compile_ms = started.elapsed().as_secs_f64() * 1e3;
             shader.name = request.name.clone();
+            shader.source = request.source.clone();
             return Ok(shader);
         }
         self.compiles.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -142,6 +143,7 @@ impl Compiler {
         }
         .map_err(fail)?;
         shader.compile_ms = started.elapsed().as_secs_f64() * 1e3;
+        shader.source = request.source.clone();
         self.cache.put(&key, &shader);
         Ok(shader)
     }

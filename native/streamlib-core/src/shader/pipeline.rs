@@ -41,6 +41,7 @@ pub fn compile_prepared(prepared: &PreparedSource, backend: BackendKind) -> Resu
     };
     Ok(CompiledShader {
         name: name.to_owned(),
+        source: request.source.clone(),
         stage: request.options.stage,
         entry: request.options.entry.clone(),
         backend: backend.kind(),

@@ -30,6 +30,15 @@ pub struct Reflection {
     pub outputs: Vec<StageVariable>,
 }
 
+impl Reflection {
+    /// Names of the textures a shader reads, those of set 0 first, each set in binding order; the first is
+    /// an effect's main input.
+    pub fn texture_inputs(&self) -> Vec<String> {
+        let textures = || self.resources.iter().filter(|r| r.kind == ResourceKind::Texture);
+        textures().filter(|t| t.set == 0).chain(textures().filter(|t| t.set != 0)).map(|t| t.name.clone()).collect()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResourceKind {

@@ -237,6 +237,10 @@ impl fmt::Display for Diagnostic {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompiledShader {
     pub name: String,
+    /// The HLSL as given (what an export writes). Not stored in the cache nor sent by the worker: the
+    /// compiler fills it in from the request.
+    #[serde(skip)]
+    pub source: String,
     pub stage: Stage,
     pub entry: String,
     pub backend: BackendKind,

@@ -9,7 +9,7 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use streamlib_core::config::GraphConfig;
-use streamlib_core::graph::{build_graph, scheduler, RunOptions, Stats};
+use streamlib_core::graph::{scheduler, Graph, RunOptions, Stats};
 use streamlib_core::nodes::sinks::{encode_jpeg, encode_png};
 use streamlib_core::session::{attach_latest_frame, check_file_access, latest_frame_source, LATEST_SINK};
 
@@ -39,8 +39,8 @@ fn load(state: &AppState, config: GraphConfig) -> Result<Value, ApiError> {
     let gpu = default_gpu(config.runtime.adapter.as_deref())
         .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_gpu", e.to_string()))?;
     let mut built =
-        build_graph(gpu.clone(), &state.compiler, &config, &BTreeMap::new()).map_err(|e| ApiError::bad_config(&e))?;
-    let tap = attach_latest_frame(&mut built.graph, &config)
+        Graph::from_config(&gpu, &state.compiler, &config, &BTreeMap::new()).map_err(|e| ApiError::bad_config(&e))?;
+    let tap = attach_latest_frame(&mut built.graph, &config, &gpu)
         .map_err(|e| ApiError::internal(format!("cannot attach the latest-frame sink: {e}")))?;
     let report: Vec<Value> =
         built.report.iter().map(|r| json!({ "shader": r.shader, "used": r.used, "why": r.why })).collect();

@@ -1,0 +1,31 @@
+# Typed signatures of the node classes `node_types.py` makes from the core's catalog; stubtest checks them.
+import os
+
+from streamlib.nodes import Node
+
+__all__ = ["TestPattern", "VideoFileSource", "ImageSequenceSink", "VideoFileSink"]
+
+class TestPattern(Node):
+    __test__: bool
+    def __init__(self, width: int = 1280, height: int = 720, *, name: str | None = None) -> None: ...
+
+class VideoFileSource(Node):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        width: int | None = None,
+        height: int | None = None,
+        loop: bool = False,
+        name: str | None = None,
+    ) -> None: ...
+
+class ImageSequenceSink(Node):
+    def __init__(
+        self, directory: str | os.PathLike[str], *, prefix: str = "frame_", name: str | None = None
+    ) -> None: ...
+
+class VideoFileSink(Node):
+    def __init__(
+        self, path: str | os.PathLike[str], *, fps: float = 30.0, name: str | None = None
+    ) -> None: ...
