@@ -183,9 +183,7 @@ mod tests {
                 problems.push(format!("{at}: {matching} of the oneOf branches fit"));
             }
         }
-        if let (Some(object), Some(properties)) =
-            (value.as_object(), schema.get("properties").and_then(Value::as_object))
-        {
+        if let Some(object) = value.as_object() {
             for required in
                 schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str)
             {
@@ -193,6 +191,10 @@ mod tests {
                     problems.push(format!("{at}.{required}: required by the schema but missing"));
                 }
             }
+        }
+        if let (Some(object), Some(properties)) =
+            (value.as_object(), schema.get("properties").and_then(Value::as_object))
+        {
             for (key, item) in object {
                 match (properties.get(key), schema.get("additionalProperties")) {
                     (Some(property), _) => documented_fields(property, root, item, &format!("{at}.{key}"), problems),
@@ -234,6 +236,14 @@ mod tests {
             let mut problems = Vec::new();
             documented_fields(&schema, &schema, &serde_json::from_str(&text).unwrap(), "$", &mut problems);
             assert!(problems.is_empty(), "{}: {problems:#?}", path.display());
+        }
+        // Every node type the catalog declares is documented, with the params it writes.
+        for info in crate::nodes::CATALOG {
+            let params = crate::nodes::catalog::sample(info).params_value().unwrap();
+            let node = serde_json::json!({"id": "n", "kind": info.role.as_str(), "type": info.name, "params": params});
+            let mut problems = Vec::new();
+            documented_fields(&schema["$defs"]["node"], &schema, &node, info.name, &mut problems);
+            assert!(problems.is_empty(), "the schema does not document {}: {problems:#?}", info.class);
         }
         // The walker does notice what the schema does not document.
         let mut problems = Vec::new();

@@ -444,6 +444,25 @@ impl NodeType {
     }
 }
 
+/// A node of type `info`: its defaults, and made-up values for what it requires.
+#[cfg(test)]
+pub(crate) fn sample(info: &NodeTypeInfo) -> NodeType {
+    let mut probe: Map<String, Value> = info
+        .params
+        .iter()
+        .filter(|p| p.default.is_none())
+        .map(|p| {
+            let value =
+                if ["width", "height"].contains(&p.name) { serde_json::json!(8) } else { serde_json::json!("x") };
+            (p.name.to_owned(), value)
+        })
+        .collect();
+    if info.class == "ImageSource" {
+        probe.insert("path".to_owned(), serde_json::json!("x.png")); // one of path or png_base64 is required
+    }
+    info.call(Vec::new(), probe).unwrap_or_else(|e| panic!("{}: {e}", info.class))
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -459,17 +478,7 @@ mod tests {
     fn every_row_names_a_distinct_class_and_reads_back_what_it_writes() {
         for (i, info) in CATALOG.iter().enumerate() {
             assert!(CATALOG[..i].iter().all(|o| o.class != info.class && (o.role, o.name) != (info.role, info.name)));
-            // Required params get a value of the right type so only the defaults are tested here.
-            let mut probe: Map<String, Value> = info
-                .params
-                .iter()
-                .filter(|p| p.default.is_none())
-                .map(|p| (p.name.to_owned(), if ["width", "height"].contains(&p.name) { json!(8) } else { json!("x") }))
-                .collect();
-            if info.class == "ImageSource" {
-                probe.insert("path".to_owned(), json!("x.png")); // one of path or png_base64 is required
-            }
-            let node = info.call(Vec::new(), probe).unwrap_or_else(|e| panic!("{}: {e}", info.class));
+            let node = sample(info);
             assert_eq!(node.info().class, info.class);
             let written = node.params_value().unwrap();
             for param in info.params {
