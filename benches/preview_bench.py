@@ -89,6 +89,7 @@ PREVIEW_SIZE = (1280, 720)
 CAMERA_SIZE = (640, 480)
 CAMERA_FILE_FPS = 30
 CAMERA_FILE_FRAMES = 90  # the fake camera loops the file: stamps repeat every 3 s
+CAMERA_LOOP_MS = 1000 * CAMERA_FILE_FRAMES / CAMERA_FILE_FPS
 CAMERA_CELLS, CAMERA_CELL_PX = 16, 16
 PATTERN_CELLS, PATTERN_CELL_PX = 32, 8
 PEER_FRAMES = 30
@@ -521,7 +522,9 @@ def analyse_camera(page_rec: dict[str, Any], kernel: dict[str, Any], window: tup
             unreadable += 1
             continue
         new_draws += 1
-        shown = [v[0] for v in video if v[1] == stamp and v[0] <= at]
+        # The file loops: a presentation of this stamp a whole loop earlier is another frame (its own
+        # presentation was not seen), not a multi-second round trip.
+        shown = [v[0] for v in video if v[1] == stamp and at - CAMERA_LOOP_MS < v[0] <= at]
         if not shown:
             unmatched += 1
             continue

@@ -108,6 +108,8 @@ def test_camera_frames_go_through_an_effect_to_the_preview(page: Any, lab: Lab, 
     )
     text = info.text_content() or ""
     assert "640×480" in text and "fps sent" in text, text
+    # Chromium has Worker + OffscreenCanvas: frames are encoded off the main thread.
+    assert page.locator(".streamlib-camera").first.get_attribute("data-encoder") == "worker"
     wait_for_frames(page, minimum_fps=0, cell=3)
     spots = ((160, 120), (320, 240), (480, 360))
     first = [sample(page, x, y, size=9, cell=3) for x, y in spots]

@@ -32,7 +32,7 @@ from streamlib import (
     VideoFileSource,
 )
 
-from ..conftest import SHADERS
+from ..conftest import SHADERS, poll_until
 
 BARS = np.array(
     [
@@ -315,6 +315,28 @@ def test_push_source_every_frame_delivers_all_pushed_frames(tmp_path: Path) -> N
     assert len(written) == 20
     for i, path in enumerate(written):
         assert np.array_equal(png(path), frames[i]), f"frame {i}"
+
+
+def test_a_camera_driven_graph_renders_once_per_pushed_frame() -> None:
+    """Its only moving source is a live push source, so the loop follows it instead of its own rate: no frame
+    is rendered (and sent to a preview) twice."""
+    with Runtime() as runtime:
+        camera = PushSource(16, 8, fallback=None)
+        sink = NumpySink()
+        runtime.connect(camera, sink)
+        runtime.start(fps=500)
+        camera.push(np.full((8, 16, 4), 10, np.uint8))
+        poll_until(lambda: (f := sink.latest()) is not None and f[0, 0, 0] == 10, "the first pushed frame")
+        before = runtime.stats()["frames"]
+        for value in (20, 30):
+            time.sleep(0.15)
+            camera.push(np.full((8, 16, 4), value, np.uint8))
+        poll_until(lambda: (f := sink.latest()) is not None and f[0, 0, 0] == 30, "the last pushed frame")
+        time.sleep(0.2)
+        rendered = runtime.stats()["frames"] - before
+    # Two pushes after the first: two frames (one more if the first push's frame was still in flight when
+    # counted), where the loop's own 500 fps would have rendered about 250.
+    assert 2 <= rendered <= 3, rendered
 
 
 # ------------------------------------------------------------------------------ 7. video file round trip

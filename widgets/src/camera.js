@@ -1,5 +1,63 @@
-// The browser camera as a streamlib source: getUserMedia frames are drawn into a canvas at the requested
-// size, JPEG-encoded with toBlob and sent to the kernel as binary buffers, at most a few unacknowledged.
+// The browser camera as a streamlib source: getUserMedia frames are scaled to the requested size, JPEG-encoded
+// in a Worker (OffscreenCanvas.convertToBlob) and sent to the kernel as binary buffers, at most a few
+// unacknowledged. A main-thread canvas.toBlob is only the fallback: Chromium runs it in idle time, which a
+// busy page (a live preview) does not have, so frames waited up to a second there.
+
+// Runs in the Worker: one frame in (an ImageBitmap, transferred), its JPEG bytes out (transferred back).
+const ENCODER_SOURCE = `
+let canvas = null;
+let context = null;
+self.onmessage = async (event) => {
+  const { bitmap, quality, id } = event.data;
+  try {
+    if (!canvas || canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
+      canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      context = canvas.getContext("2d");
+    }
+    context.drawImage(bitmap, 0, 0);
+    const blob = await canvas.convertToBlob({ type: "image/jpeg", quality });
+    const buffer = await blob.arrayBuffer();
+    self.postMessage({ id, buffer }, [buffer]);
+  } catch (error) {
+    self.postMessage({ id, error: String(error) });
+  } finally {
+    bitmap.close();
+  }
+};
+`;
+
+// A JPEG encoder off the main thread, or null where this browser lacks Worker + OffscreenCanvas.
+function workerEncoder() {
+  if (typeof Worker === "undefined" || typeof OffscreenCanvas === "undefined") return null;
+  let worker;
+  try {
+    worker = new Worker(URL.createObjectURL(new Blob([ENCODER_SOURCE], { type: "text/javascript" })));
+  } catch {
+    return null;
+  }
+  const waiting = new Map();
+  let next = 0;
+  worker.onmessage = (event) => {
+    const { id, buffer, error } = event.data;
+    const done = waiting.get(id);
+    waiting.delete(id);
+    if (done) done(error ? null : buffer);
+  };
+  return {
+    encode(bitmap, quality) {
+      const id = next++;
+      return new Promise((resolve) => {
+        waiting.set(id, resolve);
+        worker.postMessage({ bitmap, quality, id }, [bitmap]);
+      });
+    },
+    close() {
+      worker.terminate();
+      waiting.forEach((done) => done(null));
+      waiting.clear();
+    },
+  };
+}
 
 function render({ model, el }) {
   const root = document.createElement("div");
@@ -23,10 +81,10 @@ function render({ model, el }) {
 
   const width = model.get("width");
   const height = model.get("height");
-  const canvas = document.createElement("canvas");
-  canvas.width = width;
-  canvas.height = height;
-  const context = canvas.getContext("2d");
+  const encoder = workerEncoder();
+  root.dataset.encoder = encoder ? "worker" : "main-thread";
+  let canvas = null;
+  let context = null;
   let stream = null;
   let inFlight = 0;
   let running = false;
@@ -49,28 +107,48 @@ function render({ model, el }) {
     show();
   }
 
+  // JPEG bytes of the current video frame at the requested size, or null.
+  async function encodeFrame(quality) {
+    if (encoder) {
+      const bitmap = await createImageBitmap(video, { resizeWidth: width, resizeHeight: height });
+      return encoder.encode(bitmap, quality);
+    }
+    if (!canvas) {
+      canvas = document.createElement("canvas");
+      canvas.width = width;
+      canvas.height = height;
+      context = canvas.getContext("2d");
+    }
+    context.drawImage(video, 0, 0, width, height);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", quality));
+    return blob ? blob.arrayBuffer() : null;
+  }
+
+  async function sendFrame() {
+    let buffer = null;
+    try {
+      buffer = await encodeFrame(model.get("quality") / 100);
+    } catch {
+      buffer = null;
+    }
+    if (!buffer || !running) {
+      inFlight -= 1;
+      return;
+    }
+    const now = performance.now();
+    sentAt.push(now);
+    while (sentAt.length > 1 && now - sentAt[0] > 2000) sentAt.shift();
+    // anywidget mirrors Backbone: send(content, callbacks, buffers).
+    model.send({ type: "frame", width, height, sent_at: now, encoder: encoder ? "worker" : "main" }, undefined, [
+      buffer,
+    ]);
+  }
+
   function pump() {
     if (!running) return;
-    const maxInFlight = model.get("max_in_flight");
-    if (inFlight < maxInFlight && video.readyState >= 2) {
+    if (inFlight < model.get("max_in_flight") && video.readyState >= 2) {
       inFlight += 1;
-      context.drawImage(video, 0, 0, width, height);
-      canvas.toBlob(
-        async (blob) => {
-          if (!blob || !running) {
-            inFlight -= 1;
-            return;
-          }
-          const buffer = await blob.arrayBuffer();
-          const now = performance.now();
-          sentAt.push(now);
-          while (sentAt.length > 1 && now - sentAt[0] > 2000) sentAt.shift();
-          // anywidget mirrors Backbone: send(content, callbacks, buffers).
-          model.send({ type: "frame", width, height, sent_at: now }, undefined, [buffer]);
-        },
-        "image/jpeg",
-        model.get("quality") / 100,
-      );
+      sendFrame();
     }
     timer = setTimeout(pump, 1000 / Math.max(1, model.get("fps")));
   }
@@ -131,6 +209,7 @@ function render({ model, el }) {
   return () => {
     model.off("msg:custom", onMessage);
     stop();
+    if (encoder) encoder.close();
   };
 }
 

@@ -202,6 +202,7 @@ fn frame_loop(
     let mut frame_times: VecDeque<f64> = VecDeque::with_capacity(1024);
     let mut completed: VecDeque<Instant> = VecDeque::with_capacity(64);
     let nominal_fps = options.fps.unwrap_or(30.0);
+    let follow_camera = follows_camera(steps);
     let mut index: u64 = 0;
     loop {
         if stop.load(Ordering::SeqCst) || options.frames.is_some_and(|n| index >= n) {
@@ -215,7 +216,7 @@ fn frame_loop(
             mouse: *mouse.lock().unwrap_or_else(|p| p.into_inner()),
         };
         // Frames the file sources have no more of end the run cleanly.
-        if let Some(reason) = fetch_source_frames(gpu, steps, stop)? {
+        if let Some(reason) = fetch_source_frames(gpu, steps, stop, follow_camera)? {
             stats.lock().unwrap_or_else(|p| p.into_inner()).ended = Some(reason);
             return Ok(());
         }
@@ -287,8 +288,24 @@ fn frame_loop(
     }
 }
 
-/// Uploads the next frame of every video and push source; Some(reason) when a video has ended.
-fn fetch_source_frames(gpu: &Gpu, steps: &mut [Step], stop: &AtomicBool) -> Result<Option<String>, String> {
+/// Whether the loop renders once per pushed frame: its only moving sources are live (latest-wins) push
+/// sources, a camera. Rendering at its own rate instead would show each camera frame several times, and each
+/// repeat costs an encode, a send and a draw downstream for nothing new.
+fn follows_camera(steps: &[Step]) -> bool {
+    let live_push = |s: &Step| matches!(s, Step::Push { slot, .. } if !slot.every_frame());
+    steps.iter().any(live_push) && !steps.iter().any(|s| matches!(s, Step::Pattern { .. } | Step::Video { .. }))
+}
+
+/// Uploads the next frame of every video and push source; Some(reason) when a video has ended. With
+/// `follow_camera`, waits for the first live push source's next frame once it has sent one (before that, the
+/// loop runs at its own rate and shows the fallback).
+fn fetch_source_frames(
+    gpu: &Gpu,
+    steps: &mut [Step],
+    stop: &AtomicBool,
+    follow_camera: bool,
+) -> Result<Option<String>, String> {
+    let mut waited = false;
     for step in steps.iter_mut() {
         match step {
             Step::Video { reader, texture, path, looping } => {
@@ -302,16 +319,22 @@ fn fetch_source_frames(gpu: &Gpu, steps: &mut [Step], stop: &AtomicBool) -> Resu
                 };
                 texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
             }
-            Step::Push { slot, texture, .. } if slot.every_frame() => loop {
-                // Back-pressure both ways: the graph waits for each pushed frame, the pusher for the graph.
-                if let Some(frame) = slot.take_waiting(Duration::from_millis(50)) {
-                    texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
-                    break;
-                }
-                if stop.load(Ordering::SeqCst) {
-                    return Ok(Some("stopped while waiting for a pushed frame".to_owned()));
-                }
-            },
+            Step::Push { slot, texture, .. }
+                if slot.every_frame() || (follow_camera && !waited && slot.pushed() > 0) =>
+            {
+                waited = true;
+                // Back-pressure both ways for every-frame sources: the graph waits for each pushed frame, the
+                // pusher for the graph. A camera is only waited for.
+                let frame = loop {
+                    if let Some(frame) = slot.take_waiting(Duration::from_millis(50)) {
+                        break frame;
+                    }
+                    if stop.load(Ordering::SeqCst) {
+                        return Ok(Some("stopped while waiting for a pushed frame".to_owned()));
+                    }
+                };
+                texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
+            }
             Step::Push { slot, texture, .. } => {
                 if let Some(frame) = slot.take() {
                     texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
