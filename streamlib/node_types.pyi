@@ -3,7 +3,7 @@ import os
 
 from streamlib.nodes import Node
 
-__all__ = ["TestPattern", "VideoFileSource", "ImageSequenceSink", "VideoFileSink"]
+__all__ = ["TestPattern", "VideoFileSource", "SolidColor", "ImageSequenceSink", "VideoFileSink"]
 
 class TestPattern(Node):
     __test__: bool
@@ -17,6 +17,16 @@ class VideoFileSource(Node):
         width: int | None = None,
         height: int | None = None,
         loop: bool = False,
+        name: str | None = None,
+    ) -> None: ...
+
+class SolidColor(Node):
+    def __init__(
+        self,
+        width: int = 1280,
+        height: int = 720,
+        rgba: tuple[float, float, float, float] | list[float] = ...,
+        *,
         name: str | None = None,
     ) -> None: ...
 

@@ -354,7 +354,7 @@ mod tests {
         config["nodes"][0]["type"] = "preview".into();
         assert_eq!(
             refusal(&config),
-            "nodes[0].type: node 'pattern': 'preview' is a sink type, not a source type (supported source types: test_pattern, image, video_file, push)"
+            "nodes[0].type: node 'pattern': 'preview' is a sink type, not a source type (supported source types: test_pattern, image, video_file, push, solid_color)"
         );
         let mut config = sample();
         config["nodes"][0]["kind"] = "filter".into();

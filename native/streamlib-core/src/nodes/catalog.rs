@@ -105,6 +105,14 @@ pub const CATALOG: &[NodeTypeInfo] = &[
         parse: |v, at| Ok(NodeType::Push(typed(v, at)?)),
     },
     NodeTypeInfo {
+        role: Role::Source,
+        name: "solid_color",
+        class: "SolidColor",
+        summary: "One colour, every pixel: `rgba` components from 0 to 1.",
+        params: &[positional("width", "1280"), positional("height", "720"), positional("rgba", "[0.0, 0.0, 0.0, 1.0]")],
+        parse: |v, at| Ok(NodeType::SolidColor(typed(v, at)?)),
+    },
+    NodeTypeInfo {
         role: Role::Effect,
         name: "effect",
         class: "Effect",
@@ -153,6 +161,7 @@ pub enum NodeType {
     Image(ImageParams),
     VideoSource(VideoSourceParams),
     Push(PushParams),
+    SolidColor(SolidColorParams),
     Effect(EffectParams),
     ImageSequence(ImageSequenceParams),
     VideoSink(VideoSinkParams),
@@ -186,6 +195,14 @@ pub struct VideoSourceParams {
     pub height: Option<u32>,
     #[serde(rename = "loop")]
     pub looping: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SolidColorParams {
+    pub width: u32,
+    pub height: u32,
+    pub rgba: [f64; 4],
 }
 
 /// What a push source shows before its first frame.
@@ -356,6 +373,7 @@ impl NodeType {
             NodeType::Image(_) => "ImageSource",
             NodeType::VideoSource(_) => "VideoFileSource",
             NodeType::Push(_) => "PushSource",
+            NodeType::SolidColor(_) => "SolidColor",
             NodeType::Effect(_) => "Effect",
             NodeType::ImageSequence(_) => "ImageSequenceSink",
             NodeType::VideoSink(_) => "VideoFileSink",
@@ -397,6 +415,7 @@ impl NodeType {
             NodeType::Image(p) => serde_json::to_value(p),
             NodeType::VideoSource(p) => serde_json::to_value(p),
             NodeType::Push(p) => serde_json::to_value(p),
+            NodeType::SolidColor(p) => serde_json::to_value(p),
             NodeType::Effect(p) => serde_json::to_value(p),
             NodeType::ImageSequence(p) => serde_json::to_value(p),
             NodeType::VideoSink(p) => serde_json::to_value(p),
@@ -418,6 +437,13 @@ impl NodeType {
         match self {
             NodeType::TestPattern(size) => positive_size(size.width, size.height),
             NodeType::Push(push) => positive_size(push.width, push.height),
+            NodeType::SolidColor(solid) => {
+                positive_size(solid.width, solid.height)?;
+                match solid.rgba.iter().find(|c| !(0.0..=1.0).contains(*c)) {
+                    Some(c) => Err(ConfigError::new(format!("{at}.rgba"), format!("components are 0 to 1, not {c}"))),
+                    None => Ok(()),
+                }
+            }
             NodeType::Image(image) => match (&image.path, &image.png_base64) {
                 (Some(_), None) | (None, Some(_)) => Ok(()),
                 (Some(_), Some(_)) => Err(ConfigError::new(at, "give either path or png_base64, not both")),
@@ -530,7 +556,7 @@ mod tests {
     fn unknown_types_list_what_is_supported() {
         assert_eq!(
             NodeType::lookup(Role::Source, "preview").unwrap_err(),
-            "'preview' is a sink type, not a source type (supported source types: test_pattern, image, video_file, push)"
+            "'preview' is a sink type, not a source type (supported source types: test_pattern, image, video_file, push, solid_color)"
         );
         assert_eq!(
             NodeType::lookup(Role::Effect, "warp").unwrap_err(),

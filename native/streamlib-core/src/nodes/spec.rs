@@ -52,6 +52,11 @@ impl NodeSpec {
                 let fallback = push.fallback == Some(Fallback::TestPattern);
                 Made::Ready(source(SourceKind::Push { slot, fallback }, push.width, push.height))
             }
+            NodeType::SolidColor(solid) => {
+                let texel = solid.rgba.map(|c| (c * 255.0).round() as u8);
+                let pixels = texel.repeat(solid.width as usize * solid.height as usize);
+                Made::Ready(source(SourceKind::Image { pixels: Arc::new(pixels) }, solid.width, solid.height))
+            }
             NodeType::Effect(effect) => {
                 let compiled = shader(&effect.shader)
                     .ok_or_else(|| ConfigError::new("params.shader", format!("no shader '{}'", effect.shader)))?;
