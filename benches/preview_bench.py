@@ -1,6 +1,6 @@
 """Preview benchmark: streamlib's `Preview` against jupyter_rfb, and the camera round trip, in a real
 JupyterLab on 127.0.0.1 driven by Debian's headless Chromium (the browser tests' setup, reused from
-`tests/browser/`). One run measures three things, each in its own notebook and kernel, one after the other:
+`tests/browser/`). One run measures four things, each in its own notebook and kernel, one after the other:
 
 1. **streamlib preview, 1280×720** — `TestPattern(1280, 720)` → `Preview(src, fps=60)` (JPEG q80, 2 frames
    in flight, the defaults). The pattern stamps its frame index in binary in the top-left (32 cells of
@@ -43,6 +43,10 @@ How it is measured (all times are wall-clock epoch, `time.time()` in the kernel 
   30 fps target. Round-trip fps = new camera frames reaching the preview canvas per second (the loop
   re-sends an unchanged camera frame when none arrived; those draws are counted separately).
   The kernel's `camera.frames_received` is sampled every 100 ms for the kernel-received rate.
+4. **peer: anywidget echo, 640×480** — the camera round trip as a plain anywidget would do it, in the same
+   run: the page JPEG-encodes each camera frame with `canvas.toBlob` (q80), the kernel sends the bytes
+   straight back, the page decodes and draws them, at most `--echo-in-flight` (2) frames between capture and
+   draw. Measured exactly as (3), from the same stamped file.
 
 Kernel CPU is `time.process_time()` of the kernel process over the window (every thread: on lavapipe that
 includes the rasteriser). This is a benchmark, not a test: it prints a table with the targets from the issue
@@ -333,6 +337,87 @@ bench["camera"] = {"state": camera.state, "error": camera.error, "label": camera
 camera.stop()
 preview.close()
 rt.stop()
+Path(__OUT__).write_text(json.dumps(bench))
+print("BENCH-DONE")
+"""
+
+
+# The camera peer: a plain anywidget echo, as anyone would write one. The page JPEG-encodes each camera
+# frame with canvas.toBlob (q80) and sends it; the kernel sends the same bytes straight back; the page
+# decodes and draws them. At most __IN_FLIGHT__ frames between capture and draw.
+ECHO_SETUP = """
+import json, threading, time
+from pathlib import Path
+import anywidget, traitlets
+__CPU_SAMPLER__
+
+
+class Echo(anywidget.AnyWidget):
+    _esm = r\"\"\"
+    function render({ model, el }) {
+      const video = document.createElement("video");
+      video.className = "bench-echo-video";
+      video.muted = true;
+      video.playsInline = true;
+      const canvas = document.createElement("canvas");
+      canvas.className = "bench-echo-canvas";
+      canvas.width = __W__;
+      canvas.height = __H__;
+      const grab = document.createElement("canvas");
+      grab.width = __W__;
+      grab.height = __H__;
+      el.append(video, canvas);
+      let inFlight = 0;
+      let index = 0;
+      function pump() {
+        if (inFlight < __IN_FLIGHT__ && video.readyState >= 2) {
+          inFlight += 1;
+          grab.getContext("2d").drawImage(video, 0, 0, __W__, __H__);
+          grab.toBlob(async (blob) => {
+            model.send({ type: "frame" }, undefined, [await blob.arrayBuffer()]);
+          }, "image/jpeg", __QUALITY__ / 100);
+        }
+        setTimeout(pump, 1000 / 30);
+      }
+      model.on("msg:custom", async (message, buffers) => {
+        const bitmap = await createImageBitmap(new Blob([buffers[0]], { type: "image/jpeg" }));
+        canvas.getContext("2d").drawImage(bitmap, 0, 0);
+        bitmap.close();
+        canvas.dataset.frameIndex = String(index++);
+        inFlight -= 1;
+      });
+      navigator.mediaDevices.getUserMedia({ video: { width: __W__, height: __H__ }, audio: false }).then(
+        async (stream) => { video.srcObject = stream; await video.play(); pump(); });
+    }
+    export default { render };
+    \"\"\"
+
+    def __init__(self):
+        super().__init__()
+        self.received = 0
+        self.on_msg(self._echo)
+
+    def _echo(self, _, message, buffers):
+        self.received += 1
+        self.send({"type": "frame"}, buffers=[bytes(buffers[0])])
+
+
+echo = Echo()
+bench.update(kernel=[])
+
+
+def _sample_kernel():
+    while not _stop.wait(0.1):
+        bench["kernel"].append((time.time(), echo.received, 0, echo.received, echo.received))
+
+
+threading.Thread(target=_sample_kernel, daemon=True).start()
+echo
+"""
+
+ECHO_DUMP = """
+_stop.set()
+echo.close()
 Path(__OUT__).write_text(json.dumps(bench))
 print("BENCH-DONE")
 """
@@ -650,6 +735,7 @@ def summarise(rounds: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "streamlib": [("fps",), ("latency_ms", "p50"), ("latency_ms", "p95"), ("jpeg_kb_mean",)],
         "jupyter_rfb": [("fps",), ("latency_ms", "p50"), ("latency_ms", "p95"), ("jpeg_kb_mean",)],
         "camera": [("round_trip_fps",), ("round_trip_ms", "p50"), ("round_trip_ms", "p95")],
+        "echo": [("round_trip_fps",), ("round_trip_ms", "p50"), ("round_trip_ms", "p95")],
     }
     summary: dict[str, Any] = {
         side: {".".join(keys): _spread(_over_rounds(rounds, side, *keys)) for keys in wanted}
@@ -703,6 +789,7 @@ def print_report(results: dict[str, Any]) -> None:
     if not any(r.get("camera") for r in rounds):
         print(f"  (skipped: {results.get('camera_skipped', 'not run')})")
     else:
+        print(f"  {'':44}{'streamlib':>22}{'anywidget echo':>22}")
         for label, keys in (
             ("camera frames presented in page (fps)", ("camera_presented_fps",)),
             ("frames received by the kernel (fps)", ("kernel_received_fps",)),
@@ -712,7 +799,9 @@ def print_report(results: dict[str, Any]) -> None:
             ("round trip p95 (ms)", ("round_trip_ms", "p95")),
             ("kernel CPU (% of a core)", ("kernel_cpu_percent",)),
         ):
-            print(f"  {label:44}{_cell(_over_rounds(rounds, 'camera', *keys)):>22}")
+            ours = _cell(_over_rounds(rounds, "camera", *keys))
+            echo = _cell(_over_rounds(rounds, "echo", *keys))
+            print(f"  {label:44}{ours:>22}{echo:>22}")
 
     summary = results["summary"]
     print("\nTargets (from the issue, set for a real machine), on the medians")
@@ -753,7 +842,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=None, help=f"before each (default {DEFAULT_WARMUP})")
     parser.add_argument("--preview-fps", type=float, default=60.0, help="streamlib pacing (0: uncapped)")
     parser.add_argument("--camera-loop-fps", type=float, default=30.0, help="camera graph pacing (30)")
-    parser.add_argument("--only", default="preview,peer,camera", help="subset: preview,peer,camera")
+    parser.add_argument("--only", default="preview,peer,camera,echo", help="subset: preview,peer,camera,echo")
+    parser.add_argument("--echo-in-flight", type=int, default=2, help="the echo peer's frames in flight (2)")
     parser.add_argument(
         "--rounds", type=int, default=DEFAULT_ROUNDS, help=f"repeats (default {DEFAULT_ROUNDS})"
     )
@@ -826,6 +916,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         _fill(CAMERA_DUMP, OUT=json.dumps(str(lab_root / "camera.ipynb.kernel.json"))),
     )
+    write_notebook(
+        lab_root / "echo.ipynb",
+        _fill(ECHO_SETUP, W=cw, H=ch, QUALITY=JPEG_QUALITY, IN_FLIGHT=args.echo_in_flight),
+        _fill(ECHO_DUMP, OUT=json.dumps(str(lab_root / "echo.ipynb.kernel.json"))),
+    )
     lab = start_lab(lab_root)
     args_chromium = [*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={camera_file}"]
     pattern = {"cells": PATTERN_CELLS, "size": PATTERN_CELL_PX, "invert": False}
@@ -883,6 +978,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                     rec, kernel, window = measure(browser, lab, "camera.ipynb", spec, ready, seconds, warmup)
                     round_result["camera"] = analyse_camera(rec, kernel, window)
                     round_raw["camera"] = {"page": rec, "kernel": kernel, "window_ms": window}
+                if "echo" in only:
+                    print(f"  peer: anywidget echo {cw}×{ch} (load {_load()}) …", flush=True)
+                    spec = {
+                        "kind": "canvas",
+                        "target": ".bench-echo-canvas",
+                        "video": ".bench-echo-video",
+                        "cells": CAMERA_CELLS,
+                        "size": CAMERA_CELL_PX,
+                        "invert": False,
+                    }
+                    ready = (
+                        "() => window.__bench.video.length > 10 && "
+                        f"window.__bench.draws.filter((d) => d[2] < {CAMERA_FILE_FRAMES}).length > 10"
+                    )
+                    rec, kernel, window = measure(browser, lab, "echo.ipynb", spec, ready, seconds, warmup)
+                    round_result["echo"] = analyse_camera(rec, kernel, window)
+                    round_raw["echo"] = {"page": rec, "kernel": kernel, "window_ms": window}
                 results["rounds"].append(round_result)
                 raw.setdefault("rounds", []).append(round_raw)
             browser.close()

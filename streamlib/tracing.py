@@ -39,7 +39,9 @@ class Trace:
         self.name = name
         self.effects: list[tuple[Effect, list[TracedTexture]]] = []
 
-    def record(self, shader: Shader, inputs: Sequence[TracedTexture], params: dict[str, Any]) -> TracedTexture:
+    def record(
+        self, shader: Shader, inputs: Sequence[TracedTexture], params: dict[str, Any]
+    ) -> TracedTexture:
         effect = Effect(shader, params=params, name=f"{self.name}_{len(self.effects) + 1}")
         self.effects.append((effect, list(inputs)))
         return TracedTexture(effect)

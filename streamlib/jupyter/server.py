@@ -113,4 +113,6 @@ def _load_jupyter_server_extension(server_app: Any) -> None:
         ".*$",
         [(url_path_join(base, "compile"), CompileHandler), (url_path_join(base, "shaders"), LibraryHandler)],
     )
-    server_app.log.info("streamlib: /streamlib/compile and /streamlib/shaders registered, kernel websockets without Nagle")
+    server_app.log.info(
+        "streamlib: /streamlib/compile and /streamlib/shaders registered, kernel websockets without Nagle"
+    )
