@@ -9,7 +9,7 @@ export default [
         requestAnimationFrame: "readonly", cancelAnimationFrame: "readonly", createImageBitmap: "readonly",
         Blob: "readonly", IntersectionObserver: "readonly", setTimeout: "readonly", clearTimeout: "readonly",
         setInterval: "readonly", clearInterval: "readonly", console: "readonly", DataView: "readonly",
-        Worker: "readonly", URL: "readonly", OffscreenCanvas: "readonly",
+        Worker: "readonly", URL: "readonly", OffscreenCanvas: "readonly", CustomEvent: "readonly",
       },
     },
     rules: { "no-unused-vars": "error", "no-undef": "error", "prefer-const": "error" },

@@ -62,8 +62,6 @@ class Preview(anywidget.AnyWidget):
         runtime.connect(target, self.sink, delivery="latest")
         super().__init__(max_in_flight=max_in_flight)
         self._in_flight = 0
-        # When each frame in flight was taken from the graph (monotonic), for the cameras' acks.
-        self._rendered_at: dict[int, float] = {}
         self._visible_views: set[str] = set()
         self._ready = threading.Event()
         self._wake = threading.Condition()
@@ -104,9 +102,6 @@ class Preview(anywidget.AnyWidget):
             with self._wake:
                 self._in_flight = max(0, self._in_flight - 1)
                 self._wake.notify_all()
-                rendered_at = self._rendered_at.pop(int(message.get("index", -1)), None)
-            for camera in cameras_feeding(self.runtime):
-                camera.frames_shown(rendered_at)
         elif kind == "ready":
             self._ready.set()
             with self._wake:
@@ -143,27 +138,21 @@ class Preview(anywidget.AnyWidget):
                 elif time.monotonic() - unseen_since > IDLE_EXIT_S:
                     self._thread = None
                     break
-                streaming = bool(self._visible_views) and not self.paused
-            for camera in cameras_feeding(self.runtime):
-                if streaming:
-                    camera.paced_by_preview()
-                camera.frames_shown(None)  # acks that waited too long
-            with self._wake:
                 if not self._can_send():
-                    self._wake.wait(timeout=0.1)
+                    self._wake.wait(timeout=0.25)
                     continue
-            frame = self.sink.take(timeout=0.1)
+            frame = self.sink.take(timeout=0.25)
             if frame is None:
                 if self.runtime.stats().get("error"):
                     self.error = f"the graph stopped: {self.runtime.stats()['error']}"
                 continue
             index, width, height, mime, data = frame
+            # A camera frame handled by now is in this frame or superseded by it, except at most one that
+            # arrived while this frame rendered and still waits in the source (counted one frame early).
+            cameras = {camera.key: camera.frames_handled for camera in cameras_feeding(self.runtime)}
             stats = self.runtime.stats()
             with self._wake:
                 self._in_flight += 1
-                self._rendered_at[index] = time.monotonic()
-                while len(self._rendered_at) > 64:  # acks of a removed view never come
-                    del self._rendered_at[next(iter(self._rendered_at))]
             self.send(
                 {
                     "type": "frame",
@@ -173,6 +162,8 @@ class Preview(anywidget.AnyWidget):
                     "mime": mime,
                     "frame_ms": stats.get("frame_ms_p50", 0.0),
                     "dropped": self.sink.dropped,
+                    # The page's cameras count these frames as shown, ending their time in flight.
+                    "cameras": cameras,
                 },
                 buffers=[data],
             )

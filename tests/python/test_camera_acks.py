@@ -1,12 +1,10 @@
-"""The Camera widget's acks: with a preview showing its graph, a frame is acknowledged to the page only once a
-frame rendered after it has been drawn (so the page's in-flight limit bounds capture → draw); without one,
-at once; and never later than `ACK_WAIT_S`. The page is not involved: messages go straight to the widget's
-handler, and what it sends back is recorded."""
+"""The Camera widget's kernel side: each frame is pushed into `camera.source` and acknowledged on arrival;
+refused frames count as handled too (a preview reports `frames_handled` back to the page, which ends those
+frames' time in flight). Messages go straight to the widget's handler; what it sends back is recorded."""
 
 from __future__ import annotations
 
 import io
-import time
 from typing import Any
 
 import numpy as np
@@ -15,7 +13,8 @@ from PIL import Image
 
 pytest.importorskip("anywidget")
 
-from streamlib.jupyter.camera import ACK_WAIT_S, Camera  # noqa: E402
+from streamlib.jupyter.camera import Camera, cameras_feeding  # noqa: E402
+from streamlib.runtime import Runtime  # noqa: E402
 
 
 def jpeg(width: int, height: int) -> bytes:
@@ -34,28 +33,18 @@ def camera() -> Any:
     made.close()
 
 
-def test_without_a_preview_each_frame_is_acked_on_arrival(camera: Any) -> None:
+def test_each_frame_is_pushed_and_acked_and_refusals_count_as_handled(camera: Any) -> None:
     camera._on_message(None, {"type": "frame"}, [jpeg(32, 16)])
-    assert camera.sent == [{"type": "ack"}] and camera.frames_received == 1
-    assert camera.source.pushed == 1
+    assert camera.sent == [{"type": "ack"}] and camera.source.pushed == 1
+    camera._on_message(None, {"type": "frame"}, [jpeg(8, 8)])  # the wrong size: refused, still acked
+    assert camera.sent == [{"type": "ack"}] * 2 and camera.source.pushed == 1
+    assert (camera.frames_received, camera.decode_errors, camera.frames_handled) == (1, 1, 2)
+    assert "the source expects 32x16" in camera.error
 
 
-def test_with_a_preview_the_ack_waits_until_a_later_frame_is_drawn(camera: Any) -> None:
-    camera.paced_by_preview()
-    camera._on_message(None, {"type": "frame"}, [jpeg(32, 16)])
-    camera._on_message(None, {"type": "frame"}, [jpeg(32, 16)])
-    assert camera.sent == []
-    camera.frames_shown(time.monotonic() - 10)  # a frame rendered before both arrived: nothing shown yet
-    assert camera.sent == []
-    camera.frames_shown(time.monotonic())
-    assert camera.sent == [{"type": "ack"}, {"type": "ack"}]
-
-
-def test_an_ack_never_waits_longer_than_the_limit(camera: Any) -> None:
-    camera.paced_by_preview()
-    camera._on_message(None, {"type": "frame"}, [jpeg(32, 16)])
-    camera.frames_shown(None)
-    assert camera.sent == []
-    time.sleep(ACK_WAIT_S + 0.05)
-    camera.frames_shown(None)
-    assert camera.sent == [{"type": "ack"}]
+def test_a_preview_finds_the_cameras_feeding_its_runtime(camera: Any) -> None:
+    runtime = Runtime()
+    assert list(cameras_feeding(runtime)) == []
+    runtime.add_stream(camera.source)
+    assert list(cameras_feeding(runtime)) == [camera]
+    assert len(camera.key) == 16

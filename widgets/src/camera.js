@@ -86,7 +86,14 @@ function render({ model, el }) {
   let canvas = null;
   let context = null;
   let stream = null;
-  let inFlight = 0;
+  // Frames started (being encoded or sent), given up (failed encodes), acknowledged by the kernel on arrival,
+  // and shown: the kernel had handled them when a preview frame drawn in this page was made. While a preview
+  // shows this camera, a frame is in flight until shown, so the limit bounds capture → draw; else until acked.
+  let started = 0;
+  let failed = 0;
+  let acked = 0;
+  let shown = 0;
+  let shownAt = -Infinity;
   let running = false;
   let timer = null;
   const sentAt = [];
@@ -132,7 +139,7 @@ function render({ model, el }) {
       buffer = null;
     }
     if (!buffer || !running) {
-      inFlight -= 1;
+      failed += 1;
       return;
     }
     const now = performance.now();
@@ -144,18 +151,31 @@ function render({ model, el }) {
     ]);
   }
 
+  function inFlight() {
+    const done = performance.now() - shownAt < 1000 ? Math.max(shown, 0) : acked;
+    return Math.max(0, started - failed - done);
+  }
+
   function pump() {
     if (!running) return;
-    if (inFlight < model.get("max_in_flight") && video.readyState >= 2) {
-      inFlight += 1;
+    if (inFlight() < model.get("max_in_flight") && video.readyState >= 2) {
+      started += 1;
       sendFrame();
     }
     timer = setTimeout(pump, 1000 / Math.max(1, model.get("fps")));
   }
 
+  function onShown(event) {
+    const handled = event.detail[model.get("key")];
+    if (handled === undefined) return;
+    shown = Math.max(shown, handled);
+    shownAt = performance.now();
+  }
+  window.addEventListener("streamlib:camera-frames-shown", onShown);
+
   function onMessage(message) {
     if (message.type === "ack") {
-      inFlight = Math.max(0, inFlight - 1);
+      acked += 1;
       const fps = sentAt.length > 1 ? ((sentAt.length - 1) * 1000) / (sentAt[sentAt.length - 1] - sentAt[0]) : 0;
       if (Math.abs(fps - model.get("actual_fps")) > 0.5) {
         model.set("actual_fps", fps);
@@ -208,6 +228,7 @@ function render({ model, el }) {
   if (model.get("active")) start();
   return () => {
     model.off("msg:custom", onMessage);
+    window.removeEventListener("streamlib:camera-frames-shown", onShown);
     stop();
     if (encoder) encoder.close();
   };

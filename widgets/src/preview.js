@@ -83,6 +83,11 @@ function render({ model, el }) {
       state.frameMs = message.frame_ms || 0;
       state.dropped = message.dropped || 0;
       canvas.dataset.frameIndex = String(message.index);
+      // Cameras in this page count the frames this one shows as done, so their in-flight limit spans
+      // capture → draw (camera.js); the kernel says how many of each camera's frames it had handled.
+      if (message.cameras && Object.keys(message.cameras).length > 0) {
+        window.dispatchEvent(new CustomEvent("streamlib:camera-frames-shown", { detail: message.cameras }));
+      }
       canvas.dataset.fps = state.fps.toFixed(2);
       refresh();
     } finally {

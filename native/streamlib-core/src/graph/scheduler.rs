@@ -279,7 +279,10 @@ fn frame_loop(
         completed.push_back(Instant::now());
         index += 1;
         update_stats(stats, steps, &frame_times, &completed, index, started);
-        if let Some(fps) = options.fps {
+        // A camera the loop follows paces it: sleeping to the loop's own rate would only hold its next frame.
+        let camera_paced =
+            follow_camera && steps.iter().any(|s| matches!(s, Step::Push { slot, .. } if slot.pushed() > 0));
+        if let Some(fps) = options.fps.filter(|_| !camera_paced) {
             let due = started + Duration::from_secs_f64(index as f64 / fps);
             if let Some(wait) = due.checked_duration_since(Instant::now()) {
                 std::thread::sleep(wait);
