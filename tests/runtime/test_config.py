@@ -234,9 +234,12 @@ def test_unknown_node_type_is_refused(tmp_path: Path, example: dict[str, Any]) -
     )
     example["nodes"][2]["type"] = "effect"
     example["nodes"][0]["type"] = "camera"
+    # Every source type of the core's catalog, in its order.
+    sources = ", ".join(t["type"] for t in streamlib._native.node_types() if t["kind"] == "source")
+    assert sources.startswith("test_pattern, image, video_file, push")
     assert refusal(tmp_path, example) == (
         "nodes[0].type: node 'pattern': type 'camera' is not supported by this runtime "
-        "(supported: test_pattern, image, video_file, push)"
+        f"(supported: {sources})"
     )
 
 
