@@ -1,5 +1,4 @@
-"""Jupyter server extension: compile-as-you-type and the shader library for the JupyterLab extension, and
-Nagle's algorithm off on kernel websockets (live frames are small messages that must not wait for an ACK).
+"""Jupyter server extension: compile-as-you-type and the shader library for the JupyterLab extension.
 
 Enabled by `etc/jupyter/jupyter_server_config.d/streamlib.json`, which the wheel installs. Compiling here
 rather than in a kernel means diagnostics work before any kernel starts and never wait behind a running
@@ -86,33 +85,11 @@ class LibraryHandler(APIHandler):
         self.finish(json.dumps({"shaders": library_listing(self.settings["server_root_dir"])}))
 
 
-def without_nagle(connection_class: type) -> type:
-    """`connection_class` (jupyter_server's kernel websocket connection) with TCP_NODELAY set on its socket.
-
-    With Nagle's algorithm on, a frame or an ack sent while an earlier one is unacknowledged waits for the
-    peer's delayed ACK: an echo through the kernel measured 49 ms per round trip with it, 16 ms without.
-    """
-
-    class NoDelayConnection(connection_class):  # type: ignore[misc, valid-type]
-        def connect(self) -> Any:
-            self.websocket_handler.set_nodelay(True)
-            return super().connect()
-
-    NoDelayConnection.__name__ = NoDelayConnection.__qualname__ = f"NoDelay{connection_class.__name__}"
-    return NoDelayConnection
-
-
 def _load_jupyter_server_extension(server_app: Any) -> None:
     web_app = server_app.web_app
-    # Kernel websockets are made per request from this setting, so replacing it here covers all of them.
-    connection = web_app.settings.get("kernel_websocket_connection_class")
-    if connection is not None:
-        web_app.settings["kernel_websocket_connection_class"] = without_nagle(connection)
     base = url_path_join(web_app.settings["base_url"], "streamlib")
     web_app.add_handlers(
         ".*$",
         [(url_path_join(base, "compile"), CompileHandler), (url_path_join(base, "shaders"), LibraryHandler)],
     )
-    server_app.log.info(
-        "streamlib: /streamlib/compile and /streamlib/shaders registered, kernel websockets without Nagle"
-    )
+    server_app.log.info("streamlib: /streamlib/compile and /streamlib/shaders registered")
