@@ -676,6 +676,34 @@ def measure(
         shutdown_kernels(lab)
 
 
+def measure_round_trip(
+    browser: Any,
+    lab: Lab,
+    name: str,
+    target: str,
+    video: str,
+    invert: bool,
+    seconds: float,
+    warmup: float,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A camera → kernel → page round trip from the stamped file (`target` shows the frames, `video` the
+    camera): its analysis and its raw records."""
+    spec = {
+        "kind": "canvas",
+        "target": target,
+        "video": video,
+        "cells": CAMERA_CELLS,
+        "size": CAMERA_CELL_PX,
+        "invert": invert,
+    }
+    ready = (
+        "() => window.__bench.video.length > 10 && "
+        f"window.__bench.draws.filter((d) => d[2] < {CAMERA_FILE_FRAMES}).length > 10"
+    )
+    rec, kernel, window = measure(browser, lab, name, spec, ready, seconds, warmup)
+    return analyse_camera(rec, kernel, window), {"page": rec, "kernel": kernel, "window_ms": window}
+
+
 def _load() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.2f}/{five:.2f}"
@@ -961,40 +989,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"round {number}/{args.rounds}", flush=True)
                 for side in order:
                     side(round_result, round_raw)
-                if "camera" in only:
-                    print(f"  camera round trip {cw}×{ch} (load {_load()}) …", flush=True)
-                    spec = {
-                        "kind": "canvas",
-                        "target": ".streamlib-preview-canvas",
-                        "video": ".streamlib-camera-video",
-                        "cells": CAMERA_CELLS,
-                        "size": CAMERA_CELL_PX,
-                        "invert": True,
-                    }
-                    ready = (
-                        "() => window.__bench.video.length > 10 && "
-                        f"window.__bench.draws.filter((d) => d[2] < {CAMERA_FILE_FRAMES}).length > 10"
-                    )
-                    rec, kernel, window = measure(browser, lab, "camera.ipynb", spec, ready, seconds, warmup)
-                    round_result["camera"] = analyse_camera(rec, kernel, window)
-                    round_raw["camera"] = {"page": rec, "kernel": kernel, "window_ms": window}
-                if "echo" in only:
-                    print(f"  peer: anywidget echo {cw}×{ch} (load {_load()}) …", flush=True)
-                    spec = {
-                        "kind": "canvas",
-                        "target": ".bench-echo-canvas",
-                        "video": ".bench-echo-video",
-                        "cells": CAMERA_CELLS,
-                        "size": CAMERA_CELL_PX,
-                        "invert": False,
-                    }
-                    ready = (
-                        "() => window.__bench.video.length > 10 && "
-                        f"window.__bench.draws.filter((d) => d[2] < {CAMERA_FILE_FRAMES}).length > 10"
-                    )
-                    rec, kernel, window = measure(browser, lab, "echo.ipynb", spec, ready, seconds, warmup)
-                    round_result["echo"] = analyse_camera(rec, kernel, window)
-                    round_raw["echo"] = {"page": rec, "kernel": kernel, "window_ms": window}
+                for side, label, target, video, invert in (
+                    (
+                        "camera",
+                        "camera round trip",
+                        ".streamlib-preview-canvas",
+                        ".streamlib-camera-video",
+                        True,
+                    ),
+                    ("echo", "peer: anywidget echo", ".bench-echo-canvas", ".bench-echo-video", False),
+                ):
+                    if side in only:
+                        print(f"  {label} {cw}×{ch} (load {_load()}) …", flush=True)
+                        round_result[side], round_raw[side] = measure_round_trip(
+                            browser, lab, f"{side}.ipynb", target, video, invert, seconds, warmup
+                        )
                 results["rounds"].append(round_result)
                 raw.setdefault("rounds", []).append(round_raw)
             browser.close()

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use streamlib_core::config::{ConfigError, GraphConfig, RuntimeSettings, Target};
+use streamlib_core::config::{GraphConfig, RuntimeSettings, Target};
 use streamlib_core::graph::scheduler::{self, Mouse};
 use streamlib_core::graph::{AddError, Delivery, Graph, NodeKind, RunOptions, Running, Stats};
 use streamlib_core::nodes::NodeSpec;
@@ -121,17 +121,7 @@ impl NativeGraph {
         adapter: Option<String>,
         targets: Vec<String>,
     ) -> PyResult<String> {
-        let mut wanted = Vec::new();
-        for name in &targets {
-            let target = Target::parse(name).ok_or_else(|| {
-                let known: Vec<&str> = Target::ALL.iter().map(|t| t.as_str()).collect();
-                let message = format!("unknown target '{name}' (known: {})", known.join(", "));
-                config_error(py, &ConfigError::new("targets", message))
-            })?;
-            if !wanted.contains(&target) {
-                wanted.push(target);
-            }
-        }
+        let wanted = Target::parse_list(&targets).map_err(|e| config_error(py, &e))?;
         let config =
             self.lock().to_config(RuntimeSettings { fps, adapter }, &wanted).map_err(|e| config_error(py, &e))?;
         config.to_json().map_err(|e| config_error(py, &e))

@@ -74,6 +74,21 @@ impl Target {
         }
     }
 
+    /// The targets `names` ask for, each once, in the order given; an unknown name is refused, naming the known.
+    pub fn parse_list(names: &[String]) -> Result<Vec<Target>, super::ConfigError> {
+        let mut wanted = Vec::new();
+        for name in names {
+            let target = Target::parse(name).ok_or_else(|| {
+                let known: Vec<&str> = Target::ALL.iter().map(|t| t.as_str()).collect();
+                super::ConfigError::new("targets", format!("unknown target '{name}' (known: {})", known.join(", ")))
+            })?;
+            if !wanted.contains(&target) {
+                wanted.push(target);
+            }
+        }
+        Ok(wanted)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Target::Vulkan => "vulkan",

@@ -202,7 +202,8 @@ fn frame_loop(
     let mut frame_times: VecDeque<f64> = VecDeque::with_capacity(1024);
     let mut completed: VecDeque<Instant> = VecDeque::with_capacity(64);
     let nominal_fps = options.fps.unwrap_or(30.0);
-    let follow_camera = follows_camera(steps);
+    // A run of a set number of frames renders them at its own rate: waiting for a camera could never end.
+    let follow_camera = options.frames.is_none() && follows_camera(steps);
     let mut index: u64 = 0;
     loop {
         if stop.load(Ordering::SeqCst) || options.frames.is_some_and(|n| index >= n) {
