@@ -257,6 +257,10 @@ class Runtime:
                 assert from_node.graph_id is not None and to_node.graph_id is not None
                 self._graph.connect(from_node.graph_id, from_port, to_node.graph_id, to_port, delivery)
 
+    def edges(self) -> list[tuple[str, str, str, str, str]]:
+        """Every connection as (from node, from port, to node, to port, delivery), in the order made."""
+        return list(self._graph.edges())
+
     @staticmethod
     def _port(item: Port | Node | Stream, direction: str) -> Port:
         if isinstance(item, Stream):

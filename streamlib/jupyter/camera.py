@@ -61,7 +61,10 @@ class Camera(anywidget.AnyWidget):
             self.decode_errors += 1
             self.error = f"frame rejected: {err}"
         finally:
-            self.send({"type": "ack"})
+            # While no running graph reads the camera (an in-page preview alone needs nothing from the
+            # kernel), the page sends only a trickle, sparing its CPU for what is on screen.
+            runtime = self.source.runtime
+            self.send({"type": "ack", "wanted": runtime is not None and runtime.is_running})
 
     @property
     def frames_handled(self) -> int:
@@ -74,6 +77,10 @@ class Camera(anywidget.AnyWidget):
 
     def stop(self) -> None:
         self.active = False
+
+
+def live_cameras() -> Iterator[Camera]:
+    return iter(list(_live))
 
 
 def cameras_feeding(runtime: object) -> Iterator[Camera]:

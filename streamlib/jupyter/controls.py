@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import ipywidgets as widgets  # type: ignore[import-untyped]
@@ -21,6 +23,14 @@ def _floats(color: str, alpha: float | None) -> tuple[float, ...]:
     return rgb if alpha is None else (*rgb, alpha)
 
 
+_live: weakref.WeakSet[Controls] = weakref.WeakSet()
+
+
+def live_controls() -> Iterator[Controls]:
+    """Every `Controls` not yet garbage: in-page previews bind their widgets to the page's uniforms."""
+    return iter(list(_live))
+
+
 class Controls(widgets.VBox):  # type: ignore[misc]
     """Sliders (`@range`), colour pickers (`@color`), checkboxes (bool) and number boxes for every
     parameter of `effect`; each change takes effect on the next frame. "reset" restores `@default`s."""
@@ -28,6 +38,7 @@ class Controls(widgets.VBox):  # type: ignore[misc]
     def __init__(self, effect: Effect) -> None:
         self.effect = effect
         self.controls: dict[str, widgets.Widget] = {}
+        self._kinds: dict[str, str] = {}
         rows = [self._control(p) for p in effect.parameters]
         reset = widgets.Button(
             description="reset", tooltip="restore every @default", layout={"width": "80px"}
@@ -35,6 +46,11 @@ class Controls(widgets.VBox):  # type: ignore[misc]
         reset.on_click(lambda _: self.reset())
         title = widgets.HTML(f"<b>{effect.name}</b>")
         super().__init__([title, *[r for r in rows if r is not None], reset])
+        _live.add(self)
+
+    def kind_of(self, name: str) -> str:
+        """How parameter `name` is shown: "color", "checkbox", "slider", "number" or "vector"."""
+        return self._kinds[name]
 
     def _control(self, parameter: Parameter) -> widgets.Widget | None:
         name, kind, default = parameter.name, parameter.kind, parameter.default
@@ -80,6 +96,7 @@ class Controls(widgets.VBox):  # type: ignore[misc]
         else:
             return None
         self.controls[name] = control
+        self._kinds[name] = "checkbox" if parameter.type == "bool" and kind != "color" else kind
         return control
 
     def reset(self) -> None:

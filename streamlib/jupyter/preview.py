@@ -13,6 +13,7 @@ import traitlets
 
 from streamlib.errors import GraphError
 from streamlib.graph import Stream
+from streamlib.jupyter import inpage
 from streamlib.jupyter.camera import cameras_feeding
 from streamlib.node_types import TestPattern
 from streamlib.nodes import Effect, Node, PreviewSink
@@ -24,11 +25,18 @@ _live: weakref.WeakSet[Preview] = weakref.WeakSet()
 # With no view on screen for this long (output cleared, tab closed, headless run) the sending thread ends,
 # and a graph the preview started for itself stops; a view appearing again restarts both.
 IDLE_EXIT_S = 10.0
+# An in-page preview hears about hot swaps and parameter changes this often, and that the kernel is alive.
+SYNC_S = 0.05
+TICK_S = 1.0
 
 
 class Preview(anywidget.AnyWidget):
     """Shows what `node` outputs, live. At most `max_in_flight` frames are unacknowledged by the page;
-    nothing is sent while the preview is hidden or paused; `lossless=True` switches to PNG."""
+    nothing is sent while the preview is hidden or paused; `lossless=True` switches to PNG.
+
+    `run="browser"` runs `node`'s chain of pixel effects in the page (WebGL2) on the browser camera or the
+    test pattern, with no frame crossing to the kernel; where the chain cannot run there, `notice` says why
+    and the preview runs in the kernel."""
 
     _esm = STATIC / "preview.js"
     width = traitlets.Int(640).tag(sync=True)
@@ -37,11 +45,16 @@ class Preview(anywidget.AnyWidget):
     lossless = traitlets.Bool(False).tag(sync=True)
     max_in_flight = traitlets.Int(2).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
+    run = traitlets.Unicode("kernel").tag(sync=True)
+    notice = traitlets.Unicode("").tag(sync=True)
+    program = traitlets.Dict().tag(sync=True)
+    bindings: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
 
     def __init__(
         self,
         node: Node | Stream,
         *,
+        run: str = "kernel",
         quality: int = 80,
         max_in_flight: int = 2,
         fps: float = 30.0,
@@ -55,12 +68,79 @@ class Preview(anywidget.AnyWidget):
             )
         self.runtime: Runtime = runtime
         self.node = target
+        if run not in ("kernel", "browser"):
+            raise ValueError(f"run must be 'kernel' or 'browser', not {run!r}")
+        if run == "browser":
+            try:
+                program = inpage.program(target, fps=fps)
+            except inpage.NotInPage as why:
+                self._init_kernel_path(
+                    quality, max_in_flight, fps, owns_runtime, notice=f"runs in the kernel: {why}"
+                )
+            else:
+                self._init_in_page(program, fps)
+            return
+        self._init_kernel_path(quality, max_in_flight, fps, owns_runtime)
+
+    def _init_in_page(self, program: dict[str, Any], fps: float) -> None:
+        super().__init__(run="browser", program=program)
+        _, self._effects, _ = inpage.chain(self.node)
+        self._closed = threading.Event()
+        self._fps = fps
+        self._owns_runtime = False
+        self.frames_sent = 0
+        self.on_msg(self._on_page_message)
+        _live.add(self)
+        thread = threading.Thread(target=self._sync, name=f"streamlib-inpage-{self.node.name}", daemon=True)
+        self._thread: threading.Thread | None = thread
+        thread.start()
+
+    def _on_page_message(self, _: Any, message: dict[str, Any], buffers: list[bytes]) -> None:
+        kind = message.get("type")
+        if kind == "program-error":
+            self.error = f"the page kept its last good effect: {message.get('message', '')}"
+        elif kind == "program-ok" and message.get("generation") == self.program.get("generation"):
+            self.error = ""
+
+    def _sync(self) -> None:
+        """Keeps the page's chain in step with the kernel's: hot swaps, parameter values, control widgets."""
+        shaders = [effect.shader for effect in self._effects]
+        sent = {effect.name: inpage.effect_values(effect) for effect in self._effects}
+        last_tick = 0.0
+        generation = 0
+        while not self._closed.wait(SYNC_S):
+            try:
+                if [effect.shader for effect in self._effects] != shaders:
+                    # A hot swap (a %%hlsl re-run, a saved file): the page gets the new chain at once.
+                    shaders = [effect.shader for effect in self._effects]
+                    generation += 1
+                    self.program = inpage.program(self.node, fps=self._fps, generation=generation)
+                for effect in self._effects:
+                    values = inpage.effect_values(effect)
+                    changed = {k: v for k, v in values.items() if sent[effect.name].get(k) != v}
+                    if changed:
+                        sent[effect.name] = values
+                        self.send({"type": "params", "pass": effect.name, "values": changed})
+                bindings = inpage.control_bindings(self._effects)
+                if bindings != self.bindings:
+                    self.bindings = bindings
+                if time.monotonic() - last_tick >= TICK_S:
+                    last_tick = time.monotonic()
+                    self.send({"type": "tick"})
+            except Exception as err:  # noqa: BLE001 - the page keeps its last good chain; say why
+                self.error = f"the page did not get the latest change: {err}"
+                self._closed.wait(1.0)
+
+    def _init_kernel_path(
+        self, quality: int, max_in_flight: int, fps: float, owns_runtime: bool, notice: str = ""
+    ) -> None:
+        target, runtime = self.node, self.runtime
         self.sink = PreviewSink(quality=quality, name=f"preview_{target.name}_{len(_live) + 1}")
         was_running = runtime.is_running
         if was_running:
             runtime.stop()
         runtime.connect(target, self.sink, delivery="latest")
-        super().__init__(max_in_flight=max_in_flight)
+        super().__init__(max_in_flight=max_in_flight, notice=notice)
         self._in_flight = 0
         self._visible_views: set[str] = set()
         self._ready = threading.Event()
@@ -69,7 +149,7 @@ class Preview(anywidget.AnyWidget):
         self.frames_sent = 0
         self._fps = fps
         self._owns_runtime = owns_runtime
-        self._thread: threading.Thread | None = None
+        self._thread = None
         self.on_msg(self._on_message)
         self.observe(lambda change: self.sink.set_lossless(bool(change["new"])), names="lossless")
         self.observe(self._on_pause, names="paused")
@@ -174,6 +254,9 @@ class Preview(anywidget.AnyWidget):
     def close(self) -> None:
         """Stops sending frames. A graph this preview started for itself stops too; others keep running."""
         self._closed.set()
+        if self.run == "browser":
+            super().close()
+            return
         with self._wake:
             self._wake.notify_all()
         if self._owns_runtime:

@@ -104,12 +104,18 @@ def preview_state(page: Any, index: int = 0, cell: int | None = None) -> dict[st
 def sample(
     page: Any, x: int, y: int, index: int = 0, size: int = 5, cell: int | None = None
 ) -> tuple[float, float, float]:
-    """Mean RGB of a size×size patch of the preview canvas (JPEG frames: average out the noise)."""
+    """Mean RGB of a size×size patch of the preview canvas (JPEG frames: average out the noise). Read through
+    a 2D copy, so it works for the in-page (WebGL2) preview's canvas too."""
     return tuple(
         page.evaluate(
             f"""() => {{
                 const canvas = {_canvas(index, cell)};
-                const data = canvas.getContext('2d').getImageData({x}, {y}, {size}, {size}).data;
+                const copy = document.createElement('canvas');
+                copy.width = {size};
+                copy.height = {size};
+                const context = copy.getContext('2d');
+                context.drawImage(canvas, {x}, {y}, {size}, {size}, 0, 0, {size}, {size});
+                const data = context.getImageData(0, 0, {size}, {size}).data;
                 const sum = [0, 0, 0];
                 for (let i = 0; i < data.length; i += 4) {{ sum[0] += data[i]; sum[1] += data[i + 1]; sum[2] += data[i + 2]; }}
                 const n = data.length / 4;

@@ -34,12 +34,26 @@ def camera() -> Any:
 
 
 def test_each_frame_is_pushed_and_acked_and_refusals_count_as_handled(camera: Any) -> None:
+    idle = {"type": "ack", "wanted": False}  # no running graph reads the camera yet
     camera._on_message(None, {"type": "frame"}, [jpeg(32, 16)])
-    assert camera.sent == [{"type": "ack"}] and camera.source.pushed == 1
+    assert camera.sent == [idle] and camera.source.pushed == 1
     camera._on_message(None, {"type": "frame"}, [jpeg(8, 8)])  # the wrong size: refused, still acked
-    assert camera.sent == [{"type": "ack"}] * 2 and camera.source.pushed == 1
+    assert camera.sent == [idle] * 2 and camera.source.pushed == 1
     assert (camera.frames_received, camera.decode_errors, camera.frames_handled) == (1, 1, 2)
     assert "the source expects 32x16" in camera.error
+
+
+def test_the_ack_asks_for_full_rate_only_while_a_running_graph_reads_the_camera(camera: Any) -> None:
+    runtime = Runtime()
+    runtime.add_stream(camera.source)
+    camera._on_message(None, {"type": "frame"}, [jpeg(32, 16)])
+    runtime.start(fps=30)
+    try:
+        camera._on_message(None, {"type": "frame"}, [jpeg(32, 16)])
+    finally:
+        runtime.stop()
+    camera._on_message(None, {"type": "frame"}, [jpeg(32, 16)])
+    assert [m["wanted"] for m in camera.sent] == [False, True, False]
 
 
 def test_a_preview_finds_the_cameras_feeding_its_runtime(camera: Any) -> None:

@@ -97,6 +97,8 @@ function render({ model, el }) {
   let running = false;
   let timer = null;
   const sentAt = [];
+  let sent = 0;
+  const captureTimes = new Map();
 
   function show() {
     const label = model.get("device_label") || "no device";
@@ -107,7 +109,17 @@ function render({ model, el }) {
     button.textContent = running ? "stop camera" : "start camera";
   }
 
+  // In-page previews (inpage.js) find this camera's video by its key and follow its state.
+  function announce(stateName, error) {
+    if (!window.streamlibCameras) window.streamlibCameras = new Map();
+    if (stateName === "running") window.streamlibCameras.set(model.get("key"), { video });
+    else window.streamlibCameras.delete(model.get("key"));
+    const detail = { key: model.get("key"), state: stateName, error: error || "", video };
+    window.dispatchEvent(new CustomEvent("streamlib:camera-state", { detail }));
+  }
+
   function report(stateName, error) {
+    announce(stateName, error);
     model.set("state", stateName);
     model.set("error", error || "");
     model.save_changes();
@@ -132,6 +144,7 @@ function render({ model, el }) {
   }
 
   async function sendFrame() {
+    const capturedAt = performance.now();
     let buffer = null;
     try {
       buffer = await encodeFrame(model.get("quality") / 100);
@@ -145,6 +158,9 @@ function render({ model, el }) {
     const now = performance.now();
     sentAt.push(now);
     while (sentAt.length > 1 && now - sentAt[0] > 2000) sentAt.shift();
+    // The kernel handles frames in the order sent, so its count names the newest one a preview shows.
+    sent += 1;
+    captureTimes.set(sent, capturedAt);
     // anywidget mirrors Backbone: send(content, callbacks, buffers).
     model.send({ type: "frame", width, height, sent_at: now, encoder: encoder ? "worker" : "main" }, undefined, [
       buffer,
@@ -156,18 +172,29 @@ function render({ model, el }) {
     return Math.max(0, started - failed - done);
   }
 
+  // The kernel's last ack said whether a running graph reads this camera; if not, a frame a second keeps
+  // the kernel's copy fresh and lets it say when a graph starts.
+  let wanted = true;
+  const IDLE_INTERVAL_MS = 1000;
+  let lastSent = -Infinity;
+
   function pump() {
     if (!running) return;
-    if (inFlight() < model.get("max_in_flight") && video.readyState >= 2) {
+    const due = wanted || performance.now() - lastSent >= IDLE_INTERVAL_MS;
+    if (due && inFlight() < model.get("max_in_flight") && video.readyState >= 2) {
       started += 1;
+      lastSent = performance.now();
       sendFrame();
     }
     timer = setTimeout(pump, 1000 / Math.max(1, model.get("fps")));
   }
 
   function onShown(event) {
-    const handled = event.detail[model.get("key")];
+    const handled = event.detail.counts[model.get("key")];
     if (handled === undefined) return;
+    // Capture → draw of the newest frame shown: the preview puts it in its overlay.
+    if (captureTimes.has(handled)) event.detail.latencies.push(performance.now() - captureTimes.get(handled));
+    for (const number of captureTimes.keys()) if (number <= handled) captureTimes.delete(number);
     shown = Math.max(shown, handled);
     shownAt = performance.now();
   }
@@ -176,6 +203,7 @@ function render({ model, el }) {
   function onMessage(message) {
     if (message.type === "ack") {
       acked += 1;
+      wanted = message.wanted !== false;
       const fps = sentAt.length > 1 ? ((sentAt.length - 1) * 1000) / (sentAt[sentAt.length - 1] - sentAt[0]) : 0;
       if (Math.abs(fps - model.get("actual_fps")) > 0.5) {
         model.set("actual_fps", fps);
@@ -205,6 +233,13 @@ function render({ model, el }) {
     video.srcObject = stream;
     await video.play();
     const track = stream.getVideoTracks()[0];
+    // The device went away or the browser revoked it: say so instead of freezing on the last frame.
+    track.addEventListener("ended", () => {
+      if (!running) return;
+      running = false;
+      if (timer) clearTimeout(timer);
+      report("stopped", "the camera stopped mid-stream (its track ended)");
+    });
     const settings = track.getSettings();
     model.set("device_label", track.label || "camera");
     model.set("device_resolution", `${settings.width || width}x${settings.height || height}`);

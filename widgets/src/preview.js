@@ -1,6 +1,9 @@
 // Live preview of a streamlib graph. Frames arrive as binary comm buffers (JPEG or PNG encoded in Rust),
 // are decoded off the main thread with createImageBitmap and drawn into a canvas; each drawn frame is
 // acknowledged so the kernel keeps at most a few in flight. Nothing is drawn or requested while hidden.
+// `run="browser"` runs the effect chain in the page instead (inpage.js).
+
+import { renderInPage } from "./inpage.js";
 
 function overlayText(state) {
   const parts = [
@@ -9,11 +12,13 @@ function overlayText(state) {
     `${state.frameMs.toFixed(1)} ms/frame`,
     `${state.dropped} dropped`,
   ];
+  if (state.latency !== null) parts.push(`camera→screen ${state.latency.toFixed(0)} ms`);
   if (state.paused) parts.push("paused");
   return parts.join(" · ");
 }
 
 function render({ model, el }) {
+  if (model.get("run") === "browser") return renderInPage({ model, el });
   const root = document.createElement("div");
   root.className = "streamlib-preview";
   root.style.cssText = "position:relative; display:inline-block; max-width:100%; background:#111; line-height:0;";
@@ -43,17 +48,26 @@ function render({ model, el }) {
   root.append(canvas, overlay, button);
   el.append(root, status);
 
-  const state = { fps: 0, width: canvas.width, height: canvas.height, frameMs: 0, dropped: 0, paused: false };
+  const state = {
+    fps: 0,
+    width: canvas.width,
+    height: canvas.height,
+    frameMs: 0,
+    dropped: 0,
+    paused: false,
+    latency: null,
+  };
   // A widget can be shown in several places; the kernel streams while any of its views is visible.
   const view = Math.random().toString(36).slice(2);
   const drawnAt = [];
+  const latencies = [];
   let visible = true;
 
   function refresh() {
     state.paused = model.get("paused");
     button.textContent = state.paused ? "▶ play" : "❚❚ pause";
     overlay.textContent = overlayText(state);
-    status.textContent = model.get("error") || "";
+    status.textContent = model.get("error") || model.get("notice") || "";
   }
 
   button.addEventListener("click", () => {
@@ -62,6 +76,7 @@ function render({ model, el }) {
   });
   model.on("change:paused", refresh);
   model.on("change:error", refresh);
+  model.on("change:notice", refresh);
 
   async function onMessage(message, buffers) {
     if (message.type !== "frame" || buffers.length === 0) return;
@@ -86,7 +101,15 @@ function render({ model, el }) {
       // Cameras in this page count the frames this one shows as done, so their in-flight limit spans
       // capture → draw (camera.js); the kernel says how many of each camera's frames it had handled.
       if (message.cameras && Object.keys(message.cameras).length > 0) {
-        window.dispatchEvent(new CustomEvent("streamlib:camera-frames-shown", { detail: message.cameras }));
+        // Listeners answer synchronously with the capture → draw time of the camera frame now shown.
+        const detail = { counts: message.cameras, latencies: [] };
+        window.dispatchEvent(new CustomEvent("streamlib:camera-frames-shown", { detail }));
+        if (detail.latencies.length > 0) {
+          latencies.push(Math.max(...detail.latencies));
+          if (latencies.length > 60) latencies.shift();
+          state.latency = [...latencies].sort((a, b) => a - b)[Math.floor(latencies.length / 2)];
+          canvas.dataset.latencyMs = state.latency.toFixed(1);
+        }
       }
       canvas.dataset.fps = state.fps.toFixed(2);
       refresh();
@@ -134,3 +157,5 @@ function render({ model, el }) {
 }
 
 export default { render };
+// The renderer alone, for the WebGL2 parity test (tests/browser/test_webgl_parity.py).
+export { createRenderer } from "./webgl.js";

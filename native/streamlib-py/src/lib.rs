@@ -24,6 +24,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(gpu::adapters, module)?)?;
     module.add_function(wrap_pyfunction!(gpu::features, module)?)?;
     module.add_function(wrap_pyfunction!(nodes::node_types, module)?)?;
+    module.add_function(wrap_pyfunction!(nodes::test_pattern_glsl_es, module)?)?;
     module.add_function(wrap_pyfunction!(graph::load_graph, module)?)?;
     module.add_class::<shader::NativeShader>()?;
     module.add_class::<gpu::NativeGpu>()?;

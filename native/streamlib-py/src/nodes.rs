@@ -15,6 +15,12 @@ use crate::handles::{NativeLatestFrame, NativePreviewQueue, NativePushSlot};
 use crate::shader::NativeShader;
 use crate::values::{to_json, to_python};
 
+/// The built-in test pattern as GLSL ES 3.00 and the name of its uniform block, for in-page previews.
+#[pyfunction]
+pub fn test_pattern_glsl_es() -> PyResult<(String, String)> {
+    streamlib_core::nodes::test_pattern::glsl_es().map_err(internal)
+}
+
 /// Every node type: class, kind, type, summary, and its params (name, positional, default when it has one).
 #[pyfunction]
 pub fn node_types(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {

@@ -103,6 +103,33 @@ impl TestPattern {
     }
 }
 
+/// The pattern as GLSL ES 3.00 for a WebGL2 page (naga translates the one WGSL source above), with the name of
+/// its uniform block: std140, the four u32s `encode` writes (frame index, width, height, 0).
+pub fn glsl_es() -> Result<(String, String), String> {
+    use naga::back::glsl;
+    let module = naga::front::wgsl::parse_str(WGSL).map_err(|e| e.emit_to_string(WGSL))?;
+    let info = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty())
+        .validate(&module)
+        .map_err(|e| e.emit_to_string(WGSL))?;
+    let options = glsl::Options {
+        version: glsl::Version::Embedded { version: 300, is_webgl: true },
+        writer_flags: glsl::WriterFlags::empty(),
+        ..glsl::Options::default()
+    };
+    let pipeline = glsl::PipelineOptions {
+        shader_stage: naga::ShaderStage::Fragment,
+        entry_point: "fs".to_owned(),
+        multiview: None,
+    };
+    let mut text = String::new();
+    let mut writer =
+        glsl::Writer::new(&mut text, &module, &info, &options, &pipeline, naga::proc::BoundsCheckPolicies::default())
+            .map_err(|e| e.to_string())?;
+    let reflection = writer.write().map_err(|e| e.to_string())?;
+    let block = reflection.uniforms.into_values().next().ok_or("the test pattern lost its uniform block")?;
+    Ok((text, block))
+}
+
 /// The frame index stamped by the pattern, read back from RGBA8 pixels (row-major, `width` wide).
 pub fn read_stamp(pixels: &[u8], width: u32) -> Option<u64> {
     if width < 256 || pixels.len() < (width as usize * 8 * 4) {
@@ -116,4 +143,19 @@ pub fn read_stamp(pixels: &[u8], width: u32) -> Option<u64> {
         index = (index << 1) | u64::from(value > 127);
     }
     Some(index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shader::test_support::assert_valid_essl;
+
+    #[test]
+    fn the_pattern_translates_to_webgl2_glsl_with_one_uniform_block() {
+        let (glsl, block) = glsl_es().unwrap();
+        assert!(glsl.starts_with("#version 300 es\n"), "{glsl}");
+        assert!(glsl.contains(&format!("uniform {block}")), "{block}\n{glsl}");
+        assert!(glsl.contains("gl_FragCoord"), "{glsl}");
+        assert_valid_essl(&glsl);
+    }
 }

@@ -19,9 +19,11 @@ pub fn to_msl(spirv: &[u32]) -> Result<String, String> {
     Ok(artifact.to_string())
 }
 
-/// GLSL ES 3.00 for the WebGL2 preview, shaped so the page can drive it without SPIR-V knowledge:
+/// GLSL ES 3.00 for the WebGL2 preview, shaped so the page can drive it from the reflection alone:
 /// cbuffers become struct uniforms named after the cbuffer (`Params.strength`), fragment inputs are
-/// `v_loc{location}` (the runtime's vertex shader writes those), and each texture is a sampler named after it.
+/// `v_loc{location}` (the runtime's vertex shader writes those), and the texture at binding B is the sampler
+/// `sl_t{B}` (`sl_t{B}_s{S}` when it is read through several samplers). Binding numbers, unlike the user's names,
+/// never collide with GLSL's reserved words, which SPIRV-Cross would otherwise rename behind the page's back.
 pub fn to_glsl_es(spirv: &[u32], reflection: &Reflection) -> Result<String, String> {
     match reflection.stage {
         Stage::Pixel => {}
@@ -63,25 +65,28 @@ pub fn to_glsl_es(spirv: &[u32], reflection: &Reflection) -> Result<String, Stri
         compiler.set_name(input.id, format!("v_loc{location}").as_str()).map_err(cross_error)?;
     }
 
-    // ESSL has no separate textures and samplers; the page binds each texture unit by the texture's name.
+    // ESSL has no separate textures and samplers; the page binds each texture unit by the texture's binding.
+    for image in &resources.sampled_images {
+        let binding = literal(&compiler, image.id, spirv::Decoration::Binding)?.unwrap_or(0);
+        compiler.set_name(image.id, es_sampler_name(binding, None).as_str()).map_err(cross_error)?;
+    }
     let proof = compiler.create_dummy_sampler_for_combined_images().map_err(cross_error)?;
-    // `Load` reads go through this sampler; its name is SPIRV-Cross's, not the user's, so leave it out.
+    // `Load` reads go through this sampler, which the user never declared.
     let dummy = proof.sampler_id.map(|id| id.id());
     compiler.build_combined_image_samplers(proof).map_err(cross_error)?;
     let mut pairs = Vec::new();
     for combined in compiler.combined_image_samplers().map_err(cross_error)? {
-        let image = compiler.name(combined.image_id).map_err(cross_error)?.map(|n| n.to_string());
+        let image = literal(&compiler, combined.image_id, spirv::Decoration::Binding)?.unwrap_or(0);
         let sampler = if Some(combined.sampler_id.id()) == dummy {
             None
         } else {
-            compiler.name(combined.sampler_id).map_err(cross_error)?.map(|n| n.to_string())
+            literal(&compiler, combined.sampler_id, spirv::Decoration::Binding)?
         };
-        pairs.push((combined.combined_id, image.unwrap_or_default(), sampler.unwrap_or_default()));
+        pairs.push((combined.combined_id, image, sampler));
     }
     for (combined_id, image, sampler) in &pairs {
-        // A texture read through two samplers needs two GLSL samplers, so both names carry the sampler.
         let shared = pairs.iter().filter(|(_, other, _)| other == image).count() > 1;
-        let name = if shared && !sampler.is_empty() { format!("{image}_{sampler}") } else { image.clone() };
+        let name = es_sampler_name(*image, if shared { *sampler } else { None });
         compiler.set_name(*combined_id, name.as_str()).map_err(cross_error)?;
     }
 
@@ -94,31 +99,25 @@ pub fn to_glsl_es(spirv: &[u32], reflection: &Reflection) -> Result<String, Stri
     Ok(artifact.to_string())
 }
 
+/// The GLSL ES sampler uniform of the texture at `binding` (read through the sampler at `sampler`, where a
+/// texture has several).
+pub fn es_sampler_name(binding: u32, sampler: Option<u32>) -> String {
+    match sampler {
+        Some(sampler) => format!("sl_t{binding}_s{sampler}"),
+        None => format!("sl_t{binding}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::shader::reflect::reflect;
-    use crate::shader::test_support::{spirv_for, COMPUTE_EXAMPLE, PIXEL_EXAMPLE};
+    use crate::shader::test_support::{assert_valid_essl, spirv_for, COMPUTE_EXAMPLE, PIXEL_EXAMPLE};
 
     fn glsl_for(source: &str) -> String {
         let spirv = spirv_for(source, Stage::Pixel);
         let (reflection, _) = reflect(&spirv, Stage::Pixel, source).unwrap();
         to_glsl_es(&spirv, &reflection).unwrap()
-    }
-
-    /// Checks the text with glslangValidator's ESSL front end; says so, rather than passing quietly, when the
-    /// tool is not installed.
-    fn assert_valid_essl(glsl: &str) {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let path = dir.path().join("cross.frag");
-        std::fs::write(&path, glsl).expect("write the GLSL ES");
-        match std::process::Command::new("glslangValidator").arg(&path).output() {
-            Ok(out) => assert!(out.status.success(), "{}\n{glsl}", String::from_utf8_lossy(&out.stdout)),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                eprintln!("skipped ESSL validation: glslangValidator not installed (Debian: glslang-tools)");
-            }
-            Err(err) => panic!("cannot run glslangValidator: {err}"),
-        }
     }
 
     #[test]
@@ -153,9 +152,9 @@ mod tests {
         assert!(glsl.contains("streamlib_frame.time"), "{glsl}");
         assert!(!glsl.contains("uniform Params_t Params_1") && !glsl.contains("layout(std140"), "{glsl}");
         assert!(glsl.contains("\nin vec2 v_loc0;\n"), "{glsl}");
-        // `input` is reserved in ESSL, so SPIRV-Cross spells the sampler `_input`.
-        assert!(glsl.contains("uniform highp sampler2D _input;"), "{glsl}");
-        assert!(glsl.contains("texture(_input, v_loc0)"), "{glsl}");
+        // `input` (t0, binding 16) is reserved in ESSL; the binding names its sampler instead.
+        assert!(glsl.contains("uniform highp sampler2D sl_t16;"), "{glsl}");
+        assert!(glsl.contains("texture(sl_t16, v_loc0)"), "{glsl}");
         assert!(!glsl.contains("input_sampler"), "{glsl}");
         assert_valid_essl(&glsl);
     }
@@ -172,22 +171,22 @@ mod tests {
         assert!(glsl.contains("\nin vec2 v_loc0;\n") && glsl.contains("\nin vec4 v_loc1;\n"), "{glsl}");
         assert!(glsl.contains("gl_FragCoord"), "{glsl}");
         assert!(glsl.contains("uniform Look_t Look;") && glsl.contains("Look.fill"), "{glsl}");
-        // `overlay` meets two samplers, so both of its GLSL samplers name theirs.
-        assert!(glsl.contains("uniform highp sampler2D overlay_linear_clamp;"), "{glsl}");
-        assert!(glsl.contains("uniform highp sampler2D overlay_point_clamp;"), "{glsl}");
-        // `tex` is sampled once and fetched once (through SPIRV-Cross's dummy sampler).
-        assert!(glsl.contains("uniform highp sampler2D tex_linear_clamp;"), "{glsl}");
-        assert!(glsl.contains("uniform highp sampler2D tex;"), "{glsl}");
+        // `overlay` (binding 17) meets two samplers (bindings 32, 33), so both of its GLSL samplers name theirs.
+        assert!(glsl.contains("uniform highp sampler2D sl_t17_s32;"), "{glsl}");
+        assert!(glsl.contains("uniform highp sampler2D sl_t17_s33;"), "{glsl}");
+        // `tex` is sampled once and fetched once (through SPIRV-Cross's dummy sampler, which has no binding).
+        assert!(glsl.contains("uniform highp sampler2D sl_t16_s32;"), "{glsl}");
+        assert!(glsl.contains("uniform highp sampler2D sl_t16;"), "{glsl}");
         assert_valid_essl(&glsl);
     }
 
     #[test]
-    fn glsl_es_keeps_combined_sampler_names() {
+    fn glsl_es_names_samplers_by_binding() {
         let spirv = crate::shader::test_support::spirv_from_glsl(crate::shader::test_support::COMBINED_GLSL);
         let (reflection, _) = reflect(&spirv, Stage::Pixel, "").unwrap();
         let glsl = to_glsl_es(&spirv, &reflection).unwrap();
-        assert!(glsl.contains("uniform highp sampler2D image;"), "{glsl}");
-        assert!(glsl.contains("uniform highp sampler2DArray layers;"), "{glsl}");
+        assert!(glsl.contains("uniform highp sampler2D sl_t16;"), "{glsl}");
+        assert!(glsl.contains("uniform highp sampler2DArray sl_t17;"), "{glsl}");
         assert!(glsl.contains("\nin vec2 v_loc0;\n"), "{glsl}");
         assert_valid_essl(&glsl);
     }

@@ -56,3 +56,18 @@ pub(crate) fn spirv_from_glsl(source: &str) -> Vec<u32> {
 pub(crate) const PIXEL_EXAMPLE: &str = "cbuffer Params { float strength; /* @range(0, 1) @default(0.5) */ float3 tint; /* @color @default(1,0,0) */ };\nfloat4 main(float2 uv : TEXCOORD) : SV_Target { float4 c = tex2D(input, uv); return lerp(c, c * float4(tint, 1), strength); }\n";
 
 pub(crate) const COMPUTE_EXAMPLE: &str = "Texture2D<float4> input; RWTexture2D<float4> output;\n[numthreads(8, 8, 1)] void main(uint3 id : SV_DispatchThreadID) { output[id.xy] = input[id.xy].bgra; }\n";
+
+/// Checks the text with glslangValidator's ESSL front end; says so, rather than passing quietly, when the
+/// tool is not installed.
+pub(crate) fn assert_valid_essl(glsl: &str) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("cross.frag");
+    std::fs::write(&path, glsl).expect("write the GLSL ES");
+    match std::process::Command::new("glslangValidator").arg(&path).output() {
+        Ok(out) => assert!(out.status.success(), "{}\n{glsl}", String::from_utf8_lossy(&out.stdout)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("skipped ESSL validation: glslangValidator not installed (Debian: glslang-tools)");
+        }
+        Err(err) => panic!("cannot run glslangValidator: {err}"),
+    }
+}

@@ -1,0 +1,123 @@
+"""`Preview(fx, run="browser")` in a real JupyterLab and headless Chromium with the fake camera: the effect runs
+in the page at the camera's rate, controls and hot swaps reach it, and it outlives its kernel."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from typing import Any
+
+from .conftest import Lab
+from .lab_helpers import (
+    cell,
+    open_notebook,
+    preview_state,
+    replace_cell_source,
+    run_all,
+    sample,
+    screenshot,
+    wait_for_frames,
+    wait_for_output,
+    wait_until,
+)
+
+EDGES = """%%hlsl edges
+cbuffer Params { float strength; /* @range(0, 4) @default(1.5) */ };
+float luma(float2 uv) { return dot(tex2D(input, uv).rgb, float3(0.2126, 0.7152, 0.0722)); }
+float4 main(float2 uv : TEXCOORD) : SV_Target {
+    float2 t = 1.0 / resolution;
+    float gx = luma(uv + float2(t.x, 0)) - luma(uv - float2(t.x, 0));
+    float gy = luma(uv + float2(0, t.y)) - luma(uv - float2(0, t.y));
+    float e = saturate(length(float2(gx, gy)) * strength * 4);
+    return float4(e, e * 0.8, e * 0.2, 1);
+}"""
+CELLS = [
+    "import os\nfrom streamlib import Effect, Runtime\nfrom streamlib.jupyter import Camera, Controls, Preview\n"
+    "camera = Camera(640, 480, fps=30)\ncamera",
+    EDGES,
+    'runtime = Runtime()\neffect = Effect("edges")\nruntime.connect(camera.source, effect)\n'
+    'in_page = Preview(effect, run="browser")\ndisplay(in_page, Controls(effect))\nprint("in-page ready")',
+    'print(f"kernel pid {os.getpid()}")',
+]
+BLUE = "%%hlsl edges\nfloat4 main(float2 uv : TEXCOORD) : SV_Target {\n    return float4(0, 0, 1, 1);\n}"
+BROKEN = "%%hlsl edges\nfloat4 main(float2 uv : TEXCOORD) : SV_Target {\n    return undefined_thing;\n}"
+SPOTS = [(x, y) for x in range(8, 640, 32) for y in range(8, 480, 32)]
+
+
+def _notebook(lab: Lab, name: str, cells: list[str]) -> str:
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": source}
+            for source in cells
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (lab.root / name).write_text(json.dumps(notebook))
+    return name
+
+
+def _lit(page: Any) -> list[tuple[float, float, float]]:
+    return [p for p in (sample(page, x, y, size=3, cell=2) for x, y in SPOTS) if p[0] > 60]
+
+
+def _root(page: Any, attribute: str) -> str:
+    return str(
+        page.evaluate(
+            f"() => document.querySelectorAll('.jp-Cell')[2].querySelector('.streamlib-preview').dataset.{attribute}"
+        )
+    )
+
+
+def test_the_effect_runs_in_the_page_at_the_camera_rate(page: Any, lab: Lab, shots: Any) -> None:
+    open_notebook(page, lab.notebook_url(_notebook(lab, "inpage.ipynb", CELLS)))
+    run_all(page)
+    wait_for_output(page, 2, "in-page ready")
+    pid = int(wait_for_output(page, 3, "kernel pid").split("kernel pid ")[1].split()[0])
+    wait_for_frames(page, minimum_fps=0, cell=2)
+    assert _root(page, "run") == "browser"
+
+    # The fake camera's moving picture through the edges effect, at the camera's own rate.
+    fast = wait_until(lambda: preview_state(page, cell=2)["fps"] >= 25, timeout=30)
+    overlay = cell(page, 2).locator(".streamlib-preview-overlay").first.text_content() or ""
+    screenshot(page, shots, "1-edges-in-the-page")
+    assert fast, f"the in-page preview should keep the camera's 30 fps: {overlay}"
+    assert "in page (WebGL2)" in overlay, overlay
+    lit = _lit(page)
+    assert lit, "no edges at all in the camera frame"
+    assert all(p[0] + 25 >= p[1] >= p[2] - 25 for p in lit), lit[:5]
+
+    # The slider drives the page's uniform: strength 0 leaves no edge anywhere.
+    readout = cell(page, 2).locator(".widget-slider .widget-readout").first
+    readout.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text("0")
+    page.keyboard.press("Enter")
+    dark = wait_until(lambda: not _lit(page), timeout=15)
+    screenshot(page, shots, "2-strength-0")
+    assert dark, f"strength 0 should leave no edges: {_lit(page)[:5]}"
+
+    # A hot swap reaches the page; a broken one leaves the last good effect running there.
+    replace_cell_source(page, 1, BLUE)
+    blue = wait_until(lambda: (p := sample(page, 320, 240, cell=2))[2] > 200 and p[0] < 30, timeout=20)
+    assert blue, f"the swapped shader never reached the page: {sample(page, 320, 240, cell=2)}"
+    replace_cell_source(page, 1, BROKEN)
+    cell(page, 1).locator(".streamlib-error").wait_for()
+    before = preview_state(page, cell=2)["frame"]
+    wait_until(lambda: preview_state(page, cell=2)["frame"] > before + 10, timeout=10)
+    still = sample(page, 320, 240, cell=2)
+    screenshot(page, shots, "3-broken-keeps-blue")
+    assert still[2] > 200 and still[0] < 30, f"the page must keep its last good effect: {still}"
+
+    # The kernel dies: the page keeps running the effect and says the kernel is gone.
+    os.kill(pid, signal.SIGKILL)
+    gone = wait_until(lambda: _root(page, "kernel") == "gone", timeout=20)
+    assert gone, "the widget never noticed the kernel was gone"
+    before = preview_state(page, cell=2)["frame"]
+    advanced = wait_until(lambda: preview_state(page, cell=2)["frame"] > before + 30, timeout=10)
+    status = cell(page, 2).locator(".streamlib-preview-status").first.text_content() or ""
+    screenshot(page, shots, "4-kernel-gone")
+    assert advanced, "the in-page preview stopped with its kernel"
+    assert "kernel is gone" in status, status

@@ -1,0 +1,307 @@
+// `Preview(fx, run="browser")`: the effect chain runs in this page with WebGL2 on the camera (or the test
+// pattern), at the source's own rate; no frame crosses to the kernel. The kernel sends the chain (`program`),
+// parameter values and hot swaps; sliders of `Controls` drive the uniforms here directly (`bindings`), and a
+// heartbeat tells the widget when the kernel is gone, while the picture keeps running.
+
+import { createRenderer } from "./webgl.js";
+
+const KERNEL_SILENT_MS = 3500;
+const CAMERA_WAIT_MS = 2000;
+
+function hexToFloats(hex, alpha) {
+  const text = String(hex || "#000000").replace("#", "");
+  const rgb = [0, 2, 4].map((i) => parseInt(text.slice(i, i + 2), 16) / 255);
+  return alpha === null || alpha === undefined ? rgb : [...rgb, alpha];
+}
+
+// The video of a Camera widget shown in this page (camera.js registers it), or null after `wait` ms.
+function sharedCamera(key, wait) {
+  const find = () => (window.streamlibCameras && window.streamlibCameras.get(key)) || null;
+  return new Promise((resolve) => {
+    const found = find();
+    if (found) return resolve(found);
+    const onReady = () => {
+      const camera = find();
+      if (camera) {
+        window.removeEventListener("streamlib:camera-state", onReady);
+        resolve(camera);
+      }
+    };
+    window.addEventListener("streamlib:camera-state", onReady);
+    setTimeout(() => {
+      window.removeEventListener("streamlib:camera-state", onReady);
+      resolve(find());
+    }, wait);
+  });
+}
+
+async function ownCamera(source) {
+  const stream = await navigator.mediaDevices.getUserMedia({
+    video: { width: { ideal: source.width }, height: { ideal: source.height }, frameRate: { ideal: source.fps } },
+    audio: false,
+  });
+  const video = document.createElement("video");
+  video.muted = true;
+  video.playsInline = true;
+  video.srcObject = stream;
+  await video.play();
+  return { video, stream };
+}
+
+export function renderInPage({ model, el }) {
+  const root = document.createElement("div");
+  root.className = "streamlib-preview";
+  root.dataset.run = "browser";
+  root.style.cssText = "position:relative; display:inline-block; max-width:100%; background:#111; line-height:0;";
+  const canvas = document.createElement("canvas");
+  canvas.className = "streamlib-preview-canvas";
+  canvas.width = model.get("width") || 640;
+  canvas.height = model.get("height") || 360;
+  canvas.style.cssText = "max-width:100%; height:auto; display:block; cursor:crosshair;";
+  const overlay = document.createElement("div");
+  overlay.className = "streamlib-preview-overlay";
+  overlay.style.cssText =
+    "position:absolute; left:6px; top:6px; padding:2px 6px; font:12px monospace; line-height:1.4;" +
+    "color:#fff; background:rgba(0,0,0,0.55); border-radius:3px; pointer-events:none;";
+  const status = document.createElement("div");
+  status.className = "streamlib-preview-status";
+  status.style.cssText = "font:12px sans-serif; line-height:1.4; color:#c62828; background:#fff;";
+  root.append(canvas, overlay);
+  el.append(root, status);
+
+  let renderer;
+  try {
+    renderer = createRenderer(canvas);
+  } catch (error) {
+    status.textContent = `in-page preview unavailable: ${error.message}`;
+    model.send({ type: "program-error", message: String(error.message) });
+    return () => {};
+  }
+  root.streamlibRenderer = renderer;
+
+  const state = { fps: 0, latency: 0, width: canvas.width, height: canvas.height };
+  const messages = { program: "", source: "", kernel: "" };
+  const drawnAt = [];
+  const latencies = [];
+  let frameIndex = 0;
+  let startedAt = performance.now();
+  let mouse = [0, 0, 0, 0];
+  let visible = true;
+  let closed = false;
+  let lastTick = performance.now();
+  let video = null;
+  let ownStream = null;
+  let sourceKind = null;
+
+  function refresh() {
+    const parts = [`${state.fps.toFixed(1)} fps`, `${state.width}×${state.height}`];
+    if (sourceKind === "camera") parts.push(`+${state.latency.toFixed(0)} ms`);
+    parts.push("in page (WebGL2)");
+    overlay.textContent = parts.join(" · ");
+    status.textContent = [messages.kernel, messages.source, messages.program].filter(Boolean).join(" — ");
+    canvas.dataset.fps = state.fps.toFixed(2);
+    canvas.dataset.latencyMs = state.latency.toFixed(1);
+  }
+
+  function drew(latency) {
+    const now = performance.now();
+    drawnAt.push(now);
+    while (drawnAt.length > 1 && now - drawnAt[0] > 2000) drawnAt.shift();
+    state.fps = drawnAt.length > 1 ? ((drawnAt.length - 1) * 1000) / (now - drawnAt[0]) : 0;
+    if (latency !== undefined) {
+      latencies.push(latency);
+      if (latencies.length > 60) latencies.shift();
+      state.latency = [...latencies].sort((a, b) => a - b)[Math.floor(latencies.length / 2)];
+    }
+    state.width = canvas.width;
+    state.height = canvas.height;
+    canvas.dataset.frameIndex = String(frameIndex);
+    refresh();
+  }
+
+  function renderFrame(frame) {
+    renderer.render({ frame, index: frameIndex, time: (performance.now() - startedAt) / 1000, mouse });
+    frameIndex += 1;
+  }
+
+  // Camera: one render per new camera frame, when the video has one (requestVideoFrameCallback).
+  function onVideoFrame(now, metadata) {
+    if (closed || !video) return;
+    if (visible) {
+      renderFrame(video);
+      // How long after the camera frame was ready for display its effect output was: the latency this adds.
+      const ready = metadata && metadata.presentationTime ? metadata.presentationTime : now;
+      drew(performance.now() - ready);
+    }
+    video.requestVideoFrameCallback(onVideoFrame);
+  }
+
+  // The test pattern: rendered at the source's rate with the kernel's clock (time = index / fps).
+  let lastPattern = 0;
+  function onAnimationFrame(now) {
+    if (closed || sourceKind !== "test_pattern") return;
+    const fps = model.get("program").source.fps || 30;
+    if (visible && now - lastPattern >= 1000 / fps - 2) {
+      lastPattern = now;
+      renderer.render({ index: frameIndex, time: frameIndex / fps, mouse });
+      frameIndex += 1;
+      drew();
+    }
+    requestAnimationFrame(onAnimationFrame);
+  }
+
+  function stopOwnCamera() {
+    if (ownStream) ownStream.getTracks().forEach((track) => track.stop());
+    ownStream = null;
+  }
+
+  async function startSource(source) {
+    if (source.kind === sourceKind && (source.kind !== "camera" || video)) return;
+    sourceKind = source.kind;
+    startedAt = performance.now();
+    if (source.kind === "test_pattern") {
+      requestAnimationFrame(onAnimationFrame);
+      return;
+    }
+    const shared = await sharedCamera(source.camera_key, CAMERA_WAIT_MS);
+    try {
+      if (shared && shared.video) {
+        video = shared.video;
+      } else {
+        const own = await ownCamera(source);
+        video = own.video;
+        ownStream = own.stream;
+        ownStream.getVideoTracks()[0].addEventListener("ended", () => {
+          messages.source = "camera stopped";
+          refresh();
+        });
+      }
+    } catch (error) {
+      messages.source = `camera ${error.name === "NotAllowedError" ? "denied" : "unavailable"}: ${error.message}`;
+      refresh();
+      return;
+    }
+    messages.source = "";
+    video.requestVideoFrameCallback(onVideoFrame);
+  }
+
+  function onCameraState(event) {
+    const program = model.get("program");
+    if (!program.source || event.detail.key !== program.source.camera_key) return;
+    if (event.detail.state === "running") {
+      messages.source = "";
+      if (!video || video !== event.detail.video) {
+        video = event.detail.video;
+        video.requestVideoFrameCallback(onVideoFrame);
+      }
+    } else {
+      messages.source = `camera ${event.detail.state}${event.detail.error ? `: ${event.detail.error}` : ""}`;
+      video = null;
+    }
+    refresh();
+  }
+  window.addEventListener("streamlib:camera-state", onCameraState);
+
+  function loadProgram() {
+    const program = model.get("program");
+    if (!program || !program.passes) return;
+    try {
+      renderer.setProgram(program);
+      messages.program = "";
+      model.send({ type: "program-ok", generation: program.generation });
+      startSource(program.source);
+      bindControls();
+    } catch (error) {
+      messages.program = `kept the last good effect: ${error.message}`;
+      model.send({ type: "program-error", message: String(error.message), generation: program.generation });
+    }
+    refresh();
+  }
+  model.on("change:program", loadProgram);
+
+  // Sliders and pickers of `Controls` in this page set the uniforms directly; the kernel hears them too.
+  let unbind = [];
+  async function bindControls() {
+    unbind.forEach((off) => off());
+    unbind = [];
+    const manager = model.widget_manager;
+    if (!manager || !manager.get_model) return;
+    for (const binding of model.get("bindings") || []) {
+      let control;
+      try {
+        control = await manager.get_model(binding.model_id);
+      } catch {
+        continue;
+      }
+      const apply = () => {
+        const value = control.get("value");
+        let values;
+        if (binding.kind === "color") values = hexToFloats(value, binding.alpha);
+        else if (binding.kind === "component") {
+          values = [...(renderer.params(binding.pass)[binding.param] || [])];
+          values[binding.index] = Number(value);
+        } else values = [Number(value)];
+        renderer.setParams(binding.pass, { [binding.param]: values });
+      };
+      control.on("change:value", apply);
+      unbind.push(() => control.off("change:value", apply));
+    }
+  }
+  model.on("change:bindings", bindControls);
+
+  function onMessage(message) {
+    if (message.type === "tick") {
+      lastTick = performance.now();
+      if (messages.kernel) {
+        messages.kernel = "";
+        root.dataset.kernel = "alive";
+        refresh();
+      }
+    } else if (message.type === "params") {
+      renderer.setParams(message.pass, message.values);
+    }
+  }
+  model.on("msg:custom", onMessage);
+  const watchdog = setInterval(() => {
+    if (performance.now() - lastTick > KERNEL_SILENT_MS && !messages.kernel) {
+      messages.kernel = "the kernel is gone: the effect keeps running in the page; controls and hot swap need a kernel";
+      root.dataset.kernel = "gone";
+      refresh();
+    }
+  }, 500);
+
+  function setMouse(event) {
+    const rect = canvas.getBoundingClientRect();
+    mouse = [
+      ((event.clientX - rect.left) / rect.width) * canvas.width,
+      ((event.clientY - rect.top) / rect.height) * canvas.height,
+      event.buttons,
+      0,
+    ];
+  }
+  canvas.addEventListener("pointermove", setMouse);
+  canvas.addEventListener("pointerdown", setMouse);
+  canvas.addEventListener("pointerup", setMouse);
+
+  const observer = new IntersectionObserver((entries) => {
+    visible = entries.some((entry) => entry.isIntersecting);
+  });
+  observer.observe(root);
+
+  root.dataset.kernel = "alive";
+  loadProgram();
+  refresh();
+  model.send({ type: "ready", view: "in-page" });
+  return () => {
+    closed = true;
+    clearInterval(watchdog);
+    observer.disconnect();
+    unbind.forEach((off) => off());
+    window.removeEventListener("streamlib:camera-state", onCameraState);
+    model.off("msg:custom", onMessage);
+    model.off("change:program", loadProgram);
+    model.off("change:bindings", bindControls);
+    stopOwnCamera();
+    renderer.dispose();
+  };
+}
