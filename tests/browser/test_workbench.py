@@ -121,11 +121,26 @@ def test_camera_frames_go_through_an_effect_to_the_preview(page: Any, lab: Lab, 
     lit = [p for p in grid if p[0] > 60]
     assert lit, "no edges at all in the camera frame"
     assert all(p[0] + 25 >= p[1] >= p[2] - 25 for p in lit), lit[:5]
-    # The kernel says where the frames came from: the browser's (fake) camera, not the fallback pattern.
+    # Both paths side by side: the in-page one (second canvas of cell 5) runs the same effect on the same
+    # camera; each overlay says how long a camera frame takes to reach the screen.
     cell(page, 5).click()
     page.keyboard.press("Shift+Enter")
-    said = wait_for_output(page, 5, "camera ")
-    screenshot(page, shots, "2-kernel-saw-camera-frames")
+    # Canvases on the page: cell 3's preview, then cell 5's second view of it and the in-page preview.
+    page.locator(".jp-Cell").nth(5).scroll_into_view_if_needed()
+    wait_for_frames(page, minimum_fps=0, index=2)
+    overlays = page.locator(".jp-Cell").nth(5).locator(".streamlib-preview-overlay")
+    wait_until(lambda: "camera→screen" in (overlays.nth(0).text_content() or ""), timeout=20)
+    screenshot(page, shots, "2-kernel-and-page-side-by-side")
+    kernel_overlay, page_overlay = (overlays.nth(i).text_content() or "" for i in (0, 1))
+    assert "camera→screen" in kernel_overlay, kernel_overlay
+    assert "in page (WebGL2)" in page_overlay and " ms" in page_overlay, page_overlay
+    grid = [sample(page, x, y, size=3, index=2) for x in range(8, 640, 48) for y in range(8, 480, 48)]
+    assert any(p[0] > 60 for p in grid), "the in-page preview shows no edges"
+    # The kernel says where the frames came from: the browser's (fake) camera, not the fallback pattern.
+    cell(page, 7).click()
+    page.keyboard.press("Shift+Enter")
+    said = wait_for_output(page, 7, "camera ")
+    screenshot(page, shots, "3-kernel-saw-camera-frames")
     assert said.startswith("camera running:") and "(showing the test pattern)" not in said, said
     received = int(said.split(": ")[1].split(" frames")[0])
     assert received > 10, said
