@@ -121,3 +121,84 @@ def test_the_effect_runs_in_the_page_at_the_camera_rate(page: Any, lab: Lab, sho
     screenshot(page, shots, "4-kernel-gone")
     assert advanced, "the in-page preview stopped with its kernel"
     assert "kernel is gone" in status, status
+
+
+PATTERN_CELLS = [
+    "from streamlib import Effect, Runtime, TestPattern\nfrom streamlib.jupyter import Preview\n"
+    'runtime = Runtime()\ninvert = Effect("invert.hlsl")\nruntime.connect(TestPattern(640, 360), invert)\n'
+    'Preview(invert, run="browser")',
+]
+
+
+def test_the_test_pattern_runs_in_the_page_too(page: Any, lab: Lab, shots: Any) -> None:
+    open_notebook(page, lab.notebook_url(_notebook(lab, "inpage-pattern.ipynb", PATTERN_CELLS)))
+    run_all(page)
+    wait_for_frames(page, minimum_fps=10, cell=0)
+    screenshot(page, shots, "1-inverted-pattern")
+    # The first colour bar is 0.75 grey, inverted 0.25; the last bar (x > 7/8) is 0.1 grey, inverted 0.9.
+    first, last = sample(page, 30, 100, cell=0), sample(page, 620, 100, cell=0)
+    assert all(60 <= c <= 68 for c in first), first
+    assert all(226 <= c <= 232 for c in last), last
+    # The moving box (white, inverted black) moves 4 px a frame as in the kernel's pattern.
+    frame = preview_state(page, cell=0)["frame"]
+    assert frame > 0
+
+
+DENIED_CELLS = [
+    "from streamlib import Effect, Runtime\nfrom streamlib.jupyter import Camera, Preview\n"
+    "camera = Camera(640, 480)\ncamera",
+    'runtime = Runtime()\ninvert = Effect("invert.hlsl")\nruntime.connect(camera.source, invert)\n'
+    'Preview(invert, run="browser")',
+    "print(f'state {camera.state}')",
+]
+
+
+def test_a_denied_camera_says_so_in_both_widgets_and_in_camera_state(
+    browser: Any, lab: Lab, shots: Any
+) -> None:
+    from .lab import CHROMIUM, CHROMIUM_ARGS
+
+    # Chromium's fake prompt answers "deny" to every camera request when told so: a browser of its own.
+    args = [a for a in CHROMIUM_ARGS if not a.startswith("--use-fake-ui-for-media-stream")]
+    denying = browser.browser_type.launch(
+        executable_path=CHROMIUM, args=[*args, "--use-fake-ui-for-media-stream=deny"]
+    )
+    try:
+        page = denying.new_page(viewport={"width": 1400, "height": 1000})
+        open_notebook(page, lab.notebook_url(_notebook(lab, "denied.ipynb", DENIED_CELLS)))
+        run_all(page)
+        status = cell(page, 1).locator(".streamlib-preview-status").first
+        wait_until(lambda: "denied" in (status.text_content() or ""), timeout=15)
+        camera_info = page.locator(".streamlib-camera-info").first.text_content() or ""
+        # The kernel hears the state between cells: ask again now that the page has been refused.
+        cell(page, 2).click()
+        page.keyboard.press("Shift+Enter")
+        said = wait_for_output(page, 2, "state denied")
+        screenshot(page, shots, "1-denied")
+        assert said.strip() == "state denied", said
+        assert "NotAllowedError" in camera_info, camera_info
+        assert "camera denied" in (status.text_content() or ""), status.text_content()
+    finally:
+        denying.close()
+
+
+STOPPED_CELLS = [*DENIED_CELLS[:2], "print(f'state {camera.state}: {camera.error}')"]
+
+
+def test_a_camera_stopping_mid_stream_says_so(page: Any, lab: Lab, shots: Any) -> None:
+    open_notebook(page, lab.notebook_url(_notebook(lab, "stopped.ipynb", STOPPED_CELLS)))
+    run_all(page)
+    wait_for_frames(page, minimum_fps=5, cell=1)
+    # The device goes away: its track ends (what unplugging a webcam does to a live stream).
+    page.evaluate(
+        "() => { const video = document.querySelector('.streamlib-camera-video');"
+        " video.srcObject.getVideoTracks()[0].dispatchEvent(new Event('ended')); }"
+    )
+    status = cell(page, 1).locator(".streamlib-preview-status").first
+    stopped = wait_until(lambda: "camera stopped" in (status.text_content() or ""), timeout=10)
+    screenshot(page, shots, "1-stopped")
+    assert stopped, status.text_content()
+    cell(page, 2).click()
+    page.keyboard.press("Shift+Enter")
+    said = wait_for_output(page, 2, "state ")
+    assert said.startswith("state stopped: the camera stopped mid-stream"), said

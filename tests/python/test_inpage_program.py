@@ -1,0 +1,158 @@
+"""What `Preview(fx, run="browser")` hands the page: the chain back to its source as GLSL ES passes, values
+and control bindings kept in step with the kernel; and where the page cannot run a chain, the kernel does."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+
+import streamlib
+
+pytest.importorskip("anywidget")
+
+from streamlib import Effect, ImageSource, Runtime, TestPattern  # noqa: E402
+from streamlib.jupyter import (  # noqa: E402
+    Controls,
+    Preview,
+    inpage,  # noqa: E402
+)
+
+TWO_INPUTS = """Texture2D overlay;
+float4 main(float2 uv : TEXCOORD) : SV_Target {
+    return tex2D(input, uv) * overlay.Sample(input_sampler, uv);
+}"""
+
+
+def wait_for(check: Any, timeout: float = 5.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.02)
+    return check()
+
+
+@pytest.fixture()
+def chain() -> tuple[Runtime, Effect, Effect]:
+    runtime = Runtime()
+    tint = Effect("tint.hlsl", name="tint", params={"strength": 0.25})
+    vignette = Effect("vignette.hlsl", name="vignette")
+    runtime.connect(TestPattern(320, 180, name="pattern"), tint)
+    runtime.connect(tint, vignette)
+    return runtime, tint, vignette
+
+
+def test_the_program_runs_the_chain_in_order_from_its_source(chain: tuple[Runtime, Effect, Effect]) -> None:
+    _, tint, vignette = chain
+    program = inpage.program(vignette, fps=24)
+    assert [p["name"] for p in program["passes"]] == ["tint", "vignette"]
+    assert program["output"] == "vignette"
+    source = program["source"]
+    assert (source["kind"], source["width"], source["height"], source["fps"]) == (
+        "test_pattern",
+        320,
+        180,
+        24,
+    )
+    assert source["glsl"].startswith("#version 300 es") and f"uniform {source['block']}" in source["glsl"]
+    first, second = program["passes"]
+    assert first["textures"] == [{"binding": 16, "from": "source"}]
+    assert second["textures"] == [{"binding": 16, "from": "tint"}]
+    assert "sl_t16" in first["glsl"] and first["glsl"] == tint.shader.glsl_es
+    strength = next(p for p in first["params"] if p["name"] == "strength")
+    assert strength == {
+        "name": "strength",
+        "buffer": "Params",
+        "type": "float",
+        "array_length": None,
+        "value": [0.25],
+    }
+
+
+def test_a_second_input_is_bound_to_its_own_texture() -> None:
+    runtime = Runtime()
+    blend = Effect(streamlib.compile(TWO_INPUTS, name="blend"), name="blend")
+    pattern = TestPattern(64, 64, name="pattern")
+    runtime.connect(pattern, blend)
+    runtime.connect(pattern, blend.inputs["overlay"])
+    program = inpage.program(blend, fps=30)
+    assert sorted(t["binding"] for t in program["passes"][0]["textures"]) == [16, 17]
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        (lambda: (ImageSource(np.zeros((8, 8, 4), np.uint8)), "invert.hlsl"), "ImageSource"),
+        (lambda: (TestPattern(64, 64), "invert_compute.hlsl"), "compute effect"),
+    ],
+)
+def test_a_chain_the_page_cannot_run_is_refused_with_the_reason(make: Any, why: str) -> None:
+    source, shader = make()
+    runtime = Runtime()
+    effect = Effect(shader)
+    runtime.connect(source, effect)
+    with pytest.raises(inpage.NotInPage, match=why):
+        inpage.program(effect, fps=30)
+
+
+def test_the_preview_falls_back_to_the_kernel_and_says_why() -> None:
+    runtime = Runtime()
+    effect = Effect("invert_compute.hlsl")
+    runtime.connect(TestPattern(64, 64), effect)
+    preview = Preview(effect, run="browser")
+    try:
+        assert preview.run == "kernel"
+        assert preview.notice.startswith("runs in the kernel: ") and "compute" in preview.notice
+        assert runtime.is_running  # the kernel path took over
+    finally:
+        preview.close()
+        runtime.stop()
+
+
+def test_values_swaps_and_controls_reach_the_page(chain: tuple[Runtime, Effect, Effect]) -> None:
+    runtime, tint, vignette = chain
+    preview = Preview(vignette, run="browser")
+    sent: list[dict[str, Any]] = []
+    preview.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign]
+    try:
+        assert preview.run == "browser" and not runtime.is_running  # nothing runs in the kernel for it
+        assert wait_for(lambda: any(m["type"] == "tick" for m in sent)), sent
+
+        tint.set(strength=0.75)
+        params = wait_for(lambda: [m for m in sent if m["type"] == "params"])
+        assert params == [{"type": "params", "pass": "tint", "values": {"strength": [0.75]}}]
+
+        before = preview.program["passes"][1]["glsl"]
+        vignette.replace_shader("grayscale.hlsl")
+        assert wait_for(lambda: preview.program.get("generation") == 1)
+        assert preview.program["passes"][1]["glsl"] != before
+
+        controls = Controls(tint)
+        bindings = wait_for(lambda: preview.bindings)
+        slider = controls.controls["strength"]
+        assert {
+            "pass": "tint",
+            "param": "strength",
+            "model_id": slider.model_id,
+            "kind": "scalar",
+        } in bindings
+        assert any(b["kind"] == "color" and b["param"] == "tint" for b in bindings), bindings
+    finally:
+        preview.close()
+
+
+def test_a_page_that_cannot_compile_the_chain_is_named_in_the_error(
+    chain: tuple[Runtime, Effect, Effect],
+) -> None:
+    _, _, vignette = chain
+    preview = Preview(vignette, run="browser")
+    try:
+        preview._on_page_message(None, {"type": "program-error", "message": "ERROR: 0:12: 'x'"}, [])
+        assert preview.error == "the page kept its last good effect: ERROR: 0:12: 'x'"
+        preview._on_page_message(None, {"type": "program-ok", "generation": 0}, [])
+        assert preview.error == ""
+    finally:
+        preview.close()
