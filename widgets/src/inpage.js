@@ -124,16 +124,24 @@ export function renderInPage({ model, el }) {
     frameIndex += 1;
   }
 
-  // Camera: one render per new camera frame, when the video has one (requestVideoFrameCallback).
-  function onVideoFrame(now, metadata) {
-    if (closed || !video) return;
-    if (visible) {
-      renderFrame(video);
-      // How long after the camera frame was ready for display its effect output was: the latency this adds.
-      const ready = metadata && metadata.presentationTime ? metadata.presentationTime : now;
-      drew(performance.now() - ready);
-    }
-    video.requestVideoFrameCallback(onVideoFrame);
+  // Camera: one render per new camera frame, when the video has one (requestVideoFrameCallback). One chain
+  // of callbacks per video: following the same video twice would render each frame twice.
+  function follow(next) {
+    if (next === video) return;
+    video = next;
+    if (!video) return;
+    const followed = video;
+    const onVideoFrame = (now, metadata) => {
+      if (closed || video !== followed) return;
+      if (visible) {
+        renderFrame(followed);
+        // How long after the camera frame was ready for display its output was: the latency this adds.
+        const ready = metadata && metadata.presentationTime ? metadata.presentationTime : now;
+        drew(performance.now() - ready);
+      }
+      followed.requestVideoFrameCallback(onVideoFrame);
+    };
+    followed.requestVideoFrameCallback(onVideoFrame);
   }
 
   // The test pattern: rendered at the source's rate with the kernel's clock (time = index / fps).
@@ -164,17 +172,18 @@ export function renderInPage({ model, el }) {
       return;
     }
     const shared = await sharedCamera(source.camera_key, CAMERA_WAIT_MS);
+    if (video) return; // the camera widget announced itself meanwhile (onCameraState follows it)
     try {
       if (shared && shared.video) {
-        video = shared.video;
+        follow(shared.video);
       } else {
         const own = await ownCamera(source);
-        video = own.video;
         ownStream = own.stream;
         ownStream.getVideoTracks()[0].addEventListener("ended", () => {
           messages.source = "camera stopped";
           refresh();
         });
+        follow(own.video);
       }
     } catch (error) {
       messages.source = `camera ${error.name === "NotAllowedError" ? "denied" : "unavailable"}: ${error.message}`;
@@ -182,7 +191,7 @@ export function renderInPage({ model, el }) {
       return;
     }
     messages.source = "";
-    video.requestVideoFrameCallback(onVideoFrame);
+    refresh();
   }
 
   function onCameraState(event) {
@@ -190,13 +199,10 @@ export function renderInPage({ model, el }) {
     if (!program.source || event.detail.key !== program.source.camera_key) return;
     if (event.detail.state === "running") {
       messages.source = "";
-      if (!video || video !== event.detail.video) {
-        video = event.detail.video;
-        video.requestVideoFrameCallback(onVideoFrame);
-      }
+      follow(event.detail.video);
     } else {
       messages.source = `camera ${event.detail.state}${event.detail.error ? `: ${event.detail.error}` : ""}`;
-      video = null;
+      follow(null);
     }
     refresh();
   }
