@@ -178,15 +178,39 @@ function render({ model, el }) {
   const IDLE_INTERVAL_MS = 1000;
   let lastSent = -Infinity;
 
+  // A frame is captured as soon as the video presents it and a slot is free, or as soon as a slot frees up
+  // for a frame presented meanwhile — not at the next tick of a timer, which added up to a frame interval
+  // of latency. `presentedFrames` (requestVideoFrameCallback) keeps one video frame from going twice.
+  const followsFrames = typeof video.requestVideoFrameCallback === "function";
+  let presented = 0;
+  let captured = -1;
+
+  function capture() {
+    if (!running || video.readyState < 2) return;
+    const now = performance.now();
+    const due = wanted
+      ? now - lastSent >= 900 / Math.max(1, model.get("fps"))
+      : now - lastSent >= IDLE_INTERVAL_MS;
+    if (!due || (followsFrames && presented === captured)) return;
+    if (inFlight() >= model.get("max_in_flight")) return;
+    captured = presented;
+    started += 1;
+    lastSent = now;
+    sendFrame();
+  }
+
+  function onVideoFrame(_, metadata) {
+    if (!running) return;
+    presented = metadata.presentedFrames;
+    capture();
+    video.requestVideoFrameCallback(onVideoFrame);
+  }
+
+  // The timer covers browsers without requestVideoFrameCallback and the idle trickle.
   function pump() {
     if (!running) return;
-    const due = wanted || performance.now() - lastSent >= IDLE_INTERVAL_MS;
-    if (due && inFlight() < model.get("max_in_flight") && video.readyState >= 2) {
-      started += 1;
-      lastSent = performance.now();
-      sendFrame();
-    }
-    timer = setTimeout(pump, 1000 / Math.max(1, model.get("fps")));
+    capture();
+    timer = setTimeout(pump, followsFrames ? IDLE_INTERVAL_MS / 4 : 1000 / Math.max(1, model.get("fps")));
   }
 
   function onShown(event) {
@@ -197,6 +221,7 @@ function render({ model, el }) {
     for (const number of captureTimes.keys()) if (number <= handled) captureTimes.delete(number);
     shown = Math.max(shown, handled);
     shownAt = performance.now();
+    capture();
   }
   window.addEventListener("streamlib:camera-frames-shown", onShown);
 
@@ -204,6 +229,7 @@ function render({ model, el }) {
     if (message.type === "ack") {
       acked += 1;
       wanted = message.wanted !== false;
+      capture();
       const fps = sentAt.length > 1 ? ((sentAt.length - 1) * 1000) / (sentAt[sentAt.length - 1] - sentAt[0]) : 0;
       if (Math.abs(fps - model.get("actual_fps")) > 0.5) {
         model.set("actual_fps", fps);
@@ -245,6 +271,7 @@ function render({ model, el }) {
     model.set("device_resolution", `${settings.width || width}x${settings.height || height}`);
     running = true;
     report("running", "");
+    if (followsFrames) video.requestVideoFrameCallback(onVideoFrame);
     pump();
   }
 

@@ -54,8 +54,8 @@ pub fn env_settings(bundled: Vec<PathBuf>) -> (Vec<PathBuf>, Option<PathBuf>) {
     (settings.library_dirs, settings.cache_dir)
 }
 
-fn parse<T>(py: Python<'_>, what: &str, value: &str, parse: fn(&str) -> Option<T>, allowed: &str) -> PyResult<T> {
-    parse(value).ok_or_else(|| streamlib_error(py, format!("unknown {what} '{value}': expected one of {allowed}")))
+fn named<T>(py: Python<'_>, parsed: Result<T, String>) -> PyResult<T> {
+    parsed.map_err(|message| streamlib_error(py, message))
 }
 
 /// A compiled shader kept on the Rust side, so pipelines and graphs use it without a copy.
@@ -99,21 +99,16 @@ pub fn compile(
     prelude: &str,
 ) -> PyResult<NativeShader> {
     let options = CompileOptions {
-        stage: Stage::requested(stage, &String::from_utf8_lossy(&source)).ok_or_else(|| {
-            streamlib_error(
-                py,
-                format!("unknown stage '{stage}': expected one of 'auto', 'pixel', 'vertex', 'compute'"),
-            )
-        })?,
+        stage: named(py, Stage::from_request(stage, &String::from_utf8_lossy(&source)))?,
         entry,
         defines,
-        optimization: parse(py, "optimization", optimization, OptLevel::parse, "'none', 'size', 'performance'")?,
+        optimization: named(py, OptLevel::from_name(optimization))?,
         backend: match backend {
-            Some(text) => Some(parse(py, "backend", text, BackendKind::parse, "'dxc', 'glslang'")?),
+            Some(text) => Some(named(py, BackendKind::from_name(text))?),
             None => None,
         },
         include_dirs,
-        prelude: parse(py, "prelude mode", prelude, PreludeMode::parse, "'auto', 'always', 'never'")?,
+        prelude: named(py, PreludeMode::from_name(prelude))?,
     };
     let compiler = compiler(py)?;
     let what = format!("compiling shader '{name}'");

@@ -2,7 +2,9 @@
 //! editor and the runtime binary all call.
 
 use super::tokens::tokens;
-use super::types::Stage;
+use super::types::{unknown_name, Stage};
+
+const STAGE_NAMES: [&str; 4] = ["auto", "pixel", "vertex", "compute"];
 
 impl Stage {
     /// The stage `requested` names for `source`: "auto" asks `detect`, other names as `Stage::parse`. None
@@ -12,6 +14,11 @@ impl Stage {
             "auto" => Some(Stage::detect(source)),
             name => Stage::parse(name),
         }
+    }
+
+    /// `requested`, with an unknown name refused in words that list the names there are.
+    pub fn from_request(requested: &str, source: &str) -> Result<Stage, String> {
+        Stage::requested(requested, source).ok_or_else(|| unknown_name("stage", requested, &STAGE_NAMES))
     }
 
     /// Compute when an attribute `[numthreads(…)]` marks the entry point (HLSL attributes ignore case),
@@ -56,6 +63,10 @@ mod tests {
         assert_eq!(Stage::requested("auto", compute), Some(Stage::Compute));
         assert_eq!(Stage::requested("pixel", compute), Some(Stage::Pixel));
         assert_eq!(Stage::requested("geometry", compute), None);
+        assert_eq!(
+            Stage::from_request("geometry", compute).unwrap_err(),
+            "unknown stage 'geometry': expected one of 'auto', 'pixel', 'vertex', 'compute'"
+        );
     }
 
     #[test]

@@ -7,6 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use super::reflect::{Parameter, Reflection};
 
+/// The refusal of an option name nobody knows, listing the names there are (Python and the HTTP API say it).
+pub fn unknown_name(what: &str, given: &str, known: &[&str]) -> String {
+    let known: Vec<String> = known.iter().map(|name| format!("'{name}'")).collect();
+    format!("unknown {what} '{given}': expected one of {}", known.join(", "))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Stage {
@@ -65,6 +71,10 @@ impl BackendKind {
         }
     }
 
+    pub fn from_name(text: &str) -> Result<BackendKind, String> {
+        BackendKind::parse(text).ok_or_else(|| unknown_name("backend", text, &["dxc", "glslang"]))
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             BackendKind::Dxc => "dxc",
@@ -97,6 +107,10 @@ impl OptLevel {
             _ => None,
         }
     }
+
+    pub fn from_name(text: &str) -> Result<OptLevel, String> {
+        OptLevel::parse(text).ok_or_else(|| unknown_name("optimization", text, &["none", "size", "performance"]))
+    }
 }
 
 /// How a pixel shader gets the runtime's prelude (`input`, `tex2D`, the frame values).
@@ -118,6 +132,10 @@ impl PreludeMode {
             "never" => Some(PreludeMode::Never),
             _ => None,
         }
+    }
+
+    pub fn from_name(text: &str) -> Result<PreludeMode, String> {
+        PreludeMode::parse(text).ok_or_else(|| unknown_name("prelude mode", text, &["auto", "always", "never"]))
     }
 }
 

@@ -32,15 +32,13 @@ pub(super) fn compile_request(
 ) -> Result<CompileRequest, ApiError> {
     let stage = match (body.stage.as_deref().unwrap_or("auto"), default_stage) {
         ("auto", Some(stage)) => stage,
-        (text, _) => Stage::requested(text, &body.source)
-            .ok_or_else(|| ApiError::bad_field("stage", format!("'{text}' is not auto, pixel, vertex or compute")))?,
+        (text, _) => {
+            Stage::from_request(text, &body.source).map_err(|message| ApiError::bad_field("stage", message))?
+        }
     };
     let backend = match &body.backend {
         None => None,
-        Some(text) => Some(
-            BackendKind::parse(text)
-                .ok_or_else(|| ApiError::bad_field("backend", format!("'{text}' is not glslang or dxc")))?,
-        ),
+        Some(text) => Some(BackendKind::from_name(text).map_err(|message| ApiError::bad_field("backend", message))?),
     };
     // No include_dirs from the request: `#include` reads only the server's shader library.
     let options = CompileOptions {
