@@ -198,7 +198,9 @@ class PushSource(Node):
         self._slot.push(data, timeout)
 
     def push_encoded(self, data: bytes, timeout: float = 5.0) -> None:
-        """Pushes a JPEG or PNG frame, decoded in Rust with the GIL released."""
+        """Pushes a JPEG or PNG frame. Its header is checked now (a wrong size raises); the pixels are
+        decoded in Rust when the graph takes the frame, on the frame loop's thread, and never for a frame
+        a newer one replaced."""
         self._slot.push_encoded(data, timeout)
 
     @property
@@ -207,7 +209,13 @@ class PushSource(Node):
 
     @property
     def dropped(self) -> int:
+        """Frames a newer one replaced before the graph took them."""
         return self._slot.dropped
+
+    @property
+    def rejected(self) -> int:
+        """Encoded frames whose header read well and whose pixels did not decode (skipped by the graph)."""
+        return self._slot.rejected
 
 
 # ---------------------------------------------------------------------------------------------- effects

@@ -54,7 +54,7 @@ class Camera(anywidget.AnyWidget):
         if message.get("type") != "frame" or not buffers:
             return
         try:
-            # Decoded in Rust with the GIL released; the graph keeps only the newest frame.
+            # Only the JPEG header is read here; the frame loop decodes the pixels, off this comm handler.
             self.source.push_encoded(bytes(buffers[0]), 1.0)
             self.frames_received += 1
         except Exception as err:  # noqa: BLE001 - a bad frame must not kill the comm handler

@@ -146,4 +146,9 @@ impl NativePushSlot {
     fn dropped(&self) -> u64 {
         self.inner.dropped()
     }
+
+    #[getter]
+    fn rejected(&self) -> u64 {
+        self.inner.rejected()
+    }
 }

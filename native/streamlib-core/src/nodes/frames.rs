@@ -158,11 +158,20 @@ pub struct PushSlot {
     pub height: u32,
     every_frame: bool,
     capacity: usize,
-    queue: Mutex<std::collections::VecDeque<Vec<u8>>>,
+    queue: Mutex<std::collections::VecDeque<Pushed>>,
     space: Condvar,
     arrived: Condvar,
     pushed: AtomicU64,
     dropped: AtomicU64,
+    rejected: AtomicU64,
+}
+
+/// A frame as pushed: pixels, or JPEG/PNG bytes decoded only when the graph takes them — on the frame loop's
+/// thread, not the pusher's (a comm handler), and never for a frame a newer one replaced.
+#[derive(Debug)]
+enum Pushed {
+    Pixels(Vec<u8>),
+    Encoded(Vec<u8>),
 }
 
 impl PushSlot {
@@ -177,6 +186,7 @@ impl PushSlot {
             arrived: Condvar::new(),
             pushed: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
         }
     }
 
@@ -194,6 +204,24 @@ impl PushSlot {
                 self.height
             ));
         }
+        self.enqueue(Pushed::Pixels(pixels), timeout)
+    }
+
+    /// Queues a JPEG or PNG (the browser camera sends JPEG). Its header is checked now — format and size, so
+    /// the pusher hears of a wrong one — and the rest is decoded when the graph takes it.
+    pub fn push_encoded(&self, data: &[u8], timeout: Duration) -> Result<(), String> {
+        let (w, h) = image::ImageReader::new(std::io::Cursor::new(data))
+            .with_guessed_format()
+            .map_err(|e| format!("cannot read pushed frame: {e}"))?
+            .into_dimensions()
+            .map_err(|e| format!("cannot decode pushed frame: {e}"))?;
+        if (w, h) != (self.width, self.height) {
+            return Err(format!("pushed frame is {w}x{h}, the source expects {}x{}", self.width, self.height));
+        }
+        self.enqueue(Pushed::Encoded(data.to_vec()), timeout)
+    }
+
+    fn enqueue(&self, frame: Pushed, timeout: Duration) -> Result<(), String> {
         let deadline = Instant::now() + timeout;
         let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         if self.every_frame {
@@ -206,20 +234,26 @@ impl PushSlot {
         } else if queue.pop_front().is_some() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
-        queue.push_back(pixels);
+        queue.push_back(frame);
         self.pushed.fetch_add(1, Ordering::Relaxed);
         self.arrived.notify_all();
         Ok(())
     }
 
-    /// Decodes a JPEG or PNG (the browser camera sends JPEG) and pushes its pixels.
-    pub fn push_encoded(&self, data: &[u8], timeout: Duration) -> Result<(), String> {
-        let image = image::load_from_memory(data).map_err(|e| format!("cannot decode pushed frame: {e}"))?.to_rgba8();
-        if image.dimensions() != (self.width, self.height) {
-            let (w, h) = image.dimensions();
-            return Err(format!("pushed frame is {w}x{h}, the source expects {}x{}", self.width, self.height));
+    /// The pixels of a taken frame; an encoded one whose body does not decode to the size its header gave is
+    /// counted in `rejected` and skipped.
+    fn pixels(&self, frame: Pushed) -> Option<Vec<u8>> {
+        let data = match frame {
+            Pushed::Pixels(pixels) => return Some(pixels),
+            Pushed::Encoded(data) => data,
+        };
+        match image::load_from_memory(&data).map(|image| image.to_rgba8()) {
+            Ok(image) if image.dimensions() == (self.width, self.height) => Some(image.into_raw()),
+            _ => {
+                self.rejected.fetch_add(1, Ordering::Relaxed);
+                None
+            }
         }
-        self.push(image.into_raw(), timeout)
     }
 
     pub fn every_frame(&self) -> bool {
@@ -229,14 +263,20 @@ impl PushSlot {
     /// Waits up to `timeout` for the next frame (every-frame sources make the graph wait for the pusher).
     pub fn take_waiting(&self, timeout: Duration) -> Option<Vec<u8>> {
         let deadline = Instant::now() + timeout;
-        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if let Some(frame) = queue.pop_front() {
-                self.space.notify_all();
-                return Some(frame);
+            let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            let frame = loop {
+                if let Some(frame) = queue.pop_front() {
+                    self.space.notify_all();
+                    break frame;
+                }
+                let left = deadline.checked_duration_since(Instant::now())?;
+                queue = self.arrived.wait_timeout(queue, left).unwrap_or_else(|p| p.into_inner()).0;
+            };
+            drop(queue); // decode without holding the pusher up
+            if let Some(pixels) = self.pixels(frame) {
+                return Some(pixels);
             }
-            let left = deadline.checked_duration_since(Instant::now())?;
-            queue = self.arrived.wait_timeout(queue, left).unwrap_or_else(|p| p.into_inner()).0;
         }
     }
 
@@ -244,7 +284,7 @@ impl PushSlot {
     pub fn take(&self) -> Option<Vec<u8>> {
         let frame = self.queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
         self.space.notify_all();
-        frame
+        self.pixels(frame?)
     }
 
     pub fn pushed(&self) -> u64 {
@@ -253,5 +293,54 @@ impl PushSlot {
 
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Encoded frames whose header was good and whose body did not decode.
+    pub fn rejected(&self) -> u64 {
+        self.rejected.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
+        let mut out = Vec::new();
+        let pixels = image::RgbImage::from_pixel(width, height, image::Rgb([200, 100, 50]));
+        pixels.write_to(&mut std::io::Cursor::new(&mut out), format).expect("encode the frame");
+        out
+    }
+
+    fn jpeg(width: u32, height: u32) -> Vec<u8> {
+        encoded(width, height, image::ImageFormat::Jpeg)
+    }
+
+    #[test]
+    fn an_encoded_frame_is_decoded_when_taken_and_a_newer_one_replaces_it_undecoded() {
+        let slot = PushSlot::new(16, 8, false);
+        slot.push_encoded(&jpeg(16, 8), Duration::ZERO).unwrap();
+        slot.push_encoded(&jpeg(16, 8), Duration::ZERO).unwrap();
+        assert_eq!((slot.pushed(), slot.dropped()), (2, 1));
+        let pixels = slot.take().expect("the newest frame");
+        assert_eq!(pixels.len(), 16 * 8 * 4);
+        assert!(pixels[0].abs_diff(200) < 8 && pixels[3] == 255, "{:?}", &pixels[..4]);
+        assert!(slot.take().is_none());
+    }
+
+    #[test]
+    fn a_wrong_size_is_refused_to_the_pusher_and_a_broken_body_is_counted_when_taken() {
+        let slot = PushSlot::new(16, 8, false);
+        assert_eq!(
+            slot.push_encoded(&jpeg(8, 8), Duration::ZERO).unwrap_err(),
+            "pushed frame is 8x8, the source expects 16x8"
+        );
+        assert!(slot.push_encoded(b"not an image", Duration::ZERO).is_err());
+        // A PNG cut inside its image data: the header (and so the size) reads, the pixels do not.
+        let mut truncated = encoded(16, 8, image::ImageFormat::Png);
+        truncated.truncate(truncated.len() - 20);
+        slot.push_encoded(&truncated, Duration::ZERO).unwrap();
+        assert!(slot.take_waiting(Duration::from_millis(20)).is_none());
+        assert_eq!((slot.pushed(), slot.rejected()), (1, 1));
     }
 }
