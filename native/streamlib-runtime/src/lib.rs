@@ -1,11 +1,13 @@
-//! streamlib-runtime as a library: the headless `run` command (`run`) and the HTTP API (`http`), over
-//! streamlib-core. The binary's `main.rs` only parses arguments and calls in here, so the routes can be
-//! tested in-process.
+//! streamlib-runtime as a library: the headless `run` command (`run`), the operations a client asks for
+//! (`ops`), and the two ways to ask — the HTTP API (`http`) and MCP (`mcp`) — over streamlib-core. The
+//! binary's `main.rs` only parses arguments and calls in here, so routes and tools can be tested in-process.
 //!
 //! HLSL compiles run in a copy of the binary started with the hidden `__compile-worker` command
 //! (`WORKER_COMMAND`), so a crashing front end costs a restart of that copy, never the run or the server.
 
 pub mod http;
+pub mod mcp;
+pub mod ops;
 pub mod run;
 
 use std::path::PathBuf;

@@ -3,6 +3,7 @@
 //!
 //! `streamlib-runtime run graph.streamlib.json [--frames N | --seconds S] [--sink NODE=PATH]…`
 //! `streamlib-runtime serve [--listen 127.0.0.1:8080] [--token-file FILE] [--allow-files]`
+//! `streamlib-runtime mcp [CONFIG] [--allow-files]` (MCP over stdio, for agents)
 //! Exit status of `run`: 0 ran to the end, 1 runtime error (no GPU, a sink could not write, …), 2 bad config
 //! or arguments (the message names the field). `serve`: 0 stopped by Ctrl-C / SIGTERM, 1 could not listen,
 //! 2 refused to start.
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use streamlib_runtime::http::{ServeError, ServeOptions};
+use streamlib_runtime::mcp::McpOptions;
 use streamlib_runtime::run::{RunError, RunRequest};
 use streamlib_runtime::WORKER_COMMAND;
 
@@ -28,6 +30,8 @@ enum Command {
     Run(RunArgs),
     /// Serve the HTTP API (compile shaders, load / start / stop a graph, stats, latest frame).
     Serve(ServeArgs),
+    /// Serve the same operations as MCP tools on stdin/stdout, for agents (an MCP client launches this).
+    Mcp(McpArgs),
     /// The supervised compile worker (started by this binary itself).
     #[command(name = WORKER_COMMAND, hide = true)]
     CompileWorker,
@@ -66,6 +70,15 @@ struct ServeArgs {
     max_concurrent: u32,
 }
 
+#[derive(Args)]
+struct McpArgs {
+    /// A graph config to load and start before serving (agents can also load one with load_graph).
+    config: Option<PathBuf>,
+    /// Accept graph configs whose nodes read or write files on this machine.
+    #[arg(long)]
+    allow_files: bool,
+}
+
 fn parse_sink(text: &str) -> Result<(String, PathBuf), String> {
     match text.split_once('=') {
         Some((node, path)) if !node.is_empty() && !path.is_empty() => Ok((node.to_owned(), PathBuf::from(path))),
@@ -101,6 +114,18 @@ fn main() -> ExitCode {
                 Err(err) => {
                     eprintln!("streamlib-runtime serve: {err}");
                     ExitCode::from(if matches!(err, ServeError::Refused(_)) { 2 } else { 1 })
+                }
+            }
+        }
+        Command::Mcp(args) => {
+            match streamlib_runtime::mcp::serve_stdio(&McpOptions {
+                config: args.config,
+                allow_files: args.allow_files,
+            }) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("streamlib-runtime mcp: {err}");
+                    ExitCode::from(1)
                 }
             }
         }

@@ -8,9 +8,10 @@ use serde_json::{json, Value};
 use streamlib_core::features::{features, GpuFacts};
 use streamlib_core::shader::backends;
 
-use super::{default_gpu, ok, Answer, Shared};
+use super::{ok, Answer, Shared};
 use crate::http::body::blocking;
 use crate::http::state::{GRAPH_BODY_LIMIT, SHADER_BODY_LIMIT};
+use crate::ops::graph::default_gpu;
 
 const OPENAPI: &str = include_str!("../../openapi.json");
 const GRAPH_SCHEMA: &str = include_str!("../../../../../schemas/graph.streamlib.v1.schema.json");

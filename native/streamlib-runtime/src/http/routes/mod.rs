@@ -1,6 +1,7 @@
-//! The HTTP API's routes (`/v1/…`) by resource; the OpenAPI document is `src/openapi.json`. Nothing here
-//! unwraps request data; the rules a route follows (which node feeds the latest frame, file access, all-or-
-//! nothing parameters, what a swap writes back) are streamlib-core's `session` and `EffectHandle::set_all`.
+//! The HTTP API's routes (`/v1/…`) by resource; the OpenAPI document is `src/openapi.json`. A route reads
+//! the request and calls the runtime's operation (`crate::ops`, which the MCP tools call too); the rules
+//! below those (which node feeds the latest frame, file access, all-or-nothing parameters, what a swap writes
+//! back) are streamlib-core's `session` and `EffectHandle::set_all`.
 
 mod effects;
 mod graph;
@@ -9,14 +10,12 @@ mod shaders;
 
 use std::sync::Arc;
 
+use super::{ApiError, AppState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use serde_json::Value;
-use streamlib_core::gpu::{AdapterPreference, Gpu, GpuError};
-
-use super::{ApiError, AppState};
 
 type Shared = Arc<AppState>;
 type Answer = Result<Response, ApiError>;
@@ -49,13 +48,4 @@ pub fn router(state: Shared) -> Router {
 
 fn ok(value: Value) -> Answer {
     Ok(Json(value).into_response())
-}
-
-/// The shared device for `adapter` (a name substring), else `STREAMLIB_ADAPTER`'s choice.
-fn default_gpu(adapter: Option<&str>) -> Result<Arc<Gpu>, GpuError> {
-    let mut preference = AdapterPreference::from_env();
-    if let Some(adapter) = adapter {
-        preference.name_contains = Some(adapter.to_owned());
-    }
-    Gpu::shared(&preference)
 }

@@ -1,74 +1,14 @@
-//! `POST /v1/shaders`: compile a shader and answer its reflection, or 422 with diagnostics. The request shape
-//! and the answer are shared with the hot-swap route.
+//! `POST /v1/shaders`: compile a shader and answer its reflection, or 422 with diagnostics (`ops::shaders`).
 
 use axum::body::Body;
 use axum::extract::State;
-use serde::Deserialize;
-use serde_json::{json, Value};
-use streamlib_core::shader::{BackendKind, CompileOptions, CompileRequest, CompiledShader, Stage};
 
 use super::{ok, Answer, Shared};
 use crate::http::body::{blocking, read_json};
 use crate::http::state::SHADER_BODY_LIMIT;
-use crate::http::ApiError;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct ShaderBody {
-    source: String,
-    stage: Option<String>,
-    entry: Option<String>,
-    name: Option<String>,
-    backend: Option<String>,
-}
-
-/// The compile request `body` asks for, with the defaults filled in; 400 naming a field that does not parse.
-/// Without a stage (or with "auto") it is `default_stage`, else the one the core detects in the source.
-pub(super) fn compile_request(
-    body: ShaderBody,
-    default_stage: Option<Stage>,
-    default_entry: &str,
-    default_name: &str,
-) -> Result<CompileRequest, ApiError> {
-    let stage = match (body.stage.as_deref().unwrap_or("auto"), default_stage) {
-        ("auto", Some(stage)) => stage,
-        (text, _) => {
-            Stage::from_request(text, &body.source).map_err(|message| ApiError::bad_field("stage", message))?
-        }
-    };
-    let backend = match &body.backend {
-        None => None,
-        Some(text) => Some(BackendKind::from_name(text).map_err(|message| ApiError::bad_field("backend", message))?),
-    };
-    // No include_dirs from the request: `#include` reads only the server's shader library.
-    let options = CompileOptions {
-        stage,
-        entry: body.entry.unwrap_or_else(|| default_entry.to_owned()),
-        backend,
-        ..CompileOptions::default()
-    };
-    Ok(CompileRequest { name: body.name.unwrap_or_else(|| default_name.to_owned()), source: body.source, options })
-}
-
-pub(super) fn shader_json(shader: &CompiledShader) -> Value {
-    json!({
-        "name": shader.name,
-        "stage": shader.stage.as_str(),
-        "entry": shader.entry,
-        "backend": shader.backend.as_str(),
-        "backend_version": shader.backend_version,
-        "parameters": serde_json::to_value(&shader.parameters).unwrap_or(Value::Null),
-        "reflection": serde_json::to_value(&shader.reflection).unwrap_or(Value::Null),
-        "warnings": serde_json::to_value(&shader.warnings).unwrap_or(Value::Null),
-        "source_sha256": shader.source_hash,
-        "compile_ms": shader.compile_ms,
-        "cached": shader.cached,
-    })
-}
+use crate::ops::shaders::{compile, ShaderBody};
 
 pub(super) async fn compile_shader(State(state): State<Shared>, body: Body) -> Answer {
     let body: ShaderBody = read_json(body, SHADER_BODY_LIMIT, false).await?;
-    let request = compile_request(body, None, "main", "shader.hlsl")?;
-    let shader = blocking(move || state.compiler.compile(&request)).await?.map_err(ApiError::compile)?;
-    ok(shader_json(&shader))
+    ok(blocking(move || compile(&state, body)).await??)
 }

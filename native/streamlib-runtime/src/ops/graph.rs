@@ -1,0 +1,192 @@
+//! The loaded graph: load a config, read it back, start, stop, stats and the latest frame.
+
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+use streamlib_core::config::GraphConfig;
+use streamlib_core::gpu::{AdapterPreference, Gpu, GpuError};
+use streamlib_core::graph::{scheduler, Graph, RunOptions, Stats};
+use streamlib_core::nodes::sinks::{encode_jpeg, encode_png};
+use streamlib_core::session::{attach_latest_frame, check_file_access, latest_frame_source, LATEST_SINK};
+
+use crate::http::{ApiError, AppState, Loaded};
+
+/// The shared device for `adapter` (a name substring), else `STREAMLIB_ADAPTER`'s choice.
+pub fn default_gpu(adapter: Option<&str>) -> Result<std::sync::Arc<Gpu>, GpuError> {
+    let mut preference = AdapterPreference::from_env();
+    if let Some(adapter) = adapter {
+        preference.name_contains = Some(adapter.to_owned());
+    }
+    Gpu::shared(&preference)
+}
+
+/// Parses and checks the config `text`, builds it with the server's latest-frame sink attached and makes it
+/// the loaded graph, stopping and replacing any graph loaded before.
+pub fn load(state: &AppState, text: &str) -> Result<Value, ApiError> {
+    let config = GraphConfig::parse(text).map_err(|e| ApiError::bad_config(&e))?;
+    check_file_access(&config, state.allow_files).map_err(|e| ApiError::bad_config(&e))?;
+    if latest_frame_source(&config).is_none() {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_config", "nodes: the graph has no source or effect")
+            .with("field", "nodes"));
+    }
+    let gpu = default_gpu(config.runtime.adapter.as_deref())
+        .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_gpu", e.to_string()))?;
+    let mut built =
+        Graph::from_config(&gpu, &state.compiler, &config, &BTreeMap::new()).map_err(|e| ApiError::bad_config(&e))?;
+    let tap = attach_latest_frame(&mut built.graph, &config, &gpu)
+        .map_err(|e| ApiError::internal(format!("cannot attach the latest-frame sink: {e}")))?;
+    let report: Vec<Value> =
+        built.report.iter().map(|r| json!({ "shader": r.shader, "used": r.used, "why": r.why })).collect();
+    let nodes: Vec<Value> = config.nodes.iter().map(|n| json!({ "id": n.id, "type": n.node.type_name() })).collect();
+    let effects: Vec<&String> = built.effects.keys().collect();
+    let answer = json!({ "loaded": true, "nodes": nodes, "effects": effects, "latest_frame_from": tap.from, "report": report, "adapter": gpu.adapter.name });
+    let mut slot = state.graph();
+    if let Some(mut old) = slot.take() {
+        if let Some(mut running) = old.running.take() {
+            running.stop();
+        }
+    }
+    *slot =
+        Some(Loaded { config, built, gpu, latest: tap.frame, latest_from: tap.from, running: None, last_stats: None });
+    Ok(answer)
+}
+
+/// The loaded graph as a config (kept current by parameter changes and hot swaps).
+pub fn config_text(state: &AppState) -> Result<String, ApiError> {
+    let graph = state.graph();
+    let loaded = graph
+        .as_ref()
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no_graph", "no graph is loaded (PUT /v1/graph first)"))?;
+    loaded.config.to_json().map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// Starts the loaded graph: `frames` of them, or until stopped; at `fps`, else the config's rate.
+pub fn start(state: &AppState, frames: Option<u64>, fps: Option<f64>) -> Result<Value, ApiError> {
+    if let Some(fps) = fps {
+        if !fps.is_finite() || fps <= 0.0 {
+            return Err(ApiError::bad_field("fps", format!("{fps} is not a positive number")));
+        }
+    }
+    let mut graph = state.graph();
+    let loaded = graph.as_mut().ok_or_else(ApiError::no_graph)?;
+    if loaded.running.as_ref().is_some_and(|r| r.is_running()) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "already_running",
+            "the graph is already running (POST /v1/graph/stop first)",
+        ));
+    }
+    if let Some(mut previous) = loaded.running.take() {
+        loaded.last_stats = Some(previous.stop());
+    }
+    let fps = fps.or(loaded.config.runtime.fps);
+    let options = RunOptions { frames, fps };
+    let mouse = std::sync::Arc::new(std::sync::Mutex::new([0.0f32; 4]));
+    let running = scheduler::start(loaded.gpu.clone(), &loaded.built.graph, options, mouse).map_err(|e| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "start_failed", format!("cannot start the graph: {e}"))
+    })?;
+    loaded.running = Some(running);
+    Ok(json!({ "running": true, "frames": frames, "fps": fps }))
+}
+
+fn stats_json(stats: &Stats) -> Value {
+    json!({
+        "running": stats.running,
+        "frames": stats.frames,
+        "elapsed_s": stats.elapsed_s,
+        "fps": stats.fps,
+        "frame_ms_p50": stats.frame_ms_p50,
+        "frame_ms_p99": stats.frame_ms_p99,
+        "dropped": stats.dropped.iter().filter(|(k, _)| k.as_str() != LATEST_SINK).map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<String, Value>>(),
+        "adapter": stats.adapter,
+        "error": stats.error,
+        "ended": stats.ended,
+    })
+}
+
+/// Stops the loaded graph (its file sinks finish their files); answers its final stats.
+pub fn stop(state: &AppState) -> Result<Value, ApiError> {
+    let mut graph = state.graph();
+    let loaded = graph.as_mut().ok_or_else(ApiError::no_graph)?;
+    if let Some(mut running) = loaded.running.take() {
+        loaded.last_stats = Some(running.stop());
+    }
+    let mut value = loaded.last_stats.as_ref().map(stats_json).unwrap_or_else(|| json!({ "frames": 0 }));
+    value["running"] = json!(false);
+    Ok(value)
+}
+
+/// The loop's figures, each effect's shader and swaps, the latest frame's index, and the compiler's counts.
+pub fn stats(state: &AppState) -> Value {
+    let compiler = state.compiler.stats();
+    let compiler = json!({
+        "compiles": compiler.compiles,
+        "cache_hits": compiler.cache.hits,
+        "cache_misses": compiler.cache.misses,
+        "worker_restarts": compiler.worker_restarts,
+    });
+    let graph = state.graph();
+    let Some(loaded) = graph.as_ref() else {
+        return json!({ "graph_loaded": false, "running": false, "compiler": compiler });
+    };
+    let mut value = match (&loaded.running, &loaded.last_stats) {
+        (Some(running), _) => {
+            let mut stats = running.stats();
+            stats.running = running.is_running();
+            stats_json(&stats)
+        }
+        (None, Some(stats)) => stats_json(stats),
+        (None, None) => json!({ "running": false, "frames": 0 }),
+    };
+    let effects: serde_json::Map<String, Value> = loaded
+        .built
+        .effects
+        .iter()
+        .map(|(id, handle)| (id.clone(), json!({ "shader": handle.shader().name, "swaps": handle.swaps() })))
+        .collect();
+    let latest = loaded.latest.latest();
+    value["graph_loaded"] = json!(true);
+    value["latest_frame"] = json!({ "from": loaded.latest_from, "index": latest.as_ref().map(|f| f.index), "received": loaded.latest.received() });
+    value["effects"] = Value::Object(effects);
+    value["compiler"] = compiler;
+    value
+}
+
+/// An encoded frame and where it came from.
+pub struct Picture {
+    pub mime: &'static str,
+    pub bytes: Vec<u8>,
+    pub index: u64,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The newest frame of the node the server listens to, PNG (or JPEG), scaled down to fit `max_size` px on
+/// its longer side when it is larger.
+pub fn latest_frame(state: &AppState, jpeg: bool, max_size: Option<u32>) -> Result<Picture, ApiError> {
+    let frame = {
+        let graph = state.graph();
+        let loaded = graph.as_ref().ok_or_else(ApiError::no_graph)?;
+        loaded.latest.latest().ok_or_else(|| {
+            ApiError::new(StatusCode::NOT_FOUND, "no_frame", "no frame yet (POST /v1/graph/start, then ask again)")
+        })?
+    };
+    let (index, mut pixels, mut width, mut height) = (frame.index, frame.pixels, frame.width, frame.height);
+    if let Some(limit) = max_size.filter(|&limit| limit > 0 && width.max(height) > limit) {
+        let scale = f64::from(limit) / f64::from(width.max(height));
+        let (w, h) =
+            (((f64::from(width) * scale).round() as u32).max(1), ((f64::from(height) * scale).round() as u32).max(1));
+        let image = image::RgbaImage::from_raw(width, height, pixels)
+            .ok_or_else(|| ApiError::internal("the latest frame has the wrong number of bytes"))?;
+        pixels = image::imageops::resize(&image, w, h, image::imageops::FilterType::Triangle).into_raw();
+        (width, height) = (w, h);
+    }
+    let encoded = if jpeg {
+        encode_jpeg(&pixels, width, height, 85).map(|b| ("image/jpeg", b))
+    } else {
+        encode_png(&pixels, width, height).map(|b| ("image/png", b))
+    };
+    let (mime, bytes) = encoded.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "encode_failed", e))?;
+    Ok(Picture { mime, bytes, index, width, height })
+}
