@@ -53,7 +53,9 @@ def effect_values(effect: Effect) -> dict[str, list[float]]:
     return {name: _flat(value) for name, value in effect.values.items()}
 
 
-def _pass(effect: Effect, inputs: dict[str, str]) -> dict[str, Any]:
+def effect_pass(effect: Effect, inputs: dict[str, str]) -> dict[str, Any]:
+    """One pass of the page's chain: `effect`'s GLSL ES, which binding each input port fills from which pass
+    (or "source"), and its parameters with their current values."""
     shader = effect.shader
     if shader.stage != "pixel" or shader.glsl_es is None:
         raise NotInPage(
@@ -149,7 +151,7 @@ def program(target: Node, *, fps: float, generation: int = 0) -> dict[str, Any]:
     return {
         "generation": generation,
         "source": _source(source, fps),
-        "passes": [_pass(effect, inputs[effect.name]) for effect in effects],
+        "passes": [effect_pass(effect, inputs[effect.name]) for effect in effects],
         "output": target.name if isinstance(target, Effect) else "source",
     }
 

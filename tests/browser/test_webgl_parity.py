@@ -77,28 +77,10 @@ def _kernel(shader: streamlib.Shader, image: np.ndarray) -> np.ndarray:
 
 def _page_render(page: Any, shader: streamlib.Shader, image: np.ndarray) -> np.ndarray:
     effect = Effect(shader, name="fx")
-    textures = [
-        {"binding": binding, "from": "source"} for binding in inpage._texture_bindings(effect).values()
-    ]
+    every_input_from_the_source = {port: "source" for port in effect.port_names("input")}
     program = {
         "source": {"kind": "image", "width": WIDTH, "height": HEIGHT},
-        "passes": [
-            {
-                "name": "fx",
-                "glsl": shader.glsl_es,
-                "textures": textures,
-                "params": [
-                    {
-                        "name": p.name,
-                        "buffer": p.buffer,
-                        "type": p.type,
-                        "array_length": p.array_length,
-                        "value": [float(v) for v in p.default],
-                    }
-                    for p in shader.parameters
-                ],
-            }
-        ],
+        "passes": [inpage.effect_pass(effect, every_input_from_the_source)],
         "output": "fx",
     }
     pixels = page.evaluate(
