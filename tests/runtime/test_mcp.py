@@ -10,6 +10,7 @@ import base64
 import io
 import json
 import os
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -62,7 +63,21 @@ def session(work: Callable[[ClientSession], Awaitable[None]]) -> None:
             await client.initialize()
             await asyncio.wait_for(work(client), timeout=120)
 
-    asyncio.run(main())
+    # A thread of its own: the browser tests' Playwright keeps an event loop running on this one.
+    failure: list[BaseException] = []
+
+    def client_thread() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as err:  # noqa: BLE001 - re-raised on the test's thread below
+            failure.append(err)
+
+    thread = threading.Thread(target=client_thread, name="mcp-client")
+    thread.start()
+    thread.join(timeout=180)
+    assert not thread.is_alive(), "the MCP session did not finish within 180 s"
+    if failure:
+        raise failure[0]
 
 
 def structured(result: Any) -> dict[str, Any]:
