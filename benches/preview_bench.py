@@ -1004,30 +1004,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fill(PEER_DUMP, OUT=json.dumps(str(lab_root / "peer.ipynb.kernel.json"))),
     )
     cw, ch = CAMERA_SIZE
-    write_notebook(
-        lab_root / "camera.ipynb",
-        _fill(
-            CAMERA_SETUP,
-            W=cw,
-            H=ch,
-            FPS=args.camera_loop_fps,
-            SHADER=json.dumps(str(REPO_ROOT / "shaders" / "invert.hlsl")),
-            RUN="",
-        ),
-        _fill(CAMERA_DUMP, OUT=json.dumps(str(lab_root / "camera.ipynb.kernel.json"))),
-    )
-    write_notebook(
-        lab_root / "inpage.ipynb",
-        _fill(
-            CAMERA_SETUP,
-            W=cw,
-            H=ch,
-            FPS=args.camera_loop_fps,
-            SHADER=json.dumps(str(REPO_ROOT / "shaders" / "invert.hlsl")),
-            RUN=', run="browser"',
-        ),
-        _fill(CAMERA_DUMP, OUT=json.dumps(str(lab_root / "inpage.ipynb.kernel.json"))),
-    )
+    for name, run in (("camera", ""), ("inpage", ', run="browser"')):
+        write_notebook(
+            lab_root / f"{name}.ipynb",
+            _fill(
+                CAMERA_SETUP,
+                W=cw,
+                H=ch,
+                FPS=args.camera_loop_fps,
+                SHADER=json.dumps(str(REPO_ROOT / "shaders" / "invert.hlsl")),
+                RUN=run,
+            ),
+            _fill(CAMERA_DUMP, OUT=json.dumps(str(lab_root / f"{name}.ipynb.kernel.json"))),
+        )
     write_notebook(
         lab_root / "echo.ipynb",
         _fill(ECHO_SETUP, W=cw, H=ch, QUALITY=JPEG_QUALITY, IN_FLIGHT=args.echo_in_flight),

@@ -3,6 +3,7 @@
 // parameter values and hot swaps; sliders of `Controls` drive the uniforms here directly (`bindings`), and a
 // heartbeat tells the widget when the kernel is gone, while the picture keeps running.
 
+import { previewFrame } from "./frame.js";
 import { createRenderer } from "./webgl.js";
 
 const KERNEL_SILENT_MS = 3500;
@@ -49,25 +50,8 @@ async function ownCamera(source) {
 }
 
 export function renderInPage({ model, el }) {
-  const root = document.createElement("div");
-  root.className = "streamlib-preview";
+  const { root, canvas, overlay, status } = previewFrame(model, el);
   root.dataset.run = "browser";
-  root.style.cssText = "position:relative; display:inline-block; max-width:100%; background:#111; line-height:0;";
-  const canvas = document.createElement("canvas");
-  canvas.className = "streamlib-preview-canvas";
-  canvas.width = model.get("width") || 640;
-  canvas.height = model.get("height") || 360;
-  canvas.style.cssText = "max-width:100%; height:auto; display:block; cursor:crosshair;";
-  const overlay = document.createElement("div");
-  overlay.className = "streamlib-preview-overlay";
-  overlay.style.cssText =
-    "position:absolute; left:6px; top:6px; padding:2px 6px; font:12px monospace; line-height:1.4;" +
-    "color:#fff; background:rgba(0,0,0,0.55); border-radius:3px; pointer-events:none;";
-  const status = document.createElement("div");
-  status.className = "streamlib-preview-status";
-  status.style.cssText = "font:12px sans-serif; line-height:1.4; color:#c62828; background:#fff;";
-  root.append(canvas, overlay);
-  el.append(root, status);
 
   let renderer;
   try {

@@ -3,6 +3,7 @@
 // acknowledged so the kernel keeps at most a few in flight. Nothing is drawn or requested while hidden.
 // `run="browser"` runs the effect chain in the page instead (inpage.js).
 
+import { previewFrame } from "./frame.js";
 import { renderInPage } from "./inpage.js";
 
 function overlayText(state) {
@@ -19,34 +20,15 @@ function overlayText(state) {
 
 function render({ model, el }) {
   if (model.get("run") === "browser") return renderInPage({ model, el });
-  const root = document.createElement("div");
-  root.className = "streamlib-preview";
-  root.style.cssText = "position:relative; display:inline-block; max-width:100%; background:#111; line-height:0;";
-
-  const canvas = document.createElement("canvas");
-  canvas.className = "streamlib-preview-canvas";
-  canvas.width = model.get("width") || 640;
-  canvas.height = model.get("height") || 360;
-  canvas.style.cssText = "max-width:100%; height:auto; display:block; cursor:crosshair;";
+  const { root, canvas, overlay, status } = previewFrame(model, el);
   const context = canvas.getContext("2d");
-
-  const overlay = document.createElement("div");
-  overlay.className = "streamlib-preview-overlay";
-  overlay.style.cssText =
-    "position:absolute; left:6px; top:6px; padding:2px 6px; font:12px monospace; line-height:1.4;" +
-    "color:#fff; background:rgba(0,0,0,0.55); border-radius:3px; pointer-events:none;";
 
   const button = document.createElement("button");
   button.className = "streamlib-preview-pause";
   button.style.cssText =
     "position:absolute; right:6px; top:6px; font:12px sans-serif; line-height:1.4; padding:1px 8px; cursor:pointer;";
 
-  const status = document.createElement("div");
-  status.className = "streamlib-preview-status";
-  status.style.cssText = "font:12px sans-serif; line-height:1.4; color:#c62828; background:#fff;";
-
-  root.append(canvas, overlay, button);
-  el.append(root, status);
+  root.append(button);
 
   const state = {
     fps: 0,
