@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::config::{ConfigError, GraphConfig, ShaderConfig};
+use crate::config::{ConfigError, EdgeConfig, Endpoint, GraphConfig, NodeConfig, ShaderConfig};
 use crate::gpu::Gpu;
 use crate::graph::{AddError, Delivery, Graph, GraphError, VIDEO};
-use crate::nodes::catalog::NoParams;
+use crate::nodes::catalog::{EffectParams, NoParams};
 use crate::nodes::{LatestFrame, NodeSpec, NodeType, Role};
 use crate::shader::CompiledShader;
 
@@ -105,6 +105,52 @@ pub fn record_swap(config: &mut GraphConfig, id: &str, shader: &CompiledShader, 
             params.values.retain(|name, _| shader.parameters.iter().any(|p| &p.name == name));
         }
     }
+}
+
+/// Where `insert_effect` puts a new effect: after node `after` (whose consumers then read the new effect).
+pub struct Insertion<'a> {
+    pub id: &'a str,
+    pub after: &'a str,
+    pub shader: ShaderConfig,
+    pub values: BTreeMap<String, Vec<f64>>,
+}
+
+/// Adds an effect running `insertion.shader` between node `after` and everything that read `after`'s video,
+/// so a chain grows in place (`pattern → fx → out` becomes `pattern → fx → new → out`). The shader entry is
+/// keyed by the new node's id. Refuses an id already taken, an `after` that is not a source or an effect.
+pub fn insert_effect(config: &mut GraphConfig, insertion: Insertion<'_>) -> Result<(), ConfigError> {
+    let Insertion { id, after, shader, values } = insertion;
+    if id.is_empty() || id.starts_with("__") {
+        return Err(ConfigError::new("id", format!("'{id}' is not a node id (non-empty, not starting with '__')")));
+    }
+    if config.node_index(id).is_some() {
+        return Err(ConfigError::new("id", format!("the graph already has a node '{id}'")));
+    }
+    let Some(at) = config.node_index(after) else {
+        let known: Vec<&str> = config.nodes.iter().map(|n| n.id.as_str()).collect();
+        return Err(ConfigError::new("after", format!("no node '{after}' (nodes: {})", known.join(", "))));
+    };
+    let upstream = &config.nodes[at].node;
+    if upstream.role() == Role::Sink {
+        return Err(ConfigError::new(
+            "after",
+            format!("'{after}' is {}, which has no video to read", upstream.describe()),
+        ));
+    }
+    let key = if config.shaders.contains_key(id) { format!("{id}@{id}") } else { id.to_owned() };
+    config.shaders.insert(key.clone(), shader);
+    // Next to its upstream in node order, so the chain's end (what `latest_frame_source` picks) stays the end.
+    let node = NodeConfig { id: id.to_owned(), node: NodeType::Effect(EffectParams { shader: key, values }) };
+    config.nodes.insert(at + 1, node);
+    let from = Endpoint { node: after.to_owned(), port: VIDEO.to_owned() };
+    let own = Endpoint { node: id.to_owned(), port: VIDEO.to_owned() };
+    let mut delivery = Delivery::EveryFrame;
+    for edge in config.edges.iter_mut().filter(|e| e.from == from) {
+        edge.from = own.clone();
+        delivery = edge.delivery;
+    }
+    config.edges.push(EdgeConfig { from, to: own, delivery });
+    Ok(())
 }
 
 #[cfg(test)]
@@ -234,5 +280,47 @@ mod tests {
         record_swap(&mut reread, "b", &compiled(TINT), TINT.to_owned());
         assert_eq!(reread.shaders["tint@b"].source, TINT);
         assert_eq!(reread.shaders.len(), 2);
+    }
+
+    fn insertion<'a>(id: &'a str, after: &'a str) -> Insertion<'a> {
+        let shader = ShaderConfig::export(&compiled(COPY), &[]);
+        Insertion { id, after, shader, values: BTreeMap::new() }
+    }
+
+    #[test]
+    fn an_inserted_effect_takes_over_its_upstreams_readers() {
+        let mut config = shared_tint();
+        insert_effect(&mut config, insertion("copy", "a")).unwrap();
+        let mut edges: Vec<String> = config.edges.iter().map(|e| format!("{} -> {}", e.from, e.to)).collect();
+        edges.sort();
+        assert_eq!(
+            edges,
+            ["a.video -> copy.video", "b.video -> out.video", "copy.video -> b.video", "pattern.video -> a.video"]
+        );
+        assert_eq!(config.edges.iter().find(|e| e.to.node == "copy").unwrap().delivery, Delivery::Latest);
+        assert_eq!(config.shaders["copy"].source, COPY);
+        // Still a valid document, and the chain's end (what a client watches) moves only when it grows there.
+        let reread = GraphConfig::parse(&config.to_json().unwrap()).unwrap();
+        assert_eq!(latest_frame_source(&reread).as_deref(), Some("b"));
+        let mut longer = reread.clone();
+        insert_effect(&mut longer, insertion("last", "b")).unwrap();
+        assert_eq!(latest_frame_source(&longer).as_deref(), Some("last"));
+    }
+
+    #[test]
+    fn an_insertion_names_what_is_wrong_and_changes_nothing() {
+        let config = shared_tint();
+        for (id, after, field, says) in [
+            ("a", "pattern", "id", "already has a node 'a'"),
+            ("", "pattern", "id", "is not a node id"),
+            ("new", "nowhere", "after", "no node 'nowhere' (nodes: pattern, a, b, out)"),
+            ("new", "out", "after", "has no video to read"),
+        ] {
+            let mut edited = config.clone();
+            let err = insert_effect(&mut edited, insertion(id, after)).unwrap_err();
+            assert_eq!(err.field, field);
+            assert!(err.message.contains(says), "{err:?}");
+            assert_eq!(edited, config);
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! parses arguments and maps outcomes to exit statuses; the work is in the `streamlib_runtime` library.
 //!
 //! `streamlib-runtime run graph.streamlib.json [--frames N | --seconds S] [--sink NODE=PATH]…`
-//! `streamlib-runtime serve [--listen 127.0.0.1:8080] [--token-file FILE] [--allow-files]`
+//! `streamlib-runtime serve [--listen 127.0.0.1:8080] [--token-file FILE] [--allow-files]` (also MCP at /mcp)
 //! `streamlib-runtime mcp [CONFIG] [--allow-files]` (MCP over stdio, for agents)
 //! Exit status of `run`: 0 ran to the end, 1 runtime error (no GPU, a sink could not write, …), 2 bad config
 //! or arguments (the message names the field). `serve`: 0 stopped by Ctrl-C / SIGTERM, 1 could not listen,
@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use streamlib_runtime::http::{ServeError, ServeOptions};
-use streamlib_runtime::mcp::McpOptions;
+use streamlib_runtime::mcp::{HttpSettings, McpOptions};
 use streamlib_runtime::run::{RunError, RunRequest};
 use streamlib_runtime::WORKER_COMMAND;
 
@@ -28,7 +28,8 @@ struct Cli {
 enum Command {
     /// Run a graph config headless; prints stats when it ends.
     Run(RunArgs),
-    /// Serve the HTTP API (compile shaders, load / start / stop a graph, stats, latest frame).
+    /// Serve the HTTP API (compile shaders, load / start / stop a graph, stats, latest frame) and MCP over
+    /// streamable HTTP at /mcp, both behind the same token.
     Serve(ServeArgs),
     /// Serve the same operations as MCP tools on stdin/stdout, for agents (an MCP client launches this).
     Mcp(McpArgs),
@@ -68,6 +69,14 @@ struct ServeArgs {
     /// Requests handled at once; more are answered 503 {"code": "busy"}.
     #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
     max_concurrent: u32,
+    /// A `Host` name /mcp accepts besides localhost, 127.0.0.1, ::1 and the listen address (the name clients
+    /// reach a public server by); repeatable.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
+    /// A browser `Origin` /mcp accepts (e.g. http://localhost:6274); requests from any other site's pages
+    /// are refused. Repeatable.
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    allow_origins: Vec<String>,
 }
 
 #[derive(Args)]
@@ -108,6 +117,7 @@ fn main() -> ExitCode {
                 token_file: args.token_file,
                 allow_files: args.allow_files,
                 max_concurrent: args.max_concurrent as usize,
+                mcp: HttpSettings { extra_hosts: args.allow_hosts, allowed_origins: args.allow_origins },
             };
             match streamlib_runtime::http::serve(&options) {
                 Ok(()) => ExitCode::SUCCESS,

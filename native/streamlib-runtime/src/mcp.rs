@@ -9,8 +9,16 @@ use std::sync::Arc;
 
 use base64::Engine;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ContentBlock, ServerCapabilities, ServerConfig};
-use rmcp::{schemars, tool, tool_handler, tool_router, ErrorData, ServerHandler, ServiceExt};
+use rmcp::model::{
+    CallToolResult, ContentBlock, GetPromptRequestParams, GetPromptResponse, GetPromptResult, Implementation,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, Prompt,
+    PromptArgument, PromptMessage, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
+    ResourceContents, ResourceTemplate, Role, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+use rmcp::{schemars, tool, tool_handler, tool_router, ErrorData, RoleServer, ServerHandler, ServiceExt};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
@@ -23,6 +31,13 @@ values `time`, `frame`, `resolution`, `mouse`, and declare parameters in a `cbuf
 /* @range(0, 1) @default(0.5) */ };` (`@color` for colours). compile_shader reports diagnostics with line and \
 column; replace_shader swaps a running effect and keeps the last good shader on a compile error; get_frame \
 shows the result.";
+
+/// How to write an effect: the effect library's README (the prelude, the two forms, the annotations), built
+/// into the binary so a runtime without a library directory still tells an agent the rules.
+pub const REFERENCE: &str = include_str!("../../../shaders/README.md");
+const REFERENCE_URI: &str = "streamlib://reference/effects.md";
+const GRAPH_URI: &str = "streamlib://graph/config.json";
+const LIBRARY_URI: &str = "streamlib://library/";
 
 /// The MCP server over one runtime's state (the same `AppState` the HTTP API serves).
 #[derive(Clone)]
@@ -74,6 +89,20 @@ pub struct FrameInput {
     pub format: Option<String>,
 }
 
+#[derive(Deserialize, schemars::JsonSchema)]
+pub struct AddEffectInput {
+    /// The new effect node's id.
+    pub id: String,
+    /// Its HLSL source (give this or `library`).
+    pub source: Option<String>,
+    /// A library shader's name (list_library), instead of `source`.
+    pub library: Option<String>,
+    /// The node it follows; that node's readers then read the new effect (default: the end of the chain).
+    pub after: Option<String>,
+    /// Starting parameter values: name → list of numbers (one per component).
+    pub values: Option<std::collections::BTreeMap<String, Vec<f64>>>,
+}
+
 const DEFAULT_FRAME_SIZE: u32 = 512;
 
 fn answer(result: Result<Value, ApiError>) -> Result<CallToolResult, ErrorData> {
@@ -83,9 +112,22 @@ fn answer(result: Result<Value, ApiError>) -> Result<CallToolResult, ErrorData> 
     })
 }
 
-/// Runs an operation off the async threads; a panic in it becomes a tool error, not a dead server.
-async fn run<T: Send + 'static>(work: impl FnOnce() -> Result<T, ApiError> + Send + 'static) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::internal(format!("the tool's work failed: {e}")))?
+impl StreamlibMcp {
+    /// Runs an operation off the async threads once one of the server's `max_concurrent` slots is free (tool
+    /// calls queue for a slot, where the HTTP API answers busy: an agent's parallel calls all get answers). A
+    /// panic in the work becomes a tool error, not a dead server.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let slot = self.state.wait_slot().await;
+        let state = self.state.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            work(&state)
+        });
+        done.await.map_err(|e| ApiError::internal(format!("the tool's work failed: {e}")))?
+    }
 }
 
 #[tool_router]
@@ -97,7 +139,6 @@ impl StreamlibMcp {
     #[tool(description = "Compile HLSL: its reflection (stage, parameters with ranges and defaults), or the \
         diagnostics (file, line, column, message, the source line) when it does not compile.")]
     async fn compile_shader(&self, Parameters(input): Parameters<CompileInput>) -> Result<CallToolResult, ErrorData> {
-        let state = self.state.clone();
         let body = shaders::ShaderBody {
             source: input.source,
             stage: input.stage,
@@ -105,7 +146,7 @@ impl StreamlibMcp {
             name: None,
             backend: None,
         };
-        answer(run(move || shaders::compile(&state, body)).await)
+        answer(self.run(move |state| shaders::compile(state, body)).await)
     }
 
     #[tool(description = "The shader library: each effect's name, file and summary (for #include and as a start).")]
@@ -123,13 +164,12 @@ impl StreamlibMcp {
 
     #[tool(description = "Load a graph config (replacing the loaded graph) and start it unless start is false.")]
     async fn load_graph(&self, Parameters(input): Parameters<LoadInput>) -> Result<CallToolResult, ErrorData> {
-        let state = self.state.clone();
         answer(
-            run(move || {
+            self.run(move |state| {
                 let text = input.config.to_string();
-                let mut loaded = graph::load(&state, &text)?;
+                let mut loaded = graph::load(state, &text)?;
                 if input.start.unwrap_or(true) {
-                    loaded["started"] = graph::start(&state, None, input.fps)?;
+                    loaded["started"] = graph::start(state, None, input.fps)?;
                 }
                 Ok(loaded)
             })
@@ -137,18 +177,30 @@ impl StreamlibMcp {
         )
     }
 
+    #[tool(description = "Grow the loaded graph by an effect (HLSL source or a library shader) after a node: \
+        that node's readers then read the new effect. A shader that does not compile returns its diagnostics and \
+        changes nothing; otherwise the graph is rebuilt and keeps running.")]
+    async fn add_effect(&self, Parameters(input): Parameters<AddEffectInput>) -> Result<CallToolResult, ErrorData> {
+        let new = graph::NewEffect {
+            id: input.id,
+            source: input.source,
+            library: input.library,
+            after: input.after,
+            values: input.values.unwrap_or_default(),
+        };
+        answer(self.run(move |state| graph::add_effect(state, new)).await)
+    }
+
     #[tool(description = "Stop the loaded graph; its final stats.")]
     async fn stop_graph(&self) -> Result<CallToolResult, ErrorData> {
-        let state = self.state.clone();
-        answer(run(move || graph::stop(&state)).await)
+        answer(self.run(graph::stop).await)
     }
 
     #[tool(description = "Compile HLSL and swap it into a running effect between two frames. On a compile error \
         the diagnostics come back and the effect keeps running its last good shader.")]
     async fn replace_shader(&self, Parameters(input): Parameters<SwapInput>) -> Result<CallToolResult, ErrorData> {
-        let state = self.state.clone();
         let body = shaders::ShaderBody { source: input.source, stage: None, entry: None, name: None, backend: None };
-        answer(run(move || effects::replace_shader(&state, &input.effect, body)).await)
+        answer(self.run(move |state| effects::replace_shader(state, &input.effect, body)).await)
     }
 
     #[tool(description = "Set an effect's parameters, all or none: an unknown name or a value of the wrong type \
@@ -159,7 +211,6 @@ impl StreamlibMcp {
 
     #[tool(description = "The newest frame of the graph's output as an image you can look at.")]
     async fn get_frame(&self, Parameters(input): Parameters<FrameInput>) -> Result<CallToolResult, ErrorData> {
-        let state = self.state.clone();
         let jpeg = match input.format.as_deref() {
             None | Some("png") => false,
             Some("jpeg" | "jpg") => true,
@@ -168,7 +219,7 @@ impl StreamlibMcp {
             }
         };
         let max_size = input.max_size.unwrap_or(DEFAULT_FRAME_SIZE);
-        match run(move || graph::latest_frame(&state, jpeg, Some(max_size))).await {
+        match self.run(move |state| graph::latest_frame(state, jpeg, Some(max_size))).await {
             Ok(picture) => {
                 let data = base64::engine::general_purpose::STANDARD.encode(&picture.bytes);
                 let facts = json!({ "index": picture.index, "width": picture.width, "height": picture.height, "mime": picture.mime });
@@ -194,8 +245,171 @@ impl StreamlibMcp {
 #[tool_handler]
 impl ServerHandler for StreamlibMcp {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_instructions(INSTRUCTIONS)
+        let capabilities = ServerCapabilities::builder().enable_tools().enable_resources().enable_prompts().build();
+        ServerConfig::new(capabilities)
+            .with_server_info(Implementation::new("streamlib-runtime", env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS)
     }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let mut resources = vec![
+            Resource::new(REFERENCE_URI, "effect-reference")
+                .with_description("How to write an effect: the prelude (input, tex2D, frame values), the pixel and compute forms, parameter annotations (@range, @default, @color, @checkbox) and the library's effects")
+                .with_mime_type("text/markdown"),
+            Resource::new(GRAPH_URI, "graph")
+                .with_description("The loaded graph as its config JSON (streamlib.graph/v1), kept current by set_params and replace_shader")
+                .with_mime_type("application/json"),
+        ];
+        let listed = library::list(&self.state);
+        for shader in listed["shaders"].as_array().into_iter().flatten() {
+            let name = shader["name"].as_str().unwrap_or_default();
+            resources.push(
+                Resource::new(format!("{LIBRARY_URI}{name}.hlsl"), format!("library/{name}"))
+                    .with_description(shader["summary"].as_str().unwrap_or_default())
+                    .with_mime_type("text/x-hlsl"),
+            );
+        }
+        Ok(ListResourcesResult::with_all_items(resources))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let template = ResourceTemplate::new(format!("{LIBRARY_URI}{{name}}.hlsl"), "library-shader")
+            .with_description("A library shader's HLSL source (names: list_library)")
+            .with_mime_type("text/x-hlsl");
+        Ok(ListResourceTemplatesResult::with_all_items(vec![template]))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let uri = request.uri;
+        let (text, mime) = if uri == REFERENCE_URI {
+            (REFERENCE.to_owned(), "text/markdown")
+        } else if uri == GRAPH_URI {
+            let text = graph::config_text(&self.state)
+                .map_err(|e| ErrorData::resource_not_found(error_message(&e), Some(e.body.clone())))?;
+            (text, "application/json")
+        } else if let Some(name) = uri.strip_prefix(LIBRARY_URI).and_then(|rest| rest.strip_suffix(".hlsl")) {
+            let text = library::source(&self.state, name).ok_or_else(|| {
+                let missing = library::missing(name);
+                ErrorData::resource_not_found(error_message(&missing), Some(missing.body.clone()))
+            })?;
+            (text, "text/x-hlsl")
+        } else {
+            let known = format!("{REFERENCE_URI}, {GRAPH_URI} or {LIBRARY_URI}NAME.hlsl");
+            return Err(ErrorData::resource_not_found(format!("no resource '{uri}' (known: {known})"), None));
+        };
+        Ok(ReadResourceResult::new(vec![ResourceContents::text(text, uri).with_mime_type(mime)]).into())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        let arguments = vec![
+            PromptArgument::new("description").with_description("What the effect should do").with_required(true),
+            PromptArgument::new("effect")
+                .with_description("The running effect to replace (replace_shader); without it, add_effect adds one")
+                .with_required(false),
+        ];
+        let prompt = Prompt::new(
+            WRITE_EFFECT,
+            Some("Write an HLSL video effect for streamlib, compile it, fix it from the diagnostics, run it and look at it"),
+            Some(arguments),
+        );
+        Ok(ListPromptsResult::with_all_items(vec![prompt]))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        if request.name != WRITE_EFFECT {
+            return Err(ErrorData::invalid_params(
+                format!("no prompt '{}' (known: {WRITE_EFFECT})", request.name),
+                None,
+            ));
+        }
+        let arguments = request.arguments.unwrap_or_default();
+        let description = arguments.get("description").and_then(Value::as_str).unwrap_or_default().trim();
+        if description.is_empty() {
+            return Err(ErrorData::invalid_params("write_effect needs a 'description' of the effect", None));
+        }
+        let effect = arguments.get("effect").and_then(Value::as_str).filter(|e| !e.is_empty());
+        let text = write_effect_prompt(description, effect);
+        let result = GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
+            .with_description("Write, compile, fix and run a streamlib effect");
+        Ok(result.into())
+    }
+}
+
+const WRITE_EFFECT: &str = "write_effect";
+
+fn error_message(error: &ApiError) -> String {
+    error.body["message"].as_str().unwrap_or("failed").to_owned()
+}
+
+/// The `write_effect` prompt: the task, the rules an effect must follow (the reference), and the loop.
+fn write_effect_prompt(description: &str, effect: Option<&str>) -> String {
+    let run = match effect {
+        Some(id) => format!("call replace_shader with effect \"{id}\" and your source"),
+        None => "call add_effect with a new id and your source".to_owned(),
+    };
+    format!(
+        "Write a streamlib video effect in HLSL that does this: {description}\n\n\
+         Rules:\n{INSTRUCTIONS}\n\n\
+         Steps: 1. call compile_shader with your source; if it returns diagnostics, fix the line and column they \
+         name and compile again. 2. When it compiles, {run}. 3. Call get_frame and look at the picture; adjust \
+         parameters with set_params or the source with replace_shader until it does what was asked.\n\n\
+         The full reference (resource {REFERENCE_URI}):\n\n{REFERENCE}"
+    )
+}
+
+/// Settings of MCP over streamable HTTP (`serve`'s `/mcp`): which `Host` names and browser `Origin`s are let
+/// in. Loopback names are always allowed; an `Origin` header is refused unless listed (DNS-rebinding
+/// protection: a web page cannot reach a local runtime through a name it controls).
+#[derive(Debug, Clone, Default)]
+pub struct HttpSettings {
+    pub extra_hosts: Vec<String>,
+    pub allowed_origins: Vec<String>,
+}
+
+/// Largest `/mcp` request: a 1 MB shader source with JSON's escaping and the envelope.
+const MCP_BODY_LIMIT: usize = 4 << 20;
+
+/// MCP over streamable HTTP on `state`, stateless (every POST answered with JSON; no session to keep, so any
+/// number of agents may call at once), for `serve` to mount at `/mcp` behind its bearer-token guard.
+pub fn http_service(
+    state: Arc<AppState>,
+    settings: &HttpSettings,
+) -> StreamableHttpService<StreamlibMcp, NeverSessionManager> {
+    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"].map(str::to_owned).to_vec();
+    hosts.extend(settings.extra_hosts.iter().cloned());
+    let config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true)
+        .with_sse_keep_alive(None)
+        .with_allowed_hosts(hosts)
+        .with_allowed_origins(settings.allowed_origins.clone())
+        .enforce_origin_validation()
+        .with_max_request_body_bytes(MCP_BODY_LIMIT);
+    StreamableHttpService::new(
+        move || Ok(StreamlibMcp::new(state.clone())),
+        Arc::new(NeverSessionManager::default()),
+        config,
+    )
 }
 
 /// The `mcp` command's settings.
@@ -230,4 +444,29 @@ pub fn serve_stdio(options: &McpOptions) -> Result<(), String> {
     });
     state.stop_graph();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use streamlib_core::shader::prelude::{FRAME_CBUFFER_HLSL, INPUT_HLSL};
+
+    #[test]
+    fn the_reference_quotes_the_prelude_the_compiler_prepends() {
+        for line in INPUT_HLSL.lines().chain(FRAME_CBUFFER_HLSL.lines()) {
+            assert!(REFERENCE.contains(line), "the effect reference lacks the prelude line `{line}`");
+        }
+        for annotation in ["@range(", "@default(", "@color", "@checkbox"] {
+            assert!(REFERENCE.contains(annotation), "the effect reference lacks {annotation}");
+        }
+    }
+
+    #[test]
+    fn the_write_effect_prompt_carries_the_task_the_rules_and_the_loop() {
+        let text = write_effect_prompt("a warm sepia", Some("fx"));
+        assert!(text.starts_with("Write a streamlib video effect in HLSL that does this: a warm sepia"));
+        assert!(text.contains("replace_shader with effect \"fx\"") && text.contains("compile_shader"));
+        assert!(text.contains(INPUT_HLSL.lines().next().unwrap()));
+        assert!(write_effect_prompt("x", None).contains("add_effect"));
+    }
 }

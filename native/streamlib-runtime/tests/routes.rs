@@ -10,6 +10,7 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use serde_json::{json, Value};
 use streamlib_runtime::http::{app, AppState};
+use streamlib_runtime::mcp::HttpSettings;
 use tower::ServiceExt as _;
 
 const TINT: &str = "cbuffer params { float strength; float3 tint; };\nfloat4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv) * strength * float4(tint, 1); }\n";
@@ -63,14 +64,14 @@ fn tint_graph() -> Value {
 
 #[tokio::test]
 async fn health_answers_without_a_token() {
-    let router = app(state(Some("secret")));
+    let router = app(state(Some("secret")), &HttpSettings::default());
     let (status, body) = call(&router, Method::GET, "/v1/health", None, None).await;
     assert_eq!((status, body), (StatusCode::OK, json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")})));
 }
 
 #[tokio::test]
 async fn other_routes_need_the_token_when_one_is_configured() {
-    let router = app(state(Some("secret")));
+    let router = app(state(Some("secret")), &HttpSettings::default());
     let request = Request::builder().uri("/v1/stats").body(Body::empty()).unwrap();
     let response = router.clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
@@ -83,7 +84,7 @@ async fn other_routes_need_the_token_when_one_is_configured() {
 
 #[tokio::test]
 async fn capabilities_list_the_cores_features() {
-    let router = app(state(None));
+    let router = app(state(None), &HttpSettings::default());
     let (status, body) = call(&router, Method::GET, "/v1/capabilities", None, None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let features: Vec<&str> = body["features"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
@@ -97,7 +98,7 @@ async fn capabilities_list_the_cores_features() {
 
 #[tokio::test]
 async fn without_a_stage_the_core_detects_it() {
-    let router = app(state(None));
+    let router = app(state(None), &HttpSettings::default());
     let compute = "// a [numthreads(1, 1, 1)] in a comment does not count; the attribute below does\n\
                    RWTexture2D<float4> output;\n[numthreads(8, 8, 1)] void main(uint3 id : SV_DispatchThreadID) \
                    { output[id.xy] = float4(1, 0, 0, 1); }\n";
@@ -114,7 +115,7 @@ async fn without_a_stage_the_core_detects_it() {
 
 #[tokio::test]
 async fn a_shader_that_compiles_answers_its_reflection() {
-    let router = app(state(None));
+    let router = app(state(None), &HttpSettings::default());
     let (status, body) =
         call(&router, Method::POST, "/v1/shaders", Some(json!({"source": TINT, "name": "tint.hlsl"})), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -133,7 +134,7 @@ async fn a_shader_that_compiles_answers_its_reflection() {
 
 #[tokio::test]
 async fn a_broken_shader_is_422_with_the_line_and_column() {
-    let router = app(state(None));
+    let router = app(state(None), &HttpSettings::default());
     let (status, body) = call(&router, Method::POST, "/v1/shaders", Some(json!({"source": BROKEN})), None).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("compile_error")), "{body}");
     let errors: Vec<&Value> =
@@ -147,7 +148,7 @@ async fn a_broken_shader_is_422_with_the_line_and_column() {
 
 #[tokio::test]
 async fn a_bad_request_field_is_named() {
-    let router = app(state(None));
+    let router = app(state(None), &HttpSettings::default());
     let (status, body) =
         call(&router, Method::POST, "/v1/shaders", Some(json!({"source": TINT, "stage": "geometry"})), None).await;
     assert_eq!(
@@ -158,7 +159,7 @@ async fn a_bad_request_field_is_named() {
 
 #[tokio::test]
 async fn a_graph_with_a_bad_field_is_400_naming_it() {
-    let router = app(state(None));
+    let router = app(state(None), &HttpSettings::default());
     let mut config = tint_graph();
     config["nodes"][0]["params"]["width"] = json!("wide");
     let (status, body) = call(&router, Method::PUT, "/v1/graph", Some(config), None).await;
@@ -176,7 +177,7 @@ async fn a_graph_with_a_bad_field_is_400_naming_it() {
 #[tokio::test]
 async fn parameters_are_set_all_or_nothing() {
     let state = state(None);
-    let router = app(state.clone());
+    let router = app(state.clone(), &HttpSettings::default());
     let (status, body) = call(&router, Method::PUT, "/v1/graph", Some(tint_graph()), None).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["latest_frame_from"], "fill");
@@ -201,4 +202,91 @@ async fn parameters_are_set_all_or_nothing() {
     assert_eq!(body["values"], json!({"strength": [0.25], "tint": [1.0, 0.5, 0.0]}));
     let (_, config) = call(&router, Method::GET, "/v1/graph", None, None).await;
     assert_eq!(config["nodes"][1]["params"]["values"], json!({"strength": [0.25], "tint": [1.0, 0.5, 0.0]}));
+}
+
+/// POSTs a JSON-RPC `initialize` to /mcp as an MCP client would, with `headers` added; the status and the
+/// body as JSON (Null when it is not JSON).
+async fn mcp_initialize(router: &Router, headers: &[(&str, &str)]) -> (StatusCode, Value) {
+    let message = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "routes-test", "version": "1"}}});
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri("/mcp")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT, "application/json, text/event-stream");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = router.clone().oneshot(request.body(Body::from(message.to_string())).unwrap()).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn mcp_needs_the_token_a_loopback_host_and_no_foreign_origin() {
+    let router = app(state(Some("secret")), &HttpSettings::default());
+    let loopback = ("host", "127.0.0.1:8080");
+    let token = ("authorization", "Bearer secret");
+    let (status, body) = mcp_initialize(&router, &[loopback]).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
+    let (status, _) = mcp_initialize(&router, &[loopback, ("authorization", "Bearer wrong")]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // DNS rebinding: a page on another site reaching this server through a name it controls.
+    let (status, _) = mcp_initialize(&router, &[("host", "evil.example:8080"), token]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = mcp_initialize(&router, &[loopback, token, ("origin", "http://evil.example")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = mcp_initialize(&router, &[loopback, token]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["result"]["serverInfo"]["name"], "streamlib-runtime", "{body}");
+    assert!(
+        body["result"]["capabilities"]["resources"].is_object()
+            && body["result"]["capabilities"]["prompts"].is_object()
+    );
+}
+
+#[tokio::test]
+async fn mcp_lets_in_the_hosts_and_origins_it_is_told_to() {
+    let settings =
+        HttpSettings { extra_hosts: vec!["studio.lan".into()], allowed_origins: vec!["http://localhost:6274".into()] };
+    let router = app(state(None), &settings);
+    let (status, body) = mcp_initialize(&router, &[("host", "studio.lan:8080")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) =
+        mcp_initialize(&router, &[("host", "localhost:8080"), ("origin", "http://localhost:6274")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = mcp_initialize(&router, &[("host", "localhost:8080"), ("origin", "http://localhost:9999")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_added_effect_joins_the_chain_and_a_broken_one_changes_nothing() {
+    let router = app(state(None), &HttpSettings::default());
+    let (status, body) = call(&router, Method::PUT, "/v1/graph", Some(tint_graph()), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let broken = json!({"id": "gain", "source": BROKEN});
+    let (status, body) = call(&router, Method::POST, "/v1/graph/effects", Some(broken), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("compile_error")), "{body}");
+    assert_eq!(body["diagnostics"][0]["line"], 3, "{body}");
+    let (_, config) = call(&router, Method::GET, "/v1/graph", None, None).await;
+    assert_eq!(config["nodes"].as_array().unwrap().len(), 3);
+    let added = json!({"id": "gain", "source": TINT, "after": "fill", "values": {"strength": [2.0]}});
+    let (status, body) = call(&router, Method::POST, "/v1/graph/effects", Some(added), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((body["effect"].as_str(), body["after"].as_str()), (Some("gain"), Some("fill")));
+    let (_, config) = call(&router, Method::GET, "/v1/graph", None, None).await;
+    let ids: Vec<&str> = config["nodes"].as_array().unwrap().iter().filter_map(|n| n["id"].as_str()).collect();
+    assert_eq!(ids, ["pattern", "fill", "gain", "peek"]);
+    let mut edges: Vec<String> =
+        config["edges"].as_array().unwrap().iter().map(|e| format!("{} -> {}", e["from"], e["to"])).collect();
+    edges.sort();
+    assert_eq!(
+        edges,
+        [r#""fill.video" -> "gain.video""#, r#""gain.video" -> "peek.video""#, r#""pattern.video" -> "fill.video""#]
+    );
+    assert_eq!(config["nodes"][2]["params"]["values"]["strength"], json!([2.0]));
+    let (status, body) =
+        call(&router, Method::POST, "/v1/graph/effects", Some(json!({"id": "gain", "library": "nope"})), None).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("no_library_shader")), "{body}");
 }

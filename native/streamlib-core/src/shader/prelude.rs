@@ -18,10 +18,10 @@ pub const FRAME_SET: u32 = 1;
 /// Names the prelude's frame cbuffer declares; a shader declaring any of them itself does without it.
 pub const FRAME_NAMES: [&str; 4] = ["time", "frame", "resolution", "mouse"];
 
-const FRAME_CBUFFER_HLSL: &str =
+pub const FRAME_CBUFFER_HLSL: &str =
     "cbuffer streamlib_frame : register(b0, space1) { float time; uint frame; float2 resolution; float4 mouse; };\n";
 
-const INPUT_HLSL: &str = "Texture2D input : register(t0);\nSamplerState input_sampler : register(s0);\n#define tex2D(tex, uv) ((tex).Sample(input_sampler, (uv)))\n";
+pub const INPUT_HLSL: &str = "Texture2D input : register(t0);\nSamplerState input_sampler : register(s0);\n#define tex2D(tex, uv) ((tex).Sample(input_sampler, (uv)))\n";
 
 /// The text put before the user's source, and whether any was needed.
 #[derive(Debug, Clone, PartialEq, Eq)]

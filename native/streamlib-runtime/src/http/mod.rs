@@ -18,6 +18,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 pub use errors::ApiError;
+
+use crate::mcp::{http_service, HttpSettings};
 pub use state::{AppState, Loaded};
 
 /// The serve command's settings, as given on the command line.
@@ -29,8 +31,10 @@ pub struct ServeOptions {
     pub token_file: Option<PathBuf>,
     /// Accept configs whose nodes read or write this machine's files.
     pub allow_files: bool,
-    /// Requests handled at once; more are answered 503 busy.
+    /// Requests handled at once; more are answered 503 busy (MCP tool calls wait for a slot instead).
     pub max_concurrent: usize,
+    /// Who `/mcp` lets in besides loopback names: more `Host` names, browser `Origin`s.
+    pub mcp: HttpSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,29 +71,34 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
     }
     let compiler = crate::compiler().map_err(|e| ServeError::Failed(e.to_string()))?;
     let state = Arc::new(AppState::new(compiler, token, options.allow_files, options.max_concurrent));
+    let mut mcp = options.mcp.clone();
+    if !address.ip().is_unspecified() {
+        mcp.extra_hosts.push(address.ip().to_string());
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| ServeError::Failed(format!("cannot start the async runtime: {e}")))?;
-    let result = runtime.block_on(listen(address, state.clone()));
+    let result = runtime.block_on(listen(address, app(state.clone(), &mcp)));
     state.stop_graph();
     result.map_err(ServeError::Failed)
 }
 
-/// The routes behind the guard: what `serve` answers with.
-pub fn app(state: Arc<AppState>) -> Router {
-    routes::router(state.clone()).layer(axum::middleware::from_fn_with_state(state, guard))
+/// The routes and MCP at `/mcp`, behind the guard: what `serve` answers with.
+pub fn app(state: Arc<AppState>, mcp: &HttpSettings) -> Router {
+    routes::router(state.clone())
+        .nest_service(MCP_PATH, http_service(state.clone(), mcp))
+        .layer(axum::middleware::from_fn_with_state(state, guard))
 }
 
-async fn listen(address: SocketAddr, state: Arc<AppState>) -> Result<(), String> {
+const MCP_PATH: &str = "/mcp";
+
+async fn listen(address: SocketAddr, app: Router) -> Result<(), String> {
     let listener =
         tokio::net::TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
     println!("streamlib-runtime: listening on http://{bound}");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(|e| format!("the server failed: {e}"))
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await.map_err(|e| format!("the server failed: {e}"))
 }
 
 async fn shutdown() {
@@ -114,7 +123,7 @@ async fn shutdown() {
 }
 
 /// Every request but `/v1/health`: the bearer token when one is configured, then a slot among
-/// `max_concurrent` (none free: 503 busy, at once rather than queued).
+/// `max_concurrent` (none free: 503 busy, at once rather than queued). `/mcp` takes its slots per tool call.
 async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     if request.uri().path() == "/v1/health" {
         return next.run(request).await;
@@ -135,6 +144,9 @@ async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next)
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
             return response;
         }
+    }
+    if request.uri().path() == MCP_PATH {
+        return next.run(request).await;
     }
     let Some(_permit) = state.try_slot() else {
         return ApiError::new(

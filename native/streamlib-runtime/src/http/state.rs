@@ -64,6 +64,11 @@ impl AppState {
         self.limit.clone().try_acquire_owned().ok()
     }
 
+    /// One of the `max_concurrent` slots, waiting for one to free (MCP tool calls queue rather than fail).
+    pub(crate) async fn wait_slot(&self) -> OwnedSemaphorePermit {
+        self.limit.clone().acquire_owned().await.expect("the slot semaphore is never closed")
+    }
+
     /// Unloads the graph, stopping it first if it runs (its file sinks finish their files).
     pub fn stop_graph(&self) {
         if let Some(mut loaded) = self.graph().take() {

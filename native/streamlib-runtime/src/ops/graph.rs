@@ -3,13 +3,19 @@
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use streamlib_core::config::GraphConfig;
+use streamlib_core::config::ShaderConfig;
 use streamlib_core::gpu::{AdapterPreference, Gpu, GpuError};
 use streamlib_core::graph::{scheduler, Graph, RunOptions, Stats};
 use streamlib_core::nodes::sinks::{encode_jpeg, encode_png};
-use streamlib_core::session::{attach_latest_frame, check_file_access, latest_frame_source, LATEST_SINK};
+use streamlib_core::session::{
+    attach_latest_frame, check_file_access, insert_effect, latest_frame_source, Insertion, LATEST_SINK,
+};
 
+use super::library;
+use super::shaders::{compile_request, shader_json, ShaderBody};
 use crate::http::{ApiError, AppState, Loaded};
 
 /// The shared device for `adapter` (a name substring), else `STREAMLIB_ADAPTER`'s choice.
@@ -25,6 +31,11 @@ pub fn default_gpu(adapter: Option<&str>) -> Result<std::sync::Arc<Gpu>, GpuErro
 /// the loaded graph, stopping and replacing any graph loaded before.
 pub fn load(state: &AppState, text: &str) -> Result<Value, ApiError> {
     let config = GraphConfig::parse(text).map_err(|e| ApiError::bad_config(&e))?;
+    install(state, config)
+}
+
+/// Builds `config` (already parsed) and makes it the loaded graph, as `load`.
+fn install(state: &AppState, config: GraphConfig) -> Result<Value, ApiError> {
     check_file_access(&config, state.allow_files).map_err(|e| ApiError::bad_config(&e))?;
     if latest_frame_source(&config).is_none() {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_config", "nodes: the graph has no source or effect")
@@ -189,4 +200,55 @@ pub fn latest_frame(state: &AppState, jpeg: bool, max_size: Option<u32>) -> Resu
     };
     let (mime, bytes) = encoded.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "encode_failed", e))?;
     Ok(Picture { mime, bytes, index, width, height })
+}
+
+/// What `add_effect` is asked for: the new node's id, its shader (HLSL `source`, or a `library` effect's
+/// name), the node it follows, and starting values.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEffect {
+    pub id: String,
+    pub source: Option<String>,
+    pub library: Option<String>,
+    pub after: Option<String>,
+    #[serde(default)]
+    pub values: BTreeMap<String, Vec<f64>>,
+}
+
+/// Compiles the new effect's shader and grows the loaded graph by it (`session::insert_effect`): after
+/// `after`, else after the node the latest frame comes from. A shader that does not compile or an insertion
+/// that does not fit changes nothing; otherwise the graph is rebuilt, and restarted at its rate if it ran.
+pub fn add_effect(state: &AppState, new: NewEffect) -> Result<Value, ApiError> {
+    let (source, name) = match (new.source, new.library) {
+        (Some(source), None) => (source, format!("{}.hlsl", new.id)),
+        (None, Some(name)) => {
+            let source = library::source(state, &name).ok_or_else(|| library::missing(&name))?;
+            (source, format!("{name}.hlsl"))
+        }
+        _ => {
+            return Err(ApiError::bad_field(
+                "source",
+                "give the effect's HLSL 'source' or a 'library' name, one of them",
+            ))
+        }
+    };
+    let body = ShaderBody { source, stage: None, entry: None, name: Some(name), backend: None };
+    let shader = state.compiler.compile(&compile_request(body, None, "main", "")?).map_err(ApiError::compile)?;
+    let (mut config, was_running) = {
+        let graph = state.graph();
+        let loaded = graph.as_ref().ok_or_else(ApiError::no_graph)?;
+        (loaded.config.clone(), loaded.running.as_ref().is_some_and(|r| r.is_running()))
+    };
+    let after = new.after.or_else(|| latest_frame_source(&config)).unwrap_or_default();
+    let insertion =
+        Insertion { id: &new.id, after: &after, shader: ShaderConfig::export(&shader, &[]), values: new.values };
+    insert_effect(&mut config, insertion).map_err(|e| ApiError::bad_field(&e.field, e.message))?;
+    let mut answer = install(state, config)?;
+    if was_running {
+        answer["started"] = start(state, None, None)?;
+    }
+    answer["effect"] = json!(new.id);
+    answer["after"] = json!(after);
+    answer["shader"] = shader_json(&shader);
+    Ok(answer)
 }

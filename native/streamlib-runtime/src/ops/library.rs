@@ -5,7 +5,9 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::http::AppState;
+use axum::http::StatusCode;
+
+use crate::http::{ApiError, AppState};
 
 /// Each library shader: name, file, and its first comment line as a summary. A name in two directories is
 /// the first one's (the order `#include` searches them).
@@ -47,4 +49,10 @@ pub fn source(state: &AppState, name: &str) -> Option<String> {
         .library_dirs
         .iter()
         .find_map(|dir| std::fs::read_to_string(dir.join(format!("{name}.hlsl"))).ok())
+}
+
+/// The answer when the library has no shader `name`.
+pub fn missing(name: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no_library_shader", format!("the library has no shader '{name}'"))
+        .with("field", "library")
 }

@@ -1,4 +1,4 @@
-//! The loaded graph: `PUT`/`GET /v1/graph`, start, stop, stats and the latest frame (`ops::graph`).
+//! The loaded graph: `PUT`/`GET /v1/graph`, `POST /v1/graph/effects` (grow it by an effect), start, stop, stats and the latest frame (`ops::graph`).
 
 use axum::body::Body;
 use axum::extract::State;
@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{ok, Answer, Shared};
 use crate::http::body::{blocking, parse_value, read_body, read_json};
-use crate::http::state::{GRAPH_BODY_LIMIT, SMALL_BODY_LIMIT};
+use crate::http::state::{GRAPH_BODY_LIMIT, SHADER_BODY_LIMIT, SMALL_BODY_LIMIT};
 use crate::http::ApiError;
 use crate::ops::graph;
 
@@ -18,6 +18,11 @@ pub(super) async fn load_graph(State(state): State<Shared>, body: Body) -> Answe
     let text = String::from_utf8(bytes.to_vec())
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", format!("the body is not UTF-8: {e}")))?;
     ok(blocking(move || graph::load(&state, &text)).await??)
+}
+
+pub(super) async fn add_effect(State(state): State<Shared>, body: Body) -> Answer {
+    let new: graph::NewEffect = read_json(body, SHADER_BODY_LIMIT + SMALL_BODY_LIMIT, false).await?;
+    ok(blocking(move || graph::add_effect(&state, new)).await??)
 }
 
 pub(super) async fn get_graph(State(state): State<Shared>) -> Answer {

@@ -5,6 +5,7 @@
 
 mod effects;
 mod graph;
+mod library;
 mod meta;
 mod shaders;
 
@@ -26,7 +27,10 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/openapi.json", get(meta::openapi))
         .route("/v1/capabilities", get(meta::capabilities))
         .route("/v1/shaders", post(shaders::compile_shader))
+        .route("/v1/library", get(library::list))
+        .route("/v1/library/{name}", get(library::source))
         .route("/v1/graph", put(graph::load_graph).get(graph::get_graph))
+        .route("/v1/graph/effects", post(graph::add_effect))
         .route("/v1/graph/start", post(graph::start))
         .route("/v1/graph/stop", post(graph::stop))
         .route("/v1/stats", get(graph::stats))
