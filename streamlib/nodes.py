@@ -319,8 +319,8 @@ class Effect(Node):
             # Not running yet: the core checks the names and values as it would at construction.
             self._respec(self.shader, {**self._spec.params()["values"], **params})
             return
-        for key, value in params.items():
-            self._handle.set(key, value)
+        # All or none: a bad name or value leaves every parameter as it was.
+        self._handle.set_all(params)
 
     def replace_shader(self, source: Shader | str | os.PathLike[str]) -> Shader:
         """Compiles off the frame thread and swaps between frames. On failure the last good shader keeps

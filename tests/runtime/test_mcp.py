@@ -1,7 +1,8 @@
-"""`streamlib-runtime mcp`: the runtime's operations as MCP tools over stdio, driven by the official MCP
-Python SDK (`mcp` on PyPI) as an agent's client would: list the tools, compile, load a graph, look at a
-frame, and the self-healing loop — a typo gets diagnostics naming its line while the graph keeps running its
-last good shader, the fix swaps in, and the frame shows it."""
+"""The runtime's operations as MCP tools — `streamlib-runtime mcp` over stdio and `serve`'s `/mcp` over
+streamable HTTP —, driven by the official MCP Python SDK (`mcp` on PyPI) as an agent's client would: list the
+tools, compile, load a graph, grow it, look at a frame, read the resources, get the prompt, and the
+self-healing loop — a typo gets diagnostics naming its line while the graph keeps running its last good
+shader, the fix swaps in, and the frame shows it. Each test runs over both transports."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ import asyncio
 import base64
 import io
 import json
+import http.client
 import os
+import tempfile
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,11 +27,16 @@ import streamlib
 from streamlib import Effect, Runtime, TestPattern
 
 from ..conftest import ROOT
+from .test_http_api import CRASHER, Server, start_server
 from .test_runtime_binary import runtime_binary
 
 mcp = pytest.importorskip("mcp", reason="the MCP Python SDK is in the dev group (pip install --group dev)")
 from mcp import ClientSession, StdioServerParameters  # noqa: E402
 from mcp.client.stdio import stdio_client  # noqa: E402
+from mcp.client.streamable_http import streamable_http_client  # noqa: E402
+from mcp.shared._httpx_utils import create_mcp_http_client  # noqa: E402
+
+TOKEN = "mcp-test-token"
 
 GREEN = "float4 main(float2 uv : TEXCOORD) : SV_Target {\n    return float4(0, 1, 0, 1);\n}\n"
 TYPO = "float4 main(float2 uv : TEXCOORD) : SV_Target {\n    return float4(0, 0, 1, 1)\n}\n"
@@ -42,6 +52,7 @@ TOOLS = {
     "set_params",
     "get_frame",
     "get_stats",
+    "add_effect",
 }
 
 
@@ -53,13 +64,46 @@ def graph(source: str) -> dict[str, Any]:
     return dict(json.loads(runtime.config_text(targets=())))
 
 
-def session(work: Callable[[ClientSession], Awaitable[None]]) -> None:
-    """Starts the binary's MCP server on stdio, initialises a client session and runs `work` in it."""
-    env = {**os.environ, "STREAMLIB_SHADER_PATH": str(ROOT / "shaders")}
-    server = StdioServerParameters(command=str(runtime_binary()), args=["mcp"], env=env)
+@contextmanager
+def http_server() -> Iterator[Server]:
+    """`streamlib-runtime serve` with a bearer token, on a free loopback port, in a scratch directory."""
+    with tempfile.TemporaryDirectory(prefix="mcp-serve-") as scratch:
+        servers = start_server(Path(scratch), token=TOKEN)
+        try:
+            yield next(servers)
+        finally:
+            servers.close()
 
+
+def stdio_streams() -> AbstractAsyncContextManager[Any]:
+    env = {**os.environ, "STREAMLIB_SHADER_PATH": str(ROOT / "shaders")}
+    return stdio_client(StdioServerParameters(command=str(runtime_binary()), args=["mcp"], env=env))
+
+
+@asynccontextmanager
+async def http_streams(url: str, token: str) -> Any:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with create_mcp_http_client(headers=headers) as client, streamable_http_client(
+        url, http_client=client
+    ) as streams:
+        yield streams
+
+
+def session(work: Callable[[ClientSession], Awaitable[None]], transport: str = "stdio") -> None:
+    """Starts the runtime's MCP server (`mcp` on stdio, or `serve` answering at /mcp), initialises a client
+    session over `transport` and runs `work` in it."""
+    if transport == "http":
+        with http_server() as server:
+            run_client(lambda: http_streams(f"{server.url}/mcp", TOKEN), work)
+    else:
+        run_client(stdio_streams, work)
+
+
+def run_client(
+    streams: Callable[[], AbstractAsyncContextManager[Any]], work: Callable[[ClientSession], Awaitable[None]]
+) -> None:
     async def main() -> None:
-        async with stdio_client(server) as (read, write), ClientSession(read, write) as client:
+        async with streams() as (read, write, *_), ClientSession(read, write) as client:
             await client.initialize()
             await asyncio.wait_for(work(client), timeout=120)
 
@@ -78,6 +122,11 @@ def session(work: Callable[[ClientSession], Awaitable[None]]) -> None:
     assert not thread.is_alive(), "the MCP session did not finish within 180 s"
     if failure:
         raise failure[0]
+
+
+@pytest.fixture(params=["stdio", "http"])
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 def structured(result: Any) -> dict[str, Any]:
@@ -104,7 +153,7 @@ async def until_frames_pass(client: ClientSession, count: int) -> None:
     raise AssertionError(f"the graph stopped making frames (still {await frames(client)})")
 
 
-def test_the_tools_are_listed_with_input_schemas() -> None:
+def test_the_tools_are_listed_with_input_schemas(transport: str) -> None:
     async def work(client: ClientSession) -> None:
         tools = {tool.name: tool for tool in (await client.list_tools()).tools}
         assert TOOLS <= set(tools), sorted(tools)
@@ -112,10 +161,10 @@ def test_the_tools_are_listed_with_input_schemas() -> None:
         assert source["properties"]["source"]["type"] == "string" and "source" in source["required"]
         assert "values" in tools["set_params"].input_schema["properties"]
 
-    session(work)
+    session(work, transport)
 
 
-def test_compile_answers_reflection_or_diagnostics_and_lists_the_library() -> None:
+def test_compile_answers_reflection_or_diagnostics_and_lists_the_library(transport: str) -> None:
     async def work(client: ClientSession) -> None:
         good = await client.call_tool("compile_shader", {"source": TINT})
         assert not good.is_error
@@ -133,10 +182,10 @@ def test_compile_answers_reflection_or_diagnostics_and_lists_the_library() -> No
         names = {s["name"]: s for s in library["shaders"]}
         assert "tint" in names and names["tint"]["summary"].startswith("Tint:"), names.get("tint")
 
-    session(work)
+    session(work, transport)
 
 
-def test_the_self_healing_loop_keeps_the_graph_running() -> None:
+def test_the_self_healing_loop_keeps_the_graph_running(transport: str) -> None:
     async def work(client: ClientSession) -> None:
         loaded = await client.call_tool("load_graph", {"config": graph(GREEN)})
         assert not loaded.is_error, loaded.content
@@ -164,10 +213,10 @@ def test_the_self_healing_loop_keeps_the_graph_running() -> None:
         stopped = await client.call_tool("stop_graph", {})
         assert not stopped.is_error and structured(stopped)["running"] is False
 
-    session(work)
+    session(work, transport)
 
 
-def test_bad_input_gets_tool_errors_and_the_server_stays() -> None:
+def test_bad_input_gets_tool_errors_and_the_server_stays(transport: str) -> None:
     async def work(client: ClientSession) -> None:
         missing = await client.call_tool("replace_shader", {"effect": "fx"})  # no source: schema-invalid
         assert missing.is_error
@@ -184,8 +233,98 @@ def test_bad_input_gets_tool_errors_and_the_server_stays() -> None:
         assert structured(ok)["values"]["strength"] == [0.25]
         bad_config = await client.call_tool("load_graph", {"config": {"version": "streamlib.graph/v1"}})
         assert bad_config.is_error and structured(bad_config)["code"] == "bad_config"
-        # Still serving, and many calls at once are each answered.
-        answers = await asyncio.gather(*(client.call_tool("get_stats", {}) for _ in range(50)))
-        assert all(not a.is_error for a in answers)
+        crashed = await client.call_tool("compile_shader", {"source": CRASHER, "stage": "compute"})
+        assert crashed.is_error and "crashed" in structured(crashed)["diagnostics"][0]["message"]
+        # Still serving: 200 calls at once (compiles, swaps, stats) are each answered, in order of nothing.
+        await client.call_tool("load_graph", {"config": graph(TINT)})
+        calls = [
+            client.call_tool("compile_shader", {"source": TINT if i % 2 else TYPO})
+            if i % 4 < 2
+            else client.call_tool("set_params", {"effect": "fx", "values": {"strength": (i % 10) / 10}})
+            if i % 4 == 2
+            else client.call_tool("get_stats", {})
+            for i in range(200)
+        ]
+        answers = await asyncio.gather(*calls)
+        assert [a.is_error for a in answers] == [i % 4 == 0 for i in range(200)]
+        assert all(structured(a)["code"] == "compile_error" for a in answers[::4])
+        assert structured(await client.call_tool("get_stats", {}))["running"] is True
 
-    session(work)
+    session(work, transport)
+
+
+def test_add_effect_grows_the_running_graph_and_a_broken_one_changes_nothing(transport: str) -> None:
+    async def work(client: ClientSession) -> None:
+        await client.call_tool("load_graph", {"config": graph(GREEN)})
+        await until_frames_pass(client, 2)
+        broken = await client.call_tool("add_effect", {"id": "inv", "source": TYPO})
+        assert broken.is_error and structured(broken)["diagnostics"][0]["line"] == 3
+        nodes = structured(await client.call_tool("describe_graph", {}))["config"]["nodes"]
+        assert [n["id"] for n in nodes] == ["pattern", "fx"]
+
+        added = await client.call_tool("add_effect", {"id": "inv", "library": "invert", "after": "fx"})
+        assert not added.is_error, added.content
+        assert structured(added)["started"]["running"] is True
+        await until_frames_pass(client, 3)
+        magenta = frame_pixels(await client.call_tool("get_frame", {"max_size": 32}))
+        assert (magenta[..., 0] > 250).all() and (magenta[..., 1] < 5).all() and (magenta[..., 2] > 250).all()
+        # Its parameters are the library's, settable like any effect's.
+        half = await client.call_tool("set_params", {"effect": "inv", "values": {"amount": 0.5}})
+        assert structured(half)["values"]["amount"] == [0.5]
+        taken = await client.call_tool("add_effect", {"id": "inv", "source": BLUE})
+        assert taken.is_error and structured(taken)["field"] == "id"
+
+    session(work, transport)
+
+
+def test_resources_and_the_write_effect_prompt(transport: str) -> None:
+    async def work(client: ClientSession) -> None:
+        resources = {str(r.uri): r for r in (await client.list_resources()).resources}
+        assert {"streamlib://reference/effects.md", "streamlib://graph/config.json"} <= set(resources)
+        assert "streamlib://library/tint.hlsl" in resources, sorted(resources)
+
+        reference = (await client.read_resource("streamlib://reference/effects.md")).contents[0]
+        assert "#define tex2D(tex, uv)" in reference.text and "@range(min, max)" in reference.text
+        tint = (await client.read_resource("streamlib://library/tint.hlsl")).contents[0]
+        assert tint.text == TINT
+
+        await client.call_tool("load_graph", {"config": graph(GREEN), "start": False})
+        config = json.loads((await client.read_resource("streamlib://graph/config.json")).contents[0].text)
+        assert config["shaders"]["fx"]["source"] == GREEN
+
+        prompts = {p.name: p for p in (await client.list_prompts()).prompts}
+        assert [a.name for a in prompts["write_effect"].arguments or []] == ["description", "effect"]
+        prompt = await client.get_prompt("write_effect", {"description": "a warm sepia look", "effect": "fx"})
+        text = prompt.messages[0].content.text
+        assert "a warm sepia look" in text and 'replace_shader with effect "fx"' in text
+        assert "compile_shader" in text and "#define tex2D(tex, uv)" in text
+
+    session(work, transport)
+
+
+def post_mcp(server: Server, headers: dict[str, str]) -> int:
+    """A JSON-RPC ping POSTed to /mcp with `headers`; the HTTP status."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    sent = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream", **headers}
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.request("POST", "/mcp", body=body, headers=sent)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def test_mcp_over_http_refuses_missing_or_wrong_tokens_and_foreign_pages() -> None:
+    with http_server() as server:
+        assert post_mcp(server, {}) == 401
+        assert post_mcp(server, {"Authorization": "Bearer wrong"}) == 401
+        token = {"Authorization": f"Bearer {TOKEN}"}
+        assert post_mcp(server, {**token, "Origin": "http://attacker.example"}) == 403
+        assert post_mcp(server, {**token, "Host": "attacker.example"}) == 403
+        assert post_mcp(server, token) == 200
+        # The SDK's client with a wrong token gets no session, and the server is still there after.
+        with pytest.raises(BaseException):  # noqa: B017 - the SDK wraps the 401 in an exception group
+            run_client(lambda: http_streams(f"{server.url}/mcp", "wrong"), lambda client: asyncio.sleep(0))
+        assert server.call("GET", "/v1/health", token=None)[0] == 200

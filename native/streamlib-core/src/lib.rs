@@ -1,5 +1,6 @@
 //! streamlib core: the platform-agnostic pieces (shader compile pipeline today; GPU graph next).
 
+pub mod agents;
 pub mod config;
 pub mod features;
 pub mod gpu;

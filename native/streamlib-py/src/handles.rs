@@ -10,7 +10,7 @@ use streamlib_core::nodes::{EffectHandle, LatestFrame, PreviewQueue, PushSlot};
 
 use crate::call::long_call;
 use crate::errors::{gpu_error, streamlib_error};
-use crate::gpu::param_value;
+use crate::gpu::{param_value, params_from_dict};
 use crate::shader::NativeShader;
 
 #[pyclass(frozen, module = "streamlib._native")]
@@ -22,6 +22,12 @@ pub struct NativeEffect {
 impl NativeEffect {
     fn set(&self, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) -> PyResult<()> {
         self.inner.set(name, &param_value(value)).map_err(|e| gpu_error(py, e))
+    }
+
+    /// Sets every value or none, between two frames; a bad name or value is refused with the parameter named.
+    fn set_all(&self, py: Python<'_>, values: &Bound<'_, PyDict>) -> PyResult<()> {
+        let values = params_from_dict(Some(values))?;
+        self.inner.set_all(&values).map(|_| ()).map_err(|e| gpu_error(py, e.error))
     }
 
     /// Swaps in a compiled shader between two frames (pipeline built with the GIL released).

@@ -1,5 +1,6 @@
 //! `streamlib._native`: converts types and errors between Python and `streamlib-core`, nothing more.
 
+mod agents;
 mod call;
 mod errors;
 mod gpu;
@@ -26,6 +27,9 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(nodes::node_types, module)?)?;
     module.add_function(wrap_pyfunction!(nodes::test_pattern_glsl_es, module)?)?;
     module.add_function(wrap_pyfunction!(graph::load_graph, module)?)?;
+    module.add_function(wrap_pyfunction!(agents::agent_texts, module)?)?;
+    module.add_function(wrap_pyfunction!(agents::write_effect_prompt, module)?)?;
+    module.add_function(wrap_pyfunction!(agents::chain_end, module)?)?;
     module.add_class::<shader::NativeShader>()?;
     module.add_class::<gpu::NativeGpu>()?;
     module.add_class::<gpu::NativeTexture>()?;

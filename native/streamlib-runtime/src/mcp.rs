@@ -22,22 +22,12 @@ use rmcp::{schemars, tool, tool_handler, tool_router, ErrorData, RoleServer, Ser
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use streamlib_core::agents::{
+    write_effect_prompt, EFFECT_REFERENCE, GRAPH_URI, INSTRUCTIONS, LIBRARY_URI, REFERENCE_URI, WRITE_EFFECT,
+};
+
 use crate::http::{ApiError, AppState};
 use crate::ops::{effects, graph, library, shaders};
-
-const INSTRUCTIONS: &str = "streamlib runs HLSL video effects on the GPU. Write a pixel effect as \
-`float4 main(float2 uv : TEXCOORD) : SV_Target`, read the incoming frame with `tex2D(input, uv)`, use the frame \
-values `time`, `frame`, `resolution`, `mouse`, and declare parameters in a `cbuffer Params { float strength; \
-/* @range(0, 1) @default(0.5) */ };` (`@color` for colours). compile_shader reports diagnostics with line and \
-column; replace_shader swaps a running effect and keeps the last good shader on a compile error; get_frame \
-shows the result.";
-
-/// How to write an effect: the effect library's README (the prelude, the two forms, the annotations), built
-/// into the binary so a runtime without a library directory still tells an agent the rules.
-pub const REFERENCE: &str = include_str!("../../../shaders/README.md");
-const REFERENCE_URI: &str = "streamlib://reference/effects.md";
-const GRAPH_URI: &str = "streamlib://graph/config.json";
-const LIBRARY_URI: &str = "streamlib://library/";
 
 /// The MCP server over one runtime's state (the same `AppState` the HTTP API serves).
 #[derive(Clone)]
@@ -294,7 +284,7 @@ impl ServerHandler for StreamlibMcp {
     ) -> Result<ReadResourceResponse, ErrorData> {
         let uri = request.uri;
         let (text, mime) = if uri == REFERENCE_URI {
-            (REFERENCE.to_owned(), "text/markdown")
+            (EFFECT_REFERENCE.to_owned(), "text/markdown")
         } else if uri == GRAPH_URI {
             let text = graph::config_text(&self.state)
                 .map_err(|e| ErrorData::resource_not_found(error_message(&e), Some(e.body.clone())))?;
@@ -355,26 +345,8 @@ impl ServerHandler for StreamlibMcp {
     }
 }
 
-const WRITE_EFFECT: &str = "write_effect";
-
 fn error_message(error: &ApiError) -> String {
     error.body["message"].as_str().unwrap_or("failed").to_owned()
-}
-
-/// The `write_effect` prompt: the task, the rules an effect must follow (the reference), and the loop.
-fn write_effect_prompt(description: &str, effect: Option<&str>) -> String {
-    let run = match effect {
-        Some(id) => format!("call replace_shader with effect \"{id}\" and your source"),
-        None => "call add_effect with a new id and your source".to_owned(),
-    };
-    format!(
-        "Write a streamlib video effect in HLSL that does this: {description}\n\n\
-         Rules:\n{INSTRUCTIONS}\n\n\
-         Steps: 1. call compile_shader with your source; if it returns diagnostics, fix the line and column they \
-         name and compile again. 2. When it compiles, {run}. 3. Call get_frame and look at the picture; adjust \
-         parameters with set_params or the source with replace_shader until it does what was asked.\n\n\
-         The full reference (resource {REFERENCE_URI}):\n\n{REFERENCE}"
-    )
 }
 
 /// Settings of MCP over streamable HTTP (`serve`'s `/mcp`): which `Host` names and browser `Origin`s are let
@@ -444,29 +416,4 @@ pub fn serve_stdio(options: &McpOptions) -> Result<(), String> {
     });
     state.stop_graph();
     result
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use streamlib_core::shader::prelude::{FRAME_CBUFFER_HLSL, INPUT_HLSL};
-
-    #[test]
-    fn the_reference_quotes_the_prelude_the_compiler_prepends() {
-        for line in INPUT_HLSL.lines().chain(FRAME_CBUFFER_HLSL.lines()) {
-            assert!(REFERENCE.contains(line), "the effect reference lacks the prelude line `{line}`");
-        }
-        for annotation in ["@range(", "@default(", "@color", "@checkbox"] {
-            assert!(REFERENCE.contains(annotation), "the effect reference lacks {annotation}");
-        }
-    }
-
-    #[test]
-    fn the_write_effect_prompt_carries_the_task_the_rules_and_the_loop() {
-        let text = write_effect_prompt("a warm sepia", Some("fx"));
-        assert!(text.starts_with("Write a streamlib video effect in HLSL that does this: a warm sepia"));
-        assert!(text.contains("replace_shader with effect \"fx\"") && text.contains("compile_shader"));
-        assert!(text.contains(INPUT_HLSL.lines().next().unwrap()));
-        assert!(write_effect_prompt("x", None).contains("add_effect"));
-    }
 }
