@@ -314,6 +314,11 @@ class Effect(Node):
     def gpu_path(self) -> str | None:
         return self._handle.gpu_path if self._handle is not None else None
 
+    @property
+    def swaps(self) -> int:
+        """Shaders swapped in while in a runtime (hot swaps, `%%hlsl` re-runs, agents' replace_shader)."""
+        return self._handle.swaps if self._handle is not None else 0
+
     def set(self, **params: Any) -> None:
         if self._handle is None:
             # Not running yet: the core checks the names and values as it would at construction.

@@ -21,7 +21,7 @@ class MissingNotebookDependency(ImportError):
 try:
     from streamlib.jupyter.camera import Camera
     from streamlib.jupyter.controls import Controls
-    from streamlib.jupyter.magic import HlslMagics
+    from streamlib.jupyter.magic import AgentMagics, HlslMagics
     from streamlib.jupyter.preview import Preview, close_all
 except ModuleNotFoundError as missing:
     # A missing streamlib module is a broken install or a bug, not a missing extra: let it through as is.
@@ -37,6 +37,7 @@ except ModuleNotFoundError as missing:
 __all__ = [
     "Camera",
     "Controls",
+    "AgentMagics",
     "HlslMagics",
     "MissingNotebookDependency",
     "Preview",
@@ -47,6 +48,7 @@ __all__ = [
 
 def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magics(HlslMagics)
+    ipython.register_magics(AgentMagics)
     ipython.set_custom_exc((ShaderCompileError,), _short_compile_error)
 
 

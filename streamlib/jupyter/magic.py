@@ -1,4 +1,5 @@
-"""`%%hlsl NAME [--compute] [--backend dxc|glslang] [--preview]`: compile a cell, register it, hot-swap it."""
+"""`%%hlsl NAME [--compute] [--backend dxc|glslang] [--preview]`: compile a cell, register it, hot-swap it.
+`%streamlib_mcp [RUNTIME] [--port N] [--stop]`: serve a runtime of the notebook to MCP agents."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import shlex
 from typing import Any
 
 from IPython.core.display_functions import display
-from IPython.core.magic import Magics, cell_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
 from streamlib.errors import ShaderCompileError
 from streamlib.jupyter.cards import error_card, success_card
@@ -72,8 +73,57 @@ class HlslMagics(Magics):
         return None
 
 
+def _parse_mcp(line: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="%streamlib_mcp", add_help=False, exit_on_error=False)
+    parser.add_argument("runtime", nargs="?")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--stop", action="store_true")
+    try:
+        return parser.parse_args(shlex.split(line))
+    except (argparse.ArgumentError, SystemExit) as err:
+        raise ValueError(f"usage: %streamlib_mcp [RUNTIME] [--port N] [--stop] ({err})") from None
+
+
+@magics_class
+class AgentMagics(Magics):
+    @line_magic
+    def streamlib_mcp(self, line: str) -> Any:
+        """Serves a `Runtime` of this notebook to MCP agents over streamable HTTP on loopback (its variable
+        name; without one, the notebook's only Runtime) and shows how to register it with a client. An agent's
+        swaps and parameter changes land in the same live graph the previews and controls show. `--stop`
+        stops the server."""
+        from streamlib.jupyter.agents import AgentServer, serve_mcp
+        from streamlib.runtime import Runtime
+
+        args = _parse_mcp(line)
+        namespace = self.shell.user_ns if self.shell is not None else {}
+        current = namespace.get("_streamlib_mcp_server")
+        if args.stop:
+            if isinstance(current, AgentServer):
+                current.stop()
+            return current
+        if args.runtime is not None:
+            runtime = namespace.get(args.runtime)
+            if not isinstance(runtime, Runtime):
+                raise ValueError(f"'{args.runtime}' is not a streamlib Runtime in this notebook")
+        else:
+            runtimes = [v for k, v in namespace.items() if isinstance(v, Runtime) and not k.startswith("_")]
+            if len({id(r) for r in runtimes}) != 1:
+                raise ValueError(
+                    "name the Runtime to serve: %streamlib_mcp RUNTIME (found "
+                    f"{len(runtimes)} Runtime variables in this notebook)"
+                )
+            runtime = runtimes[0]
+        if isinstance(current, AgentServer) and current.running:
+            current.stop()
+        server = serve_mcp(runtime, port=args.port)
+        namespace["_streamlib_mcp_server"] = server
+        return server
+
+
 def load_ipython_extension(ipython: Any) -> None:
     ipython.register_magics(HlslMagics)
+    ipython.register_magics(AgentMagics)
 
 
 def registered(name: str) -> Shader:

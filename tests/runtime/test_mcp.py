@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import http.client
 import io
 import json
-import http.client
 import os
 import tempfile
 import threading
@@ -83,9 +83,10 @@ def stdio_streams() -> AbstractAsyncContextManager[Any]:
 @asynccontextmanager
 async def http_streams(url: str, token: str) -> Any:
     headers = {"Authorization": f"Bearer {token}"}
-    async with create_mcp_http_client(headers=headers) as client, streamable_http_client(
-        url, http_client=client
-    ) as streams:
+    async with (
+        create_mcp_http_client(headers=headers) as client,
+        streamable_http_client(url, http_client=client) as streams,
+    ):
         yield streams
 
 
@@ -324,7 +325,11 @@ def test_mcp_over_http_refuses_missing_or_wrong_tokens_and_foreign_pages() -> No
         assert post_mcp(server, {**token, "Origin": "http://attacker.example"}) == 403
         assert post_mcp(server, {**token, "Host": "attacker.example"}) == 403
         assert post_mcp(server, token) == 200
-        # The SDK's client with a wrong token gets no session, and the server is still there after.
-        with pytest.raises(BaseException):  # noqa: B017 - the SDK wraps the 401 in an exception group
+        # The SDK's client with a wrong token gets no session (an MCP error, not a hang), and the server stays.
+        with pytest.raises(BaseException) as refused:  # noqa: B017 - the SDK nests it in exception groups
             run_client(lambda: http_streams(f"{server.url}/mcp", "wrong"), lambda client: asyncio.sleep(0))
+        leaf: BaseException = refused.value
+        while getattr(leaf, "exceptions", None):
+            leaf = leaf.exceptions[0]  # type: ignore[attr-defined]
+        assert isinstance(leaf, mcp.MCPError), repr(leaf)
         assert server.call("GET", "/v1/health", token=None)[0] == 200
