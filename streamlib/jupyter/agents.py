@@ -19,7 +19,6 @@ import json
 import secrets
 import socket
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -83,7 +82,7 @@ def _shader_json(shader: Shader) -> dict[str, Any]:
 
 def _as_lists(values: dict[str, Any]) -> dict[str, list[float]]:
     """Parameter values as the runtime's tools give them: a list of numbers per parameter."""
-    return {k: [float(x) for x in v] if isinstance(v, (list, tuple)) else [float(v)] for k, v in values.items()}
+    return {k: [float(x) for x in (v if isinstance(v, (list, tuple)) else [v])] for k, v in values.items()}
 
 
 class _Tools:
@@ -221,44 +220,39 @@ def _server(runtime: Runtime) -> MCPServer:
     server = MCPServer("streamlib-notebook", instructions=texts["instructions"])
     tools = _Tools(runtime)
 
-    def blocking(work: Callable[..., CallToolResult]) -> Callable[..., Any]:
-        # Compiles, swaps and frames wait on the GPU and the compiler: off the server's event loop.
-        async def call(*args: Any, **kwargs: Any) -> CallToolResult:
-            return await asyncio.to_thread(work, *args, **kwargs)
-
-        return call
+    # Compiles, swaps and frames wait on the GPU and the compiler: each tool runs off the server's loop.
 
     @server.tool(
         description="Compile HLSL: its reflection (stage, parameters with ranges and defaults), or the "
         "diagnostics (file, line, column, message, the source line) when it does not compile."
     )
     async def compile_shader(source: str, stage: str = "auto", entry: str = "main") -> CallToolResult:
-        return await blocking(tools.compile_shader)(source, stage, entry)
+        return await asyncio.to_thread(tools.compile_shader, source, stage, entry)
 
     @server.tool(description="The shader library: each effect's name, file and summary.")
     async def list_library() -> CallToolResult:
-        return await blocking(tools.list_library)()
+        return await asyncio.to_thread(tools.list_library)
 
     @server.tool(
         description="The notebook's graph as its config (nodes, edges, shaders with their sources and "
         "parameter values) and its stats."
     )
     async def describe_graph() -> CallToolResult:
-        return await blocking(tools.describe_graph)()
+        return await asyncio.to_thread(tools.describe_graph)
 
     @server.tool(
         description="Compile HLSL and swap it into a running effect between two frames. On a compile "
         "error the diagnostics come back and the effect keeps running its last good shader."
     )
     async def replace_shader(effect: str, source: str) -> CallToolResult:
-        return await blocking(tools.replace_shader)(effect, source)
+        return await asyncio.to_thread(tools.replace_shader, effect, source)
 
     @server.tool(
         description="Set an effect's parameters, all or none: an unknown name or a value of the wrong "
         "type is refused, naming it. The @range of each parameter is its useful span."
     )
     async def set_params(effect: str, values: dict[str, Any]) -> CallToolResult:
-        return await blocking(tools.set_params)(effect, values)
+        return await asyncio.to_thread(tools.set_params, effect, values)
 
     @server.tool(
         description="The newest frame of a node (default: the end of the chain) as an image you can "
@@ -267,11 +261,11 @@ def _server(runtime: Runtime) -> MCPServer:
     async def get_frame(
         node: str | None = None, max_size: int = DEFAULT_FRAME_SIZE, format: str = "png"
     ) -> CallToolResult:
-        return await blocking(tools.get_frame)(node, max_size, format)
+        return await asyncio.to_thread(tools.get_frame, node, max_size, format)
 
     @server.tool(description="The graph's stats: fps, frame times, frames, each effect's shader and swaps.")
     async def get_stats() -> CallToolResult:
-        return await blocking(tools.get_stats)()
+        return await asyncio.to_thread(tools.get_stats)
 
     @server.resource(
         texts["reference_uri"],

@@ -325,7 +325,7 @@ def test_mcp_over_http_refuses_missing_or_wrong_tokens_and_foreign_pages() -> No
         assert post_mcp(server, {**token, "Origin": "http://attacker.example"}) == 403
         assert post_mcp(server, {**token, "Host": "attacker.example"}) == 403
         assert post_mcp(server, token) == 200
-        # The SDK's client with a wrong token gets no session (an MCP error, not a hang), and the server stays.
+        # The SDK client with a wrong token gets an MCP error (not a hang), and the server stays.
         with pytest.raises(BaseException) as refused:  # noqa: B017 - the SDK nests it in exception groups
             run_client(lambda: http_streams(f"{server.url}/mcp", "wrong"), lambda client: asyncio.sleep(0))
         leaf: BaseException = refused.value
