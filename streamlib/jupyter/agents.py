@@ -217,7 +217,8 @@ class _Tools:
 
 def _server(runtime: Runtime) -> MCPServer:
     texts = _native.agent_texts()
-    server = MCPServer("streamlib-notebook", instructions=texts["instructions"])
+    # WARNING: the SDK sets up logging at its level, and INFO would print every request into the notebook.
+    server = MCPServer("streamlib-notebook", instructions=texts["instructions"], log_level="WARNING")
     tools = _Tools(runtime)
 
     # Compiles, swaps and frames wait on the GPU and the compiler: each tool runs off the server's loop.

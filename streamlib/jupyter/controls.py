@@ -53,7 +53,10 @@ class Controls(widgets.VBox):  # type: ignore[misc]
         return self._kinds[name]
 
     def _control(self, parameter: Parameter) -> widgets.Widget | None:
-        name, kind, default = parameter.name, parameter.kind, parameter.default
+        # Start where the effect is (values given at construction, set by code or an agent), not at @default.
+        current = self.effect.values.get(parameter.name, parameter.default)
+        name, kind = parameter.name, parameter.kind
+        default = list(current) if isinstance(current, (list, tuple)) else [current]
         description = name
         control: widgets.Widget
         if kind == "color":

@@ -13,6 +13,7 @@ import pytest
 
 import streamlib
 from streamlib import Effect, Runtime, TestPattern
+from streamlib.jupyter import Controls
 
 from ..runtime.test_mcp import BLUE, GREEN, TINT, TYPO, frame_pixels, http_streams, run_client, structured
 
@@ -74,6 +75,7 @@ def test_an_agent_and_the_notebook_share_one_live_graph(live: tuple[Runtime, Eff
         await client.call_tool("replace_shader", {"effect": "fx", "source": TINT})
         done = await client.call_tool("set_params", {"effect": "fx", "values": {"strength": 0.25}})
         assert structured(done)["values"]["strength"] == [0.25] and fx.values["strength"] == 0.25
+        assert Controls(fx).controls["strength"].value == 0.25, "controls start where the agent left it"
         mixed = await client.call_tool(
             "set_params", {"effect": "fx", "values": {"strength": 0.5, "tint": "red"}}
         )
