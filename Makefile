@@ -105,6 +105,7 @@ bench: build ## benchmarks against peers (glslangValidator, wgpu-py, jupyter_rfb
 	$(PY) benches/graph_bench.py --out bench-results/graph.json
 	$(PY) benches/preview_bench.py --out bench-results/preview.json
 	$(PY) benches/editor_bench.py --out bench-results/editor.json
+	$(PY) benches/mcp_bench.py --out bench-results/mcp.json
 
 clean: ## remove build output
 	rm -rf $(VENV) native/target bench-results widgets/node_modules streamlib/jupyter/static \
