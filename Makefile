@@ -17,6 +17,8 @@ DEV_STAMP    := $(VENV)/.streamlib-dev
 BUILD_STAMP  := $(VENV)/.streamlib-built
 WIDGET_DEPS  := widgets/node_modules/.package-lock.json
 LABEXT_DEPS  := widgets/labextension/node_modules/.package-lock.json
+# Independent clients the tests drive streamlib against (the MCP Inspector).
+PEER_DEPS    := tests/peers/node_modules/.package-lock.json
 WIDGET_JS    := streamlib/jupyter/static/preview.js
 LABEXT_BUILT := widgets/wheel-data/data/share/jupyter/labextensions/@streamlib/jupyterlab/install.json
 NATIVE_SRC   := $(shell find native -path native/target -prune -o -type f \( -name '*.rs' -o -name '*.toml' \
@@ -50,6 +52,9 @@ $(WIDGET_DEPS): widgets/package-lock.json
 
 $(LABEXT_DEPS): widgets/labextension/package-lock.json
 	cd widgets/labextension && $(NPM_CI)
+
+$(PEER_DEPS): tests/peers/package-lock.json
+	cd tests/peers && $(NPM_CI)
 
 $(WIDGET_JS): $(WIDGET_DEPS) $(WIDGET_SRC)
 	cd widgets && npm run build --silent
@@ -86,7 +91,7 @@ test-rust:
 test-js:
 	cd widgets/labextension && npx vitest run
 
-test-python:
+test-python: $(PEER_DEPS)
 	$(PY) -m pytest -q tests
 
 lint: build ## rustfmt, clippy -D warnings, eslint, tsc, ruff (check + format), mypy, stubtest of the .pyi
@@ -109,4 +114,5 @@ bench: build ## benchmarks against peers (glslangValidator, wgpu-py, jupyter_rfb
 
 clean: ## remove build output
 	rm -rf $(VENV) native/target bench-results widgets/node_modules streamlib/jupyter/static \
-		widgets/labextension/node_modules widgets/labextension/lib widgets/wheel-data/data/share
+		widgets/labextension/node_modules widgets/labextension/lib widgets/wheel-data/data/share \
+		tests/peers/node_modules
