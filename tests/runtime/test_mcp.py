@@ -333,3 +333,17 @@ def test_mcp_over_http_refuses_missing_or_wrong_tokens_and_foreign_pages() -> No
             leaf = leaf.exceptions[0]  # type: ignore[attr-defined]
         assert isinstance(leaf, mcp.MCPError), repr(leaf)
         assert server.call("GET", "/v1/health", token=None)[0] == 200
+
+
+def test_set_params_schema_carries_the_loaded_graphs_ranges(transport: str) -> None:
+    async def work(client: ClientSession) -> None:
+        await client.call_tool("load_graph", {"config": graph(TINT), "start": False})
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        schema = tools["set_params"].input_schema
+        assert schema["properties"]["effect"]["enum"] == ["fx"]
+        (fx,) = schema["oneOf"]
+        values = fx["properties"]["values"]["properties"]
+        assert values["strength"] == {"type": "number", "minimum": 0.0, "maximum": 1.0, "default": 0.5}
+        assert values["tint"]["type"] == "array" and values["tint"]["maxItems"] == 3
+
+    session(work, transport)

@@ -11,9 +11,9 @@ use base64::Engine;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
     CallToolResult, ContentBlock, GetPromptRequestParams, GetPromptResponse, GetPromptResult, Implementation,
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams, Prompt,
-    PromptArgument, PromptMessage, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
-    ResourceContents, ResourceTemplate, Role, ServerCapabilities, ServerConfig,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    Prompt, PromptArgument, PromptMessage, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    Resource, ResourceContents, ResourceTemplate, Role, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
@@ -239,6 +239,22 @@ impl ServerHandler for StreamlibMcp {
         ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("streamlib-runtime", env!("CARGO_PKG_VERSION")))
             .with_instructions(INSTRUCTIONS)
+    }
+
+    /// The tools, with `set_params`'s schema made from the loaded graph: its effects and their parameters'
+    /// ranges, defaults and shapes (reflected from the shaders), so an agent sees what it may set.
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let mut tools = Self::tool_router().list_all();
+        if let Some(schema) = effects::params_schema(&self.state) {
+            for tool in tools.iter_mut().filter(|t| t.name == "set_params") {
+                tool.input_schema = Arc::new(schema.clone());
+            }
+        }
+        Ok(ListToolsResult::with_all_items(tools))
     }
 
     async fn list_resources(

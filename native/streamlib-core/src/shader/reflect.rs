@@ -120,6 +120,34 @@ pub struct Parameter {
     pub kind: ParamKind,
 }
 
+impl Parameter {
+    /// The JSON Schema of a value an effect's `set` takes for this parameter: a boolean, a number, or a list
+    /// of one number per component; `@range` gives minimum and maximum, `@default` the default.
+    pub fn json_schema(&self) -> serde_json::Value {
+        use serde_json::json;
+        if self.ty == "bool" {
+            return json!({ "type": "boolean", "default": self.default.first().is_some_and(|v| *v != 0.0) });
+        }
+        let whole = self.ty.starts_with("int") || self.ty.starts_with("uint");
+        let mut number = json!({ "type": if whole { "integer" } else { "number" } });
+        if let Some(min) = self.min {
+            number["minimum"] = json!(min);
+        }
+        if let Some(max) = self.max {
+            number["maximum"] = json!(max);
+        }
+        match self.default.as_slice() {
+            [one] => {
+                number["default"] = json!(one);
+                number
+            }
+            many => json!({
+                "type": "array", "items": number, "minItems": many.len(), "maxItems": many.len(), "default": many
+            }),
+        }
+    }
+}
+
 /// Reflects `spirv`; `source` is the user's HLSL, read only for `@range/@default/@color` annotations.
 pub fn reflect(spirv: &[u32], stage: Stage, source: &str) -> Result<(Reflection, Vec<Parameter>), String> {
     let annotations = annotations::parse(source)?;
@@ -755,5 +783,33 @@ mod tests {
         assert!(json.contains("\"kind\":\"combined_image_sampler\"") || json.contains("\"kind\":\"texture\""));
         let back: (Reflection, Vec<Parameter>) = serde_json::from_str(&json).unwrap();
         assert_eq!(back, (r, params));
+    }
+
+    #[test]
+    fn a_parameters_schema_carries_its_range_default_and_shape() {
+        let parameter = |ty: &str, default: Vec<f64>, range: Option<(f64, f64)>| Parameter {
+            name: "p".into(),
+            ty: ty.into(),
+            buffer: "Params".into(),
+            offset: 0,
+            size: 4,
+            array_len: None,
+            default,
+            min: range.map(|r| r.0),
+            max: range.map(|r| r.1),
+            kind: ParamKind::Slider,
+        };
+        let strength = parameter("float", vec![0.5], Some((0.0, 1.0))).json_schema();
+        assert_eq!(strength, serde_json::json!({"type": "number", "minimum": 0.0, "maximum": 1.0, "default": 0.5}));
+        let levels = parameter("int", vec![4.0], Some((2.0, 32.0))).json_schema();
+        assert_eq!((levels["type"].as_str(), levels["maximum"].as_f64()), (Some("integer"), Some(32.0)));
+        let tint = parameter("float3", vec![1.0, 0.0, 0.0], None).json_schema();
+        assert_eq!(tint["type"], "array");
+        assert_eq!((tint["minItems"].as_u64(), tint["maxItems"].as_u64()), (Some(3), Some(3)));
+        assert_eq!(tint["items"], serde_json::json!({"type": "number"}));
+        assert_eq!(
+            parameter("bool", vec![1.0], None).json_schema(),
+            serde_json::json!({"type": "boolean", "default": true})
+        );
     }
 }

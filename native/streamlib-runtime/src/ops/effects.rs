@@ -94,3 +94,37 @@ pub fn replace_shader(state: &AppState, id: &str, body: ShaderBody) -> Result<Va
     value["swaps"] = json!(handle.swaps());
     Ok(value)
 }
+
+/// `set_params`'s input schema for the loaded graph: the effect ids it may name and, per effect, each
+/// parameter's schema (range, default, shape). None when no graph is loaded.
+pub fn params_schema(state: &AppState) -> Option<Map<String, Value>> {
+    let graph = state.graph();
+    let loaded = graph.as_ref()?;
+    let ids: Vec<&String> = loaded.built.effects.keys().collect();
+    let per_effect: Vec<Value> = loaded
+        .built
+        .effects
+        .iter()
+        .map(|(id, handle)| {
+            let shader = handle.shader();
+            let parameters: Map<String, Value> =
+                shader.parameters.iter().map(|p| (p.name.clone(), p.json_schema())).collect();
+            json!({
+                "properties": {
+                    "effect": { "const": id },
+                    "values": { "type": "object", "properties": parameters, "additionalProperties": false },
+                },
+            })
+        })
+        .collect();
+    let schema = json!({
+        "type": "object",
+        "required": ["effect", "values"],
+        "properties": {
+            "effect": { "type": "string", "enum": ids, "description": "The effect node's id in the graph." },
+            "values": { "type": "object", "description": "Parameter name → value: a number, a bool, or a list of numbers for vectors and colours." },
+        },
+        "oneOf": per_effect,
+    });
+    schema.as_object().cloned()
+}
