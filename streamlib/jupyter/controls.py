@@ -61,7 +61,7 @@ class Controls(widgets.VBox):  # type: ignore[misc]
         control: widgets.Widget
         if kind == "color":
             alpha = default[3] if len(default) == 4 else None
-            control = widgets.ColorPicker(value=_hex(default), description=description, concise=False)
+            control = widgets.ColorPicker(value=_hex(tuple(default)), description=description, concise=False)
             control.observe(
                 lambda c, n=name, a=alpha: self.effect.set(**{n: _floats(c["new"], a)}), names="value"
             )
