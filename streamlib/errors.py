@@ -6,6 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+# What installs the notebook side (widgets, magics, the kernel's MCP server), for errors that need it.
+NOTEBOOK_INSTALL_HINT = 'pip install "streamlib[jupyter]"'
+
 
 @dataclass(frozen=True)
 class Diagnostic:

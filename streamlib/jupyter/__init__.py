@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from streamlib.errors import NOTEBOOK_INSTALL_HINT as INSTALL_HINT
 from streamlib.errors import ShaderCompileError
-
-INSTALL_HINT = 'pip install "streamlib[jupyter]"'
 
 
 class MissingNotebookDependency(ImportError):

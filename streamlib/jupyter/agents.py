@@ -22,25 +22,18 @@ import threading
 from typing import Any
 
 import numpy as np
+import uvicorn
+from mcp.server import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp_types import CallToolResult, ImageContent, TextContent
 from PIL import Image
 
 from streamlib import _native
 from streamlib.errors import ShaderCompileError, StreamlibError
-from streamlib.jupyter import INSTALL_HINT
 from streamlib.jupyter.library import library_listing
 from streamlib.nodes import Effect, NumpySink
 from streamlib.runtime import Runtime
 from streamlib.shader import Shader, compile
-
-try:
-    import uvicorn
-    from mcp.server import MCPServer
-    from mcp.server.transport_security import TransportSecuritySettings
-    from mcp_types import CallToolResult, ImageContent, TextContent
-except ImportError as _missing:  # part of the notebook extra; say how to get it rather than fail on import
-    _IMPORT_ERROR: ImportError | None = _missing
-else:
-    _IMPORT_ERROR = None
 
 DEFAULT_FRAME_SIZE = 512
 _FRAME_WAIT_S = 10.0
@@ -338,10 +331,6 @@ class AgentServer:
     """A running notebook MCP server: `url`, `token`, `client_config()` for an MCP client, `stop()`."""
 
     def __init__(self, runtime: Runtime, port: int = 0, token: str | None = None) -> None:
-        if _IMPORT_ERROR is not None:
-            raise StreamlibError(
-                f"the MCP server needs the MCP Python SDK ({_IMPORT_ERROR}); install it with: {INSTALL_HINT}"
-            )
         self.runtime = runtime
         self.token = token or secrets.token_urlsafe(24)
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

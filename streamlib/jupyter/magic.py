@@ -10,7 +10,7 @@ from typing import Any
 from IPython.core.display_functions import display
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
-from streamlib.errors import ShaderCompileError
+from streamlib.errors import NOTEBOOK_INSTALL_HINT, ShaderCompileError
 from streamlib.jupyter.cards import error_card, success_card
 from streamlib.jupyter.diagnostics import MIME, failure_payload, success_payload
 from streamlib.registry import shaders
@@ -92,7 +92,13 @@ class AgentMagics(Magics):
         name; without one, the notebook's only Runtime) and shows how to register it with a client. An agent's
         swaps and parameter changes land in the same live graph the previews and controls show. `--stop`
         stops the server."""
-        from streamlib.jupyter.agents import AgentServer, serve_mcp
+        try:
+            from streamlib.jupyter.agents import AgentServer, serve_mcp
+        except ModuleNotFoundError as missing:
+            raise ModuleNotFoundError(
+                f"%streamlib_mcp needs the '{missing.name}' module (MCP SDK): {NOTEBOOK_INSTALL_HINT}",
+                name=missing.name,
+            ) from missing
         from streamlib.runtime import Runtime
 
         args = _parse_mcp(line)
