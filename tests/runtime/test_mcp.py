@@ -269,6 +269,17 @@ def test_add_effect_grows_the_running_graph_and_a_broken_one_changes_nothing(tra
         await until_frames_pass(client, 3)
         magenta = frame_pixels(await client.call_tool("get_frame", {"max_size": 32}))
         assert (magenta[..., 0] > 250).all() and (magenta[..., 1] < 5).all() and (magenta[..., 2] > 250).all()
+        # Any node's frames: the first look at `fx` adds a sink to it (one restart); the chain's end stays.
+        upstream = frame_pixels(await client.call_tool("get_frame", {"node": "fx", "max_size": 32}))
+        assert (upstream[..., 1] > 250).all() and (upstream[..., 0] < 5).all(), "fx itself is still green"
+        again = frame_pixels(await client.call_tool("get_frame", {"max_size": 32}))
+        assert (again[..., 0] > 250).all() and (again[..., 2] > 250).all()
+        pattern = frame_pixels(await client.call_tool("get_frame", {"node": "pattern", "max_size": 32}))
+        assert len({tuple(p) for p in pattern.reshape(-1, 4)[:, :3]}) > 4, "the test pattern has colours"
+        missing = await client.call_tool("get_frame", {"node": "nope"})
+        assert missing.is_error and structured(missing)["code"] == "no_node"
+        nodes = structured(await client.call_tool("describe_graph", {}))["config"]["nodes"]
+        assert [n["id"] for n in nodes] == ["pattern", "fx", "inv"], "taps are the server's, not the graph's"
         # Its parameters are the library's, settable like any effect's.
         half = await client.call_tool("set_params", {"effect": "inv", "values": {"amount": 0.5}})
         assert structured(half)["values"]["amount"] == [0.5]

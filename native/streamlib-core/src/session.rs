@@ -34,12 +34,30 @@ pub struct LatestTap {
 pub fn attach_latest_frame(graph: &mut Graph, config: &GraphConfig, gpu: &Arc<Gpu>) -> Result<LatestTap, AddError> {
     let from = latest_frame_source(config)
         .ok_or_else(|| GraphError("the graph has no source or effect to take frames from".to_owned()))?;
-    let node = graph.find(&from).ok_or_else(|| GraphError(format!("no node '{from}'")))?;
+    let frame = attach_tap(graph, &from, LATEST_SINK, gpu)?;
+    Ok(LatestTap { frame, from })
+}
+
+const TAP_PREFIX: &str = "__tap_";
+
+/// The id of the numpy sink a runtime adds when a client asks for node `from`'s frames.
+pub fn tap_id(from: &str) -> String {
+    format!("{TAP_PREFIX}{from}")
+}
+
+/// True for the sinks a runtime adds for its clients (the latest frame, taps), which its stats leave out.
+pub fn is_runtime_sink(id: &str) -> bool {
+    id == LATEST_SINK || id.starts_with(TAP_PREFIX)
+}
+
+/// Adds a numpy sink `id` fed (latest wins) by node `from`'s video; its latest frame.
+pub fn attach_tap(graph: &mut Graph, from: &str, id: &str, gpu: &Arc<Gpu>) -> Result<Arc<LatestFrame>, AddError> {
+    let node = graph.find(from).ok_or_else(|| GraphError(format!("no node '{from}'")))?;
     let spec = NodeSpec::new(NodeType::Numpy(NoParams {}), |_| None).map_err(|e| GraphError(e.to_string()))?;
     let frame = spec.latest_frame().ok_or_else(|| GraphError("a numpy sink has a latest frame".to_owned()))?;
-    let sink = graph.add(LATEST_SINK, &spec, gpu)?;
+    let sink = graph.add(id, &spec, gpu)?;
     graph.connect(node, VIDEO, sink, VIDEO, Some(Delivery::Latest))?;
-    Ok(LatestTap { frame, from })
+    Ok(frame)
 }
 
 /// Refuses configs whose nodes read or write files on this machine (image paths, video sources, image

@@ -73,6 +73,8 @@ pub struct ParamsInput {
 
 #[derive(Deserialize, schemars::JsonSchema)]
 pub struct FrameInput {
+    /// The node whose output to show (default: the end of the chain, where the latest frame comes from).
+    pub node: Option<String>,
     /// Longest side of the image in pixels; larger frames are scaled down (default 512).
     pub max_size: Option<u32>,
     /// "png" (default, exact) or "jpeg" (smaller).
@@ -199,7 +201,8 @@ impl StreamlibMcp {
         answer(effects::set_params(&self.state, &input.effect, &input.values))
     }
 
-    #[tool(description = "The newest frame of the graph's output as an image you can look at.")]
+    #[tool(description = "The newest frame of a node's output (default: the end of the chain) as an image you \
+        can look at. The first look at another node adds a sink to it, restarting the graph once.")]
     async fn get_frame(&self, Parameters(input): Parameters<FrameInput>) -> Result<CallToolResult, ErrorData> {
         let jpeg = match input.format.as_deref() {
             None | Some("png") => false,
@@ -209,7 +212,8 @@ impl StreamlibMcp {
             }
         };
         let max_size = input.max_size.unwrap_or(DEFAULT_FRAME_SIZE);
-        match self.run(move |state| graph::latest_frame(state, jpeg, Some(max_size))).await {
+        let node = input.node;
+        match self.run(move |state| graph::latest_frame(state, node.as_deref(), jpeg, Some(max_size))).await {
             Ok(picture) => {
                 let data = base64::engine::general_purpose::STANDARD.encode(&picture.bytes);
                 let facts = json!({ "index": picture.index, "width": picture.width, "height": picture.height, "mime": picture.mime });

@@ -4,6 +4,7 @@ pub mod annotations;
 pub mod cache;
 pub mod compile;
 pub mod cross;
+pub mod d3d9;
 pub mod diagnostics;
 pub mod env;
 pub mod pipeline;

@@ -9,8 +9,9 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::d3d9;
 use super::prelude::{prelude_for, Prelude};
-use super::types::{CompileRequest, Diagnostic};
+use super::types::{CompileRequest, Diagnostic, PreludeMode, Stage};
 
 pub const MAX_SOURCE_BYTES: usize = 1024 * 1024;
 /// Deeper nesting than any real shader; glslang overflows its stack on ~20,000 levels.
@@ -69,7 +70,16 @@ pub fn prepare(request: &CompileRequest, library_dirs: &[PathBuf]) -> Result<Pre
     let mut includes = BTreeMap::new();
     resolve_includes(name, source, &search_dirs, &mut includes, 0)?;
 
-    let Prelude { text: prelude } = prelude_for(source, request.options.stage, request.options.prelude);
+    // A D3D9-style pixel shader is rewritten line for line into the runtime's form (see `d3d9`).
+    let adapted = match (request.options.stage, request.options.prelude) {
+        (Stage::Pixel, PreludeMode::Auto | PreludeMode::Always) => d3d9::adapt(source),
+        _ => None,
+    };
+    let source = adapted.as_ref().map_or(source, |a| a.source.as_str());
+    let Prelude { text: mut prelude } = prelude_for(source, request.options.stage, request.options.prelude);
+    if let Some(adapted) = &adapted {
+        prelude.push_str(&adapted.prelude);
+    }
     let prelude_lines = prelude.lines().count() as u32;
     Ok(PreparedSource { request: request.clone(), full_source: format!("{prelude}{source}"), prelude_lines, includes })
 }

@@ -1,5 +1,6 @@
 //! What the server holds: one compiler, its settings, and at most one loaded graph.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use streamlib_core::config::GraphConfig;
@@ -25,6 +26,10 @@ pub struct Loaded {
     /// The server's own latest-frame sink and the node it listens to.
     pub latest: Arc<LatestFrame>,
     pub latest_from: String,
+    /// Other nodes a client asked frames of (`get_frame` with a node), each with its own sink.
+    pub taps: BTreeMap<String, Arc<LatestFrame>>,
+    /// The rate the graph was last started at: a rebuild (add_effect, a new tap) restarts it there.
+    pub fps: Option<f64>,
     pub running: Option<Running>,
     pub last_stats: Option<Stats>,
 }

@@ -1,6 +1,7 @@
 //! The loaded graph: load a config, read it back, start, stop, stats and the latest frame.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -10,8 +11,10 @@ use streamlib_core::config::ShaderConfig;
 use streamlib_core::gpu::{AdapterPreference, Gpu, GpuError};
 use streamlib_core::graph::{scheduler, Graph, RunOptions, Stats};
 use streamlib_core::nodes::sinks::{encode_jpeg, encode_png};
+use streamlib_core::nodes::{LatestFrame, Role};
 use streamlib_core::session::{
-    attach_latest_frame, check_file_access, insert_effect, latest_frame_source, Insertion, LATEST_SINK,
+    attach_latest_frame, attach_tap, check_file_access, insert_effect, is_runtime_sink, latest_frame_source, tap_id,
+    Insertion,
 };
 
 use super::library;
@@ -31,11 +34,12 @@ pub fn default_gpu(adapter: Option<&str>) -> Result<std::sync::Arc<Gpu>, GpuErro
 /// the loaded graph, stopping and replacing any graph loaded before.
 pub fn load(state: &AppState, text: &str) -> Result<Value, ApiError> {
     let config = GraphConfig::parse(text).map_err(|e| ApiError::bad_config(&e))?;
-    install(state, config)
+    install(state, config, &[])
 }
 
-/// Builds `config` (already parsed) and makes it the loaded graph, as `load`.
-fn install(state: &AppState, config: GraphConfig) -> Result<Value, ApiError> {
+/// Builds `config` (already parsed) with a frame tap on each of `taps` and makes it the loaded graph, as
+/// `load`.
+fn install(state: &AppState, config: GraphConfig, taps: &[String]) -> Result<Value, ApiError> {
     check_file_access(&config, state.allow_files).map_err(|e| ApiError::bad_config(&e))?;
     if latest_frame_source(&config).is_none() {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_config", "nodes: the graph has no source or effect")
@@ -47,6 +51,12 @@ fn install(state: &AppState, config: GraphConfig) -> Result<Value, ApiError> {
         Graph::from_config(&gpu, &state.compiler, &config, &BTreeMap::new()).map_err(|e| ApiError::bad_config(&e))?;
     let tap = attach_latest_frame(&mut built.graph, &config, &gpu)
         .map_err(|e| ApiError::internal(format!("cannot attach the latest-frame sink: {e}")))?;
+    let mut tapped = BTreeMap::new();
+    for node in taps.iter().filter(|node| **node != tap.from && config.node_index(node).is_some()) {
+        let frame = attach_tap(&mut built.graph, node, &tap_id(node), &gpu)
+            .map_err(|e| ApiError::internal(format!("cannot attach a frame sink to '{node}': {e}")))?;
+        tapped.insert(node.clone(), frame);
+    }
     let report: Vec<Value> =
         built.report.iter().map(|r| json!({ "shader": r.shader, "used": r.used, "why": r.why })).collect();
     let nodes: Vec<Value> = config.nodes.iter().map(|n| json!({ "id": n.id, "type": n.node.type_name() })).collect();
@@ -58,8 +68,17 @@ fn install(state: &AppState, config: GraphConfig) -> Result<Value, ApiError> {
             running.stop();
         }
     }
-    *slot =
-        Some(Loaded { config, built, gpu, latest: tap.frame, latest_from: tap.from, running: None, last_stats: None });
+    *slot = Some(Loaded {
+        config,
+        built,
+        gpu,
+        latest: tap.frame,
+        latest_from: tap.from,
+        taps: tapped,
+        fps: None,
+        running: None,
+        last_stats: None,
+    });
     Ok(answer)
 }
 
@@ -92,6 +111,7 @@ pub fn start(state: &AppState, frames: Option<u64>, fps: Option<f64>) -> Result<
         loaded.last_stats = Some(previous.stop());
     }
     let fps = fps.or(loaded.config.runtime.fps);
+    loaded.fps = fps;
     let options = RunOptions { frames, fps };
     let mouse = std::sync::Arc::new(std::sync::Mutex::new([0.0f32; 4]));
     let running = scheduler::start(loaded.gpu.clone(), &loaded.built.graph, options, mouse).map_err(|e| {
@@ -109,7 +129,7 @@ fn stats_json(stats: &Stats) -> Value {
         "fps": stats.fps,
         "frame_ms_p50": stats.frame_ms_p50,
         "frame_ms_p99": stats.frame_ms_p99,
-        "dropped": stats.dropped.iter().filter(|(k, _)| k.as_str() != LATEST_SINK).map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<String, Value>>(),
+        "dropped": stats.dropped.iter().filter(|(k, _)| !is_runtime_sink(k)).map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<String, Value>>(),
         "adapter": stats.adapter,
         "error": stats.error,
         "ended": stats.ended,
@@ -173,16 +193,17 @@ pub struct Picture {
     pub height: u32,
 }
 
-/// The newest frame of the node the server listens to, PNG (or JPEG), scaled down to fit `max_size` px on
-/// its longer side when it is larger.
-pub fn latest_frame(state: &AppState, jpeg: bool, max_size: Option<u32>) -> Result<Picture, ApiError> {
-    let frame = {
-        let graph = state.graph();
-        let loaded = graph.as_ref().ok_or_else(ApiError::no_graph)?;
-        loaded.latest.latest().ok_or_else(|| {
-            ApiError::new(StatusCode::NOT_FOUND, "no_frame", "no frame yet (POST /v1/graph/start, then ask again)")
-        })?
-    };
+/// The newest frame of `node` (None: the node the server listens to), PNG (or JPEG), scaled down to fit
+/// `max_size` px on its longer side when it is larger.
+pub fn latest_frame(
+    state: &AppState,
+    node: Option<&str>,
+    jpeg: bool,
+    max_size: Option<u32>,
+) -> Result<Picture, ApiError> {
+    let frame = frames_of(state, node)?.latest().ok_or_else(|| {
+        ApiError::new(StatusCode::NOT_FOUND, "no_frame", "no frame yet (POST /v1/graph/start, then ask again)")
+    })?;
     let (index, mut pixels, mut width, mut height) = (frame.index, frame.pixels, frame.width, frame.height);
     if let Some(limit) = max_size.filter(|&limit| limit > 0 && width.max(height) > limit) {
         let scale = f64::from(limit) / f64::from(width.max(height));
@@ -234,21 +255,67 @@ pub fn add_effect(state: &AppState, new: NewEffect) -> Result<Value, ApiError> {
     };
     let body = ShaderBody { source, stage: None, entry: None, name: Some(name), backend: None };
     let shader = state.compiler.compile(&compile_request(body, None, "main", "")?).map_err(ApiError::compile)?;
-    let (mut config, was_running) = {
-        let graph = state.graph();
-        let loaded = graph.as_ref().ok_or_else(ApiError::no_graph)?;
-        (loaded.config.clone(), loaded.running.as_ref().is_some_and(|r| r.is_running()))
-    };
+    let (mut config, restart, taps) = rebuild_facts(state)?;
     let after = new.after.or_else(|| latest_frame_source(&config)).unwrap_or_default();
     let insertion =
         Insertion { id: &new.id, after: &after, shader: ShaderConfig::export(&shader, &[]), values: new.values };
     insert_effect(&mut config, insertion).map_err(|e| ApiError::bad_field(&e.field, e.message))?;
-    let mut answer = install(state, config)?;
-    if was_running {
-        answer["started"] = start(state, None, None)?;
+    let mut answer = install(state, config, &taps)?;
+    if let Some(fps) = restart {
+        answer["started"] = start(state, None, fps)?;
     }
     answer["effect"] = json!(new.id);
     answer["after"] = json!(after);
     answer["shader"] = shader_json(&shader);
     Ok(answer)
+}
+
+/// What a rebuild keeps of the loaded graph: its config, the rate to restart it at when it runs (None when
+/// it does not), the nodes clients tapped.
+fn rebuild_facts(state: &AppState) -> Result<(GraphConfig, Option<Option<f64>>, Vec<String>), ApiError> {
+    let graph = state.graph();
+    let loaded = graph.as_ref().ok_or_else(ApiError::no_graph)?;
+    let running = loaded.running.as_ref().is_some_and(|r| r.is_running());
+    Ok((loaded.config.clone(), running.then_some(loaded.fps), loaded.taps.keys().cloned().collect()))
+}
+
+/// How long a new tap may take to deliver its first frame of a running graph.
+const FIRST_TAP_FRAME: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The frames of `node` (None: the node the latest frame comes from). A node not tapped yet gets a sink of
+/// its own: the graph is rebuilt with it, restarted if it ran, and its first frame awaited.
+fn frames_of(state: &AppState, node: Option<&str>) -> Result<Arc<LatestFrame>, ApiError> {
+    let node = {
+        let graph = state.graph();
+        let loaded = graph.as_ref().ok_or_else(ApiError::no_graph)?;
+        let Some(node) = node.filter(|n| *n != loaded.latest_from) else { return Ok(loaded.latest.clone()) };
+        if let Some(frames) = loaded.taps.get(node) {
+            return Ok(frames.clone());
+        }
+        let Some(at) = loaded.config.node_index(node) else {
+            let known: Vec<&str> = loaded.config.nodes.iter().map(|n| n.id.as_str()).collect();
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_node",
+                format!("no node '{node}' in the graph (nodes: {})", known.join(", ")),
+            )
+            .with("node", node));
+        };
+        if loaded.config.nodes[at].node.role() == Role::Sink {
+            return Err(ApiError::bad_field("node", format!("'{node}' is a sink: it has no video of its own")));
+        }
+        node.to_owned()
+    };
+    let (config, restart, mut taps) = rebuild_facts(state)?;
+    taps.push(node.clone());
+    install(state, config, &taps)?;
+    if let Some(fps) = restart {
+        start(state, None, fps)?;
+    }
+    let frames = state.graph().as_ref().and_then(|l| l.taps.get(&node).cloned()).ok_or_else(ApiError::no_graph)?;
+    let deadline = std::time::Instant::now() + FIRST_TAP_FRAME;
+    while restart.is_some() && frames.latest().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    Ok(frames)
 }

@@ -1,7 +1,9 @@
 //! The loaded graph: `PUT`/`GET /v1/graph`, `POST /v1/graph/effects` (grow it by an effect), start, stop, stats and the latest frame (`ops::graph`).
 
+use std::collections::BTreeMap;
+
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -50,12 +52,21 @@ pub(super) async fn stats(State(state): State<Shared>) -> Answer {
     ok(graph::stats(&state))
 }
 
-pub(super) async fn latest_frame(State(state): State<Shared>, headers: HeaderMap) -> Answer {
+/// `?node=ID`: another node's frames than the latest frame's (the first ask adds a sink to it).
+pub(super) async fn latest_frame(
+    State(state): State<Shared>,
+    Query(mut query): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+) -> Answer {
+    let node = query.remove("node");
+    if let Some(unknown) = query.keys().next() {
+        return Err(ApiError::bad_field(unknown, "unknown query parameter (known: node)"));
+    }
     let jpeg = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| {
         let accept = accept.to_ascii_lowercase();
         accept.contains("image/jpeg") && !accept.contains("image/png")
     });
-    let picture = blocking(move || graph::latest_frame(&state, jpeg, None)).await??;
+    let picture = blocking(move || graph::latest_frame(&state, node.as_deref(), jpeg, None)).await??;
     Ok((
         [
             (header::CONTENT_TYPE, picture.mime.to_owned()),
