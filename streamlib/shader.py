@@ -53,6 +53,7 @@ class Shader:
         self.source: str = native.source
         self.name: str = metadata["name"]
         self.stage: str = metadata["stage"]
+        self.language: str = metadata["language"]
         self.entry: str = metadata["entry"]
         self.backend: str = metadata["backend"]
         self.backend_version: str = metadata["backend_version"]
@@ -103,6 +104,7 @@ def compile(
     optimization: str = "performance",
     include_dirs: Sequence[str | os.PathLike[str]] = (),
     prelude: str = "auto",
+    language: str = "hlsl",
 ) -> Shader:
     """Compiles HLSL to SPIR-V, reflects it, and cross-compiles it to MSL and (pixel stage) GLSL ES.
 
@@ -124,6 +126,7 @@ def compile(
         optimization=optimization,
         include_dirs=[str(d) for d in include_dirs],
         prelude=prelude,
+        language=language,
     )
     return Shader(native)
 
@@ -135,10 +138,12 @@ def detect_stage(source: str) -> str:
 
 
 def compile_file(path: str | os.PathLike[str], **options: Any) -> Shader:
-    """Compiles an `.hlsl` file (the stage as `compile` picks it unless given)."""
+    """Compiles a shader file: HLSL, or Shadertoy-style GLSL for `.glsl`/`.frag`/`.fs` (the core's rule);
+    the stage as `compile` picks it unless given."""
     file = Path(path)
     raw = file.read_bytes()
     options.setdefault("include_dirs", [file.parent])
+    options.setdefault("language", _native.language_of_path(file))
     return compile(raw, name=options.pop("name", file.name), **options)
 
 

@@ -1,4 +1,5 @@
-"""`%%hlsl NAME [--compute] [--backend dxc|glslang] [--preview]`: compile a cell, register it, hot-swap it.
+"""`%%hlsl NAME [--compute] [--backend dxc|glslang] [--preview]`: compile a cell, register it, hot-swap it;
+`%%glsl NAME [--preview]` does the same for a Shadertoy-style GLSL effect.
 `%streamlib_mcp [RUNTIME] [--port N] [--stop]`: serve a runtime of the notebook to MCP agents."""
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from streamlib.registry import shaders
 from streamlib.shader import Shader, compile
 
 
-def _parse(line: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="%%hlsl", add_help=False, exit_on_error=False)
+def _parse(line: str, magic: str = "hlsl") -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=f"%%{magic}", add_help=False, exit_on_error=False)
     parser.add_argument("name")
     parser.add_argument("--compute", action="store_true")
     parser.add_argument("--backend", choices=["dxc", "glslang"])
@@ -28,7 +29,7 @@ def _parse(line: str) -> argparse.Namespace:
         return parser.parse_args(shlex.split(line))
     except (argparse.ArgumentError, SystemExit) as err:
         raise ValueError(
-            f"usage: %%hlsl NAME [--compute] [--backend dxc|glslang] [--preview] ({err})"
+            f"usage: %%{magic} NAME [--compute] [--backend dxc|glslang] [--preview] ({err})"
         ) from None
 
 
@@ -42,10 +43,22 @@ class HlslMagics(Magics):
         diagnostic on its line and raises `ShaderCompileError`, so "Run all" stops here. Effects created
         from NAME switch to the new shader at once; on failure they keep the last good one.
         """
-        args = _parse(line)
+        return self._compile_cell(line, cell, "hlsl")
+
+    @cell_magic
+    def glsl(self, line: str, cell: str) -> Any:
+        """Compiles the cell as a Shadertoy-style GLSL effect (`mainImage(out vec4, in vec2)` with `iTime`,
+        `iResolution`, `iMouse`, `iChannel0`…) and registers it as `streamlib.shaders[NAME]`, as `%%hlsl`
+        does."""
+        return self._compile_cell(line, cell, "glsl")
+
+    def _compile_cell(self, line: str, cell: str, language: str) -> Any:
+        args = _parse(line, language)
         stage = "compute" if args.compute else "auto"
         try:
-            shader = compile(cell, stage=stage, entry=args.entry, name=args.name, backend=args.backend)
+            shader = compile(
+                cell, stage=stage, entry=args.entry, name=args.name, backend=args.backend, language=language
+            )
         except ShaderCompileError as err:
             # The payload rides beside the card: the JupyterLab extension turns it into editor markers.
             display(

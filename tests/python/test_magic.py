@@ -183,3 +183,30 @@ def test_outputs_carry_diagnostics_for_the_editor(shell: tuple[InteractiveShell,
         "parameters": [],
         "diagnostics": [],
     }
+
+
+def test_a_glsl_cell_registers_a_shadertoy_effect_and_swaps_it(
+    shell: tuple[InteractiveShell, list[Any]],
+) -> None:
+    ip, shown = shell
+    blue = "void mainImage(out vec4 o, in vec2 p) {\n    o = vec4(0.0, 0.0, 1.0, 1.0);\n}\n"
+    ip.run_cell_magic("glsl", "toy_fill", blue)
+    assert streamlib.shaders["toy_fill"].language == "glsl"
+    assert "toy_fill" in html(shown)
+    runtime = Runtime()
+    fx = Effect("toy_fill", name="fx")
+    sink = NumpySink(name="out")
+    runtime.connect(TestPattern(16, 8, name="pattern"), fx)
+    runtime.connect(fx, sink)
+    runtime.start(fps=30)
+    try:
+        poll_until(lambda: (f := sink.latest()) is not None and f[0, 0, 2] == 255, "a blue frame")
+        ip.run_cell_magic("glsl", "toy_fill", blue.replace("0.0, 0.0, 1.0", "1.0, 0.0, 0.0"))
+        poll_until(lambda: (f := sink.latest()) is not None and f[0, 0, 0] == 255 and f[0, 0, 2] == 0, "red")
+        with pytest.raises(ShaderCompileError):
+            ip.run_cell_magic(
+                "glsl", "toy_fill", "void mainImage(out vec4 o, in vec2 p) {\n  o = vec4(1)\n}\n"
+            )
+        assert fx.shader.language == "glsl" and "1.0, 0.0, 0.0" in fx.shader.source, "the last good one runs"
+    finally:
+        runtime.stop()

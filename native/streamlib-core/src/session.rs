@@ -108,6 +108,7 @@ pub fn record_swap(config: &mut GraphConfig, id: &str, shader: &CompiledShader, 
     let key = if uses(&old_key) > 1 { format!("{old_key}@{id}") } else { old_key };
     let entry = ShaderConfig {
         name: shader.name.clone(),
+        language: shader.language,
         stage: shader.stage,
         entry: shader.entry.clone(),
         backend: shader.backend,

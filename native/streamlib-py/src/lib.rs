@@ -19,6 +19,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(shader::compile, module)?)?;
     module.add_function(wrap_pyfunction!(shader::compilers, module)?)?;
     module.add_function(wrap_pyfunction!(shader::detect_stage, module)?)?;
+    module.add_function(wrap_pyfunction!(shader::language_of_path, module)?)?;
     module.add_function(wrap_pyfunction!(shader::compiler_stats, module)?)?;
     module.add_function(wrap_pyfunction!(shader::serve_compile_worker, module)?)?;
     module.add_function(wrap_pyfunction!(shader::env_settings, module)?)?;

@@ -7,8 +7,8 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use streamlib_core::shader::{
-    backends, BackendKind, CompileOptions, Compiler, CompilerConfig, EnvSettings, Isolation, OptLevel, PreludeMode,
-    Stage, WorkerCommand,
+    backends, BackendKind, CompileOptions, Compiler, CompilerConfig, EnvSettings, Isolation, Language, OptLevel,
+    PreludeMode, Stage, WorkerCommand,
 };
 
 use crate::call::long_call;
@@ -84,7 +84,7 @@ impl NativeShader {
 
 /// Compiles with the GIL released for the whole compile.
 #[pyfunction]
-#[pyo3(signature = (source, *, name, stage, entry, backend, defines, optimization, include_dirs, prelude))]
+#[pyo3(signature = (source, *, name, stage, entry, backend, defines, optimization, include_dirs, prelude, language="hlsl"))]
 #[allow(clippy::too_many_arguments)]
 pub fn compile(
     py: Python<'_>,
@@ -97,8 +97,10 @@ pub fn compile(
     optimization: &str,
     include_dirs: Vec<PathBuf>,
     prelude: &str,
+    language: &str,
 ) -> PyResult<NativeShader> {
     let options = CompileOptions {
+        language: named(py, Language::from_name(language))?,
         stage: named(py, Stage::from_request(stage, &String::from_utf8_lossy(&source)))?,
         entry,
         defines,
@@ -115,6 +117,12 @@ pub fn compile(
     let shader = long_call(py, &what, || compiler.compile_bytes(&name, &source, options))?
         .map_err(|err| compile_error(py, err))?;
     Ok(NativeShader { inner: Arc::new(shader) })
+}
+
+/// The language a file's extension says (`.glsl`, `.frag`, `.fs`: GLSL), the core's one rule.
+#[pyfunction]
+pub fn language_of_path(path: PathBuf) -> &'static str {
+    Language::of_path(&path).as_str()
 }
 
 /// The stage `source` is written for when none is asked (the core's one rule).

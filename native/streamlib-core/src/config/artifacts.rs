@@ -14,7 +14,10 @@ use crate::shader::cache::sha256_hex;
 use crate::shader::cross::{to_glsl_es, to_msl};
 use crate::shader::prelude::prelude_for;
 use crate::shader::reflect::reflect;
-use crate::shader::{CompileError, CompileOptions, CompileRequest, CompiledShader, Compiler, PreludeMode, Stage};
+use crate::shader::shadertoy;
+use crate::shader::{
+    CompileError, CompileOptions, CompileRequest, CompiledShader, Compiler, Language, PreludeMode, Stage,
+};
 
 const SPIRV_MAGIC: u32 = 0x0723_0203;
 
@@ -37,6 +40,7 @@ impl ShaderConfig {
         let artifact_source_sha256 = (!artifacts.is_empty() && shader.source_hash == sha256).then(|| sha256.clone());
         ShaderConfig {
             name: shader.name.clone(),
+            language: shader.language,
             stage: shader.stage,
             entry: shader.entry.clone(),
             backend: shader.backend,
@@ -118,7 +122,13 @@ fn from_artifacts(shader: &ShaderConfig) -> Result<CompiledShader, String> {
         return Err(format!("no {ARTIFACT_SPIRV} artifact (export with the \"vulkan\" target to include it)"));
     };
     let spirv = decode_spirv(text)?;
-    let (reflection, parameters) = reflect(&spirv, shader.stage, &shader.source)
+    let annotated = match shader.language {
+        Language::Hlsl => shader.source.clone(),
+        Language::Glsl => shadertoy::prepare(&shader.name, &shader.source)
+            .map(|prepared| prepared.annotation_view)
+            .map_err(|_| "the GLSL source does not prepare here".to_owned())?,
+    };
+    let (reflection, parameters) = reflect(&spirv, shader.stage, &annotated)
         .map_err(|e| format!("the {ARTIFACT_SPIRV} artifact cannot be reflected ({e})"))?;
     let msl = match shader.artifacts.get(ARTIFACT_MSL) {
         Some(Some(msl)) => msl.clone(),
@@ -134,6 +144,7 @@ fn from_artifacts(shader: &ShaderConfig) -> Result<CompiledShader, String> {
     Ok(CompiledShader {
         name: shader.name.clone(),
         source: shader.source.clone(),
+        language: shader.language,
         stage: shader.stage,
         entry: shader.entry.clone(),
         backend: shader.backend,
@@ -144,7 +155,8 @@ fn from_artifacts(shader: &ShaderConfig) -> Result<CompiledShader, String> {
         reflection,
         parameters,
         source_hash: shader.sha256.clone(),
-        uses_prelude: !prelude_for(&shader.source, shader.stage, PreludeMode::Auto).is_empty(),
+        uses_prelude: shader.language == Language::Glsl
+            || !prelude_for(&shader.source, shader.stage, PreludeMode::Auto).is_empty(),
         warnings: Vec::new(),
         compile_ms: started.elapsed().as_secs_f64() * 1e3,
         cached: false,
@@ -161,6 +173,7 @@ fn recompile(compiler: &Compiler, key: &str, shader: &ShaderConfig) -> Result<(C
             stage: shader.stage,
             entry: shader.entry.clone(),
             backend,
+            language: shader.language,
             ..CompileOptions::default()
         },
     };

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::graph::Delivery;
 use crate::nodes::{NodeType, Role};
-use crate::shader::{BackendKind, Stage};
+use crate::shader::{BackendKind, Language, Stage};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct GraphConfig {
@@ -115,6 +115,9 @@ pub(super) const ARTIFACT_GLSL_ES: &str = "glsl_es";
 #[serde(deny_unknown_fields)]
 pub struct ShaderConfig {
     pub name: String,
+    /// "hlsl" (written only when it is not) or "glsl" (a Shadertoy-style effect).
+    #[serde(default, skip_serializing_if = "Language::is_hlsl")]
+    pub language: Language,
     pub stage: Stage,
     pub entry: String,
     pub backend: BackendKind,

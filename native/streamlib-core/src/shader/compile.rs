@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::diagnostics::{parse_dxc, parse_glslang, LineMap};
 use super::prelude::{BINDING_SHIFT_CBUFFER, BINDING_SHIFT_SAMPLER, BINDING_SHIFT_TEXTURE, BINDING_SHIFT_UAV};
 use super::preprocess::PreparedSource;
-use super::types::{BackendKind, Diagnostic, OptLevel, Severity, Stage};
+use super::types::{BackendKind, Diagnostic, Language, OptLevel, Severity, Stage};
 
 /// SPIR-V from a front end, with any warnings it printed.
 pub struct FrontEndOutput {
@@ -83,6 +83,21 @@ pub fn resolve_backend(requested: Option<BackendKind>) -> Result<(BackendKind, S
     }
 }
 
+/// The backend for a source in `language`: HLSL as `resolve_backend`; GLSL only through glslang (DXC
+/// compiles HLSL alone), so asking for DXC is refused with a message.
+pub fn resolve_backend_for(
+    language: Language,
+    requested: Option<BackendKind>,
+) -> Result<Result<(BackendKind, String), Unavailable>, String> {
+    match (language, requested) {
+        (Language::Hlsl, _) => Ok(resolve_backend(requested)),
+        (Language::Glsl, Some(BackendKind::Dxc)) => {
+            Err("DXC compiles HLSL only; a GLSL effect compiles with glslang (backend=\"glslang\" or none)".to_owned())
+        }
+        (Language::Glsl, _) => Ok(resolve_backend(Some(BackendKind::Glslang))),
+    }
+}
+
 pub fn backend_for(kind: BackendKind) -> Result<Box<dyn Backend>, Unavailable> {
     match kind {
         BackendKind::Glslang => Ok(Box::new(Glslang)),
@@ -115,7 +130,10 @@ impl Backend for Glslang {
         let name = request.name.as_str();
         let internal = |what: String| vec![Diagnostic::error(name, format!("glslang: {what}"))];
         let mut options = shaderc::CompileOptions::new().map_err(|e| internal(e.to_string()))?;
-        options.set_source_language(shaderc::SourceLanguage::HLSL);
+        options.set_source_language(match request.options.language {
+            Language::Hlsl => shaderc::SourceLanguage::HLSL,
+            Language::Glsl => shaderc::SourceLanguage::GLSL,
+        });
         options.set_target_env(shaderc::TargetEnv::Vulkan, shaderc::EnvVersion::Vulkan1_1 as u32);
         options.set_hlsl_io_mapping(true);
         // std140-style cbuffer layout rather than HLSL packing: naga (wgpu's SPIR-V front end) rejects a

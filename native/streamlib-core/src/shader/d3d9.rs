@@ -10,7 +10,7 @@
 //! convention video players use: `p0 = (width, height, frame counter, clock s)`,
 //! `p1 = (1 / width, 1 / height, 0, 0)`.
 
-use super::tokens::tokens;
+use super::tokens::{block_comment_open_after, code_of, tokens};
 
 /// What the runtime puts before a D3D9-style source: `tex2D`'s sibling intrinsics over `Texture2D`s.
 const D3D9_SAMPLING_HLSL: &str = "#define tex2Dlod(tex, c) ((tex).SampleLevel(input_sampler, (c).xy, (c).w))\n\
@@ -54,11 +54,6 @@ fn declaration(code: &str) -> Option<Declaration<'_>> {
     }
 }
 
-/// The code of a line: the text before a `//` comment.
-fn code_of(line: &str) -> &str {
-    line.split("//").next().unwrap_or(line)
-}
-
 /// True when `source` is written in the D3D9 style: it declares a `sampler`/`sampler2D` (alone or in a
 /// register), a host constant in `c0`/`c1`, or carries the `$MinimumShaderProfile: ps_2_0|ps_3_0` comment
 /// that shader packs put at the top.
@@ -82,7 +77,7 @@ pub fn adapt(source: &str) -> Option<Adapted> {
     for line in source.split_inclusive('\n') {
         let (body, newline) = line.strip_suffix('\n').map_or((line, ""), |body| (body, "\n"));
         let was_in_comment = in_block_comment;
-        in_block_comment = ends_in_block_comment(body, in_block_comment);
+        in_block_comment = block_comment_open_after(body, in_block_comment);
         let code = code_of(body);
         let comment = &body[code.len()..];
         match if was_in_comment { None } else { declaration(code) } {
@@ -109,31 +104,6 @@ pub fn adapt(source: &str) -> Option<Adapted> {
     }
     prelude.push_str(D3D9_SAMPLING_HLSL);
     Some(Adapted { source: lines.concat(), prelude })
-}
-
-/// Whether a `/* … */` comment is still open at the end of `line`, given whether one was open at its start.
-fn ends_in_block_comment(line: &str, mut open: bool) -> bool {
-    let mut rest = line;
-    loop {
-        if open {
-            match rest.find("*/") {
-                Some(end) => {
-                    open = false;
-                    rest = &rest[end + 2..];
-                }
-                None => return true,
-            }
-        } else {
-            let code = code_of(rest);
-            match code.find("/*") {
-                Some(start) => {
-                    open = true;
-                    rest = &rest[start + 2..];
-                }
-                None => return false,
-            }
-        }
-    }
 }
 
 #[cfg(test)]

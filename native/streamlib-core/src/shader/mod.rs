@@ -11,6 +11,7 @@ pub mod pipeline;
 pub mod prelude;
 pub mod preprocess;
 pub mod reflect;
+pub mod shadertoy;
 pub mod source_checks;
 pub mod spirv_patch;
 pub mod stage;
@@ -29,7 +30,8 @@ pub use compile::{backends, BackendInfo, Unavailable};
 pub use env::EnvSettings;
 pub use reflect::{Member, ParamKind, Parameter, Reflection, Resource, ResourceKind, StageVariable, UniformBuffer};
 pub use types::{
-    BackendKind, CompileOptions, CompileRequest, CompiledShader, Diagnostic, OptLevel, PreludeMode, Severity, Stage,
+    BackendKind, CompileOptions, CompileRequest, CompiledShader, Diagnostic, Language, OptLevel, PreludeMode, Severity,
+    Stage,
 };
 pub use worker::WorkerCommand;
 
@@ -128,7 +130,8 @@ impl Compiler {
         let started = Instant::now();
         let fail = |diagnostics| CompileError::Diagnostics { name: request.name.clone(), diagnostics };
         let prepared = preprocess::prepare(request, &self.config.library_dirs).map_err(fail)?;
-        let (backend, version) = compile::resolve_backend(request.options.backend)?;
+        let (backend, version) = compile::resolve_backend_for(request.options.language, request.options.backend)
+            .map_err(|message| fail(vec![Diagnostic::error(&request.name, message)]))??;
         let key = cache_key(&prepared, backend, &version);
         if let Some(mut shader) = self.cache.get(&key) {
             shader.cached = true;

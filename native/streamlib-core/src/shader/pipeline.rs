@@ -30,8 +30,10 @@ pub fn compile_prepared(prepared: &PreparedSource, backend: BackendKind) -> Resu
     }
     super::std140::relayout_uniform_blocks(&mut output.spirv).map_err(|e| stage_error("SPIR-V fix-up failed", e))?;
     output.spirv = mark_write_only_storage_images(&output.spirv).map_err(|e| stage_error("SPIR-V fix-up failed", e))?;
-    let (reflection, parameters) = reflect(&output.spirv, request.options.stage, &request.source)
-        .map_err(|e| stage_error("reflection failed", e))?;
+    // Annotations come from the user's text; a GLSL effect's parameters are seen as the cbuffer they became.
+    let annotated = prepared.annotation_source.as_deref().unwrap_or(&request.source);
+    let (reflection, parameters) =
+        reflect(&output.spirv, request.options.stage, annotated).map_err(|e| stage_error("reflection failed", e))?;
     let msl = to_msl(&output.spirv).map_err(|e| stage_error("MSL translation failed", e))?;
     let glsl_es = match request.options.stage {
         Stage::Pixel => {
@@ -42,6 +44,7 @@ pub fn compile_prepared(prepared: &PreparedSource, backend: BackendKind) -> Resu
     Ok(CompiledShader {
         name: name.to_owned(),
         source: request.source.clone(),
+        language: request.options.language,
         stage: request.options.stage,
         entry: request.options.entry.clone(),
         backend: backend.kind(),

@@ -9,9 +9,9 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::d3d9;
 use super::prelude::{prelude_for, Prelude};
-use super::types::{CompileRequest, Diagnostic, PreludeMode, Stage};
+use super::types::{CompileRequest, Diagnostic, Language, PreludeMode, Stage};
+use super::{d3d9, shadertoy};
 
 pub const MAX_SOURCE_BYTES: usize = 1024 * 1024;
 /// Deeper nesting than any real shader; glslang overflows its stack on ~20,000 levels.
@@ -28,6 +28,10 @@ pub struct PreparedSource {
     pub prelude_lines: u32,
     /// Include name as written in the directive → file text.
     pub includes: BTreeMap<String, String>,
+    /// Where reflection reads parameter annotations when not from the user's text (a GLSL effect's
+    /// uniforms as an HLSL cbuffer).
+    #[serde(default)]
+    pub annotation_source: Option<String>,
 }
 
 /// Decodes source bytes, pointing at the first invalid byte when they are not UTF-8.
@@ -61,6 +65,16 @@ pub fn prepare(request: &CompileRequest, library_dirs: &[PathBuf]) -> Result<Pre
             "shader source is empty: expected an entry point such as `float4 main(float2 uv : TEXCOORD) : SV_Target`",
         )]);
     }
+    if request.options.language == Language::Glsl {
+        let glsl = shadertoy::prepare(name, source)?;
+        return Ok(PreparedSource {
+            request: request.clone(),
+            full_source: glsl.full_source,
+            prelude_lines: glsl.prelude_lines,
+            includes: BTreeMap::new(),
+            annotation_source: Some(glsl.annotation_view),
+        });
+    }
     let mistakes = super::source_checks::check(name, source);
     if !mistakes.is_empty() {
         return Err(mistakes);
@@ -81,7 +95,8 @@ pub fn prepare(request: &CompileRequest, library_dirs: &[PathBuf]) -> Result<Pre
         prelude.push_str(&adapted.prelude);
     }
     let prelude_lines = prelude.lines().count() as u32;
-    Ok(PreparedSource { request: request.clone(), full_source: format!("{prelude}{source}"), prelude_lines, includes })
+    let full_source = format!("{prelude}{source}");
+    Ok(PreparedSource { request: request.clone(), full_source, prelude_lines, includes, annotation_source: None })
 }
 
 /// Size and nesting limits and bracket balance, on one file's text.
@@ -307,7 +322,7 @@ fn safe_relative_path(requested: &str) -> Result<PathBuf, &'static str> {
     Ok(clean)
 }
 
-fn strip_comments(source: &str) -> String {
+pub(super) fn strip_comments(source: &str) -> String {
     let mut out = String::with_capacity(source.len());
     let mut rest = source;
     while !rest.is_empty() {

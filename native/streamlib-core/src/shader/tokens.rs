@@ -68,3 +68,32 @@ mod tests {
         assert_eq!(tokens("é x 日本 y"), ["x", "y"]);
     }
 }
+
+/// The code of a line: the text before a `//` comment.
+pub fn code_of(line: &str) -> &str {
+    line.split("//").next().unwrap_or(line)
+}
+
+/// Whether a `/* … */` comment is still open at the end of `line`, given whether one was open at its start.
+pub fn block_comment_open_after(line: &str, mut open: bool) -> bool {
+    let mut rest = line;
+    loop {
+        if open {
+            match rest.find("*/") {
+                Some(end) => {
+                    open = false;
+                    rest = &rest[end + 2..];
+                }
+                None => return true,
+            }
+        } else {
+            match code_of(rest).find("/*") {
+                Some(start) => {
+                    open = true;
+                    rest = &rest[start + 2..];
+                }
+                None => return false,
+            }
+        }
+    }
+}

@@ -139,6 +139,44 @@ impl PreludeMode {
     }
 }
 
+/// The language a shader is written in: HLSL (D3D11 or D3D9 style), or Shadertoy-style GLSL (`mainImage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    Hlsl,
+    Glsl,
+}
+
+impl Language {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Hlsl => "hlsl",
+            Language::Glsl => "glsl",
+        }
+    }
+
+    pub fn is_hlsl(&self) -> bool {
+        *self == Language::Hlsl
+    }
+
+    pub fn from_name(text: &str) -> Result<Language, String> {
+        match text {
+            "hlsl" => Ok(Language::Hlsl),
+            "glsl" => Ok(Language::Glsl),
+            _ => Err(unknown_name("language", text, &["hlsl", "glsl"])),
+        }
+    }
+
+    /// The language a file's extension says: `.glsl`, `.frag` and `.fs` are GLSL, anything else HLSL.
+    pub fn of_path(path: &std::path::Path) -> Language {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("glsl" | "frag" | "fs") => Language::Glsl,
+            _ => Language::Hlsl,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct CompileOptions {
     pub stage: Stage,
@@ -150,6 +188,8 @@ pub struct CompileOptions {
     /// Extra directories `#include "x.hlsl"` may read from, besides the shader library.
     pub include_dirs: Vec<PathBuf>,
     pub prelude: PreludeMode,
+    #[serde(default)]
+    pub language: Language,
 }
 
 impl Default for CompileOptions {
@@ -162,6 +202,7 @@ impl Default for CompileOptions {
             backend: None,
             include_dirs: Vec::new(),
             prelude: PreludeMode::default(),
+            language: Language::default(),
         }
     }
 }
@@ -255,10 +296,11 @@ impl fmt::Display for Diagnostic {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompiledShader {
     pub name: String,
-    /// The HLSL as given (what an export writes). Not stored in the cache nor sent by the worker: the
+    /// The source as given (what an export writes). Not stored in the cache nor sent by the worker: the
     /// compiler fills it in from the request.
     #[serde(skip)]
     pub source: String,
+    pub language: Language,
     pub stage: Stage,
     pub entry: String,
     pub backend: BackendKind,

@@ -255,28 +255,48 @@ pub fn add_effect(state: &AppState, new: NewEffect) -> Result<Value, ApiError> {
     };
     let body = ShaderBody { source, stage: None, entry: None, name: Some(name), backend: None };
     let shader = state.compiler.compile(&compile_request(body, None, "main", "")?).map_err(ApiError::compile)?;
-    let (mut config, restart, taps) = rebuild_facts(state)?;
+    let rebuild = Rebuild::of(state)?;
+    let mut config = rebuild.config.clone();
     let after = new.after.or_else(|| latest_frame_source(&config)).unwrap_or_default();
     let insertion =
         Insertion { id: &new.id, after: &after, shader: ShaderConfig::export(&shader, &[]), values: new.values };
     insert_effect(&mut config, insertion).map_err(|e| ApiError::bad_field(&e.field, e.message))?;
-    let mut answer = install(state, config, &taps)?;
-    if let Some(fps) = restart {
-        answer["started"] = start(state, None, fps)?;
-    }
+    let mut answer = rebuild.install(state, config)?;
     answer["effect"] = json!(new.id);
     answer["after"] = json!(after);
     answer["shader"] = shader_json(&shader);
     Ok(answer)
 }
 
-/// What a rebuild keeps of the loaded graph: its config, the rate to restart it at when it runs (None when
-/// it does not), the nodes clients tapped.
-fn rebuild_facts(state: &AppState) -> Result<(GraphConfig, Option<Option<f64>>, Vec<String>), ApiError> {
-    let graph = state.graph();
-    let loaded = graph.as_ref().ok_or_else(ApiError::no_graph)?;
-    let running = loaded.running.as_ref().is_some_and(|r| r.is_running());
-    Ok((loaded.config.clone(), running.then_some(loaded.fps), loaded.taps.keys().cloned().collect()))
+/// What a rebuild keeps of the loaded graph: its config, whether it ran and at which rate, the nodes clients
+/// tapped.
+struct Rebuild {
+    config: GraphConfig,
+    running: bool,
+    fps: Option<f64>,
+    taps: Vec<String>,
+}
+
+impl Rebuild {
+    fn of(state: &AppState) -> Result<Rebuild, ApiError> {
+        let graph = state.graph();
+        let loaded = graph.as_ref().ok_or_else(ApiError::no_graph)?;
+        Ok(Rebuild {
+            config: loaded.config.clone(),
+            running: loaded.running.as_ref().is_some_and(|r| r.is_running()),
+            fps: loaded.fps,
+            taps: loaded.taps.keys().cloned().collect(),
+        })
+    }
+
+    /// Installs `config` (with the taps) and restarts it at the old rate if the old graph ran.
+    fn install(self, state: &AppState, config: GraphConfig) -> Result<Value, ApiError> {
+        let mut answer = install(state, config, &self.taps)?;
+        if self.running {
+            answer["started"] = start(state, None, self.fps)?;
+        }
+        Ok(answer)
+    }
 }
 
 /// How long a new tap may take to deliver its first frame of a running graph.
@@ -306,15 +326,13 @@ fn frames_of(state: &AppState, node: Option<&str>) -> Result<Arc<LatestFrame>, A
         }
         node.to_owned()
     };
-    let (config, restart, mut taps) = rebuild_facts(state)?;
-    taps.push(node.clone());
-    install(state, config, &taps)?;
-    if let Some(fps) = restart {
-        start(state, None, fps)?;
-    }
+    let mut rebuild = Rebuild::of(state)?;
+    rebuild.taps.push(node.clone());
+    let (config, running) = (rebuild.config.clone(), rebuild.running);
+    rebuild.install(state, config)?;
     let frames = state.graph().as_ref().and_then(|l| l.taps.get(&node).cloned()).ok_or_else(ApiError::no_graph)?;
     let deadline = std::time::Instant::now() + FIRST_TAP_FRAME;
-    while restart.is_some() && frames.latest().is_none() && std::time::Instant::now() < deadline {
+    while running && frames.latest().is_none() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
     Ok(frames)
