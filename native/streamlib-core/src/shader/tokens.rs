@@ -48,27 +48,6 @@ fn string_length(rest: &[u8]) -> usize {
     rest.len()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn comments_and_strings_are_skipped() {
-        let words = tokens("float a; // b\n/* c [d] */ #include \"e [f].hlsl\"\n\"g\\\"h\" i");
-        assert_eq!(words, ["float", "a", ";", "#", "include", "i"]);
-    }
-
-    #[test]
-    fn an_unclosed_string_ends_at_its_line() {
-        assert_eq!(tokens("\"open\nx"), ["x"]);
-    }
-
-    #[test]
-    fn non_ascii_text_is_skipped_not_sliced() {
-        assert_eq!(tokens("é x 日本 y"), ["x", "y"]);
-    }
-}
-
 /// The code of a line: the text before a `//` comment.
 pub fn code_of(line: &str) -> &str {
     line.split("//").next().unwrap_or(line)
@@ -95,5 +74,26 @@ pub fn block_comment_open_after(line: &str, mut open: bool) -> bool {
                 None => return false,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_and_strings_are_skipped() {
+        let words = tokens("float a; // b\n/* c [d] */ #include \"e [f].hlsl\"\n\"g\\\"h\" i");
+        assert_eq!(words, ["float", "a", ";", "#", "include", "i"]);
+    }
+
+    #[test]
+    fn an_unclosed_string_ends_at_its_line() {
+        assert_eq!(tokens("\"open\nx"), ["x"]);
+    }
+
+    #[test]
+    fn non_ascii_text_is_skipped_not_sliced() {
+        assert_eq!(tokens("é x 日本 y"), ["x", "y"]);
     }
 }
