@@ -7,6 +7,7 @@ GLSL runs in `streamlib-runtime run` with the same pixels as in Python."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,10 +18,23 @@ from streamlib import Effect, ImageSequenceSink, Runtime, ShaderCompileError, Te
 
 from ..conftest import SHADERS
 from ..runtime.test_runtime_binary import run, runtime_binary
-from .references import pixel_uv, to_float, to_uint8
+from . import glsl_references as ref
+from .references import pixel_uv, to_uint8
 from .test_effect_pixels import assert_close, make_test_image
 
-WARM = SHADERS / "glsl" / "warm.glsl"
+GLSL = SHADERS / "glsl"
+WARM = GLSL / "warm.glsl"
+
+# (effect, params, time): every file in shaders/glsl/ against its reference in glsl_references.py.
+CASES: list[tuple[str, dict[str, Any], float]] = [
+    ("warm", {}, 0.0),
+    ("warm", {"warmth": 0.25, "tint": (1.0, 0.5, 0.25)}, 0.0),
+    ("crt", {}, 0.0),
+    ("crt", {"darkness": 0.8}, 0.0),
+    ("edges", {}, 0.0),
+    ("ripple", {}, 0.0),
+    ("ripple", {"amplitude": 0.04}, 0.7),
+]
 
 UPRIGHT = """void mainImage(out vec4 fragColor, in vec2 fragCoord) {
     fragColor = texture(iChannel0, fragCoord / iResolution.xy);
@@ -85,20 +99,29 @@ def test_time_frame_and_channel_resolution(runtime: Runtime, texture: streamlib.
     assert (np.abs(got.astype(int) - expected.astype(int)) <= 1).all(), got[0, 0]
 
 
-def test_uniforms_are_parameters_with_their_annotations(
-    runtime: Runtime, texture: streamlib.Texture, image: np.ndarray
+def test_every_glsl_example_is_covered() -> None:
+    assert {p.stem for p in GLSL.glob("*.glsl")} == {case[0] for case in CASES}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}{c[1] or ''}[t={c[2]}]".replace(" ", ""))
+def test_glsl_example_matches_reference(
+    case: tuple[str, dict[str, Any], float], runtime: Runtime, texture: streamlib.Texture, image: np.ndarray
 ) -> None:
+    effect, params, time = case
+    shader = streamlib.compile_file(GLSL / f"{effect}.glsl")
+    got = runtime.run_shader(shader, [texture], params=params, time=time).to_numpy()
+    extra = {"time": time} if effect == "ripple" else {}
+    expected = getattr(ref, effect)(image, **params, **extra)
+    assert_close(got, expected, effect)
+
+
+def test_uniforms_are_parameters_with_their_annotations() -> None:
     shader = streamlib.compile_file(WARM)
     assert shader.language == "glsl"
     params = {p.name: p for p in shader.parameters}
     assert (params["warmth"].min, params["warmth"].max) == (0.0, 1.0)
     assert list(params["warmth"].default) == pytest.approx([0.6])
     assert params["tint"].kind == "color" and list(params["tint"].default) == pytest.approx([1.0, 0.8, 0.6])
-    got = runtime.run_shader(shader, [texture], params={"warmth": 0.25, "tint": (1.0, 0.5, 0.25)}).to_numpy()
-    f = to_float(image)
-    rgb = f[..., :3] * 0.75 + f[..., :3] * np.array([1.0, 0.5, 0.25]) * 0.25
-    expected = to_uint8(np.concatenate([rgb, np.ones(rgb.shape[:2] + (1,))], axis=-1))
-    assert_close(got, expected, "warm")
 
 
 def test_a_typo_is_reported_on_the_users_line() -> None:
