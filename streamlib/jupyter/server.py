@@ -23,6 +23,7 @@ from streamlib.shader import compile
 
 _STAGES = ("auto", "pixel", "compute")
 _BACKENDS = ("glslang", "dxc")
+_LANGUAGES = ("hlsl", "glsl")
 _MAX_SOURCE = 1 << 20
 
 
@@ -41,6 +42,10 @@ def _compile_payload(body: dict[str, Any], root_dir: Path) -> dict[str, Any]:
     if stage not in _STAGES:
         raise web.HTTPError(400, reason=f"'stage' must be one of {', '.join(_STAGES)}")
     options: dict[str, Any] = {"stage": stage, "name": name, "entry": str(body.get("entry") or "main")}
+    language = body.get("language") or "hlsl"
+    if language not in _LANGUAGES:
+        raise web.HTTPError(400, reason=f"'language' must be one of {', '.join(_LANGUAGES)}")
+    options["language"] = language
     backend = body.get("backend")
     if backend:
         if backend not in _BACKENDS:

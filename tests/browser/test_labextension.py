@@ -369,3 +369,27 @@ def test_compile_while_typing_can_be_turned_off(page: Any, lab: Lab, notebook: s
         cell(page, 1).locator(".cm-lintRange-error").first.wait_for()
     finally:
         _put_settings(lab, "{}")
+
+
+def test_glsl_cell_highlighting_and_markers(page: Any, lab: Lab, notebook: str, shots: Path) -> None:
+    open_notebook(page, notebook)
+    page.wait_for_selector(".jp-Cell .cm-hlsl-keyword")
+    # Typing a %%glsl magic turns the cell into a GLSL cell: its grammar, and the server compiles it as GLSL.
+    _set_source(
+        page,
+        1,
+        "%%glsl toy\nvoid mainImage(out vec4 o, in vec2 p) {\n    o = vec4(p / iResolution.xy, gain, 1.0);\n}",
+        run=False,
+    )
+    live = cell(page, 1).locator(".cm-lintRange-error").first
+    live.wait_for(timeout=15_000)
+    assert live.text_content() == "gain" and _line_of(page, 1, ".cm-lintRange-error") == 3
+    assert any("cm-hlsl-prelude" in c for c in _token_classes(page, 1, "iResolution"))
+    assert any("cm-hlsl-magic" in c for c in _token_classes(page, 1, "%%glsl toy"))
+    assert not any("cm-hlsl-semantic" in c for c in _token_classes(page, 1, "p")), "not read as HLSL"
+    screenshot(page, shots, "glsl-marker")
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(
+        "%%glsl toy\nvoid mainImage(out vec4 o, in vec2 p) {\n    o = vec4(p / iResolution.xy, 0.0, 1.0);\n}"
+    )
+    live.wait_for(state="detached", timeout=15_000)

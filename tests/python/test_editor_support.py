@@ -49,6 +49,17 @@ def test_compile_payload_reports_diagnostics_in_the_shader_lines(tmp_path: Path)
     assert "'gain'" in diagnostic["message"]
 
 
+def test_a_glsl_cell_compiles_as_glsl_with_its_own_lines(tmp_path: Path) -> None:
+    broken = "void mainImage(out vec4 o, in vec2 p) {\n    o = vec4(gain);\n}\n"
+    payload = _compile_payload({"source": broken, "name": "toy", "language": "glsl"}, tmp_path)
+    assert payload["ok"] is False and payload["diagnostics"][0]["line"] == 2, payload
+    assert "gain" in payload["diagnostics"][0]["message"]
+    fixed = _compile_payload({"source": broken.replace("gain", "1.0"), "language": "glsl"}, tmp_path)
+    assert fixed["ok"] is True, fixed
+    with pytest.raises(web.HTTPError):
+        _compile_payload({"source": broken, "language": "wgsl"}, tmp_path)
+
+
 def test_a_files_includes_resolve_beside_it_but_never_outside_the_root(tmp_path: Path) -> None:
     root = tmp_path / "root"
     (root / "fx").mkdir(parents=True)

@@ -1,7 +1,11 @@
-// `%%hlsl` cells: reading one (its options and shader source) and writing one (from a library shader).
+// `%%hlsl` and `%%glsl` cells: reading one (its options and shader source) and writing one (from a library
+// shader).
 
-/** A `%%hlsl NAME [--compute] [--entry E] [--backend B]` cell, split into its options and shader source. */
+/** A `%%hlsl NAME [--compute] [--entry E] [--backend B]` (or `%%glsl NAME`) cell, split into its options and
+ * shader source. */
 export interface HlslCell {
+  /** 'glsl' for a `%%glsl` cell (a Shadertoy-style effect). */
+  language: 'hlsl' | 'glsl';
   name: string;
   /** 'auto': the server compiles it as the core decides (compute when [numthreads(…)] marks the entry). */
   stage: 'auto' | 'compute';
@@ -11,7 +15,7 @@ export interface HlslCell {
   firstLine: number;
 }
 
-const MAGIC = /^%%hlsl(?:[ \t]+(.*))?$/;
+const MAGIC = /^%%(hlsl|glsl)(?:[ \t]+(.*))?$/;
 
 export function parseHlslCell(text: string): HlslCell | null {
   const newline = text.indexOf('\n');
@@ -20,7 +24,7 @@ export function parseHlslCell(text: string): HlslCell | null {
   if (!match) {
     return null;
   }
-  const args = (match[1] ?? '').split(/\s+/).filter(Boolean);
+  const args = (match[2] ?? '').split(/\s+/).filter(Boolean);
   const source = newline < 0 ? '' : text.slice(newline + 1);
   const option = (flag: string): string | null => {
     const at = args.indexOf(flag);
@@ -28,6 +32,7 @@ export function parseHlslCell(text: string): HlslCell | null {
   };
   const positional = args.filter((arg, i) => !arg.startsWith('--') && !['--entry', '--backend'].includes(args[i - 1]));
   return {
+    language: match[1] === 'glsl' ? 'glsl' : 'hlsl',
     name: positional[0] ?? 'shader',
     stage: args.includes('--compute') ? 'compute' : 'auto',
     entry: option('--entry') ?? 'main',

@@ -11,6 +11,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { HlslCompletionProvider } from './completionProvider';
 import { trackFileEditors } from './fileEditor';
+import { glsl, GLSL_MIME } from './glsl';
 import { hlsl, HLSL_MIME } from './hlsl';
 import { liveSettings } from './markers';
 import { trackNotebooks } from './notebook';
@@ -18,7 +19,7 @@ import { ShadersPanel, shaderIcon } from './panel';
 
 const language: JupyterFrontEndPlugin<void> = {
   id: '@streamlib/jupyterlab:language',
-  description: 'HLSL highlighting for .hlsl files and %%hlsl cells.',
+  description: 'HLSL highlighting for .hlsl files and %%hlsl cells; GLSL for .glsl files and %%glsl cells.',
   autoStart: true,
   requires: [IEditorLanguageRegistry],
   activate: (app: JupyterFrontEnd, languages: IEditorLanguageRegistry) => {
@@ -28,6 +29,13 @@ const language: JupyterFrontEndPlugin<void> = {
       mime: HLSL_MIME,
       extensions: ['hlsl', 'hlsli', 'fx', 'fxh'],
       support: hlsl()
+    });
+    languages.addLanguage({
+      name: 'glsl',
+      displayName: 'GLSL (Shadertoy-style)',
+      mime: GLSL_MIME,
+      extensions: ['glsl', 'frag'],
+      support: glsl()
     });
     app.docRegistry.addFileType({
       name: 'hlsl',

@@ -1,5 +1,5 @@
-// `%%hlsl` cells in notebooks: HLSL highlighting while the first line is the magic, markers from the
-// last run's output, and markers refreshed from the server while the user types.
+// `%%hlsl` and `%%glsl` cells in notebooks: HLSL (or GLSL) highlighting while the first line is the magic,
+// markers from the last run's output, and markers refreshed from the server while the user types.
 
 import { Cell, ICodeCellModel } from '@jupyterlab/cells';
 import { CodeMirrorEditor, IEditorLanguageRegistry } from '@jupyterlab/codemirror';
@@ -8,6 +8,7 @@ import { language } from '@codemirror/language';
 import { EditorView } from '@codemirror/view';
 
 import { CompilePayload, PAYLOAD_MIME } from './diagnostics';
+import { GLSL_MIME, glslLanguage } from './glsl';
 import { parseHlslCell } from './hlslCell';
 import { HLSL_MIME, hlslLanguage } from './hlsl';
 import { clearMarkers, LiveCompile, showMarkers } from './markers';
@@ -27,9 +28,16 @@ function lastPayload(model: ICodeCellModel): CompilePayload | null {
   return null;
 }
 
+/** The editor mime type of a shader cell's text, or null when it is not one. */
+function shaderMime(text: string): string | null {
+  const cell = parseHlslCell(text);
+  return cell === null ? null : cell.language === 'glsl' ? GLSL_MIME : HLSL_MIME;
+}
+
 class HlslCellWatcher {
   private readonly live: LiveCompile;
-  private wasHlsl = false;
+  /** The mime type the cell's magic asks for (HLSL or GLSL), null while it is not a shader cell. */
+  private shader: string | null = null;
 
   constructor(
     private readonly panel: NotebookPanel,
@@ -43,8 +51,8 @@ class HlslCellWatcher {
         if (cell === null) {
           return null;
         }
-        const { name, stage, entry, backend, source } = cell;
-        return { compile: { source, name, stage, entry, backend }, firstLine: cell.firstLine, text };
+        const { name, stage, entry, backend, source, language } = cell;
+        return { compile: { source, name, stage, entry, backend, language }, firstLine: cell.firstLine, text };
       },
       () => editorView(this.cell()),
       () => model.sharedModel.getSource()
@@ -54,7 +62,7 @@ class HlslCellWatcher {
     model.outputs.changed.connect(() => void this.onOutputs());
     model.sharedModel.disposed.connect(() => this.dispose());
     this.onContentChanged();
-    if (this.wasHlsl) {
+    if (this.shader !== null) {
       void this.onOutputs();
     }
   }
@@ -67,40 +75,36 @@ class HlslCellWatcher {
     return this.panel.content.widgets.find(widget => widget.model === this.model);
   }
 
-  private isHlsl(): boolean {
-    return parseHlslCell(this.model.sharedModel.getSource()) !== null;
-  }
-
   private onContentChanged(): void {
-    const isHlsl = this.isHlsl();
-    if (isHlsl !== this.wasHlsl) {
-      this.wasHlsl = isHlsl;
+    const wanted = shaderMime(this.model.sharedModel.getSource());
+    if (wanted !== this.shader) {
+      this.shader = wanted;
       this.applyMimeType();
       const view = editorView(this.cell());
-      if (!isHlsl && view) {
+      if (wanted === null && view) {
         clearMarkers(view);
       }
     }
-    if (isHlsl) {
+    if (wanted !== null) {
       this.live.schedule();
     }
   }
 
-  // The notebook resets every cell to the kernel's language when that changes; an %%hlsl cell stays HLSL.
+  // The notebook resets every cell to the kernel's language when that changes; a shader cell keeps its own.
   private applyMimeType(): void {
-    const wanted = this.wasHlsl ? HLSL_MIME : this.panel.content.codeMimetype;
+    const wanted = this.shader ?? this.panel.content.codeMimetype;
     const overridden = this.model.mimeType;
     if (overridden !== wanted) {
       this.model.mimeType = wanted;
-      if (this.wasHlsl) {
+      if (this.shader !== null) {
         void this.settleLanguage(overridden);
       }
     }
   }
 
   // The editor loads each mime type's language asynchronously and applies whichever load finishes last:
-  // a first-time (lazy) load of the language we just replaced can land after HLSL. Once that load is
-  // done, switching back and forth again resolves in order, so HLSL stays.
+  // a first-time (lazy) load of the language we just replaced can land after the shader's. Once that load
+  // is done, switching back and forth again resolves in order, so the shader's language stays.
   private async settleLanguage(overridden: string): Promise<void> {
     try {
       await this.languages.getLanguage(overridden);
@@ -109,15 +113,16 @@ class HlslCellWatcher {
     }
     await new Promise(resolve => setTimeout(resolve, 0));
     const view = editorView(this.cell());
-    if (view && this.model.mimeType === HLSL_MIME && view.state.facet(language) !== hlslLanguage) {
-      this.model.mimeType = overridden; // applyMimeType puts HLSL straight back
+    const expected = this.shader === GLSL_MIME ? glslLanguage : hlslLanguage;
+    if (view && this.shader !== null && this.model.mimeType === this.shader && view.state.facet(language) !== expected) {
+      this.model.mimeType = overridden; // applyMimeType puts the shader's language straight back
     }
   }
 
   private async onOutputs(): Promise<void> {
     const payload = lastPayload(this.model);
     const cell = this.cell();
-    if (payload === null || cell === undefined || !this.wasHlsl) {
+    if (payload === null || cell === undefined || this.shader === null) {
       return;
     }
     await cell.ready;

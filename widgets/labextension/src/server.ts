@@ -11,6 +11,8 @@ export interface CompileRequest {
   stage?: string;
   entry?: string;
   backend?: string | null;
+  /** 'glsl' for a Shadertoy-style effect; HLSL otherwise. */
+  language?: string;
   /** A file's path under the server root, so its #includes resolve beside it. */
   path?: string;
 }

@@ -6,6 +6,7 @@ describe('%%hlsl cells', () => {
   it('splits options from the source', () => {
     const cell = parseHlslCell('%%hlsl blur --compute --entry cs_main --backend glslang\n[numthreads(8,8,1)]\nvoid cs_main() {}');
     expect(cell).toEqual({
+      language: 'hlsl',
       name: 'blur',
       stage: 'compute',
       entry: 'cs_main',
@@ -24,6 +25,13 @@ describe('%%hlsl cells', () => {
       backend: null
     });
     expect(parseHlslCell('%%hlsl')).toMatchObject({ name: 'shader', stage: 'auto', source: '' });
+  });
+
+  it('reads a %%glsl cell as a GLSL effect', () => {
+    const cell = parseHlslCell('%%glsl ripple --preview\nvoid mainImage(out vec4 o, in vec2 p) {}');
+    expect(cell).toMatchObject({ language: 'glsl', name: 'ripple', stage: 'auto', firstLine: 2 });
+    expect(cell?.source).toBe('void mainImage(out vec4 o, in vec2 p) {}');
+    expect(parseHlslCell('%%glslx foo\n')).toBeNull();
   });
 
   it('is not fooled by other cells', () => {
