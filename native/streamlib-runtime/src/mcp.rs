@@ -1,8 +1,9 @@
-//! `streamlib-runtime mcp`: the runtime's operations (`crate::ops`) as Model Context Protocol tools, over
-//! stdio (what desktop agents launch), with the official Rust SDK (`rmcp`). A tool that fails returns a tool
-//! error carrying the same JSON an HTTP client gets (`code`, `message`, the diagnostics of a compile), never
-//! a protocol failure, so an agent reads why and tries again; a shader that does not compile leaves the graph
-//! running its last good one.
+//! The runtime's operations (`crate::ops`) as Model Context Protocol tools, resources and a prompt, with the
+//! official Rust SDK (`rmcp`): over stdio for `streamlib-runtime mcp` (what desktop agents launch) and over
+//! streamable HTTP at `serve`'s `/mcp` (`http_service`). A tool that fails returns a tool error carrying the
+//! same JSON an HTTP client gets (`code`, `message`, the diagnostics of a compile), never a protocol failure,
+//! so an agent reads why and tries again; a shader that does not compile leaves the graph running its last
+//! good one. What an agent is told is `streamlib_core::agents`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
