@@ -103,9 +103,12 @@ class _Tools:
             )
         return effects[name]
 
-    def compile_shader(self, source: str, stage: str = "auto", entry: str = "main") -> CallToolResult:
+    def compile_shader(
+        self, source: str, stage: str = "auto", entry: str = "main", language: str = "hlsl"
+    ) -> CallToolResult:
         try:
-            return _answer(_shader_json(compile(source, stage=stage, entry=entry, name="shader.hlsl")))
+            shader = compile(source, stage=stage, entry=entry, name="shader.hlsl", language=language)
+            return _answer(_shader_json(shader))
         except ShaderCompileError as err:
             return _compile_refusal(err)
         except StreamlibError as err:
@@ -120,12 +123,16 @@ class _Tools:
         config = json.loads(self.runtime.config_text(targets=()))
         return _answer({"config": config, "stats": self._stats()})
 
-    def replace_shader(self, effect: str, source: str) -> CallToolResult:
+    def replace_shader(self, effect: str, source: str, language: str | None = None) -> CallToolResult:
         node = self._effect(effect)
         if isinstance(node, CallToolResult):
             return node
         try:
-            shader = node.replace_shader(source)
+            # Without a language the new source is taken to be in the running shader's, as the runtime does.
+            if (language or node.shader.language) == "glsl":
+                shader = node.replace_shader(compile(source, name=node.name, language="glsl"))
+            else:
+                shader = node.replace_shader(source)
         except ShaderCompileError as err:
             return _compile_refusal(err)
         except StreamlibError as err:
@@ -220,8 +227,10 @@ def _server(runtime: Runtime) -> MCPServer:
         description="Compile HLSL: its reflection (stage, parameters with ranges and defaults), or the "
         "diagnostics (file, line, column, message, the source line) when it does not compile."
     )
-    async def compile_shader(source: str, stage: str = "auto", entry: str = "main") -> CallToolResult:
-        return await asyncio.to_thread(tools.compile_shader, source, stage, entry)
+    async def compile_shader(
+        source: str, stage: str = "auto", entry: str = "main", language: str = "hlsl"
+    ) -> CallToolResult:
+        return await asyncio.to_thread(tools.compile_shader, source, stage, entry, language)
 
     @server.tool(description="The shader library: each effect's name, file and summary.")
     async def list_library() -> CallToolResult:
@@ -238,8 +247,8 @@ def _server(runtime: Runtime) -> MCPServer:
         description="Compile HLSL and swap it into a running effect between two frames. On a compile "
         "error the diagnostics come back and the effect keeps running its last good shader."
     )
-    async def replace_shader(effect: str, source: str) -> CallToolResult:
-        return await asyncio.to_thread(tools.replace_shader, effect, source)
+    async def replace_shader(effect: str, source: str, language: str | None = None) -> CallToolResult:
+        return await asyncio.to_thread(tools.replace_shader, effect, source, language)
 
     @server.tool(
         description="Set an effect's parameters, all or none: an unknown name or a value of the wrong "

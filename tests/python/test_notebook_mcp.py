@@ -130,3 +130,19 @@ def test_the_notebook_server_lets_in_only_its_token_and_loopback(
     assert server.client_config()["headers"]["Authorization"] == f"Bearer {server.token}"
     server.stop()
     assert not server.running
+
+
+def test_an_agent_swaps_a_glsl_effect_into_the_notebook(live: tuple[Runtime, Effect, AgentServer]) -> None:
+    _, fx, server = live
+    toy = "void mainImage(out vec4 o, in vec2 p) {\n    o = vec4(1.0, 0.0, 0.0, 1.0);\n}\n"
+
+    async def work(client: ClientSession) -> None:
+        swapped = await client.call_tool(
+            "replace_shader", {"effect": "fx", "source": toy, "language": "glsl"}
+        )
+        assert not swapped.is_error, swapped.content
+        assert fx.shader.language == "glsl"
+        red = frame_pixels(await client.call_tool("get_frame", {"max_size": 16}))
+        assert (red[..., 0] > 250).all() and (red[..., 1] < 5).all()
+
+    run_client(lambda: http_streams(server.url, server.token), work)

@@ -358,3 +358,36 @@ def test_set_params_schema_carries_the_loaded_graphs_ranges(transport: str) -> N
         assert values["tint"]["type"] == "array" and values["tint"]["maxItems"] == 3
 
     session(work, transport)
+
+
+TOY_RED = "void mainImage(out vec4 o, in vec2 p) {\n    o = vec4(1.0, 0.0, 0.0, 1.0);\n}\n"
+
+
+def test_an_agent_can_write_shadertoy_style_glsl(transport: str) -> None:
+    async def work(client: ClientSession) -> None:
+        compiled = await client.call_tool("compile_shader", {"source": TOY_RED, "language": "glsl"})
+        assert not compiled.is_error and structured(compiled)["language"] == "glsl"
+        await client.call_tool("load_graph", {"config": graph(GREEN)})
+        swapped = await client.call_tool(
+            "replace_shader", {"effect": "fx", "source": TOY_RED, "language": "glsl"}
+        )
+        assert not swapped.is_error, swapped.content
+        await until_frames_pass(client, 3)
+        red = frame_pixels(await client.call_tool("get_frame", {"max_size": 32}))
+        assert (red[..., 0] > 250).all() and (red[..., 1] < 5).all()
+        typo = await client.call_tool(
+            "replace_shader", {"effect": "fx", "source": TOY_RED.replace(");", ")")}
+        )
+        assert typo.is_error and structured(typo)["diagnostics"][0]["line"] in (2, 3), (
+            "read as GLSL, its lines"
+        )
+        added = await client.call_tool(
+            "add_effect",
+            {"id": "toy", "source": TOY_RED.replace("1.0, 0.0, 0.0", "0.0, 0.0, 1.0"), "language": "glsl"},
+        )
+        assert not added.is_error, added.content
+        await until_frames_pass(client, 3)
+        blue = frame_pixels(await client.call_tool("get_frame", {"max_size": 32}))
+        assert (blue[..., 2] > 250).all() and (blue[..., 0] < 5).all()
+
+    session(work, transport)

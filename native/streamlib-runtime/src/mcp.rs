@@ -38,12 +38,14 @@ pub struct StreamlibMcp {
 
 #[derive(Deserialize, schemars::JsonSchema)]
 pub struct CompileInput {
-    /// HLSL source of the effect.
+    /// Source of the effect: HLSL, or GLSL with language "glsl".
     pub source: String,
     /// "auto" (default: compute when the entry has [numthreads]), "pixel", "vertex" or "compute".
     pub stage: Option<String>,
     /// Entry point (default "main").
     pub entry: Option<String>,
+    /// "hlsl" (default) or "glsl": a Shadertoy-style `mainImage` effect with iTime, iResolution, iChannel0…
+    pub language: Option<String>,
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -60,8 +62,10 @@ pub struct LoadInput {
 pub struct SwapInput {
     /// The effect node's id in the graph.
     pub effect: String,
-    /// The new HLSL source.
+    /// The new source.
     pub source: String,
+    /// "hlsl" or "glsl" (default: the running shader's language).
+    pub language: Option<String>,
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -94,6 +98,8 @@ pub struct AddEffectInput {
     pub after: Option<String>,
     /// Starting parameter values: name → list of numbers (one per component).
     pub values: Option<std::collections::BTreeMap<String, Vec<f64>>>,
+    /// The language of `source`: "hlsl" (default) or "glsl" (a Shadertoy-style `mainImage` effect).
+    pub language: Option<String>,
 }
 
 const DEFAULT_FRAME_SIZE: u32 = 512;
@@ -138,6 +144,7 @@ impl StreamlibMcp {
             entry: input.entry,
             name: None,
             backend: None,
+            language: input.language,
         };
         answer(self.run(move |state| shaders::compile(state, body)).await)
     }
@@ -180,6 +187,7 @@ impl StreamlibMcp {
             library: input.library,
             after: input.after,
             values: input.values.unwrap_or_default(),
+            language: input.language,
         };
         answer(self.run(move |state| graph::add_effect(state, new)).await)
     }
@@ -192,7 +200,14 @@ impl StreamlibMcp {
     #[tool(description = "Compile HLSL and swap it into a running effect between two frames. On a compile error \
         the diagnostics come back and the effect keeps running its last good shader.")]
     async fn replace_shader(&self, Parameters(input): Parameters<SwapInput>) -> Result<CallToolResult, ErrorData> {
-        let body = shaders::ShaderBody { source: input.source, stage: None, entry: None, name: None, backend: None };
+        let body = shaders::ShaderBody {
+            source: input.source,
+            stage: None,
+            entry: None,
+            name: None,
+            backend: None,
+            language: input.language,
+        };
         answer(self.run(move |state| effects::replace_shader(state, &input.effect, body)).await)
     }
 

@@ -290,3 +290,29 @@ async fn an_added_effect_joins_the_chain_and_a_broken_one_changes_nothing() {
         call(&router, Method::POST, "/v1/graph/effects", Some(json!({"id": "gain", "library": "nope"})), None).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("no_library_shader")), "{body}");
 }
+
+#[tokio::test]
+async fn a_glsl_effect_compiles_and_swaps_in_with_its_language() {
+    let router = app(state(None), &HttpSettings::default());
+    let glsl = "uniform float gain; // @range(0, 2) @default(1)\nvoid mainImage(out vec4 o, in vec2 p) {\n    o = vec4(gain);\n}\n";
+    let (status, body) =
+        call(&router, Method::POST, "/v1/shaders", Some(json!({"source": glsl, "language": "glsl"})), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!((body["language"].as_str(), body["parameters"][0]["max"].as_f64()), (Some("glsl"), Some(2.0)));
+    let (status, body) =
+        call(&router, Method::POST, "/v1/shaders", Some(json!({"source": glsl, "language": "wgsl"})), None).await;
+    assert_eq!((status, body["field"].as_str()), (StatusCode::BAD_REQUEST, Some("language")), "{body}");
+
+    let (status, _) = call(&router, Method::PUT, "/v1/graph", Some(tint_graph()), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let swap = json!({"source": glsl, "language": "glsl"});
+    let (status, body) = call(&router, Method::PUT, "/v1/effects/fill/shader", Some(swap), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, config) = call(&router, Method::GET, "/v1/graph", None, None).await;
+    let key = config["nodes"][1]["params"]["shader"].as_str().unwrap().to_owned();
+    assert_eq!(config["shaders"][key.as_str()]["language"], "glsl", "the swap is recorded with its language");
+    // Without a language the next swap is read in the running shader's: GLSL again.
+    let again = json!({"source": glsl.replace("vec4(gain)", "vec4(gain * 0.5)")});
+    let (status, body) = call(&router, Method::PUT, "/v1/effects/fill/shader", Some(again), None).await;
+    assert_eq!((status, body["language"].as_str()), (StatusCode::OK, Some("glsl")), "{body}");
+}

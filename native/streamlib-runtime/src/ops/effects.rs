@@ -70,6 +70,9 @@ pub fn set_params(state: &AppState, id: &str, given: &Map<String, Value>) -> Res
 pub fn replace_shader(state: &AppState, id: &str, body: ShaderBody) -> Result<Value, ApiError> {
     let handle = effect(state, id)?;
     let old = handle.shader();
+    // Without a language the new source is taken to be in the running shader's.
+    let mut body = body;
+    body.language.get_or_insert_with(|| old.language.as_str().to_owned());
     let request = compile_request(body, Some(old.stage), &old.entry, &old.name)?;
     if request.options.stage != old.stage {
         return Err(ApiError::bad_field(

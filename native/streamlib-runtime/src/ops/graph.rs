@@ -234,6 +234,9 @@ pub struct NewEffect {
     pub after: Option<String>,
     #[serde(default)]
     pub values: BTreeMap<String, Vec<f64>>,
+    /// The language of `source`: "hlsl" (the default) or "glsl".
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 /// Compiles the new effect's shader and grows the loaded graph by it (`session::insert_effect`): after
@@ -241,7 +244,10 @@ pub struct NewEffect {
 /// that does not fit changes nothing; otherwise the graph is rebuilt, and restarted at its rate if it ran.
 pub fn add_effect(state: &AppState, new: NewEffect) -> Result<Value, ApiError> {
     let (source, name) = match (new.source, new.library) {
-        (Some(source), None) => (source, format!("{}.hlsl", new.id)),
+        (Some(source), None) => {
+            let extension = if new.language.as_deref() == Some("glsl") { "glsl" } else { "hlsl" };
+            (source, format!("{}.{extension}", new.id))
+        }
         (None, Some(name)) => {
             let source = library::source(state, &name).ok_or_else(|| library::missing(&name))?;
             (source, format!("{name}.hlsl"))
@@ -253,7 +259,7 @@ pub fn add_effect(state: &AppState, new: NewEffect) -> Result<Value, ApiError> {
             ))
         }
     };
-    let body = ShaderBody { source, stage: None, entry: None, name: Some(name), backend: None };
+    let body = ShaderBody { source, stage: None, entry: None, name: Some(name), backend: None, language: new.language };
     let shader = state.compiler.compile(&compile_request(body, None, "main", "")?).map_err(ApiError::compile)?;
     let rebuild = Rebuild::of(state)?;
     let mut config = rebuild.config.clone();

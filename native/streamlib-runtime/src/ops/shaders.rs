@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use streamlib_core::shader::{BackendKind, CompileOptions, CompileRequest, CompiledShader, Stage};
+use streamlib_core::shader::{BackendKind, CompileOptions, CompileRequest, CompiledShader, Language, Stage};
 
 use crate::http::{ApiError, AppState};
 
@@ -14,6 +14,9 @@ pub struct ShaderBody {
     pub entry: Option<String>,
     pub name: Option<String>,
     pub backend: Option<String>,
+    /// "hlsl" (the default) or "glsl" (a Shadertoy-style effect).
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 /// The compile request `body` asks for, with the defaults filled in; 400 naming a field that does not parse.
@@ -34,8 +37,13 @@ pub fn compile_request(
         None => None,
         Some(text) => Some(BackendKind::from_name(text).map_err(|message| ApiError::bad_field("backend", message))?),
     };
+    let language = match &body.language {
+        None => Language::Hlsl,
+        Some(text) => Language::from_name(text).map_err(|message| ApiError::bad_field("language", message))?,
+    };
     // No include_dirs from the request: `#include` reads only the server's shader library.
     let options = CompileOptions {
+        language,
         stage,
         entry: body.entry.unwrap_or_else(|| default_entry.to_owned()),
         backend,
@@ -47,6 +55,7 @@ pub fn compile_request(
 pub fn shader_json(shader: &CompiledShader) -> Value {
     json!({
         "name": shader.name,
+        "language": shader.language.as_str(),
         "stage": shader.stage.as_str(),
         "entry": shader.entry,
         "backend": shader.backend.as_str(),
