@@ -242,3 +242,30 @@ def posterize_compute(img: np.ndarray, *, levels: int = 4) -> np.ndarray:
     c = to_float(img)
     steps = float(max(levels, 2) - 1)
     return to_uint8(_with_alpha(np.floor(c[..., :3] * steps + 0.5) / steps, c))
+
+
+# The test frame every pixel test runs on. Neither side is a multiple of 8, so the compute effects' bounds
+# checks are exercised.
+HEIGHT, WIDTH = 45, 67
+
+
+def make_test_image() -> np.ndarray:
+    """Deterministic (45, 67, 4) uint8 test frame.
+
+    R: horizontal ramp, G: vertical ramp, B: noise (seed 7); a 5 px black/white checkerboard (hard edges for
+    sobel, sharpen, blur); alpha 255 except a bottom-left block at 128 and a vertical alpha ramp on the right.
+    """
+    rng = np.random.default_rng(7)
+    y, x = np.mgrid[0:HEIGHT, 0:WIDTH]
+    img = np.empty((HEIGHT, WIDTH, 4), np.uint8)
+    img[..., 0] = np.round(x * 255 / (WIDTH - 1))
+    img[..., 1] = np.round(y * 255 / (HEIGHT - 1))
+    img[..., 2] = rng.integers(0, 256, (HEIGHT, WIDTH))
+    img[..., 3] = 255
+    board = (x >= 36) & (x < 61) & (y >= 5) & (y < 25)
+    white = ((x // 5 + y // 5) % 2).astype(bool)
+    img[board & white, :3] = 255
+    img[board & ~white, :3] = 0
+    img[30:, :25, 3] = 128
+    img[:, 62:, 3] = np.round(y[:, 62:] * 255 / (HEIGHT - 1))
+    return img

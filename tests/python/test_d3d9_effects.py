@@ -19,7 +19,7 @@ from streamlib import Effect, NumpySink, Runtime, ShaderCompileError, TestPatter
 
 from ..conftest import SHADERS
 from . import d3d9_references as ref
-from .test_effect_pixels import assert_close, make_test_image
+from .test_effect_pixels import assert_close
 
 D3D9 = SHADERS / "d3d9"
 
@@ -40,21 +40,6 @@ CASES: list[tuple[str, float, int]] = [
     ("pulse", 0.4, 3),
     ("pulse", 1.3, 4),
 ]
-
-
-@pytest.fixture(scope="module")
-def runtime() -> Runtime:
-    return Runtime()
-
-
-@pytest.fixture(scope="module")
-def image() -> np.ndarray:
-    return make_test_image()
-
-
-@pytest.fixture(scope="module")
-def texture(runtime: Runtime, image: np.ndarray) -> streamlib.Texture:
-    return runtime.texture_from_numpy(image)
 
 
 def test_every_d3d9_effect_is_covered() -> None:

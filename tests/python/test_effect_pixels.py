@@ -20,45 +20,7 @@ import streamlib
 
 from ..conftest import SHADERS, TEST_INPUTS, library_shaders
 from . import references as ref
-
-HEIGHT, WIDTH = 45, 67  # neither a multiple of 8: the compute effects' bounds checks are exercised
-
-
-def make_test_image() -> np.ndarray:
-    """Deterministic (45, 67, 4) uint8 test frame.
-
-    R: horizontal ramp, G: vertical ramp, B: noise (seed 7); a 5 px black/white checkerboard (hard edges for
-    sobel, sharpen, blur); alpha 255 except a bottom-left block at 128 and a vertical alpha ramp on the right.
-    """
-    rng = np.random.default_rng(7)
-    y, x = np.mgrid[0:HEIGHT, 0:WIDTH]
-    img = np.empty((HEIGHT, WIDTH, 4), np.uint8)
-    img[..., 0] = np.round(x * 255 / (WIDTH - 1))
-    img[..., 1] = np.round(y * 255 / (HEIGHT - 1))
-    img[..., 2] = rng.integers(0, 256, (HEIGHT, WIDTH))
-    img[..., 3] = 255
-    board = (x >= 36) & (x < 61) & (y >= 5) & (y < 25)
-    white = ((x // 5 + y // 5) % 2).astype(bool)
-    img[board & white, :3] = 255
-    img[board & ~white, :3] = 0
-    img[30:, :25, 3] = 128
-    img[:, 62:, 3] = np.round(y[:, 62:] * 255 / (HEIGHT - 1))
-    return img
-
-
-@pytest.fixture(scope="module")
-def runtime() -> streamlib.Runtime:
-    return streamlib.Runtime()
-
-
-@pytest.fixture(scope="module")
-def image() -> np.ndarray:
-    return make_test_image()
-
-
-@pytest.fixture(scope="module")
-def texture(runtime: streamlib.Runtime, image: np.ndarray) -> streamlib.Texture:
-    return runtime.texture_from_numpy(image)
+from .references import HEIGHT, WIDTH
 
 
 @functools.cache

@@ -20,7 +20,7 @@ from ..conftest import SHADERS
 from ..runtime.test_runtime_binary import run, runtime_binary
 from . import glsl_references as ref
 from .references import pixel_uv, to_uint8
-from .test_effect_pixels import assert_close, make_test_image
+from .test_effect_pixels import assert_close
 
 GLSL = SHADERS / "glsl"
 WARM = GLSL / "warm.glsl"
@@ -53,21 +53,6 @@ CLOCKS = """void mainImage(out vec4 o, in vec2 p) {
     o = vec4(fract(iTime), float(iFrame) / 10.0, iChannelResolution[0].x / 100.0, 1.0);
 }
 """
-
-
-@pytest.fixture(scope="module")
-def runtime() -> Runtime:
-    return Runtime()
-
-
-@pytest.fixture(scope="module")
-def image() -> np.ndarray:
-    return make_test_image()
-
-
-@pytest.fixture(scope="module")
-def texture(runtime: Runtime, image: np.ndarray) -> streamlib.Texture:
-    return runtime.texture_from_numpy(image)
 
 
 def glsl(source: str, name: str = "effect.glsl") -> streamlib.Shader:

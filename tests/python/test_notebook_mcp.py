@@ -5,7 +5,6 @@ last good one running, and the server lets in only its token, loopback names and
 
 from __future__ import annotations
 
-import http.client
 import json
 from collections.abc import Iterator
 
@@ -15,7 +14,17 @@ import streamlib
 from streamlib import Effect, Runtime, TestPattern
 from streamlib.jupyter import Controls
 
-from ..runtime.test_mcp import BLUE, GREEN, TINT, TYPO, frame_pixels, http_streams, run_client, structured
+from ..runtime.test_mcp import (
+    BLUE,
+    GREEN,
+    TINT,
+    TYPO,
+    frame_pixels,
+    http_streams,
+    post_mcp,
+    run_client,
+    structured,
+)
 
 pytest.importorskip(
     "mcp", reason="the MCP Python SDK is part of the jupyter extra (pip install 'streamlib[jupyter]')"
@@ -104,29 +113,16 @@ def test_an_agent_and_the_notebook_share_one_live_graph(live: tuple[Runtime, Eff
     assert runtime.is_running, "the person's graph runs on after the agent's session"
 
 
-def post(server: AgentServer, headers: dict[str, str]) -> int:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"})
-    sent = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream", **headers}
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-    try:
-        connection.request("POST", "/mcp", body=body, headers=sent)
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    finally:
-        connection.close()
-
-
 def test_the_notebook_server_lets_in_only_its_token_and_loopback(
     live: tuple[Runtime, Effect, AgentServer],
 ) -> None:
     _, _, server = live
-    assert post(server, {}) == 401
-    assert post(server, {"Authorization": "Bearer wrong"}) == 401
+    assert post_mcp(server, {}) == 401
+    assert post_mcp(server, {"Authorization": "Bearer wrong"}) == 401
     token = {"Authorization": f"Bearer {server.token}"}
-    assert post(server, {**token, "Origin": "http://attacker.example"}) == 403
-    assert post(server, {**token, "Host": "attacker.example"}) == 421
-    assert post(server, token) == 200
+    assert post_mcp(server, {**token, "Origin": "http://attacker.example"}) == 403
+    assert post_mcp(server, {**token, "Host": "attacker.example"}) == 421
+    assert post_mcp(server, token) == 200
     assert server.client_config()["headers"]["Authorization"] == f"Bearer {server.token}"
     server.stop()
     assert not server.running

@@ -314,8 +314,8 @@ def test_resources_and_the_write_effect_prompt(transport: str) -> None:
     session(work, transport)
 
 
-def post_mcp(server: Server, headers: dict[str, str]) -> int:
-    """A JSON-RPC ping POSTed to /mcp with `headers`; the HTTP status."""
+def post_mcp(server: Server | Any, headers: dict[str, str]) -> int:
+    """A JSON-RPC ping POSTed to `server.port`'s /mcp with `headers`; the HTTP status."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"})
     sent = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream", **headers}
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
