@@ -233,16 +233,14 @@ def _as_shader(shader: Shader | str | os.PathLike[str], name: str | None) -> Sha
     return compile(text, name=name or "effect")
 
 
-# File names a string given as a shader may end with (the core tells HLSL from GLSL by the suffix).
-SHADER_SUFFIXES = (".hlsl", ".glsl", ".frag", ".fs")
-
-
 def _shader_file(shader: Shader | str | os.PathLike[str]) -> Path | None:
     """The file `_as_shader` compiles for `shader`, or None when it is not a file."""
     if isinstance(shader, Shader):
         return None
     text = str(shader)
-    if isinstance(shader, os.PathLike) or (text.endswith(SHADER_SUFFIXES) and "\n" not in text):
+    # A one-line string naming an .hlsl file, or a file the core reads as GLSL by its suffix.
+    names_file = "\n" not in text and (text.endswith(".hlsl") or _native.language_of_path(text) == "glsl")
+    if isinstance(shader, os.PathLike) or names_file:
         return _find_shader_file(text)
     return None
 
