@@ -321,6 +321,17 @@ class Effect(Node):
         """Shaders swapped in while in a runtime (hot swaps, `%%hlsl` re-runs, agents' replace_shader)."""
         return self._handle.swaps if self._handle is not None else 0
 
+    @property
+    def bypassed(self) -> dict[str, Any] | None:
+        """Why the frame watchdog bypasses this effect (its input passes through): pass_ms, budget_ms, frame,
+        message. None while it runs. A swap, or `resume()`, runs it again."""
+        return self._handle.overrun if self._handle is not None else None
+
+    def resume(self) -> None:
+        """Runs an effect the watchdog bypassed again from the next frame (it is judged afresh)."""
+        if self._handle is not None:
+            self._handle.resume()
+
     def set(self, **params: Any) -> None:
         if self._handle is None:
             # Not running yet: the core checks the names and values as it would at construction.

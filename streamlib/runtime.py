@@ -87,6 +87,10 @@ class Runtime:
         #: Frame rate written into exported configs: streamlib-runtime paces its loop to it (None: as fast
         #: as the GPU goes). `streamlib.load` sets it from the file.
         self.config_fps: float | None = 30.0
+        #: The frame watchdog's budget for one effect pass, in ms: an effect slower than that is bypassed (its
+        #: input passes through) until swapped or resumed. None: 2 s (ten frame times below 5 fps). Used by
+        #: `start`/`run` and written into exported configs.
+        self.watchdog_ms: float | None = None
         #: For a runtime from `streamlib.load`: per shader, whether its precompiled artifact was used or it
         #: was recompiled from source, and why ({"shader", "used", "why"}).
         self.load_report: list[dict[str, str]] = []
@@ -100,10 +104,11 @@ class Runtime:
     def from_config(cls, text: str) -> Runtime:
         """A runtime holding the graph of config `text` (see `streamlib.load`)."""
         _library.ensure_configured()
-        gpu, graph, fps, adapter, report = _native.load_graph(text)
+        gpu, graph, fps, adapter, watchdog_ms, report = _native.load_graph(text)
         runtime = cls.__new__(cls)
         runtime._setup(gpu, graph, adapter)
         runtime.config_fps = fps
+        runtime.watchdog_ms = watchdog_ms
         runtime.load_report = [dict(line) for line in report]
         for node_id, (name, spec) in enumerate(graph.nodes()):
             runtime._nodes[name] = node_class(spec.class_name).adopt(runtime, graph, node_id, name, spec)
@@ -285,11 +290,11 @@ class Runtime:
                 f"targets: expected a sequence of target names such as ('vulkan',), not {targets!r}",
                 "targets",
             )
-        return self._graph.to_config(self.config_fps, self._adapter_request, list(targets))
+        return self._graph.to_config(self.config_fps, self._adapter_request, list(targets), self.watchdog_ms)
 
     def run(self, frames: int, *, fps: float | None = None) -> dict[str, Any]:
         """Runs the graph for `frames` frames in Rust and waits (GIL released); returns the stats."""
-        self._graph.start(frames, fps)
+        self._graph.start(frames, fps, self.watchdog_ms)
         stats = dict(self._graph.wait())
         if stats.get("error"):
             raise GraphError(f"the graph stopped at frame {stats['frames']}: {stats['error']}")
@@ -297,7 +302,7 @@ class Runtime:
 
     def start(self, *, fps: float | None = 30.0, frames: int | None = None) -> None:
         """Starts the frame loop on its own thread and returns at once (notebook friendly)."""
-        self._graph.start(frames, fps)
+        self._graph.start(frames, fps, self.watchdog_ms)
 
     def stop(self) -> dict[str, Any]:
         stats = dict(self._graph.stop())
@@ -313,7 +318,8 @@ class Runtime:
         return self._graph.is_running()
 
     def stats(self) -> dict[str, Any]:
-        """fps, frame time p50/p99 (ms), frames dropped per sink, adapter, and the error that stopped it."""
+        """fps, frame time p50/p99 (ms), frames dropped per sink, adapter, the error that stopped it, and the
+        effects the frame watchdog bypasses (`bypassed`: node name → pass_ms, budget_ms, frame, message)."""
         return dict(self._graph.stats())
 
     def set_mouse(self, x: float, y: float, buttons: int = 0) -> None:

@@ -141,6 +141,7 @@ class Preview(anywidget.AnyWidget):
             runtime.stop()
         runtime.connect(target, self.sink, delivery="latest")
         super().__init__(max_in_flight=max_in_flight, notice=notice)
+        self._base_notice = notice
         self._in_flight = 0
         self._visible_views: set[str] = set()
         self._ready = threading.Event()
@@ -231,6 +232,7 @@ class Preview(anywidget.AnyWidget):
             # arrived while this frame rendered and still waits in the source (counted one frame early).
             cameras = {camera.key: camera.frames_handled for camera in cameras_feeding(self.runtime)}
             stats = self.runtime.stats()
+            self._say_what_the_watchdog_did(stats)
             with self._wake:
                 self._in_flight += 1
             self.send(
@@ -250,6 +252,13 @@ class Preview(anywidget.AnyWidget):
             self.frames_sent += 1
         if self._owns_runtime and self.runtime.is_running:
             self.runtime.stop()
+
+    def _say_what_the_watchdog_did(self, stats: dict[str, Any]) -> None:
+        """Effects the frame watchdog bypasses are named under the picture, for as long as they are."""
+        bypassed = [overrun["message"] for overrun in stats.get("bypassed", {}).values()]
+        notice = " · ".join([self._base_notice, *bypassed] if self._base_notice else bypassed)
+        if notice != self.notice:
+            self.notice = notice
 
     def close(self) -> None:
         """Stops sending frames. A graph this preview started for itself stops too; others keep running."""

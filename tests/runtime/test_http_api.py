@@ -34,6 +34,13 @@ CRASHER = "[numthreads(8, struct8, 1)] void main(uint3 id : SV_DispatchThreadID)
 RED = "float4 main(float2 uv : TEXCOORD) : SV_Target { return float4(1, 0, 0, 1); }\n"
 GREEN = "float4 main(float2 uv : TEXCOORD) : SV_Target { return float4(0, 1, 0, 1); }\n"
 BROKEN = "float4 main(float2 uv : TEXCOORD) : SV_Target { return float4(0, 0, 1, 1) }\n"
+# 4e9 iterations per pixel: bounded by the compiler's loop guard, then bypassed by the frame watchdog.
+RUNAWAY = """float4 main(float2 uv : TEXCOORD) : SV_Target {
+    float acc = 0;
+    for (uint i = 0; i < 4000000000u; i++) { acc = frac(acc * 1.37 + uv.x); }
+    return float4(acc, 0, 0, 1);
+}
+"""
 TINT = """cbuffer params { float strength; };
 float4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv) * strength; }
 """
@@ -370,6 +377,33 @@ def test_broken_shader_replace_keeps_frames_flowing(server: Server) -> None:
     assert status == 200, body
     assert server.json("POST", "/v1/graph/start", {"frames": 2})[0] == 200
     assert tuple(frame_of(server)[1][10, 10]) == (0, 255, 0, 255)
+
+
+def test_a_runaway_shader_is_bypassed_and_frames_keep_flowing(server: Server) -> None:
+    config = solid_graph(RUNAWAY)
+    config["nodes"][0]["params"].update({"width": 128, "height": 96})
+    config["runtime"]["watchdog_ms"] = 50.0
+    assert server.json("PUT", "/v1/graph", config)[0] == 200
+    assert server.json("POST", "/v1/graph/start", {"fps": 60})[0] == 200
+    deadline = time.monotonic() + 180
+    while not (stats := server.json("GET", "/v1/stats")[1])["bypassed"]:
+        assert time.monotonic() < deadline, f"never bypassed: {stats}"
+        time.sleep(0.1)
+    overrun = stats["bypassed"]["fill"]
+    assert stats["watchdog_ms"] == 50.0 and overrun["pass_ms"] > 50.0
+    assert overrun["message"].startswith("'fill' is bypassed: its pass took ")
+    # The pattern passes through, frame after frame.
+    index, _ = frame_of(server, stats["frames"])
+    assert frame_of(server, index + 3)[0] > index
+
+    # A swap runs the effect again.
+    assert server.json("PUT", "/v1/effects/fill/shader", {"source": GREEN})[0] == 200
+    deadline = time.monotonic() + 30
+    while tuple(frame_of(server)[1][10, 10]) != (0, 255, 0, 255):
+        assert time.monotonic() < deadline, "the swapped shader never showed"
+        time.sleep(0.05)
+    assert server.json("GET", "/v1/stats")[1]["bypassed"] == {}
+    server.json("POST", "/v1/graph/stop")
 
 
 def test_a_swap_in_one_of_two_effects_sharing_a_shader_leaves_the_other_described(server: Server) -> None:

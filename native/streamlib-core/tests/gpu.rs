@@ -101,6 +101,25 @@ fn compute_form_writes_rgba8_storage() {
     }
 }
 
+/// A loop of 4e9 iterations per pixel would hold lavapipe for hours; bounded, it runs exactly the limit's
+/// worth of iterations, shared by every loop of the invocation, and the pass ends.
+#[test]
+fn a_runaway_loop_ends_at_the_iteration_limit() {
+    use streamlib_core::shader::loop_guard::LOOP_ITERATION_LIMIT;
+    let gpu = Gpu::shared(&AdapterPreference::from_env()).unwrap();
+    let src = "float4 main(float2 uv : TEXCOORD0) : SV_Target {\n\
+               uint n = 0; for (uint i = 0; i < 4000000000u; i++) { n++; }\n\
+               uint m = 0; for (uint k = 0; k < 10u; k++) { m++; }\n\
+               return float4(float(n) / (2.0 * LIMIT), float(m) / 10.0, 1, 1); }"
+        .replace("LIMIT", &format!("{LOOP_ITERATION_LIMIT}.0"));
+    let input = gradient(64, 32);
+    let (out, _) = run(&gpu, &src, Stage::Pixel, &[], &input, 64, 32);
+    for pixel in out.chunks(4) {
+        // n stopped at the limit (0.5 → 128), and the budget was spent before the second loop began.
+        assert!((127..=128).contains(&pixel[0]) && pixel[1] == 0 && pixel[2] == 255, "pixel {pixel:?}");
+    }
+}
+
 #[test]
 fn texture_limits_are_reported_with_numbers() {
     let gpu = Gpu::shared(&AdapterPreference::from_env()).unwrap();

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use streamlib_core::config::{GraphConfig, RuntimeSettings, Target};
 use streamlib_core::graph::scheduler::{self, Mouse};
-use streamlib_core::graph::{AddError, Delivery, Graph, NodeKind, RunOptions, Running, Stats};
+use streamlib_core::graph::{AddError, Delivery, Graph, NodeKind, Overrun, RunOptions, Running, Stats};
 use streamlib_core::nodes::NodeSpec;
 
 use crate::call::long_call;
@@ -38,6 +38,22 @@ fn stats_dict<'py>(py: Python<'py>, stats: &Stats) -> PyResult<Bound<'py, PyDict
     dict.set_item("adapter", &stats.adapter)?;
     dict.set_item("error", &stats.error)?;
     dict.set_item("ended", &stats.ended)?;
+    dict.set_item("watchdog_ms", stats.watchdog_ms)?;
+    let bypassed = PyDict::new(py);
+    for (name, overrun) in &stats.bypassed {
+        bypassed.set_item(name, overrun_dict(py, name, overrun)?)?;
+    }
+    dict.set_item("bypassed", bypassed)?;
+    Ok(dict)
+}
+
+/// Why the watchdog bypasses effect `name`: pass_ms, budget_ms, frame, and the sentence that says so.
+pub fn overrun_dict<'py>(py: Python<'py>, name: &str, overrun: &Overrun) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("pass_ms", overrun.pass_ms)?;
+    dict.set_item("budget_ms", overrun.budget_ms)?;
+    dict.set_item("frame", overrun.frame)?;
+    dict.set_item("message", overrun.describe(name))?;
     Ok(dict)
 }
 
@@ -47,7 +63,7 @@ impl NativeGraph {
     }
 }
 
-type Loaded<'py> = (NativeGpu, NativeGraph, Option<f64>, Option<String>, Vec<Bound<'py, PyDict>>);
+type Loaded<'py> = (NativeGpu, NativeGraph, Option<f64>, Option<String>, Option<f64>, Vec<Bound<'py, PyDict>>);
 
 /// Builds the graph of a config on the GPU it asks for, with the GIL released: the GPU, the graph, the
 /// config's fps and adapter, and per shader whether its artifact was used or it was recompiled, and why.
@@ -68,7 +84,7 @@ pub fn load_graph<'py>(py: Python<'py>, text: &str) -> PyResult<Loaded<'py>> {
         report.push(dict);
     }
     let graph = NativeGraph::with_graph(&gpu, built.graph);
-    Ok((gpu, graph, config.runtime.fps, config.runtime.adapter, report))
+    Ok((gpu, graph, config.runtime.fps, config.runtime.adapter, config.runtime.watchdog_ms, report))
 }
 
 impl NativeGraph {
@@ -113,17 +129,18 @@ impl NativeGraph {
     }
 
     /// The graph as config text (canonical), with the artifacts `targets` ask for.
-    #[pyo3(signature = (fps, adapter, targets))]
+    #[pyo3(signature = (fps, adapter, targets, watchdog_ms=None))]
     fn to_config(
         &self,
         py: Python<'_>,
         fps: Option<f64>,
         adapter: Option<String>,
         targets: Vec<String>,
+        watchdog_ms: Option<f64>,
     ) -> PyResult<String> {
         let wanted = Target::parse_list(&targets).map_err(|e| config_error(py, &e))?;
-        let config =
-            self.lock().to_config(RuntimeSettings { fps, adapter }, &wanted).map_err(|e| config_error(py, &e))?;
+        let settings = RuntimeSettings { fps, adapter, watchdog_ms };
+        let config = self.lock().to_config(settings, &wanted).map_err(|e| config_error(py, &e))?;
         config.to_json().map_err(|e| config_error(py, &e))
     }
 
@@ -179,17 +196,17 @@ impl NativeGraph {
         self.lock().resolution(id)
     }
 
-    #[pyo3(signature = (frames=None, fps=None))]
-    fn start(&self, py: Python<'_>, frames: Option<u64>, fps: Option<f64>) -> PyResult<()> {
+    #[pyo3(signature = (frames=None, fps=None, watchdog_ms=None))]
+    fn start(&self, py: Python<'_>, frames: Option<u64>, fps: Option<f64>, watchdog_ms: Option<f64>) -> PyResult<()> {
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         if running.as_ref().is_some_and(Running::is_running) {
             return Err(graph_error(py, "the graph is already running; stop() it first".to_owned()));
         }
         let graph = self.lock();
         let (gpu, mouse) = (self.gpu.clone(), self.mouse.clone());
-        let started =
-            long_call(py, "starting the graph", || scheduler::start(gpu, &graph, RunOptions { frames, fps }, mouse))?
-                .map_err(|e| graph_error(py, e.0))?;
+        let options = RunOptions { frames, fps, watchdog_ms };
+        let started = long_call(py, "starting the graph", || scheduler::start(gpu, &graph, options, mouse))?
+            .map_err(|e| graph_error(py, e.0))?;
         *running = Some(started);
         Ok(())
     }

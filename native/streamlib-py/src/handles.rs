@@ -11,6 +11,7 @@ use streamlib_core::nodes::{EffectHandle, LatestFrame, PreviewQueue, PushSlot};
 use crate::call::long_call;
 use crate::errors::{gpu_error, streamlib_error};
 use crate::gpu::{param_value, params_from_dict};
+use crate::graph::overrun_dict;
 use crate::shader::NativeShader;
 
 #[pyclass(frozen, module = "streamlib._native")]
@@ -61,6 +62,17 @@ impl NativeEffect {
 
     fn shader(&self) -> NativeShader {
         NativeShader { inner: self.inner.shader() }
+    }
+
+    /// Why the frame watchdog bypasses this effect (pass_ms, budget_ms, frame, message), or None.
+    #[getter]
+    fn overrun<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        self.inner.overrun().map(|overrun| overrun_dict(py, &self.inner.name, &overrun)).transpose()
+    }
+
+    /// Runs a bypassed effect again from the next frame.
+    fn resume(&self) {
+        self.inner.resume()
     }
 }
 

@@ -68,7 +68,8 @@ pub fn run(request: &RunRequest) -> Result<(), RunError> {
             eprintln!("streamlib-runtime: warning: Ctrl-C will not stop the run cleanly ({err})");
         }
     }
-    let options = RunOptions { frames: request.frames, fps: config.runtime.fps };
+    let options =
+        RunOptions { frames: request.frames, fps: config.runtime.fps, watchdog_ms: config.runtime.watchdog_ms };
     let mouse = Arc::new(Mutex::new([0.0f32; 4]));
     let mut running = scheduler::start(gpu, &built.graph, options, mouse)
         .map_err(|e| RunError::Runtime(format!("cannot start the graph: {e}")))?;
@@ -101,6 +102,9 @@ fn print_stats(config: &Path, stats: &Stats) {
     );
     for (sink, dropped) in &stats.dropped {
         println!("sink '{sink}': {dropped} frames dropped");
+    }
+    for (effect, overrun) in &stats.bypassed {
+        println!("watchdog: {}", overrun.describe(effect));
     }
     if let Some(ended) = &stats.ended {
         println!("ended: {ended}");

@@ -26,6 +26,9 @@ pub struct RuntimeSettings {
     pub fps: Option<f64>,
     /// Adapter name substring (as `STREAMLIB_ADAPTER`); None picks the most capable device.
     pub adapter: Option<String>,
+    /// The frame watchdog's budget for one effect pass; None: `graph::watchdog::budget_ms`'s default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watchdog_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

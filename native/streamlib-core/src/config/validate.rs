@@ -41,6 +41,14 @@ impl GraphConfig {
                 ));
             }
         }
+        if let Some(budget) = runtime.watchdog_ms {
+            if !(budget.is_finite() && budget > 0.0) {
+                return Err(ConfigError::new(
+                    "runtime.watchdog_ms",
+                    format!("must be a positive number of milliseconds or absent, not {budget}"),
+                ));
+            }
+        }
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         let mut typed_nodes = Vec::with_capacity(nodes.len());
         for (i, raw) in nodes.into_iter().enumerate() {
@@ -399,6 +407,9 @@ mod tests {
         let mut config = sample();
         config["runtime"]["fps"] = (-1.0).into();
         assert_eq!(refusal(&config), "runtime.fps: must be a positive number of frames per second or null, not -1");
+        config["runtime"]["fps"] = 30.0.into();
+        config["runtime"]["watchdog_ms"] = 0.0.into();
+        assert_eq!(refusal(&config), "runtime.watchdog_ms: must be a positive number of milliseconds or absent, not 0");
         let mut config = sample();
         config["nodes"][0] = serde_json::json!({"id": "pattern", "kind": "source", "type": "image", "params": {}});
         assert_eq!(refusal(&config), "nodes[0].params: node 'pattern': an image source needs path or png_base64");

@@ -3,6 +3,7 @@
 pub mod build;
 pub mod export;
 pub mod scheduler;
+pub mod watchdog;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use crate::nodes::{effect_inputs, EffectHandle, LatestFrame, NodeSpec, NodeType,
 
 pub use build::BuiltGraph;
 pub use scheduler::{RunOptions, Running, Stats};
+pub use watchdog::Overrun;
 
 pub type NodeId = usize;
 

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::watchdog::{budget_ms, Overrun, Watchdog};
 use super::{Graph, GraphError, NodeKind, SourceKind, VIDEO};
 use crate::gpu::texture::Readback;
 use crate::gpu::{FrameValues, Gpu, GpuTexture, TextureFormat};
@@ -21,6 +22,8 @@ pub struct RunOptions {
     pub frames: Option<u64>,
     /// Pace frames to this rate (None: as fast as the GPU goes).
     pub fps: Option<f64>,
+    /// The frame watchdog's pass-time budget (None: `watchdog::budget_ms`'s default for the rate).
+    pub watchdog_ms: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -36,6 +39,10 @@ pub struct Stats {
     pub adapter: String,
     pub error: Option<String>,
     pub ended: Option<String>,
+    /// The watchdog's budget for one pass.
+    pub watchdog_ms: f64,
+    /// Effects the watchdog bypasses, by node name.
+    pub bypassed: BTreeMap<String, Overrun>,
 }
 
 /// Mouse position in pixels and buttons, set by a preview and read by every effect as `mouse`.
@@ -46,7 +53,7 @@ enum Step {
     Still { texture: GpuTexture },
     Video { reader: VideoReader, texture: GpuTexture, path: PathBuf, looping: bool },
     Push { slot: Arc<PushSlot>, texture: GpuTexture, fallback: Option<TestPattern> },
-    Effect { handle: Arc<EffectHandle>, inputs: BTreeMap<String, usize>, texture: GpuTexture },
+    Effect { name: String, handle: Arc<EffectHandle>, inputs: BTreeMap<String, usize>, texture: GpuTexture },
     Sink { name: String, input: usize, readback: Readback, sink: OpenSink },
 }
 
@@ -153,7 +160,7 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
                 }
                 let format = handle.lock().pipeline.output_format();
                 let texture = GpuTexture::new(&gpu, width, height, format, &node.name).map_err(gpu_err)?;
-                Step::Effect { handle: handle.clone(), inputs, texture }
+                Step::Effect { name: node.name.clone(), handle: handle.clone(), inputs, texture }
             }
             NodeKind::Sink(kind) => {
                 let input = input_step(VIDEO)
@@ -171,7 +178,12 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
     }
 
     let stop = Arc::new(AtomicBool::new(false));
-    let stats = Arc::new(Mutex::new(Stats { running: true, adapter: gpu.adapter.name.clone(), ..Stats::default() }));
+    let stats = Arc::new(Mutex::new(Stats {
+        running: true,
+        adapter: gpu.adapter.name.clone(),
+        watchdog_ms: budget_ms(options.fps, options.watchdog_ms),
+        ..Stats::default()
+    }));
     let thread = {
         let (stop, stats) = (stop.clone(), stats.clone());
         std::thread::Builder::new()
@@ -205,6 +217,7 @@ fn frame_loop(
     // A run of a set number of frames renders them at its own rate: waiting for a camera could never end.
     let follow_camera = options.frames.is_none() && follows_camera(steps);
     let mut index: u64 = 0;
+    let mut watchdog = Watchdog::new(budget_ms(options.fps, options.watchdog_ms));
     loop {
         if stop.load(Ordering::SeqCst) || options.frames.is_some_and(|n| index >= n) {
             return Ok(());
@@ -221,7 +234,8 @@ fn frame_loop(
             stats.lock().unwrap_or_else(|p| p.into_inner()).ended = Some(reason);
             return Ok(());
         }
-        let wanted = {
+        let probing = watchdog.probing();
+        let (wanted, gpu_ms) = {
             let _exclusive = gpu.exclusive();
             let mut encoder =
                 gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
@@ -230,9 +244,20 @@ fn frame_loop(
                 let (before, rest) = steps.split_at(at);
                 match &rest[0] {
                     Step::Pattern { pattern, texture } => pattern.encode(gpu, &mut encoder, texture, index),
-                    Step::Effect { handle, inputs, texture } => {
-                        let effect = handle.lock();
+                    Step::Effect { handle, inputs, texture, .. } => {
                         let main = inputs.get(VIDEO).copied();
+                        if handle.overrun().is_some() {
+                            pass_through(
+                                &mut encoder,
+                                main.and_then(|s| before.get(s)).and_then(Step::texture),
+                                texture,
+                            );
+                            continue;
+                        }
+                        if probing {
+                            flush(gpu, &mut encoder)?;
+                        }
+                        let effect = handle.lock();
                         let names = effect.pipeline.input_names();
                         let mut textures: Vec<&GpuTexture> = Vec::new();
                         for (i, name) in names.iter().enumerate() {
@@ -242,6 +267,11 @@ fn frame_loop(
                             }
                         }
                         effect.encode(gpu, &mut encoder, &textures, texture, &values).map_err(|e| e.to_string())?;
+                        if probing {
+                            if let Some(overrun) = watchdog.judge(flush(gpu, &mut encoder)?, index) {
+                                handle.bypass(overrun);
+                            }
+                        }
                     }
                     Step::Sink { input, readback, sink, .. } => {
                         // A counted run's last frame always reaches the preview: it is what stays on screen.
@@ -263,10 +293,9 @@ fn frame_loop(
                     Step::Still { .. } | Step::Video { .. } | Step::Push { .. } => {}
                 }
             }
-            gpu.queue.submit([encoder.finish()]);
-            gpu.wait_idle().map_err(|e| e.to_string())?;
-            wanted
+            (wanted, flush(gpu, &mut encoder)?)
         };
+        watchdog.frame_done(gpu_ms);
         deliver(gpu, steps, &wanted, index)?;
 
         let frame_ms = frame_start.elapsed().as_secs_f64() * 1e3;
@@ -289,6 +318,29 @@ fn frame_loop(
                 std::thread::sleep(wait);
             }
         }
+    }
+}
+
+/// Submits what `encoder` holds and waits for it; the milliseconds it took. `encoder` starts afresh.
+fn flush(gpu: &Gpu, encoder: &mut wgpu::CommandEncoder) -> Result<f64, String> {
+    let fresh = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
+    let recorded = std::mem::replace(encoder, fresh);
+    let started = Instant::now();
+    gpu.queue.submit([recorded.finish()]);
+    gpu.wait_idle().map_err(|e| e.to_string())?;
+    Ok(started.elapsed().as_secs_f64() * 1e3)
+}
+
+/// A bypassed effect's output: its main input, copied. An output of another format (an rgba32f compute
+/// effect fed rgba8) cannot be a copy and keeps its last frame.
+fn pass_through(encoder: &mut wgpu::CommandEncoder, input: Option<&GpuTexture>, output: &GpuTexture) {
+    let Some(input) = input else { return };
+    if (input.format, input.width, input.height) == (output.format, output.width, output.height) {
+        encoder.copy_texture_to_texture(
+            input.texture.as_image_copy(),
+            output.texture.as_image_copy(),
+            wgpu::Extent3d { width: output.width, height: output.height, depth_or_array_layers: 1 },
+        );
     }
 }
 
@@ -389,9 +441,18 @@ fn update_stats(
     stats.fps = fps;
     stats.frame_ms_p50 = pick(0.5);
     stats.frame_ms_p99 = pick(0.99);
+    stats.bypassed.clear();
     for step in steps {
-        if let Step::Sink { name, sink, .. } = step {
-            stats.dropped.insert(name.clone(), sink.dropped());
+        match step {
+            Step::Sink { name, sink, .. } => {
+                stats.dropped.insert(name.clone(), sink.dropped());
+            }
+            Step::Effect { name, handle, .. } => {
+                if let Some(overrun) = handle.overrun() {
+                    stats.bypassed.insert(name.clone(), overrun);
+                }
+            }
+            _ => {}
         }
     }
 }

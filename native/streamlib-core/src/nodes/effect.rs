@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::gpu::{BatchError, EffectInstance, EffectPipeline, Gpu, GpuError, ParamValue};
+use crate::graph::Overrun;
 use crate::shader::CompiledShader;
 
 pub struct EffectHandle {
@@ -11,13 +12,21 @@ pub struct EffectHandle {
     gpu: Arc<Gpu>,
     instance: Mutex<EffectInstance>,
     swaps: AtomicU64,
+    /// Set by the frame watchdog: the effect is bypassed (its input passes through) while this holds one.
+    overrun: Mutex<Option<Overrun>>,
 }
 
 impl EffectHandle {
     pub fn new(gpu: Arc<Gpu>, name: &str, shader: Arc<CompiledShader>) -> Result<EffectHandle, GpuError> {
         let pipeline = Arc::new(EffectPipeline::new(&gpu, shader)?);
         let instance = EffectInstance::new(&gpu, pipeline)?;
-        Ok(EffectHandle { name: name.to_owned(), gpu, instance: Mutex::new(instance), swaps: AtomicU64::new(0) })
+        Ok(EffectHandle {
+            name: name.to_owned(),
+            gpu,
+            instance: Mutex::new(instance),
+            swaps: AtomicU64::new(0),
+            overrun: Mutex::new(None),
+        })
     }
 
     pub fn lock(&self) -> MutexGuard<'_, EffectInstance> {
@@ -42,7 +51,23 @@ impl EffectHandle {
         let next = self.lock().swapped(&self.gpu, pipeline)?;
         *self.lock() = next;
         self.swaps.fetch_add(1, Ordering::Relaxed);
+        // A new shader gets a new chance.
+        self.resume();
         Ok(())
+    }
+
+    /// Why the watchdog bypasses this effect, if it does.
+    pub fn overrun(&self) -> Option<Overrun> {
+        *self.overrun.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn bypass(&self, overrun: Overrun) {
+        *self.overrun.lock().unwrap_or_else(|p| p.into_inner()) = Some(overrun);
+    }
+
+    /// Runs the effect again from the next frame (the watchdog judges it afresh).
+    pub fn resume(&self) {
+        *self.overrun.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     pub fn swaps(&self) -> u64 {

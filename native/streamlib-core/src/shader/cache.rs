@@ -11,7 +11,7 @@ use super::preprocess::PreparedSource;
 use super::types::{BackendKind, CompiledShader};
 
 /// Bumped whenever the pipeline's output for the same input changes, so old disk entries stop matching.
-const PIPELINE_VERSION: u32 = 4;
+const PIPELINE_VERSION: u32 = 5;
 const MEMORY_ENTRIES: usize = 512;
 
 pub fn cache_key(prepared: &PreparedSource, backend: BackendKind, backend_version: &str) -> String {

@@ -6,6 +6,7 @@ use std::time::Instant;
 use super::cache::sha256_hex;
 use super::compile::backend_for;
 use super::cross::{to_glsl_es, to_msl};
+use super::loop_guard::{bound_loops, LOOP_ITERATION_LIMIT};
 use super::preprocess::PreparedSource;
 use super::reflect::reflect;
 use super::spirv_patch::{
@@ -30,6 +31,9 @@ pub fn compile_prepared(prepared: &PreparedSource, backend: BackendKind) -> Resu
     }
     super::std140::relayout_uniform_blocks(&mut output.spirv).map_err(|e| stage_error("SPIR-V fix-up failed", e))?;
     output.spirv = mark_write_only_storage_images(&output.spirv).map_err(|e| stage_error("SPIR-V fix-up failed", e))?;
+    // Bounded here, before the MSL and GLSL ES translations, so every artifact of the shader is bounded too.
+    (output.spirv, _) =
+        bound_loops(&output.spirv, LOOP_ITERATION_LIMIT).map_err(|e| stage_error("SPIR-V fix-up failed", e))?;
     // Annotations come from the user's text; a GLSL effect's parameters are seen as the cbuffer they became.
     let annotated = prepared.annotation_source.as_deref().unwrap_or(&request.source);
     let (reflection, parameters) =

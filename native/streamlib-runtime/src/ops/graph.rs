@@ -112,7 +112,7 @@ pub fn start(state: &AppState, frames: Option<u64>, fps: Option<f64>) -> Result<
     }
     let fps = fps.or(loaded.config.runtime.fps);
     loaded.fps = fps;
-    let options = RunOptions { frames, fps };
+    let options = RunOptions { frames, fps, watchdog_ms: loaded.config.runtime.watchdog_ms };
     let mouse = std::sync::Arc::new(std::sync::Mutex::new([0.0f32; 4]));
     let running = scheduler::start(loaded.gpu.clone(), &loaded.built.graph, options, mouse).map_err(|e| {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "start_failed", format!("cannot start the graph: {e}"))
@@ -133,6 +133,15 @@ fn stats_json(stats: &Stats) -> Value {
         "adapter": stats.adapter,
         "error": stats.error,
         "ended": stats.ended,
+        "watchdog_ms": stats.watchdog_ms,
+        "bypassed": stats.bypassed.iter().map(|(name, overrun)| {
+            (name.clone(), json!({
+                "pass_ms": overrun.pass_ms,
+                "budget_ms": overrun.budget_ms,
+                "frame": overrun.frame,
+                "message": overrun.describe(name),
+            }))
+        }).collect::<serde_json::Map<String, Value>>(),
     })
 }
 
