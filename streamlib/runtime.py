@@ -318,9 +318,15 @@ class Runtime:
         return self._graph.is_running()
 
     def stats(self) -> dict[str, Any]:
-        """fps, frame time p50/p99 (ms), frames dropped per sink, adapter, the error that stopped it, and the
-        effects the frame watchdog bypasses (`bypassed`: node name → pass_ms, budget_ms, frame, message)."""
+        """fps, frame time p50/p99 (ms), frames dropped per sink, adapter, the error that stopped it, the
+        effects the frame watchdog bypasses (`bypassed`: node name → pass_ms, budget_ms, frame, message), and
+        how often the GPU device was lost and recreated in the run (`device_recoveries`, `device_lost`)."""
         return dict(self._graph.stats())
+
+    def simulate_device_loss(self) -> None:
+        """Destroys the GPU device as a driver reset or a GPU going away would lose it, to try recovery out:
+        a running graph moves to a new device (pipelines rebuilt, values kept) and `stats()` says so."""
+        self._gpu.simulate_loss()
 
     def set_mouse(self, x: float, y: float, buttons: int = 0) -> None:
         """The standard `mouse` value every effect reads (pixels from the top-left, buttons)."""

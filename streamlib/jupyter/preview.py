@@ -232,7 +232,7 @@ class Preview(anywidget.AnyWidget):
             # arrived while this frame rendered and still waits in the source (counted one frame early).
             cameras = {camera.key: camera.frames_handled for camera in cameras_feeding(self.runtime)}
             stats = self.runtime.stats()
-            self._say_what_the_watchdog_did(stats)
+            self._report_gpu_events(stats)
             with self._wake:
                 self._in_flight += 1
             self.send(
@@ -253,10 +253,12 @@ class Preview(anywidget.AnyWidget):
         if self._owns_runtime and self.runtime.is_running:
             self.runtime.stop()
 
-    def _say_what_the_watchdog_did(self, stats: dict[str, Any]) -> None:
-        """Effects the frame watchdog bypasses are named under the picture, for as long as they are."""
-        bypassed = [overrun["message"] for overrun in stats.get("bypassed", {}).values()]
-        notice = " · ".join([self._base_notice, *bypassed] if self._base_notice else bypassed)
+    def _report_gpu_events(self, stats: dict[str, Any]) -> None:
+        """Effects the frame watchdog bypasses are named under the picture for as long as they are, and a
+        recovery from a lost GPU device is told."""
+        said = [overrun["message"] for overrun in stats.get("bypassed", {}).values()]
+        said += [stats["device_lost"]] if stats.get("device_lost") else []
+        notice = " · ".join([self._base_notice, *said] if self._base_notice else said)
         if notice != self.notice:
             self.notice = notice
 

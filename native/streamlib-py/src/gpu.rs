@@ -154,17 +154,18 @@ impl NativeGpu {
         data: Option<Vec<u8>>,
     ) -> PyResult<NativeTexture> {
         let texture_format = self::format(py, format)?;
-        let texture =
-            GpuTexture::new(&self.inner, width, height, texture_format, "texture").map_err(|e| gpu_error(py, e))?;
+        let gpu = self.inner.current();
+        let texture = GpuTexture::new(&gpu, width, height, texture_format, "texture").map_err(|e| gpu_error(py, e))?;
         if let Some(bytes) = data {
-            texture.upload(&self.inner, &bytes).map_err(|e| gpu_error(py, e))?;
+            texture.upload(&gpu, &bytes).map_err(|e| gpu_error(py, e))?;
         }
-        Ok(NativeTexture { inner: Arc::new(texture), gpu: self.inner.clone() })
+        Ok(NativeTexture { inner: Arc::new(texture), gpu })
     }
 
     fn create_pipeline(&self, py: Python<'_>, shader: &NativeShader) -> PyResult<NativePipeline> {
         let compiled = shader.inner.clone();
-        let pipeline = long_call(py, "building a pipeline", || EffectPipeline::new(&self.inner, compiled))?
+        let gpu = self.inner.current();
+        let pipeline = long_call(py, "building a pipeline", || EffectPipeline::new(&gpu, compiled))?
             .map_err(|e| gpu_error(py, e))?;
         Ok(NativePipeline { inner: Arc::new(pipeline) })
     }
@@ -184,15 +185,22 @@ impl NativeGpu {
         let params = params_from_dict(params)?;
         let textures: Vec<Arc<GpuTexture>> = inputs.iter().map(|t| t.inner.clone()).collect();
         let output = output.map(|t| t.inner.clone());
-        let gpu = self.inner.clone();
+        let gpu = self.inner.current();
         let pipeline = pipeline.inner.clone();
         let values = FrameValues { time, frame, ..FrameValues::default() };
+        let on = gpu.clone();
         let result = long_call(py, "running a shader", move || {
             let refs: Vec<&GpuTexture> = textures.iter().map(|t| t.as_ref()).collect();
-            run_once(&gpu, pipeline, &refs, output, &params, &values)
+            run_once(&on, pipeline, &refs, output, &params, &values)
         })?;
         let texture = result.map_err(|e| gpu_error(py, e))?;
-        Ok(NativeTexture { inner: texture, gpu: self.inner.clone() })
+        Ok(NativeTexture { inner: texture, gpu })
+    }
+
+    /// Destroys the device as a driver reset would lose it; running graphs move to a new one.
+    fn simulate_loss(&self, py: Python<'_>) -> PyResult<()> {
+        let gpu = self.inner.current();
+        long_call(py, "losing the GPU device", move || gpu.simulate_loss())
     }
 }
 

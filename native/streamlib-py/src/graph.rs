@@ -44,6 +44,8 @@ fn stats_dict<'py>(py: Python<'py>, stats: &Stats) -> PyResult<Bound<'py, PyDict
         bypassed.set_item(name, overrun_dict(py, name, overrun)?)?;
     }
     dict.set_item("bypassed", bypassed)?;
+    dict.set_item("device_recoveries", stats.device_recoveries)?;
+    dict.set_item("device_lost", &stats.device_lost)?;
     Ok(dict)
 }
 
@@ -107,7 +109,7 @@ impl NativeGraph {
 
     /// Adds the node `spec` makes (an effect's pipeline is built here, with the GIL released).
     fn add(&self, py: Python<'_>, name: &str, spec: &NativeNodeSpec) -> PyResult<usize> {
-        let gpu = self.gpu.clone();
+        let gpu = self.gpu.current();
         let added = long_call(py, "adding a node", || self.lock().add(name, &spec.inner, &gpu))?;
         added.map_err(|e| match e {
             AddError::Graph(e) => graph_error(py, e.0),
@@ -203,7 +205,7 @@ impl NativeGraph {
             return Err(graph_error(py, "the graph is already running; stop() it first".to_owned()));
         }
         let graph = self.lock();
-        let (gpu, mouse) = (self.gpu.clone(), self.mouse.clone());
+        let (gpu, mouse) = (self.gpu.current(), self.mouse.clone());
         let options = RunOptions { frames, fps, watchdog_ms };
         let started = long_call(py, "starting the graph", || scheduler::start(gpu, &graph, options, mouse))?
             .map_err(|e| graph_error(py, e.0))?;

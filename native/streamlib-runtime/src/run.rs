@@ -103,6 +103,9 @@ fn print_stats(config: &Path, stats: &Stats) {
     for (sink, dropped) in &stats.dropped {
         println!("sink '{sink}': {dropped} frames dropped");
     }
+    if let Some(note) = &stats.device_lost {
+        println!("device: {note} ({} recoveries)", stats.device_recoveries);
+    }
     for (effect, overrun) in &stats.bypassed {
         println!("watchdog: {}", overrun.describe(effect));
     }

@@ -1,6 +1,6 @@
 //! Adapter enumeration and choice, and the device every GPU object of a runtime lives on.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -118,7 +118,21 @@ pub struct Gpu {
     /// Held while creating pipelines and while a submission runs to completion. Mesa 22.3's lavapipe
     /// crashes (SIGBUS/SIGSEGV in its LLVM JIT) when one thread builds a pipeline while another's work
     /// executes — exactly a hot swap during a running graph. Pipelines are rare, so this costs little.
-    driver_lock: std::sync::Mutex<()>,
+    driver_lock: Mutex<()>,
+    preference: AdapterPreference,
+    /// Why the device was lost (a driver reset, the GPU gone, `simulate_loss`), once it was.
+    lost: Arc<Mutex<Option<String>>>,
+    /// The first error no error scope caught, until taken. wgpu's default handler would panic instead.
+    uncaptured: Arc<Mutex<Option<String>>>,
+    /// The device that replaced this one after it was lost.
+    successor: OnceLock<Arc<Gpu>>,
+}
+
+/// One device per adapter choice per process; a lost device's entry is replaced by its successor.
+static SHARED: Mutex<Vec<(AdapterPreference, Arc<Gpu>)>> = Mutex::new(Vec::new());
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl std::fmt::Debug for Gpu {
@@ -131,8 +145,7 @@ impl Gpu {
     /// One device per adapter choice per process. Mesa's lavapipe crashes when devices are created from
     /// several threads at once, and one device is what a runtime wants anyway.
     pub fn shared(preference: &AdapterPreference) -> Result<Arc<Gpu>, GpuError> {
-        static SHARED: std::sync::Mutex<Vec<(AdapterPreference, Arc<Gpu>)>> = std::sync::Mutex::new(Vec::new());
-        let mut shared = SHARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut shared = lock(&SHARED);
         if let Some((_, gpu)) = shared.iter().find(|(p, _)| p == preference) {
             return Ok(gpu.clone());
         }
@@ -194,6 +207,19 @@ impl Gpu {
         };
         let (device, queue) = pollster::block_on(chosen.request_device(&descriptor))
             .map_err(|e| GpuError::Device { adapter: info.name.clone(), message: e.to_string() })?;
+        let lost = Arc::new(Mutex::new(None));
+        let uncaptured = Arc::new(Mutex::new(None));
+        {
+            let lost = lost.clone();
+            device.set_device_lost_callback(move |reason, message| {
+                let why = if message.is_empty() { format!("{reason:?}") } else { format!("{reason:?}: {message}") };
+                *lock(&lost) = Some(why);
+            });
+            let uncaptured = uncaptured.clone();
+            device.on_uncaptured_error(Arc::new(move |error: wgpu::Error| {
+                lock(&uncaptured).get_or_insert_with(|| error.to_string());
+            }));
+        }
         Ok(Arc::new(Gpu {
             device,
             queue,
@@ -201,20 +227,73 @@ impl Gpu {
             backend: info.backend,
             passthrough: features.contains(wgpu::Features::PASSTHROUGH_SHADERS),
             max_texture_dimension: limits.max_texture_dimension_2d,
-            driver_lock: std::sync::Mutex::new(()),
+            driver_lock: Mutex::new(()),
+            preference: preference.clone(),
+            lost,
+            uncaptured,
+            successor: OnceLock::new(),
         }))
+    }
+
+    /// Why the device was lost, if it was.
+    pub fn lost(&self) -> Option<String> {
+        lock(&self.lost).clone()
+    }
+
+    /// The first GPU error no error scope caught since the last call (a frame the device refused).
+    pub fn take_uncaptured_error(&self) -> Option<String> {
+        lock(&self.uncaptured).take()
+    }
+
+    /// The device to use now: this one, or the one that replaced it after it was lost.
+    pub fn current(self: &Arc<Self>) -> Arc<Gpu> {
+        let mut gpu = self.clone();
+        while let Some(next) = gpu.successor.get().cloned() {
+            gpu = next;
+        }
+        gpu
+    }
+
+    /// A new device for the same adapter choice, replacing this lost one for everyone: `Gpu::shared` and
+    /// `current` hand it out from now on. Runtimes sharing the lost device all get the same successor.
+    pub fn recreate(self: &Arc<Self>) -> Result<Arc<Gpu>, GpuError> {
+        let mut shared = lock(&SHARED);
+        if self.successor.get().is_some() {
+            return Ok(self.current());
+        }
+        let fresh = Gpu::new(&self.preference)?;
+        let _ = self.successor.set(fresh.clone());
+        for (_, gpu) in shared.iter_mut().filter(|(_, gpu)| Arc::ptr_eq(gpu, self)) {
+            *gpu = fresh.clone();
+        }
+        Ok(fresh)
+    }
+
+    /// Destroys the device as a driver reset or a GPU going away would lose it, for trying out recovery:
+    /// every object on it stops working, and running graphs move to a new device.
+    pub fn simulate_loss(&self) {
+        let _exclusive = self.exclusive();
+        self.device.destroy();
+        // The loss is reported once the queue is empty, from a poll.
+        let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
     }
 
     /// Exclusive use of the driver; see `driver_lock`.
     pub fn exclusive(&self) -> std::sync::MutexGuard<'_, ()> {
-        self.driver_lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.driver_lock)
     }
 
-    /// Submits and waits for completion, holding the driver exclusively.
+    /// Submits and waits for completion, holding the driver exclusively; an error the device raised on the
+    /// way (it was lost, or refused the work) is returned rather than panicking.
     pub fn submit_and_wait(&self, commands: wgpu::CommandBuffer) -> Result<(), GpuError> {
         let _exclusive = self.exclusive();
         self.queue.submit([commands]);
-        self.wait_idle()
+        self.wait_idle()?;
+        match (self.lost(), self.take_uncaptured_error()) {
+            (Some(why), _) => Err(GpuError::Operation(format!("the GPU device was lost ({why})"))),
+            (None, Some(error)) => Err(GpuError::Operation(error)),
+            (None, None) => Ok(()),
+        }
     }
 
     /// Blocks until the GPU has finished all submitted work.

@@ -73,6 +73,11 @@ impl std::fmt::Debug for GpuTexture {
 }
 
 impl GpuTexture {
+    /// A texture like this one on `gpu` (a device that replaced a lost one); its pixels are not copied.
+    pub fn recreated_on(&self, gpu: &Gpu) -> Result<GpuTexture, GpuError> {
+        GpuTexture::new(gpu, self.width, self.height, self.format, "recreated after a device loss")
+    }
+
     pub fn new(gpu: &Gpu, width: u32, height: u32, format: TextureFormat, label: &str) -> Result<GpuTexture, GpuError> {
         let error = |message: String| GpuError::Texture { width, height, format: format.as_str().to_owned(), message };
         if width == 0 || height == 0 {

@@ -43,6 +43,10 @@ pub struct Stats {
     pub watchdog_ms: f64,
     /// Effects the watchdog bypasses, by node name.
     pub bypassed: BTreeMap<String, Overrun>,
+    /// Times the GPU device was lost during the run and recreated, with the run carrying on.
+    pub device_recoveries: u64,
+    /// What the last recovery said: when the device was lost, why, and what was rebuilt.
+    pub device_lost: Option<String>,
 }
 
 /// Mouse position in pixels and buttons, set by a preview and read by every effect as `mouse`.
@@ -50,7 +54,7 @@ pub type Mouse = Arc<Mutex<[f32; 4]>>;
 
 enum Step {
     Pattern { pattern: TestPattern, texture: GpuTexture },
-    Still { texture: GpuTexture },
+    Still { texture: GpuTexture, pixels: Arc<Vec<u8>> },
     Video { reader: VideoReader, texture: GpuTexture, path: PathBuf, looping: bool },
     Push { slot: Arc<PushSlot>, texture: GpuTexture, fallback: Option<TestPattern> },
     Effect { name: String, handle: Arc<EffectHandle>, inputs: BTreeMap<String, usize>, texture: GpuTexture },
@@ -61,7 +65,7 @@ impl Step {
     fn texture(&self) -> Option<&GpuTexture> {
         match self {
             Step::Pattern { texture, .. }
-            | Step::Still { texture }
+            | Step::Still { texture, .. }
             | Step::Video { texture, .. }
             | Step::Push { texture, .. }
             | Step::Effect { texture, .. } => Some(texture),
@@ -113,6 +117,8 @@ impl Drop for Running {
 
 /// Builds the frame plan from `graph` and starts the loop on its own thread.
 pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) -> Result<Running, GraphError> {
+    // A device lost since the graph was built has a successor, and the effects move to it now.
+    let mut gpu = gpu.current();
     let order = graph.plan_order()?;
     let mut steps: Vec<Step> = Vec::new();
     let mut step_of: BTreeMap<usize, usize> = BTreeMap::new();
@@ -132,7 +138,7 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
                     }
                     SourceKind::Image { pixels } => {
                         texture.upload(&gpu, pixels).map_err(gpu_err)?;
-                        Step::Still { texture }
+                        Step::Still { texture, pixels: pixels.clone() }
                     }
                     SourceKind::VideoFile { path, looping } => {
                         let reader = VideoReader::open(path, Some((*width, *height)))
@@ -158,6 +164,7 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
                         inputs.insert(edge.to_port.clone(), *step);
                     }
                 }
+                handle.rebuild_on(&gpu).map_err(gpu_err)?;
                 let format = handle.lock().pipeline.output_format();
                 let texture = GpuTexture::new(&gpu, width, height, format, &node.name).map_err(gpu_err)?;
                 Step::Effect { name: node.name.clone(), handle: handle.clone(), inputs, texture }
@@ -189,7 +196,7 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
         std::thread::Builder::new()
             .name("streamlib-frame-loop".into())
             .spawn(move || {
-                let outcome = frame_loop(&gpu, &mut steps, &options, &stop, &stats, &mouse);
+                let outcome = frame_loop(&mut gpu, &mut steps, &options, &stop, &stats, &mouse);
                 let finished = finish_sinks(&mut steps);
                 let mut stats = stats.lock().unwrap_or_else(|p| p.into_inner());
                 stats.running = false;
@@ -203,7 +210,7 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
 }
 
 fn frame_loop(
-    gpu: &Gpu,
+    gpu: &mut Arc<Gpu>,
     steps: &mut [Step],
     options: &RunOptions,
     stop: &AtomicBool,
@@ -229,74 +236,32 @@ fn frame_loop(
             resolution: [0.0; 2],
             mouse: *mouse.lock().unwrap_or_else(|p| p.into_inner()),
         };
-        // Frames the file sources have no more of end the run cleanly.
-        if let Some(reason) = fetch_source_frames(gpu, steps, stop, follow_camera)? {
-            stats.lock().unwrap_or_else(|p| p.into_inner()).ended = Some(reason);
-            return Ok(());
+        let outcome = match fetch_source_frames(gpu, steps, stop, follow_camera) {
+            Ok(Some(reason)) => Ok(Outcome::SourcesEnded(reason)),
+            Ok(None) => render(gpu, steps, &mut watchdog, &values, options, index)
+                .and_then(|(wanted, gpu_ms)| deliver(gpu, steps, &wanted, index).map(|()| Outcome::Shown { gpu_ms })),
+            Err(error) => Err(error),
+        };
+        // A lost device fails whatever was under way; the frame is dropped and the run moves to a new one.
+        if let Some(why) = gpu.lost() {
+            let note = recover(gpu, steps, &why, index)?;
+            let mut stats = stats.lock().unwrap_or_else(|p| p.into_inner());
+            stats.device_recoveries += 1;
+            stats.device_lost = Some(note);
+            continue;
         }
-        let probing = watchdog.probing();
-        let (wanted, gpu_ms) = {
-            let _exclusive = gpu.exclusive();
-            let mut encoder =
-                gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
-            let mut wanted = Vec::new();
-            for at in 0..steps.len() {
-                let (before, rest) = steps.split_at(at);
-                match &rest[0] {
-                    Step::Pattern { pattern, texture } => pattern.encode(gpu, &mut encoder, texture, index),
-                    Step::Effect { handle, inputs, texture, .. } => {
-                        let main = inputs.get(VIDEO).copied();
-                        if handle.overrun().is_some() {
-                            pass_through(
-                                &mut encoder,
-                                main.and_then(|s| before.get(s)).and_then(Step::texture),
-                                texture,
-                            );
-                            continue;
-                        }
-                        if probing {
-                            flush(gpu, &mut encoder)?;
-                        }
-                        let effect = handle.lock();
-                        let names = effect.pipeline.input_names();
-                        let mut textures: Vec<&GpuTexture> = Vec::new();
-                        for (i, name) in names.iter().enumerate() {
-                            let step = if i == 0 { main } else { inputs.get(name).copied().or(main) };
-                            if let Some(t) = step.and_then(|s| before.get(s)).and_then(Step::texture) {
-                                textures.push(t);
-                            }
-                        }
-                        effect.encode(gpu, &mut encoder, &textures, texture, &values).map_err(|e| e.to_string())?;
-                        if probing {
-                            if let Some(overrun) = watchdog.judge(flush(gpu, &mut encoder)?, index) {
-                                handle.bypass(overrun);
-                            }
-                        }
-                    }
-                    Step::Sink { input, readback, sink, .. } => {
-                        // A counted run's last frame always reaches the preview: it is what stays on screen.
-                        let last = options.frames.is_some_and(|n| index + 1 == n);
-                        let wants = sink.wants_frame(last);
-                        if wants {
-                            if let Some(texture) = before.get(*input).and_then(Step::texture) {
-                                readback.encode_copy(&mut encoder, texture);
-                            }
-                        } else {
-                            sink.skipped();
-                        }
-                        wanted.push(wants);
-                    }
-                    // A camera that has sent nothing yet shows the test pattern (headless runs, no device).
-                    Step::Push { slot, texture, fallback: Some(pattern) } if slot.pushed() == 0 => {
-                        pattern.encode(gpu, &mut encoder, texture, index)
-                    }
-                    Step::Still { .. } | Step::Video { .. } | Step::Push { .. } => {}
-                }
+        if let Some(error) = gpu.take_uncaptured_error() {
+            return Err(format!("the GPU refused frame {index}: {error}"));
+        }
+        let gpu_ms = match outcome? {
+            Outcome::Shown { gpu_ms } => gpu_ms,
+            // Frames the file sources have no more of end the run cleanly.
+            Outcome::SourcesEnded(reason) => {
+                stats.lock().unwrap_or_else(|p| p.into_inner()).ended = Some(reason);
+                return Ok(());
             }
-            (wanted, flush(gpu, &mut encoder)?)
         };
         watchdog.frame_done(gpu_ms);
-        deliver(gpu, steps, &wanted, index)?;
 
         let frame_ms = frame_start.elapsed().as_secs_f64() * 1e3;
         if frame_times.len() == 1024 {
@@ -319,6 +284,122 @@ fn frame_loop(
             }
         }
     }
+}
+
+enum Outcome {
+    Shown { gpu_ms: f64 },
+    SourcesEnded(String),
+}
+
+/// Encodes and submits one frame: every source, effect and sink readback in one submission (one per effect
+/// while the watchdog probes). Which sinks want the frame, and the milliseconds the GPU took.
+fn render(
+    gpu: &Gpu,
+    steps: &[Step],
+    watchdog: &mut Watchdog,
+    values: &FrameValues,
+    options: &RunOptions,
+    index: u64,
+) -> Result<(Vec<bool>, f64), String> {
+    let probing = watchdog.probing();
+    let _exclusive = gpu.exclusive();
+    let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
+    let mut wanted = Vec::new();
+    for at in 0..steps.len() {
+        let (before, rest) = steps.split_at(at);
+        match &rest[0] {
+            Step::Pattern { pattern, texture } => pattern.encode(gpu, &mut encoder, texture, index),
+            Step::Effect { handle, inputs, texture, .. } => {
+                let main = inputs.get(VIDEO).copied();
+                if handle.overrun().is_some() {
+                    pass_through(&mut encoder, main.and_then(|s| before.get(s)).and_then(Step::texture), texture);
+                    continue;
+                }
+                if probing {
+                    flush(gpu, &mut encoder)?;
+                }
+                let effect = handle.lock();
+                let names = effect.pipeline.input_names();
+                let mut textures: Vec<&GpuTexture> = Vec::new();
+                for (i, name) in names.iter().enumerate() {
+                    let step = if i == 0 { main } else { inputs.get(name).copied().or(main) };
+                    if let Some(t) = step.and_then(|s| before.get(s)).and_then(Step::texture) {
+                        textures.push(t);
+                    }
+                }
+                effect.encode(gpu, &mut encoder, &textures, texture, values).map_err(|e| e.to_string())?;
+                if probing {
+                    if let Some(overrun) = watchdog.judge(flush(gpu, &mut encoder)?, index) {
+                        handle.bypass(overrun);
+                    }
+                }
+            }
+            Step::Sink { input, readback, sink, .. } => {
+                // A counted run's last frame always reaches the preview: it is what stays on screen.
+                let last = options.frames.is_some_and(|n| index + 1 == n);
+                let wants = sink.wants_frame(last);
+                if wants {
+                    if let Some(texture) = before.get(*input).and_then(Step::texture) {
+                        readback.encode_copy(&mut encoder, texture);
+                    }
+                } else {
+                    sink.skipped();
+                }
+                wanted.push(wants);
+            }
+            // A camera that has sent nothing yet shows the test pattern (headless runs, no device).
+            Step::Push { slot, texture, fallback: Some(pattern) } if slot.pushed() == 0 => {
+                pattern.encode(gpu, &mut encoder, texture, index)
+            }
+            Step::Still { .. } | Step::Video { .. } | Step::Push { .. } => {}
+        }
+    }
+    Ok((wanted, flush(gpu, &mut encoder)?))
+}
+
+/// Moves the run to a new device after `gpu` was lost: the device, the effects' pipelines and buffers (with
+/// their values), the test patterns and every texture and readback of the plan are made anew, and a still
+/// image uploaded again; sinks, video readers and push slots carry on. What happened, in a sentence.
+fn recover(gpu: &mut Arc<Gpu>, steps: &mut [Step], why: &str, frame: u64) -> Result<String, String> {
+    let started = Instant::now();
+    let failed = |e: crate::gpu::GpuError| format!("the GPU device was lost ({why}) and could not be recreated: {e}");
+    let fresh = gpu.recreate().map_err(failed)?;
+    let mut effects = 0;
+    for at in 0..steps.len() {
+        let (before, rest) = steps.split_at_mut(at);
+        match &mut rest[0] {
+            Step::Pattern { pattern, texture } => {
+                *pattern = TestPattern::new(&fresh).map_err(failed)?;
+                *texture = texture.recreated_on(&fresh).map_err(failed)?;
+            }
+            Step::Still { texture, pixels } => {
+                *texture = texture.recreated_on(&fresh).map_err(failed)?;
+                texture.upload(&fresh, pixels).map_err(failed)?;
+            }
+            Step::Video { texture, .. } => *texture = texture.recreated_on(&fresh).map_err(failed)?,
+            Step::Push { texture, fallback, .. } => {
+                *texture = texture.recreated_on(&fresh).map_err(failed)?;
+                if fallback.is_some() {
+                    *fallback = Some(TestPattern::new(&fresh).map_err(failed)?);
+                }
+            }
+            Step::Effect { handle, texture, .. } => {
+                handle.rebuild_on(&fresh).map_err(failed)?;
+                *texture = texture.recreated_on(&fresh).map_err(failed)?;
+                effects += 1;
+            }
+            Step::Sink { input, readback, .. } => {
+                let source = before.get(*input).and_then(Step::texture).ok_or("a sink lost its input")?;
+                *readback = Readback::new(&fresh, source);
+            }
+        }
+    }
+    *gpu = fresh;
+    Ok(format!(
+        "the GPU device was lost at frame {frame} ({why}); the runtime recreated it and {effects} effect \
+         pipeline(s) in {:.0} ms and carried on",
+        started.elapsed().as_secs_f64() * 1e3
+    ))
 }
 
 /// Submits what `encoder` holds and waits for it; the milliseconds it took. `encoder` starts afresh.

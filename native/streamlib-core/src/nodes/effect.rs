@@ -9,7 +9,8 @@ use crate::shader::CompiledShader;
 
 pub struct EffectHandle {
     pub name: String,
-    gpu: Arc<Gpu>,
+    /// The device the pipeline lives on; a new one after the old one was lost (`rebuild_on`).
+    gpu: Mutex<Arc<Gpu>>,
     instance: Mutex<EffectInstance>,
     swaps: AtomicU64,
     /// Set by the frame watchdog: the effect is bypassed (its input passes through) while this holds one.
@@ -22,7 +23,7 @@ impl EffectHandle {
         let instance = EffectInstance::new(&gpu, pipeline)?;
         Ok(EffectHandle {
             name: name.to_owned(),
-            gpu,
+            gpu: Mutex::new(gpu),
             instance: Mutex::new(instance),
             swaps: AtomicU64::new(0),
             overrun: Mutex::new(None),
@@ -47,13 +48,32 @@ impl EffectHandle {
     /// Builds the new shader's pipeline on the caller's thread, then swaps it in between two frames.
     /// On failure the running shader is untouched.
     pub fn replace(&self, shader: Arc<CompiledShader>) -> Result<(), GpuError> {
-        let pipeline = Arc::new(EffectPipeline::new(&self.gpu, shader)?);
-        let next = self.lock().swapped(&self.gpu, pipeline)?;
+        let gpu = self.gpu().current();
+        let pipeline = Arc::new(EffectPipeline::new(&gpu, shader)?);
+        let next = self.lock().swapped(&gpu, pipeline)?;
         *self.lock() = next;
+        *self.gpu.lock().unwrap_or_else(|p| p.into_inner()) = gpu;
         self.swaps.fetch_add(1, Ordering::Relaxed);
         // A new shader gets a new chance.
         self.resume();
         Ok(())
+    }
+
+    fn gpu(&self) -> Arc<Gpu> {
+        self.gpu.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Builds the pipeline and buffers again on `gpu` unless they already live there (a device that
+    /// replaced a lost one), keeping every parameter value; whether it did.
+    pub fn rebuild_on(&self, gpu: &Arc<Gpu>) -> Result<bool, GpuError> {
+        if Arc::ptr_eq(&self.gpu(), gpu) {
+            return Ok(false);
+        }
+        let pipeline = Arc::new(EffectPipeline::new(gpu, self.shader())?);
+        let next = self.lock().swapped(gpu, pipeline)?;
+        *self.lock() = next;
+        *self.gpu.lock().unwrap_or_else(|p| p.into_inner()) = gpu.clone();
+        Ok(true)
     }
 
     /// Why the watchdog bypasses this effect, if it does.

@@ -114,7 +114,7 @@ pub fn start(state: &AppState, frames: Option<u64>, fps: Option<f64>) -> Result<
     loaded.fps = fps;
     let options = RunOptions { frames, fps, watchdog_ms: loaded.config.runtime.watchdog_ms };
     let mouse = std::sync::Arc::new(std::sync::Mutex::new([0.0f32; 4]));
-    let running = scheduler::start(loaded.gpu.clone(), &loaded.built.graph, options, mouse).map_err(|e| {
+    let running = scheduler::start(loaded.gpu.current(), &loaded.built.graph, options, mouse).map_err(|e| {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "start_failed", format!("cannot start the graph: {e}"))
     })?;
     loaded.running = Some(running);
@@ -142,6 +142,8 @@ fn stats_json(stats: &Stats) -> Value {
                 "message": overrun.describe(name),
             }))
         }).collect::<serde_json::Map<String, Value>>(),
+        "device_recoveries": stats.device_recoveries,
+        "device_lost": stats.device_lost,
     })
 }
 
