@@ -414,6 +414,16 @@ class PreviewSink(Node):
         """PNG instead of JPEG (exact pixels, bigger frames)."""
         self._queue.set_lossless(lossless)
 
+    def set_display_size(self, width: int, height: int) -> None:
+        """Frames are scaled down on the GPU to fit `width`×`height` (aspect kept) before they are read back
+        and encoded; (0, 0) sends them at full size."""
+        self._queue.set_display_size(width, height)
+
+    @property
+    def source_size(self) -> tuple[int, int]:
+        """The size of the frames fed to this sink, before any scaling ((0, 0) before a run)."""
+        return self._queue.source_size
+
     @property
     def dropped(self) -> int:
         return self._queue.dropped

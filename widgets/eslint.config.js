@@ -7,7 +7,7 @@ export default [
       globals: {
         window: "readonly", document: "readonly", navigator: "readonly", performance: "readonly",
         requestAnimationFrame: "readonly", cancelAnimationFrame: "readonly", createImageBitmap: "readonly",
-        Blob: "readonly", IntersectionObserver: "readonly", setTimeout: "readonly", clearTimeout: "readonly",
+        Blob: "readonly", IntersectionObserver: "readonly", ResizeObserver: "readonly", setTimeout: "readonly", clearTimeout: "readonly",
         setInterval: "readonly", clearInterval: "readonly", console: "readonly", DataView: "readonly",
         Worker: "readonly", URL: "readonly", OffscreenCanvas: "readonly", CustomEvent: "readonly",
       },

@@ -32,7 +32,9 @@ TICK_S = 1.0
 
 class Preview(anywidget.AnyWidget):
     """Shows what `node` outputs, live. At most `max_in_flight` frames are unacknowledged by the page;
-    nothing is sent while the preview is hidden or paused; `lossless=True` switches to PNG.
+    nothing is sent while the preview is hidden or paused; `lossless=True` switches to PNG. Frames are sent
+    at the size the page shows them (scaled down on the GPU) unless `full_resolution=True`, and a picture that
+    stands still is sent once more, lossless, then not again until it changes.
 
     `run="browser"` runs `node`'s chain of pixel effects in the page (WebGL2) on the browser camera or the
     test pattern, with no frame crossing to the kernel; where the chain cannot run there, `notice` says why
@@ -43,6 +45,7 @@ class Preview(anywidget.AnyWidget):
     height = traitlets.Int(360).tag(sync=True)
     paused = traitlets.Bool(False).tag(sync=True)
     lossless = traitlets.Bool(False).tag(sync=True)
+    full_resolution = traitlets.Bool(False).tag(sync=True)
     max_in_flight = traitlets.Int(2).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     run = traitlets.Unicode("kernel").tag(sync=True)
@@ -144,6 +147,8 @@ class Preview(anywidget.AnyWidget):
         self._base_notice = notice
         self._in_flight = 0
         self._visible_views: set[str] = set()
+        # Device pixels each view shows the picture at; frames are scaled to the largest.
+        self._view_sizes: dict[str, tuple[int, int]] = {}
         self._ready = threading.Event()
         self._wake = threading.Condition()
         self._closed = threading.Event()
@@ -153,6 +158,7 @@ class Preview(anywidget.AnyWidget):
         self._thread = None
         self.on_msg(self._on_message)
         self.observe(lambda change: self.sink.set_lossless(bool(change["new"])), names="lossless")
+        self.observe(lambda _: self._fit_to_views(), names="full_resolution")
         self.observe(self._on_pause, names="paused")
         _live.add(self)
         self._ensure_running()
@@ -201,10 +207,22 @@ class Preview(anywidget.AnyWidget):
                 self._wake.notify_all()
             if message.get("value"):
                 self._ensure_running()
+        elif kind == "display":
+            width, height = int(message.get("width", 0)), int(message.get("height", 0))
+            self._view_sizes[str(message.get("view", ""))] = (max(0, width), max(0, height))
+            self._fit_to_views()
         elif kind == "mouse":
             self.runtime.set_mouse(
                 float(message.get("x", 0)), float(message.get("y", 0)), int(message.get("buttons", 0))
             )
+
+    def _fit_to_views(self) -> None:
+        """Asks the graph for frames at the size of the largest view (all of them when one is unknown)."""
+        sizes = list(self._view_sizes.values())
+        if self.full_resolution or not sizes or any(w == 0 or h == 0 for w, h in sizes):
+            self.sink.set_display_size(0, 0)
+        else:
+            self.sink.set_display_size(max(w for w, _ in sizes), max(h for _, h in sizes))
 
     def _can_send(self) -> bool:
         return bool(self._visible_views) and not self.paused and self._in_flight < self.max_in_flight
@@ -228,6 +246,7 @@ class Preview(anywidget.AnyWidget):
                     self.error = f"the graph stopped: {self.runtime.stats()['error']}"
                 continue
             index, width, height, mime, data = frame
+            full_width, full_height = self.sink.source_size
             # A camera frame handled by now is in this frame or superseded by it, except at most one that
             # arrived while this frame rendered and still waits in the source (counted one frame early).
             cameras = {camera.key: camera.frames_handled for camera in cameras_feeding(self.runtime)}
@@ -241,6 +260,9 @@ class Preview(anywidget.AnyWidget):
                     "index": index,
                     "width": width,
                     "height": height,
+                    # The frame's own size: the page draws the scaled frame into a canvas this large.
+                    "full_width": full_width,
+                    "full_height": full_height,
                     "mime": mime,
                     "frame_ms": stats.get("frame_ms_p50", 0.0),
                     "dropped": self.sink.dropped,

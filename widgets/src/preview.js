@@ -1,6 +1,8 @@
 // Live preview of a streamlib graph. Frames arrive as binary comm buffers (JPEG or PNG encoded in Rust),
 // are decoded off the main thread with createImageBitmap and drawn into a canvas; each drawn frame is
 // acknowledged so the kernel keeps at most a few in flight. Nothing is drawn or requested while hidden.
+// The page says how large it shows the picture, and the kernel sends frames that size (scaled on the GPU):
+// the canvas keeps the frame's full size, so layout and pointer coordinates do not change with it.
 // `run="browser"` runs the effect chain in the page instead (inpage.js).
 
 import { previewFrame } from "./frame.js";
@@ -9,7 +11,9 @@ import { renderInPage } from "./inpage.js";
 function overlayText(state) {
   const parts = [
     `${state.fps.toFixed(1)} fps`,
-    `${state.width}×${state.height}`,
+    state.width === state.fullWidth && state.height === state.fullHeight
+      ? `${state.width}×${state.height}`
+      : `${state.width}×${state.height} of ${state.fullWidth}×${state.fullHeight}`,
     `${state.frameMs.toFixed(1)} ms/frame`,
     `${state.dropped} dropped`,
   ];
@@ -34,6 +38,8 @@ function render({ model, el }) {
     fps: 0,
     width: canvas.width,
     height: canvas.height,
+    fullWidth: canvas.width,
+    fullHeight: canvas.height,
     frameMs: 0,
     dropped: 0,
     paused: false,
@@ -65,13 +71,19 @@ function render({ model, el }) {
     try {
       const blob = new Blob([buffers[0]], { type: message.mime });
       const bitmap = await createImageBitmap(blob);
-      if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
-        canvas.width = bitmap.width;
-        canvas.height = bitmap.height;
+      const fullWidth = message.full_width || bitmap.width;
+      const fullHeight = message.full_height || bitmap.height;
+      if (canvas.width !== fullWidth || canvas.height !== fullHeight) {
+        canvas.width = fullWidth;
+        canvas.height = fullHeight;
       }
-      context.drawImage(bitmap, 0, 0);
+      context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
       state.width = bitmap.width;
       state.height = bitmap.height;
+      state.fullWidth = fullWidth;
+      state.fullHeight = fullHeight;
+      canvas.dataset.sentWidth = String(bitmap.width);
+      canvas.dataset.sentHeight = String(bitmap.height);
       bitmap.close();
       const now = performance.now();
       drawnAt.push(now);
@@ -116,6 +128,19 @@ function render({ model, el }) {
   canvas.addEventListener("pointerdown", sendMouse);
   canvas.addEventListener("pointerup", sendMouse);
 
+  // The size the picture takes on screen, in device pixels: frames larger than that would be scaled down here.
+  let reported = "";
+  const resizer = new ResizeObserver(() => {
+    const rect = canvas.getBoundingClientRect();
+    const ratio = window.devicePixelRatio || 1;
+    const width = Math.round(rect.width * ratio);
+    const height = Math.round(rect.height * ratio);
+    if (width === 0 || height === 0 || `${width}x${height}` === reported) return;
+    reported = `${width}x${height}`;
+    model.send({ type: "display", view, width, height });
+  });
+  resizer.observe(canvas);
+
   const observer = new IntersectionObserver((entries) => {
     const now = entries.some((entry) => entry.isIntersecting) && document.visibilityState !== "hidden";
     if (now !== visible) {
@@ -131,6 +156,7 @@ function render({ model, el }) {
   refresh();
   model.send({ type: "ready", view });
   return () => {
+    resizer.disconnect();
     observer.disconnect();
     document.removeEventListener("visibilitychange", onVisibility);
     model.off("msg:custom", onMessage);

@@ -133,3 +133,29 @@ fn unknown_adapter_name_lists_what_exists() {
         Gpu::shared(&AdapterPreference { name_contains: Some("no-such-gpu".into()), low_power: false }).unwrap_err();
     assert!(err.to_string().contains("no adapter name contains 'no-such-gpu'"), "{err}");
 }
+
+#[test]
+fn previews_are_box_filtered_down_to_the_size_they_are_shown_at() {
+    use streamlib_core::gpu::scale::Scaler;
+    let gpu = Gpu::shared(&AdapterPreference::from_env()).unwrap();
+    // 8×4: a 1-px black/white checkerboard on the left half, solid red on the right.
+    let pixels: Vec<u8> = (0..4u32)
+        .flat_map(|y| {
+            (0..8u32).flat_map(move |x| match (x < 4, (x + y) % 2 == 0) {
+                (true, true) => [255, 255, 255, 255],
+                (true, false) => [0, 0, 0, 255],
+                (false, _) => [255, 0, 0, 255],
+            })
+        })
+        .collect();
+    let source = GpuTexture::new(&gpu, 8, 4, TextureFormat::Rgba8Unorm, "source").unwrap();
+    source.upload(&gpu, &pixels).unwrap();
+    let target = GpuTexture::new(&gpu, 2, 1, TextureFormat::Rgba8Unorm, "target").unwrap();
+    let mut encoder = gpu.device.create_command_encoder(&Default::default());
+    Scaler::new(&gpu).unwrap().encode(&gpu, &mut encoder, &source, &target);
+    gpu.submit_and_wait(encoder.finish()).unwrap();
+    let out = target.read(&gpu).unwrap();
+    // The checkerboard averages to grey (one bilinear tap per pixel would give black or white), red stays red.
+    assert!(out[..3].iter().all(|c| (127..=128).contains(c)), "{out:?}");
+    assert_eq!(&out[4..], &[255, 0, 0, 255]);
+}

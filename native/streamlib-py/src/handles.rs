@@ -127,6 +127,17 @@ impl NativePreviewQueue {
         self.inner.set_lossless(lossless);
     }
 
+    /// The size the page shows the preview at, in device pixels; (0, 0) asks for full-size frames.
+    fn set_display_size(&self, width: u32, height: u32) {
+        self.inner.set_display_size(width, height);
+    }
+
+    /// The size of the frames fed to the preview, before they are scaled to the display size.
+    #[getter]
+    fn source_size(&self) -> (u32, u32) {
+        self.inner.source_size()
+    }
+
     #[getter]
     fn delivered(&self) -> u64 {
         self.inner.delivered()

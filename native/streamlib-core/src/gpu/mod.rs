@@ -4,6 +4,7 @@ pub mod device;
 pub mod effect;
 pub mod fullscreen;
 pub mod params;
+pub mod scale;
 pub mod texture;
 
 pub use device::{adapters, AdapterDescription, AdapterPreference, Gpu};

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::watchdog::{budget_ms, Overrun, Watchdog};
 use super::{Graph, GraphError, NodeKind, SourceKind, VIDEO};
+use crate::gpu::scale::{fit, Scaler};
 use crate::gpu::texture::Readback;
 use crate::gpu::{FrameValues, Gpu, GpuTexture, TextureFormat};
 use crate::nodes::frames::Frame;
@@ -58,7 +59,14 @@ enum Step {
     Video { reader: VideoReader, texture: GpuTexture, path: PathBuf, looping: bool },
     Push { slot: Arc<PushSlot>, texture: GpuTexture, fallback: Option<TestPattern> },
     Effect { name: String, handle: Arc<EffectHandle>, inputs: BTreeMap<String, usize>, texture: GpuTexture },
-    Sink { name: String, input: usize, readback: Readback, sink: OpenSink },
+    Sink { name: String, input: usize, readback: Readback, sink: OpenSink, scaled: Option<Scaled> },
+}
+
+/// A preview's frame scaled down on the GPU to the size the page shows it at, read back at that size.
+struct Scaled {
+    scaler: Scaler,
+    texture: GpuTexture,
+    readback: Readback,
 }
 
 impl Step {
@@ -177,7 +185,7 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
                 let readback = Readback::new(&gpu, texture);
                 let sink = OpenSink::open(kind, texture.width, texture.height)
                     .map_err(|e| GraphError(format!("sink '{}': {e}", node.name)))?;
-                Step::Sink { name: node.name.clone(), input, readback, sink }
+                Step::Sink { name: node.name.clone(), input, readback, sink, scaled: None }
             }
         };
         step_of.insert(id, steps.len());
@@ -236,7 +244,9 @@ fn frame_loop(
             resolution: [0.0; 2],
             mouse: *mouse.lock().unwrap_or_else(|p| p.into_inner()),
         };
-        let outcome = match fetch_source_frames(gpu, steps, stop, follow_camera) {
+        let outcome = match fetch_source_frames(gpu, steps, stop, follow_camera)
+            .and_then(|ended| fit_previews(gpu, steps).map(|()| ended))
+        {
             Ok(Some(reason)) => Ok(Outcome::SourcesEnded(reason)),
             Ok(None) => render(gpu, steps, &mut watchdog, &values, options, index)
                 .and_then(|(wanted, gpu_ms)| deliver(gpu, steps, &wanted, index).map(|()| Outcome::Shown { gpu_ms })),
@@ -334,13 +344,18 @@ fn render(
                     }
                 }
             }
-            Step::Sink { input, readback, sink, .. } => {
+            Step::Sink { input, readback, sink, scaled, .. } => {
                 // A counted run's last frame always reaches the preview: it is what stays on screen.
                 let last = options.frames.is_some_and(|n| index + 1 == n);
                 let wants = sink.wants_frame(last);
                 if wants {
-                    if let Some(texture) = before.get(*input).and_then(Step::texture) {
-                        readback.encode_copy(&mut encoder, texture);
+                    match (before.get(*input).and_then(Step::texture), scaled) {
+                        (Some(texture), Some(scaled)) => {
+                            scaled.scaler.encode(gpu, &mut encoder, texture, &scaled.texture);
+                            scaled.readback.encode_copy(&mut encoder, &scaled.texture);
+                        }
+                        (Some(texture), None) => readback.encode_copy(&mut encoder, texture),
+                        (None, _) => {}
                     }
                 } else {
                     sink.skipped();
@@ -388,9 +403,10 @@ fn recover(gpu: &mut Arc<Gpu>, steps: &mut [Step], why: &str, frame: u64) -> Res
                 *texture = texture.recreated_on(&fresh).map_err(failed)?;
                 effects += 1;
             }
-            Step::Sink { input, readback, .. } => {
+            Step::Sink { input, readback, scaled, .. } => {
                 let source = before.get(*input).and_then(Step::texture).ok_or("a sink lost its input")?;
                 *readback = Readback::new(&fresh, source);
+                *scaled = None;
             }
         }
     }
@@ -486,7 +502,8 @@ fn fetch_source_frames(
 fn deliver(gpu: &Gpu, steps: &mut [Step], wanted: &[bool], index: u64) -> Result<(), String> {
     let mut sink_number = 0;
     for step in steps.iter_mut() {
-        let Step::Sink { name, readback, sink, .. } = step else { continue };
+        let Step::Sink { name, readback, sink, scaled, .. } = step else { continue };
+        let readback = scaled.as_ref().map_or(&*readback, |scaled| &scaled.readback);
         let wants = wanted.get(sink_number).copied().unwrap_or(false);
         sink_number += 1;
         if !wants {
@@ -495,6 +512,34 @@ fn deliver(gpu: &Gpu, steps: &mut [Step], wanted: &[bool], index: u64) -> Result
         let pixels = readback.finish(gpu).map_err(|e| e.to_string())?;
         let (width, height) = readback.size();
         sink.deliver(Frame { index, width, height, pixels }).map_err(|e| format!("sink '{name}': {e}"))?;
+    }
+    Ok(())
+}
+
+/// Gives each preview a scaled copy of its frame at the size the page shows it (made again when that size
+/// changes), or none when it is shown at about full size.
+fn fit_previews(gpu: &Gpu, steps: &mut [Step]) -> Result<(), String> {
+    for at in 0..steps.len() {
+        let (before, rest) = steps.split_at_mut(at);
+        let Step::Sink { input, sink, scaled, .. } = &mut rest[0] else { continue };
+        let Some(source) = before.get(*input).and_then(Step::texture) else { continue };
+        let wanted = fit((source.width, source.height), sink.display_size());
+        let current = scaled.as_ref().map(|s| (s.texture.width, s.texture.height));
+        if wanted == current {
+            continue;
+        }
+        *scaled = match wanted {
+            None => None,
+            Some((width, height)) => {
+                let texture = GpuTexture::new(gpu, width, height, TextureFormat::Rgba8Unorm, "preview at display size")
+                    .map_err(|e| e.to_string())?;
+                let scaler = match scaled.take() {
+                    Some(previous) => previous.scaler,
+                    None => Scaler::new(gpu).map_err(|e| e.to_string())?,
+                };
+                Some(Scaled { scaler, readback: Readback::new(gpu, &texture), texture })
+            }
+        };
     }
     Ok(())
 }

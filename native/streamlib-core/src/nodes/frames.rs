@@ -64,6 +64,11 @@ pub struct PreviewQueue {
     ready: Condvar,
     dropped: AtomicU64,
     delivered: AtomicU64,
+    /// How large the page shows the preview, in device pixels (0×0: unknown or full size wanted). Frames
+    /// are scaled down on the GPU to fit it before the readback (`gpu::scale`).
+    display: Mutex<(u32, u32)>,
+    /// The size of the frames the sink is fed (before scaling), set when a run starts.
+    source: Mutex<(u32, u32)>,
 }
 
 pub const MAX_WAITING_AGE: Duration = Duration::from_millis(100);
@@ -87,7 +92,27 @@ impl PreviewQueue {
             ready: Condvar::new(),
             dropped: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
+            display: Mutex::new((0, 0)),
+            source: Mutex::new((0, 0)),
         }
+    }
+
+    /// The size the preview is shown at; (0, 0) asks for frames at full size.
+    pub fn set_display_size(&self, width: u32, height: u32) {
+        *self.display.lock().unwrap_or_else(|p| p.into_inner()) = (width, height);
+    }
+
+    pub fn display_size(&self) -> Option<(u32, u32)> {
+        Some(*self.display.lock().unwrap_or_else(|p| p.into_inner())).filter(|(w, h)| *w > 0 && *h > 0)
+    }
+
+    pub fn set_source_size(&self, width: u32, height: u32) {
+        *self.source.lock().unwrap_or_else(|p| p.into_inner()) = (width, height);
+    }
+
+    /// The size of the frames fed to the sink, before any scaling; (0, 0) before a run.
+    pub fn source_size(&self) -> (u32, u32) {
+        *self.source.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn set_lossless(&self, lossless: bool) {

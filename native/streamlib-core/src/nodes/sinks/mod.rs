@@ -8,11 +8,11 @@ pub mod video_file;
 use std::sync::Arc;
 
 pub use image_sequence::ImageSequenceWriter;
-pub use preview::{encode_jpeg, encode_png};
+pub use preview::{encode_jpeg, encode_png, PreviewEncoder};
 pub use video_file::VideoWriter;
 
 use super::frames::Frame;
-use super::{LatestFrame, PreviewQueue};
+use super::LatestFrame;
 use crate::graph::SinkKind;
 
 /// A sink while a graph runs: opened when the run starts, fed each frame it wants, finished when it ends.
@@ -20,7 +20,7 @@ pub enum OpenSink {
     Numpy(Arc<LatestFrame>),
     Images(ImageSequenceWriter),
     Video(VideoWriter),
-    Preview(Arc<PreviewQueue>),
+    Preview(PreviewEncoder),
 }
 
 impl OpenSink {
@@ -29,7 +29,10 @@ impl OpenSink {
     pub fn open(kind: &SinkKind, width: u32, height: u32) -> Result<OpenSink, String> {
         Ok(match kind {
             SinkKind::Numpy(latest) => OpenSink::Numpy(latest.clone()),
-            SinkKind::Preview(queue) => OpenSink::Preview(queue.clone()),
+            SinkKind::Preview(queue) => {
+                queue.set_source_size(width, height);
+                OpenSink::Preview(PreviewEncoder::new(queue.clone()))
+            }
             SinkKind::VideoFile { path, fps } => OpenSink::Video(VideoWriter::create(path, width, height, *fps)?),
             SinkKind::ImageSequence { directory, prefix } => {
                 OpenSink::Images(ImageSequenceWriter::create(directory, prefix)?)
@@ -40,13 +43,22 @@ impl OpenSink {
     /// Whether this frame is worth a readback: a preview still holding an untaken frame skips it (latest
     /// wins), except for a counted run's `last` frame, which is what stays on screen. Other sinks take all.
     pub fn wants_frame(&self, last: bool) -> bool {
-        last || !matches!(self, OpenSink::Preview(queue) if !queue.needs_frame())
+        last || !matches!(self, OpenSink::Preview(preview) if !preview.queue.needs_frame())
+    }
+
+    /// The size a preview is shown at, to scale its frames down to; None for other sinks, and for a preview
+    /// shown at full size.
+    pub fn display_size(&self) -> Option<(u32, u32)> {
+        match self {
+            OpenSink::Preview(preview) => preview.queue.display_size(),
+            OpenSink::Numpy(_) | OpenSink::Images(_) | OpenSink::Video(_) => None,
+        }
     }
 
     /// Counts a frame `wants_frame` turned down as dropped.
     pub fn skipped(&self) {
-        if let OpenSink::Preview(queue) = self {
-            queue.count_drop();
+        if let OpenSink::Preview(preview) = self {
+            preview.queue.count_drop();
         }
     }
 
@@ -59,14 +71,14 @@ impl OpenSink {
             }
             OpenSink::Images(writer) => writer.write(frame),
             OpenSink::Video(writer) => writer.write(&frame.pixels),
-            OpenSink::Preview(queue) => preview::offer(queue, &frame),
+            OpenSink::Preview(preview) => preview.deliver(frame),
         }
     }
 
     /// Frames this sink did not receive: only previews drop frames.
     pub fn dropped(&self) -> u64 {
         match self {
-            OpenSink::Preview(queue) => queue.dropped(),
+            OpenSink::Preview(preview) => preview.queue.dropped(),
             OpenSink::Numpy(_) | OpenSink::Images(_) | OpenSink::Video(_) => 0,
         }
     }

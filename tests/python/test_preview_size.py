@@ -1,0 +1,123 @@
+"""Previews send what is seen: frames are scaled down on the GPU to the size the page reports it shows them
+at (largest view, aspect kept), at full size when asked, and a still picture is sent once more as PNG and
+then not again until it changes."""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytest.importorskip("anywidget")
+
+from streamlib import Effect, ImageSource, Runtime, TestPattern  # noqa: E402
+from streamlib.jupyter import Preview  # noqa: E402
+
+INVERT = """float4 main(float2 uv : TEXCOORD0) : SV_Target {
+    float4 c = tex2D(input, uv);
+    return float4(1 - c.rgb, c.a);
+}"""
+
+
+def wait_for(check: Any, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if result := check():
+            return result
+        time.sleep(0.02)
+    return check()
+
+
+class Page:
+    """What the page does with a preview: shows it in one view, acknowledges every frame it draws."""
+
+    def __init__(self, preview: Preview) -> None:
+        self.preview = preview
+        self.frames: list[tuple[dict[str, Any], bytes]] = []
+        preview.send = self.receive  # type: ignore[method-assign]
+        preview._on_message(None, {"type": "ready", "view": "v1"}, [])
+
+    def receive(self, content: dict[str, Any], buffers: Any = None) -> None:
+        self.frames.append((content, bytes(buffers[0])))
+        self.preview._on_message(None, {"type": "ack"}, [])
+
+    def shown_at(self, width: int, height: int) -> None:
+        message = {"type": "display", "view": "v1", "width": width, "height": height}
+        self.preview._on_message(None, message, [])
+
+    def frame_sized(self, width: int, height: int) -> dict[str, Any]:
+        """The first frame sent from now on at that size."""
+        start = len(self.frames)
+        found = wait_for(
+            lambda: next(
+                (c for c, _ in self.frames[start:] if (c["width"], c["height"]) == (width, height)), None
+            )
+        )
+        recent = [(c["width"], c["height"]) for c, _ in self.frames[-5:]]
+        assert found, f"no {width}x{height} frame; last sent: {recent}"
+        return dict(found)
+
+
+def test_frames_are_sent_at_the_size_they_are_shown_at() -> None:
+    runtime = Runtime()
+    effect = Effect(INVERT)
+    runtime.connect(TestPattern(1280, 720), effect)
+    preview = Preview(effect)
+    page = Page(preview)
+    try:
+        full = page.frame_sized(1280, 720)  # no size reported yet: full size
+        assert (full["full_width"], full["full_height"]) == (1280, 720)
+
+        page.shown_at(640, 360)
+        scaled = page.frame_sized(640, 360)
+        assert (scaled["full_width"], scaled["full_height"]) == (1280, 720)
+        # A view of another shape gets the frame fitted inside it, aspect kept.
+        page.shown_at(1000, 1000)
+        page.frame_sized(1000, 563)
+
+        preview.full_resolution = True
+        page.frame_sized(1280, 720)
+        preview.full_resolution = False
+        page.frame_sized(1000, 563)
+        # A view about as large as the frame gets it as it is.
+        page.shown_at(1200, 700)
+        page.frame_sized(1280, 720)
+    finally:
+        preview.close()
+        runtime.stop()
+
+
+def test_a_still_picture_is_sent_scaled_and_lossless_once_then_not_again_until_it_changes() -> None:
+    # 2×2 blocks of distinct colours: scaled to half size, each block becomes one exact pixel.
+    blocks = np.random.default_rng(11).integers(0, 256, (32, 64, 4), dtype=np.uint8)
+    blocks[..., 3] = 255
+    image = blocks.repeat(2, axis=0).repeat(2, axis=1)
+    runtime = Runtime()
+    effect = Effect(INVERT)
+    runtime.connect(ImageSource(image), effect)
+    preview = Preview(effect)
+    page = Page(preview)
+    page.shown_at(64, 32)
+    try:
+        content = wait_for(lambda: next((c for c, _ in page.frames if c["mime"] == "image/png"), None))
+        assert content and (content["width"], content["height"]) == (64, 32), page.frames[-1][0]
+        png = next(data for c, data in page.frames if c is content)
+        pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+        np.testing.assert_array_equal(pixels[..., :3], 255 - blocks[..., :3])
+
+        # The graph runs on; nothing new is sent while the picture stands still.
+        sent, frames = len(page.frames), runtime.stats()["frames"]
+        assert wait_for(lambda: runtime.stats()["frames"] > frames + 10)
+        assert len(page.frames) == sent, [c["mime"] for c, _ in page.frames[sent:]]
+
+        # A change is sent at once, as JPEG.
+        effect.replace_shader("float4 main(float2 uv : TEXCOORD0) : SV_Target { return tex2D(input, uv); }")
+        assert wait_for(lambda: len(page.frames) > sent)
+        assert page.frames[sent][0]["mime"] == "image/jpeg"
+    finally:
+        preview.close()
+        runtime.stop()
