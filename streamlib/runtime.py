@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -179,7 +180,8 @@ class Runtime:
         return compile(hlsl, stage=stage, name=name or f"{stage}_shader", **options)
 
     def _pipeline(self, shader: Shader) -> _native.NativePipeline:
-        key = (shader.source_hash, shader.stage, shader.backend)
+        # The module itself, not its source: defines (a D3D9 effect's host constants) change it too.
+        key = (hashlib.sha256(shader.spirv).hexdigest(), shader.stage, shader.entry)
         pipeline = self._pipelines.get(key)
         if pipeline is None:
             pipeline = self._gpu.create_pipeline(shader.native)

@@ -99,3 +99,52 @@ def test_a_d3d9_effect_runs_in_a_graph_and_survives_export(tmp_path: Path) -> No
     again = loaded.node("inverted")
     assert isinstance(again, NumpySink)
     np.testing.assert_array_equal(again.latest(), after)
+
+
+HOST_PROBE = """sampler s0 : register(s0);
+float4 p0 : register(c0);
+float4 p1 : register(c1);
+float4 main(float2 tex : TEXCOORD0) : COLOR {
+    return float4(p0.x / 256.0, p0.w / 4.0, p1.x * 16.0, 1);
+}
+"""
+OVERRIDE = {"D3D9_C0": "float4(128, 36, float(frame), 1)", "D3D9_C1": "float4(0.03125, 0, 0, 0)"}
+
+
+def test_host_constants_follow_the_players_convention(runtime: Runtime, texture: streamlib.Texture) -> None:
+    shader = streamlib.compile(HOST_PROBE, name="probe.hlsl")
+    got = runtime.run_shader(shader, [texture], time=2.0).to_numpy()
+    # p0 = (67, 45, frame, 2 s) and p1 = (1/67, 1/45, 0, 0) on the 67×45 test frame.
+    np.testing.assert_allclose(got[0, 0, :3], [67 / 256 * 255, 2 / 4 * 255, 16 / 67 * 255], atol=1)
+
+
+def test_host_constants_can_be_overridden_per_effect_and_keep_it_through_export(
+    runtime: Runtime, texture: streamlib.Texture, tmp_path: Path
+) -> None:
+    shader = streamlib.compile(HOST_PROBE, name="probe.hlsl", defines=OVERRIDE)
+    got = runtime.run_shader(shader, [texture], time=2.0).to_numpy()
+    np.testing.assert_allclose(got[0, 0, :3], [128 / 256 * 255, 1 / 4 * 255, 0.5 * 255], atol=1)
+
+    graph = Runtime()
+    fx, plain, sink = Effect(shader, name="fx"), Effect(HOST_PROBE, name="plain"), NumpySink(name="out")
+    pattern = TestPattern(64, 36)
+    graph.connect(pattern, fx)
+    graph.connect(fx, sink)
+    graph.connect(pattern, plain)
+    graph.run(frames=1)
+    expected = sink.latest()
+    assert expected is not None
+    path = graph.export(tmp_path / "probe.streamlib.json", targets=("vulkan",))
+    config = json.loads(path.read_text())
+    assert [entry.get("defines") for entry in config["shaders"].values()].count(OVERRIDE) == 1, "only fx's"
+    # From its artifact, and recompiled from source with the same defines.
+    for artifacts in (True, False):
+        if not artifacts:
+            for entry in config["shaders"].values():
+                entry["artifact_source_sha256"] = None
+            path.write_text(json.dumps(config))
+        loaded = streamlib.load(path)
+        loaded.run(frames=1)
+        out = loaded.node("out")
+        assert isinstance(out, NumpySink)
+        np.testing.assert_array_equal(out.latest(), expected)

@@ -45,6 +45,7 @@ impl ShaderConfig {
             entry: shader.entry.clone(),
             backend: shader.backend,
             source: shader.source.clone(),
+            defines: shader.defines.iter().cloned().collect(),
             sha256,
             artifacts,
             artifact_source_sha256,
@@ -144,6 +145,7 @@ fn from_artifacts(shader: &ShaderConfig) -> Result<CompiledShader, String> {
     Ok(CompiledShader {
         name: shader.name.clone(),
         source: shader.source.clone(),
+        defines: shader.defines.clone().into_iter().collect(),
         language: shader.language,
         stage: shader.stage,
         entry: shader.entry.clone(),
@@ -174,6 +176,7 @@ fn recompile(compiler: &Compiler, key: &str, shader: &ShaderConfig) -> Result<(C
             entry: shader.entry.clone(),
             backend,
             language: shader.language,
+            defines: shader.defines.clone().into_iter().collect(),
             ..CompileOptions::default()
         },
     };

@@ -125,6 +125,9 @@ pub struct ShaderConfig {
     pub entry: String,
     pub backend: BackendKind,
     pub source: String,
+    /// Preprocessor defines the source is compiled with (written only when there are some).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub defines: BTreeMap<String, String>,
     /// sha256 of `source` (UTF-8 bytes), lowercase hex.
     pub sha256: String,
     /// "spirv" (base64 of the words, little-endian), "msl", "glsl_es" (null for stages WebGL2 cannot run).

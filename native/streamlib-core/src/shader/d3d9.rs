@@ -8,7 +8,9 @@
 //! the effect's `input`, a sampler in register sN > 0 becomes a `Texture2D` of that name — an extra input,
 //! sampled with the input's sampler —, and `p0`/`p1` become statics filled from the frame values with the
 //! convention video players use: `p0 = (width, height, frame counter, clock s)`,
-//! `p1 = (1 / width, 1 / height, 0, 0)`.
+//! `p1 = (1 / width, 1 / height, 0, 0)`. Each is the macro `D3D9_C0` / `D3D9_C1`, defined after the prelude
+//! unless the compile defines it, so one effect can be given other values (`defines={"D3D9_C0": "…"}`, an
+//! HLSL expression over `resolution`, `frame`, `time` and `mouse`) and keep them through an export.
 
 use super::tokens::{block_comment_open_after, code_of, tokens};
 
@@ -18,9 +20,12 @@ const D3D9_SAMPLING_HLSL: &str = "#define tex2Dlod(tex, c) ((tex).SampleLevel(in
 #define tex2Dproj(tex, c) ((tex).Sample(input_sampler, (c).xy / (c).w))\n\
 #define tex2Dgrad(tex, uv, gx, gy) ((tex).SampleGrad(input_sampler, (uv), (gx), (gy)))\n";
 
-/// The host constants a D3D9 video shader reads, by register, as expressions over the frame values.
-const HOST_CONSTANTS: [(&str, &str); 2] =
-    [("c0", "float4(resolution, float(frame), time)"), ("c1", "float4(1.0 / resolution, 0.0, 0.0)")];
+/// The host constants a D3D9 video shader reads, by register: the macro each one reads, and its default as an
+/// expression over the frame values.
+const HOST_CONSTANTS: [(&str, &str, &str); 2] = [
+    ("c0", "D3D9_C0", "float4(resolution, float(frame), time)"),
+    ("c1", "D3D9_C1", "float4(1.0 / resolution, 0.0, 0.0)"),
+];
 
 /// A D3D9-style source rewritten for the runtime, and what goes before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +52,7 @@ fn declaration(code: &str) -> Option<Declaration<'_>> {
         }
         ["float4", name, ":", "register", "(", register, ")", ";"] => {
             let lower = register.to_ascii_lowercase();
-            let (register, expression) = HOST_CONSTANTS.iter().find(|(r, _)| *r == lower)?;
+            let (register, expression, _) = HOST_CONSTANTS.iter().find(|(r, _, _)| *r == lower)?;
             Some(Declaration::HostConstant { name, register, expression })
         }
         _ => None,
@@ -103,6 +108,9 @@ pub fn adapt(source: &str) -> Option<Adapted> {
         }
     }
     prelude.push_str(D3D9_SAMPLING_HLSL);
+    for (_, macro_name, default) in HOST_CONSTANTS {
+        prelude.push_str(&format!("#ifndef {macro_name}\n#define {macro_name} {default}\n#endif\n"));
+    }
     Some(Adapted { source: lines.concat(), prelude })
 }
 
@@ -140,8 +148,9 @@ float4 main(float2 tex : TEXCOORD0) : COLOR {\n\
         assert_eq!(adapted.source.lines().count(), PACK_STYLE.lines().count());
         let lines: Vec<&str> = adapted.source.lines().collect();
         assert_eq!(lines[1], "");
-        assert_eq!(lines[2], "static float4 p0 = float4(resolution, float(frame), time); /* c0 */");
-        assert_eq!(lines[3], "static float4 p1 = float4(1.0 / resolution, 0.0, 0.0); /* c1 */");
+        assert_eq!(lines[2], "static float4 p0 = D3D9_C0; /* c0 */");
+        assert_eq!(lines[3], "static float4 p1 = D3D9_C1; /* c1 */");
+        assert!(adapted.prelude.contains("#ifndef D3D9_C0\n#define D3D9_C0 float4(resolution, float(frame), time)\n"));
         assert_eq!(&lines[4..], &PACK_STYLE.lines().collect::<Vec<_>>()[4..]);
         assert!(adapted.prelude.starts_with("#define s0 input\n"));
         assert!(adapted.prelude.contains("#define tex2Dlod(tex, c)"));

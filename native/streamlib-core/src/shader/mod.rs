@@ -139,6 +139,7 @@ impl Compiler {
             shader.compile_ms = started.elapsed().as_secs_f64() * 1e3;
             shader.name = request.name.clone();
             shader.source = request.source.clone();
+            shader.defines = request.options.defines.clone();
             return Ok(shader);
         }
         self.compiles.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -149,6 +150,7 @@ impl Compiler {
         .map_err(fail)?;
         shader.compile_ms = started.elapsed().as_secs_f64() * 1e3;
         shader.source = request.source.clone();
+        shader.defines = request.options.defines.clone();
         self.cache.put(&key, &shader);
         Ok(shader)
     }

@@ -48,6 +48,7 @@ pub fn compile_prepared(prepared: &PreparedSource, backend: BackendKind) -> Resu
     Ok(CompiledShader {
         name: name.to_owned(),
         source: request.source.clone(),
+        defines: request.options.defines.clone(),
         language: request.options.language,
         stage: request.options.stage,
         entry: request.options.entry.clone(),

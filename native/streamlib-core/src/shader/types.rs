@@ -300,6 +300,9 @@ pub struct CompiledShader {
     /// compiler fills it in from the request.
     #[serde(skip)]
     pub source: String,
+    /// The preprocessor defines it was compiled with (`CompileOptions::defines`); filled in like `source`.
+    #[serde(skip)]
+    pub defines: Vec<(String, String)>,
     pub language: Language,
     pub stage: Stage,
     pub entry: String,
