@@ -28,7 +28,7 @@ LABEXT_SRC   := $(wildcard widgets/labextension/src/*.ts widgets/labextension/st
                 widgets/labextension/package.json widgets/labextension/install.json widgets/labextension/tsconfig.json
 NPM_CI       := npm ci --no-audit --no-fund --loglevel=error
 
-.PHONY: help deps venv widgets build run lab test test-rust test-js test-python lint bench clean
+.PHONY: help deps venv widgets build run lab test test-rust test-js test-python lint bench soak clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -111,6 +111,9 @@ bench: build ## benchmarks against peers (glslangValidator, wgpu-py, jupyter_rfb
 	$(PY) benches/preview_bench.py --out bench-results/preview.json
 	$(PY) benches/editor_bench.py --out bench-results/editor.json
 	$(PY) benches/mcp_bench.py --out bench-results/mcp.json
+
+soak: build ## 30-minute soak of streamlib-runtime serve under edits (RSS, fds, threads, fps); table + JSON
+	$(PY) benches/soak.py --out bench-results/soak.json
 
 clean: ## remove build output
 	rm -rf $(VENV) native/target bench-results widgets/node_modules streamlib/jupyter/static \

@@ -9,11 +9,12 @@ numpy sink) runs at 30 fps in a `serve` process for `--minutes` (default 30). Me
   every fifth swap is a broken shader, which must be answered 422 with diagnostics while frames go on;
 * `GET /v1/frames/latest` is polled at 10 Hz on its own thread (a viewer).
 
-Every `--sample-s` seconds (default 60) the process's RSS, open fds and threads (from /proc) and the graph's
-frames and fps (from /v1/stats) are recorded. Verdicts: RSS growth after the first sample < 5 MB, the last
-sample's fps ≥ 0.9× the first's, every broken swap answered with diagnostics and the frame index still
-advancing across it, every good swap 200, no poll failing. A table is printed and every sample goes to JSON.
-This is a benchmark, not a test: it reports, it asserts nothing.
+Every `--sample-s` seconds (default 60; the first sample one interval after the start) the process's RSS,
+open fds and threads (from /proc) and the graph's frames and fps (from /v1/stats) are recorded. Verdicts: RSS
+growth after the first sample < 5 MB, the last sample's fps ≥ 0.9× the first's, fds and threads not growing
+(beyond 2 in flight), every broken swap answered with diagnostics and the frame index still advancing across
+it, every good swap 200, no poll failing. A table is printed and every sample goes to JSON. This is a
+benchmark, not a test: it reports, it asserts nothing.
 
 Usage: .venv/bin/python benches/soak.py [--minutes M] [--sample-s S] [--out bench-results/soak.json]
 Environment: STREAMLIB_RUNTIME picks the binary; STREAMLIB_ADAPTER the adapter.
@@ -51,6 +52,9 @@ TINTS = [
 BROKEN = "float4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv) * strength }\n"
 RSS_GROWTH_LIMIT_MB = 5.0
 FPS_KEPT = 0.9
+# Connections in flight when a sample is taken (the viewer's poll, the edit being made) and tokio's blocking
+# threads, which come and go with load: a leak grows past these, a snapshot may catch them.
+TRANSIENT = 2
 
 
 class Client:
@@ -169,7 +173,8 @@ def run_load(client: Client, pid: int, viewer: Viewer, minutes: float, sample_s:
     samples: list[dict[str, float]] = []
     swaps: list[dict[str, Any]] = []
     param_failures = 0
-    next_param, next_swap, next_sample = started + 1, started + 10, started
+    # The first sample comes after one interval: the graph's start (pipelines, first frames) is not a leak.
+    next_param, next_swap, next_sample = started + 1, started + 10, started + sample_s
     step = 0
     while True:
         now = time.monotonic()
@@ -227,11 +232,17 @@ def verdicts(result: dict[str, Any]) -> dict[str, bool]:
     after_first = [s["rss_mb"] for s in samples[1:]] or [samples[0]["rss_mb"]]
     broken = [s for s in swaps if s["broken"]]
     good = [s for s in swaps if not s["broken"]]
+
+    def flat(key: str) -> bool:
+        values = [s[key] for s in samples]
+        half = max(1, len(values) // 2)
+        return max(values[half:] or values) <= max(values[:half]) + TRANSIENT
+
     return {
         f"RSS growth after the first sample < {RSS_GROWTH_LIMIT_MB} MB": max(after_first) - after_first[0]
         < RSS_GROWTH_LIMIT_MB,
-        "fds flat after the first sample": len({s["fds"] for s in samples[1:]}) <= 1,
-        "threads flat after the first sample": len({s["threads"] for s in samples[1:]}) <= 1,
+        f"fds flat (second half's max ≤ first half's + {TRANSIENT})": flat("fds"),
+        f"threads flat (second half's max ≤ first half's + {TRANSIENT})": flat("threads"),
         f"last fps ≥ {FPS_KEPT}× first": samples[-1]["fps"] >= FPS_KEPT * samples[0]["fps"]
         if len(samples) > 1
         else True,

@@ -154,6 +154,18 @@ class ImageSource(Node):
         image.save(buffer, format="PNG")
         super().__init__(png_base64=base64.b64encode(buffer.getvalue()).decode("ascii"), name=name)
 
+    def png_base64(self) -> str:
+        """The image as a base64 PNG (RGBA): what an in-page preview draws its chain on."""
+        params = self._spec.params()
+        if "png_base64" in params:
+            return str(params["png_base64"])
+        from PIL import Image
+
+        with Image.open(params["path"]) as image:
+            buffer = io.BytesIO()
+            image.convert("RGBA").save(buffer, format="PNG")
+        return base64.b64encode(buffer.getvalue()).decode("ascii")
+
     @property
     def width(self) -> int:
         return (self._spec.resolution or (0, 0))[0]

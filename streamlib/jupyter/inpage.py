@@ -10,7 +10,7 @@ from streamlib.errors import GraphError
 from streamlib.jupyter.camera import Camera, live_cameras
 from streamlib.jupyter.controls import Controls, live_controls
 from streamlib.node_types import TestPattern
-from streamlib.nodes import Effect, Node
+from streamlib.nodes import Effect, ImageSource, Node
 from streamlib.runtime import Runtime
 
 # The port an effect's first texture arrives on; its other textures' ports carry their own names.
@@ -95,11 +95,21 @@ def _source(node: Node, fps: float) -> dict[str, Any]:
             "glsl": glsl,
             "block": block,
         }
+    if isinstance(node, ImageSource):
+        # Drawn at the preview's rate, so effects that move with `time` move in the page too.
+        return {
+            "kind": "image",
+            "width": node.width,
+            "height": node.height,
+            "fps": fps,
+            "png_base64": node.png_base64(),
+        }
     camera = next((c for c in live_cameras() if c.source is node), None)
     if camera is not None:
         return _camera_source(camera)
     raise NotInPage(
-        f"'{node.name}' is a {type(node).__name__}: the page has only the browser camera and the test pattern"
+        f"'{node.name}' is a {type(node).__name__}: the page has the browser camera, the test pattern and "
+        "still images"
     )
 
 

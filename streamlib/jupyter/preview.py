@@ -36,8 +36,8 @@ class Preview(anywidget.AnyWidget):
     at the size the page shows them (scaled down on the GPU) unless `full_resolution=True`, and a picture that
     stands still is sent once more, lossless, then not again until it changes.
 
-    `run="browser"` runs `node`'s chain of pixel effects in the page (WebGL2) on the browser camera or the
-    test pattern, with no frame crossing to the kernel; where the chain cannot run there, `notice` says why
+    `run="browser"` runs `node`'s chain of pixel effects in the page (WebGL2) on the browser camera, the
+    test pattern or a still image, with no frame crossing to the kernel; where the chain cannot run there, `notice` says why
     and the preview runs in the kernel."""
 
     _esm = STATIC / "preview.js"
@@ -62,6 +62,7 @@ class Preview(anywidget.AnyWidget):
         max_in_flight: int = 2,
         fps: float = 30.0,
         owns_runtime: bool = False,
+        full_resolution: bool = False,
     ) -> None:
         target = node.node if isinstance(node, Stream) else node
         runtime = target.runtime
@@ -80,10 +81,12 @@ class Preview(anywidget.AnyWidget):
                 self._init_kernel_path(
                     quality, max_in_flight, fps, owns_runtime, notice=f"runs in the kernel: {why}"
                 )
+                self.full_resolution = full_resolution
             else:
                 self._init_in_page(program, fps)
             return
         self._init_kernel_path(quality, max_in_flight, fps, owns_runtime)
+        self.full_resolution = full_resolution
 
     def _init_in_page(self, program: dict[str, Any], fps: float) -> None:
         super().__init__(run="browser", program=program)

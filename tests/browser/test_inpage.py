@@ -145,6 +145,30 @@ def test_the_test_pattern_runs_in_the_page_too(page: Any, lab: Lab, shots: Any) 
     assert frame > 0
 
 
+IMAGE_CELLS = [
+    "import numpy as np\nfrom streamlib import Effect, ImageSource, Runtime\nfrom streamlib.jupyter import Preview\n"
+    "pixels = np.zeros((360, 640, 4), np.uint8)\npixels[..., 3] = 255\n"
+    "pixels[:, :320, 0] = 200\npixels[:, 320:, 2] = 40\n"
+    'runtime = Runtime()\ninvert = Effect("invert.hlsl")\nruntime.connect(ImageSource(pixels), invert)\n'
+    'Preview(invert, run="browser")',
+]
+
+
+def test_a_still_image_runs_in_the_page_too(page: Any, lab: Lab, shots: Any) -> None:
+    open_notebook(page, lab.notebook_url(_notebook(lab, "inpage-image.ipynb", IMAGE_CELLS)))
+    run_all(page)
+    wait_for_frames(page, minimum_fps=5, cell=0)
+    screenshot(page, shots, "1-inverted-image")
+    # Left half (200, 0, 0) inverted: (55, 255, 255); right half (0, 0, 40): (255, 255, 215). Exact: PNG in,
+    # no colour management, no premultiplication.
+    assert sample(page, 100, 180, cell=0) == (55, 255, 255)
+    assert sample(page, 500, 180, cell=0) == (255, 255, 215)
+    run = page.evaluate(
+        "() => document.querySelectorAll('.jp-Cell')[0].querySelector('.streamlib-preview').dataset.run"
+    )
+    assert run == "browser", "the image chain must run in the page, not fall back to the kernel"
+
+
 DENIED_CELLS = [
     "from streamlib import Effect, Runtime\nfrom streamlib.jupyter import Camera, Preview\n"
     "camera = Camera(640, 480)\ncamera",

@@ -3,17 +3,20 @@ and control bindings kept in step with the kernel; and where the page cannot run
 
 from __future__ import annotations
 
+import base64
+import io
 import time
 from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import streamlib
 
 pytest.importorskip("anywidget")
 
-from streamlib import Effect, ImageSource, Runtime, TestPattern  # noqa: E402
+from streamlib import Effect, ImageSource, PushSource, Runtime, TestPattern  # noqa: E402
 from streamlib.jupyter import (  # noqa: E402
     Controls,
     Preview,
@@ -72,6 +75,17 @@ def test_the_program_runs_the_chain_in_order_from_its_source(chain: tuple[Runtim
     }
 
 
+def test_a_still_image_goes_to_the_page_as_the_png_the_kernel_decodes() -> None:
+    pixels = np.random.default_rng(2).integers(0, 256, (12, 20, 4), dtype=np.uint8)
+    runtime = Runtime()
+    effect = Effect("invert.hlsl")
+    runtime.connect(ImageSource(pixels, name="still"), effect)
+    source = inpage.program(effect, fps=12)["source"]
+    assert (source["kind"], source["width"], source["height"], source["fps"]) == ("image", 20, 12, 12)
+    decoded = Image.open(io.BytesIO(base64.b64decode(source["png_base64"]))).convert("RGBA")
+    np.testing.assert_array_equal(np.asarray(decoded), pixels)
+
+
 def test_a_second_input_is_bound_to_its_own_texture() -> None:
     runtime = Runtime()
     blend = Effect(streamlib.compile(TWO_INPUTS, name="blend"), name="blend")
@@ -85,7 +99,7 @@ def test_a_second_input_is_bound_to_its_own_texture() -> None:
 @pytest.mark.parametrize(
     ("make", "why"),
     [
-        (lambda: (ImageSource(np.zeros((8, 8, 4), np.uint8)), "invert.hlsl"), "ImageSource"),
+        (lambda: (PushSource(8, 8), "invert.hlsl"), "PushSource"),
         (lambda: (TestPattern(64, 64), "invert_compute.hlsl"), "compute effect"),
     ],
 )

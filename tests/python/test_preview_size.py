@@ -83,6 +83,14 @@ def test_frames_are_sent_at_the_size_they_are_shown_at() -> None:
         page.frame_sized(1280, 720)
         preview.full_resolution = False
         page.frame_sized(1000, 563)
+        # Asked for at construction, too.
+        other = Preview(effect, full_resolution=True)
+        other_page = Page(other)
+        other_page.shown_at(320, 180)
+        count = len(other_page.frames)
+        assert wait_for(lambda: len(other_page.frames) >= count + 5)
+        assert {(c["width"], c["height"]) for c, _ in other_page.frames[-3:]} == {(1280, 720)}
+        other.close()
         # A view about as large as the frame gets it as it is.
         page.shown_at(1200, 700)
         page.frame_sized(1280, 720)

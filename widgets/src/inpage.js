@@ -1,5 +1,5 @@
 // `Preview(fx, run="browser")`: the effect chain runs in this page with WebGL2 on the camera (or the test
-// pattern), at the source's own rate; no frame crosses to the kernel. The kernel sends the chain (`program`),
+// pattern, or a still image sent as PNG), at the source's own rate; no frame crosses to the kernel. The kernel sends the chain (`program`),
 // parameter values and hot swaps; sliders of `Controls` drive the uniforms here directly (`bindings`), and a
 // heartbeat tells the widget when the kernel is gone, while the picture keeps running.
 
@@ -128,14 +128,16 @@ export function renderInPage({ model, el }) {
     followed.requestVideoFrameCallback(onVideoFrame);
   }
 
-  // The test pattern: rendered at the source's rate with the kernel's clock (time = index / fps).
+  // The test pattern and a still image: rendered at the source's rate with the kernel's clock
+  // (time = index / fps), the image uploaded with each frame as the kernel's image source does.
   let lastPattern = 0;
+  let still = null;
   function onAnimationFrame(now) {
-    if (closed || sourceKind !== "test_pattern") return;
+    if (closed || (sourceKind !== "test_pattern" && sourceKind !== "image")) return;
     const fps = model.get("program").source.fps || 30;
-    if (visible && now - lastPattern >= 1000 / fps - 2) {
+    if (visible && now - lastPattern >= 1000 / fps - 2 && (sourceKind !== "image" || still)) {
       lastPattern = now;
-      renderer.render({ index: frameIndex, time: frameIndex / fps, mouse });
+      renderer.render({ frame: still || undefined, index: frameIndex, time: frameIndex / fps, mouse });
       frameIndex += 1;
       drew();
     }
@@ -147,11 +149,23 @@ export function renderInPage({ model, el }) {
     ownStream = null;
   }
 
+  async function decodeImage(base64) {
+    const bytes = Uint8Array.from(window.atob(base64), (c) => c.charCodeAt(0));
+    const blob = new Blob([bytes], { type: "image/png" });
+    // Exact pixels, as the kernel decodes them: no premultiplication, no colour management.
+    return createImageBitmap(blob, { premultiplyAlpha: "none", colorSpaceConversion: "none" });
+  }
+
   async function startSource(source) {
+    if (source.kind === "image") {
+      const bitmap = await decodeImage(source.png_base64);
+      if (still) still.close();
+      still = bitmap;
+    }
     if (source.kind === sourceKind && (source.kind !== "camera" || video)) return;
     sourceKind = source.kind;
     startedAt = performance.now();
-    if (source.kind === "test_pattern") {
+    if (source.kind === "test_pattern" || source.kind === "image") {
       requestAnimationFrame(onAnimationFrame);
       return;
     }
