@@ -18,16 +18,15 @@ pub const LOOP_ITERATION_LIMIT: u32 = 1 << 16;
 /// SPIR-V 1.4 made every global an entry point uses part of its interface, Private ones included.
 const VERSION_WITH_FULL_INTERFACE: Word = 0x0001_0400;
 
-/// The shader with every loop bounded to `limit` iterations per invocation, and how many loops it has.
+/// The shader with every loop bounded to `limit` iterations per invocation, and how many loops it bounded.
 pub fn bound_loops(spirv: &[u32], limit: u32) -> Result<(Vec<u32>, usize), String> {
     let module = rspirv::dr::load_words(spirv).map_err(|e| format!("cannot read the SPIR-V: {e}"))?;
-    let loops = module
+    let has_loops = module
         .functions
         .iter()
         .flat_map(|f| &f.blocks)
-        .filter(|b| b.instructions.iter().any(|i| i.class.opcode == Op::LoopMerge))
-        .count();
-    if loops == 0 {
+        .any(|b| b.instructions.iter().any(|i| i.class.opcode == Op::LoopMerge));
+    if !has_loops {
         return Ok((spirv.to_vec(), 0));
     }
     let mut builder = Builder::new_from_module(module);
@@ -49,6 +48,7 @@ pub fn bound_loops(spirv: &[u32], limit: u32) -> Result<(Vec<u32>, usize), Strin
     for entry in module.entry_points.iter_mut().filter(|_| full_interface) {
         entry.operands.push(Operand::IdRef(counter));
     }
+    let mut bounded = 0;
     for block in module.functions.iter_mut().flat_map(|f| f.blocks.iter_mut()) {
         let Some(at) = block.instructions.iter().position(|i| i.class.opcode == Op::LoopMerge) else { continue };
         let merge = id_operand(&block.instructions[at], 0)?;
@@ -102,18 +102,21 @@ pub fn bound_loops(spirv: &[u32], limit: u32) -> Result<(Vec<u32>, usize), Strin
                         vec![Operand::IdRef(condition), Operand::IdRef(carry_on)],
                     ));
                 } else {
-                    return Err("a loop header branches to neither its body nor its merge block".to_owned());
+                    // A header choosing between two blocks inside the loop: glslang never emits one, and
+                    // a valid shader must not be refused for it, so this loop stays as it was.
+                    continue;
                 }
                 terminator.operands[0] = Operand::IdRef(leave);
             }
             other => return Err(format!("a loop header ends in Op{other:?}, not a branch")),
         }
         block.instructions.splice(at..at, guard);
+        bounded += 1;
     }
     if let Some(header) = module.header.as_mut() {
         header.bound = next_id;
     }
-    Ok((module.assemble(), loops))
+    Ok((module.assemble(), bounded))
 }
 
 fn id_operand(instruction: &Instruction, index: usize) -> Result<Word, String> {
