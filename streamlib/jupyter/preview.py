@@ -37,8 +37,8 @@ class Preview(anywidget.AnyWidget):
     stands still is sent once more, lossless, then not again until it changes.
 
     `run="browser"` runs `node`'s chain of pixel effects in the page (WebGL2) on the browser camera, the
-    test pattern or a still image, with no frame crossing to the kernel; where the chain cannot run there, `notice` says why
-    and the preview runs in the kernel."""
+    test pattern or a still image, with no frame crossing to the kernel; where the chain cannot run there,
+    `notice` says why and the preview runs in the kernel."""
 
     _esm = STATIC / "preview.js"
     width = traitlets.Int(640).tag(sync=True)
