@@ -5,13 +5,12 @@ parameter values, says so in its stats, and the frames carry on; swaps and one-s
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 import numpy as np
 import pytest
 
 from streamlib import Effect, ImageSource, NumpySink, Runtime
+
+from ..conftest import poll_until
 
 TINT = """cbuffer params { float strength; };
 float4 main(float2 uv : TEXCOORD0) : SV_Target {
@@ -22,15 +21,6 @@ INVERT = """float4 main(float2 uv : TEXCOORD0) : SV_Target {
     float4 c = tex2D(input, uv);
     return float4(1 - c.rgb, c.a);
 }"""
-
-
-def wait_for(check: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.05)
-    return check()
 
 
 @pytest.fixture()
@@ -53,7 +43,9 @@ def test_a_lost_device_is_recreated_and_the_graph_carries_on(image: np.ndarray) 
         assert np.abs(sink.wait(2, timeout=60)[..., :3] - expected).max() <= 1
 
         runtime.simulate_device_loss()
-        assert wait_for(lambda: runtime.stats()["device_recoveries"] == 1, timeout=60), runtime.stats()
+        poll_until(
+            lambda: runtime.stats()["device_recoveries"] == 1, "the device to be recreated", timeout=60
+        )
         stats = runtime.stats()
         assert stats["error"] is None and stats["running"]
         assert stats["device_lost"].startswith("the GPU device was lost at frame "), stats

@@ -5,7 +5,6 @@ then not again until it changes."""
 from __future__ import annotations
 
 import io
-import time
 from typing import Any
 
 import numpy as np
@@ -17,19 +16,12 @@ pytest.importorskip("anywidget")
 from streamlib import Effect, ImageSource, Runtime, TestPattern  # noqa: E402
 from streamlib.jupyter import Preview  # noqa: E402
 
+from ..conftest import poll_until
+
 INVERT = """float4 main(float2 uv : TEXCOORD0) : SV_Target {
     float4 c = tex2D(input, uv);
     return float4(1 - c.rgb, c.a);
 }"""
-
-
-def wait_for(check: Any, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.02)
-    return check()
 
 
 class Page:
@@ -52,13 +44,13 @@ class Page:
     def frame_sized(self, width: int, height: int) -> dict[str, Any]:
         """The first frame sent from now on at that size."""
         start = len(self.frames)
-        found = wait_for(
+        found = poll_until(
             lambda: next(
                 (c for c, _ in self.frames[start:] if (c["width"], c["height"]) == (width, height)), None
-            )
+            ),
+            f"a {width}x{height} frame",
+            timeout=30,
         )
-        recent = [(c["width"], c["height"]) for c, _ in self.frames[-5:]]
-        assert found, f"no {width}x{height} frame; last sent: {recent}"
         return dict(found)
 
 
@@ -88,7 +80,7 @@ def test_frames_are_sent_at_the_size_they_are_shown_at() -> None:
         other_page = Page(other)
         other_page.shown_at(320, 180)
         count = len(other_page.frames)
-        assert wait_for(lambda: len(other_page.frames) >= count + 5)
+        poll_until(lambda: len(other_page.frames) >= count + 5, "5 more frames", timeout=30)
         assert {(c["width"], c["height"]) for c, _ in other_page.frames[-3:]} == {(1280, 720)}
         other.close()
         # A view about as large as the frame gets it as it is.
@@ -111,20 +103,24 @@ def test_a_still_picture_is_sent_scaled_and_lossless_once_then_not_again_until_i
     page = Page(preview)
     page.shown_at(64, 32)
     try:
-        content = wait_for(lambda: next((c for c, _ in page.frames if c["mime"] == "image/png"), None))
-        assert content and (content["width"], content["height"]) == (64, 32), page.frames[-1][0]
+        content = poll_until(
+            lambda: next((c for c, _ in page.frames if c["mime"] == "image/png"), None),
+            "a PNG frame",
+            timeout=30,
+        )
+        assert (content["width"], content["height"]) == (64, 32), page.frames[-1][0]
         png = next(data for c, data in page.frames if c is content)
         pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
         np.testing.assert_array_equal(pixels[..., :3], 255 - blocks[..., :3])
 
         # The graph runs on; nothing new is sent while the picture stands still.
         sent, frames = len(page.frames), runtime.stats()["frames"]
-        assert wait_for(lambda: runtime.stats()["frames"] > frames + 10)
+        poll_until(lambda: runtime.stats()["frames"] > frames + 10, "10 more frames rendered", timeout=30)
         assert len(page.frames) == sent, [c["mime"] for c, _ in page.frames[sent:]]
 
         # A change is sent at once, as JPEG.
         effect.replace_shader("float4 main(float2 uv : TEXCOORD0) : SV_Target { return tex2D(input, uv); }")
-        assert wait_for(lambda: len(page.frames) > sent)
+        poll_until(lambda: len(page.frames) > sent, "the changed picture to be sent", timeout=30)
         assert page.frames[sent][0]["mime"] == "image/jpeg"
     finally:
         preview.close()

@@ -5,7 +5,6 @@ configs, and `streamlib-runtime run` reports the bypass too."""
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,8 @@ import pytest
 
 import streamlib.binary
 from streamlib import Effect, ImageSource, NumpySink, Runtime, TestPattern
+
+from ..conftest import poll_until
 
 # Without the loop bound this pass would run for hours on lavapipe (and hold the driver for every test).
 RUNAWAY = """float4 main(float2 uv : TEXCOORD0) : SV_Target {
@@ -27,15 +28,6 @@ INVERT = """float4 main(float2 uv : TEXCOORD0) : SV_Target {
 }"""
 # Far above an honest 128×128 pass (0.1 ms) and below the bounded runaway (470 ms; 2-core lavapipe).
 BUDGET_MS = 50.0
-
-
-def wait_for(check: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := check():
-            return result
-        time.sleep(0.05)
-    return check()
 
 
 @pytest.fixture()
@@ -63,8 +55,7 @@ def test_a_runaway_effect_is_bypassed_and_the_graph_carries_on(image: np.ndarray
     runtime, effect, sink = runaway_graph(image)
     runtime.start(fps=None)
     try:
-        overrun = wait_for(lambda: effect.bypassed, timeout=180)
-        assert overrun, f"never bypassed: {runtime.stats()}"
+        overrun = poll_until(lambda: effect.bypassed, "the runaway effect to be bypassed", timeout=180)
         assert overrun["pass_ms"] > BUDGET_MS and overrun["budget_ms"] == BUDGET_MS
         assert overrun["message"].startswith("'runaway' is bypassed: its pass took ")
         stats = runtime.stats()
@@ -74,12 +65,15 @@ def test_a_runaway_effect_is_bypassed_and_the_graph_carries_on(image: np.ndarray
         # Frames keep coming, each the input passed through.
         before = stats["frames"]
         np.testing.assert_array_equal(next_frame(runtime, sink), image)
-        assert wait_for(lambda: runtime.stats()["frames"] >= before + 5, timeout=30)
+        poll_until(lambda: runtime.stats()["frames"] >= before + 5, "frames after the bypass", timeout=30)
 
         # Resumed, it is judged afresh, and bypassed again at a later frame.
         effect.resume()
-        again = wait_for(lambda: (b := effect.bypassed) and b["frame"] > overrun["frame"] and b, timeout=180)
-        assert again, f"not judged again: {runtime.stats()}"
+        poll_until(
+            lambda: (b := effect.bypassed) and b["frame"] > overrun["frame"],
+            "a bypass after resume()",
+            timeout=180,
+        )
 
         # A new shader runs at once.
         effect.replace_shader(INVERT)
@@ -107,13 +101,15 @@ def test_the_preview_names_the_bypassed_effect_under_the_picture() -> None:
     preview.send = shown  # type: ignore[method-assign]
     try:
         preview._on_message(None, {"type": "ready", "view": "v1"}, [])
-        assert wait_for(lambda: "'runaway' is bypassed" in preview.notice, timeout=180), runtime.stats()
+        poll_until(
+            lambda: "'runaway' is bypassed" in preview.notice, "the notice under the picture", timeout=180
+        )
         assert "over the watchdog's 50 ms budget" in preview.notice
         count = len(frames)
-        assert wait_for(lambda: len(frames) > count + 3, timeout=30), "frames stopped reaching the page"
+        poll_until(lambda: len(frames) > count + 3, "frames to keep reaching the page", timeout=30)
 
         effect.replace_shader(INVERT)
-        assert wait_for(lambda: preview.notice == "", timeout=30), preview.notice
+        poll_until(lambda: preview.notice == "", "the notice to clear after the swap", timeout=30)
     finally:
         preview.close()
         runtime.stop()
