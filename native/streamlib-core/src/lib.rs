@@ -8,6 +8,7 @@ pub mod graph;
 pub mod nodes;
 pub mod session;
 pub mod shader;
+pub mod webrtc;
 
 pub use features::{features, features_here};
 pub use shader::{

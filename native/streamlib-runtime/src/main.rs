@@ -77,6 +77,13 @@ struct ServeArgs {
     /// are refused. Repeatable.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     allow_origins: Vec<String>,
+    /// UDP ports WebRTC (WHEP) sessions take their sockets from, FIRST-LAST (open these in a firewall);
+    /// any free port when not given.
+    #[arg(long, value_name = "FIRST-LAST", value_parser = streamlib_core::webrtc::Network::parse_ports)]
+    webrtc_ports: Option<(u16, u16)>,
+    /// WebRTC sessions at once; more offers are answered 503 {"code": "too_many_sessions"}.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    max_webrtc_sessions: u32,
 }
 
 #[derive(Args)]
@@ -118,6 +125,8 @@ fn main() -> ExitCode {
                 allow_files: args.allow_files,
                 max_concurrent: args.max_concurrent as usize,
                 mcp: HttpSettings { extra_hosts: args.allow_hosts, allowed_origins: args.allow_origins },
+                webrtc_ports: args.webrtc_ports,
+                max_webrtc_sessions: args.max_webrtc_sessions as usize,
             };
             match streamlib_runtime::http::serve(&options) {
                 Ok(()) => ExitCode::SUCCESS,

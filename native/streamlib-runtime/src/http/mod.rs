@@ -16,6 +16,7 @@ use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use streamlib_core::webrtc::Network;
 
 pub use errors::ApiError;
 
@@ -35,6 +36,9 @@ pub struct ServeOptions {
     pub max_concurrent: usize,
     /// Who `/mcp` lets in besides loopback names: more `Host` names, browser `Origin`s.
     pub mcp: HttpSettings,
+    /// UDP port range of WebRTC sessions (None: any free port); their address is the listen address's.
+    pub webrtc_ports: Option<(u16, u16)>,
+    pub max_webrtc_sessions: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +74,11 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
         return Err(ServeError::Refused(format!("refusing to listen on {address} without a token: anything but a loopback address needs --token-file FILE (every request must then send 'Authorization: Bearer <token>')")));
     }
     let compiler = crate::compiler().map_err(|e| ServeError::Failed(e.to_string()))?;
-    let state = Arc::new(AppState::new(compiler, token, options.allow_files, options.max_concurrent));
+    let network = Network { ip: address.ip(), ports: options.webrtc_ports };
+    let state = Arc::new(
+        AppState::new(compiler, token, options.allow_files, options.max_concurrent)
+            .with_webrtc(network, options.max_webrtc_sessions),
+    );
     let mut mcp = options.mcp.clone();
     if !address.ip().is_unspecified() {
         mcp.extra_hosts.push(address.ip().to_string());

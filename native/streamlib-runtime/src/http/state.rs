@@ -8,6 +8,7 @@ use streamlib_core::gpu::Gpu;
 use streamlib_core::graph::{BuiltGraph, Running, Stats};
 use streamlib_core::nodes::LatestFrame;
 use streamlib_core::shader::Compiler;
+use streamlib_core::webrtc::{Network, Sessions};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Largest body of the shader routes (the core refuses longer sources anyway).
@@ -41,7 +42,13 @@ pub struct AppState {
     pub max_concurrent: usize,
     limit: Arc<Semaphore>,
     graph: Mutex<Option<Loaded>>,
+    /// WHEP sessions playing nodes, and where their UDP sockets live.
+    pub sessions: Sessions,
+    pub network: Network,
 }
+
+/// WHEP sessions a server allows at once unless told otherwise (each is an encoder: CPU-bound).
+pub const DEFAULT_MAX_SESSIONS: usize = 16;
 
 impl AppState {
     /// `token`: what every request but health must send as `Authorization: Bearer`; None asks nothing.
@@ -53,7 +60,16 @@ impl AppState {
             max_concurrent,
             limit: Arc::new(Semaphore::new(max_concurrent)),
             graph: Mutex::new(None),
+            sessions: Sessions::new(DEFAULT_MAX_SESSIONS),
+            network: Network::default(),
         }
+    }
+
+    /// Where WHEP sessions bind (address, UDP port range) and how many may run at once.
+    pub fn with_webrtc(mut self, network: Network, max_sessions: usize) -> AppState {
+        self.network = network;
+        self.sessions = Sessions::new(max_sessions);
+        self
     }
 
     pub fn graph(&self) -> MutexGuard<'_, Option<Loaded>> {
@@ -76,6 +92,7 @@ impl AppState {
 
     /// Unloads the graph, stopping it first if it runs (its file sinks finish their files).
     pub fn stop_graph(&self) {
+        self.sessions.end_all();
         if let Some(mut loaded) = self.graph().take() {
             if let Some(mut running) = loaded.running.take() {
                 running.stop();

@@ -170,7 +170,7 @@ pub fn stats(state: &AppState) -> Value {
     });
     let graph = state.graph();
     let Some(loaded) = graph.as_ref() else {
-        return json!({ "graph_loaded": false, "running": false, "compiler": compiler });
+        return json!({ "graph_loaded": false, "running": false, "compiler": compiler, "webrtc": webrtc_json(state) });
     };
     let mut value = match (&loaded.running, &loaded.last_stats) {
         (Some(running), _) => {
@@ -192,7 +192,13 @@ pub fn stats(state: &AppState) -> Value {
     value["latest_frame"] = json!({ "from": loaded.latest_from, "index": latest.as_ref().map(|f| f.index), "received": loaded.latest.received() });
     value["effects"] = Value::Object(effects);
     value["compiler"] = compiler;
+    value["webrtc"] = webrtc_json(state);
     value
+}
+
+/// The WHEP sessions playing this server's nodes, and the cap on them.
+fn webrtc_json(state: &AppState) -> Value {
+    json!({ "sessions": state.sessions.report(), "max_sessions": state.sessions.max() })
 }
 
 /// An encoded frame and where it came from.
@@ -321,7 +327,7 @@ const FIRST_TAP_FRAME: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The frames of `node` (None: the node the latest frame comes from). A node not tapped yet gets a sink of
 /// its own: the graph is rebuilt with it, restarted if it ran, and its first frame awaited.
-fn frames_of(state: &AppState, node: Option<&str>) -> Result<Arc<LatestFrame>, ApiError> {
+pub(crate) fn frames_of(state: &AppState, node: Option<&str>) -> Result<Arc<LatestFrame>, ApiError> {
     let node = {
         let graph = state.graph();
         let loaded = graph.as_ref().ok_or_else(ApiError::no_graph)?;

@@ -8,13 +8,14 @@ mod graph;
 mod library;
 mod meta;
 mod shaders;
+mod whep;
 
 use std::sync::Arc;
 
 use super::{ApiError, AppState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use axum::{Json, Router};
 use serde_json::Value;
 
@@ -37,6 +38,8 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/frames/latest", get(graph::latest_frame))
         .route("/v1/effects/{id}/params", patch(effects::set_params))
         .route("/v1/effects/{id}/shader", put(effects::replace_shader))
+        .route("/v1/whep/{node}", post(whep::play))
+        .route("/v1/whep/{node}/{session}", delete(whep::end).patch(whep::patch))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route (see GET /v1/openapi.json)")
         })

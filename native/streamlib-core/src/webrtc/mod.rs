@@ -1,0 +1,155 @@
+//! Live video between devices over standard WebRTC (WHEP to play a node's output; WHIP next): str0m, a
+//! sans-IO WebRTC stack (ICE, DTLS, SRTP, RTP in Rust; its pure-Rust crypto, so nothing to link), and H.264
+//! from OpenH264's bundled source. A session is a thread and a UDP socket (`sender`); `Sessions` keeps them
+//! under a cap and frees everything a stopped one held.
+
+pub mod h264;
+pub mod net;
+pub mod sender;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use str0m::crypto::CryptoProvider;
+
+pub use net::Network;
+pub use sender::{FrameFeed, VideoSender};
+
+/// Why an offer got no session.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OfferError {
+    /// Not SDP, or SDP str0m cannot accept.
+    #[error("the offer is not usable SDP: {0}")]
+    Malformed(String),
+    /// Valid SDP asking for something this side does not do (no video, no H.264).
+    #[error("{0}")]
+    Unsupported(String),
+    /// The session cap is reached.
+    #[error("{0}")]
+    Full(String),
+    /// No socket or thread for the session.
+    #[error("{0}")]
+    Network(String),
+}
+
+fn crypto() -> Arc<CryptoProvider> {
+    static PROVIDER: std::sync::OnceLock<Arc<CryptoProvider>> = std::sync::OnceLock::new();
+    PROVIDER.get_or_init(|| Arc::new(str0m::crypto::from_feature_flags())).clone()
+}
+
+/// What a session reports (`/v1/stats`, the session list).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SessionReport {
+    pub id: String,
+    pub node: String,
+    pub connected: bool,
+    pub frames_sent: u64,
+    pub bytes_sent: u64,
+    pub keyframes_requested: u64,
+    pub age_s: f64,
+    /// Why it ended (it is then removed at the next change to the list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended: Option<String>,
+}
+
+struct Entry {
+    node: String,
+    sender: VideoSender,
+    created: std::time::Instant,
+}
+
+/// The live sessions, at most `max` of them.
+pub struct Sessions {
+    max: usize,
+    counter: AtomicU64,
+    live: Mutex<BTreeMap<String, Entry>>,
+}
+
+impl Sessions {
+    pub fn new(max: usize) -> Sessions {
+        Sessions { max, counter: AtomicU64::new(0), live: Mutex::new(BTreeMap::new()) }
+    }
+
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// Admits the session `open` makes for `node` if the cap allows (ended sessions first make room);
+    /// returns its id and the SDP answer.
+    pub fn admit(
+        &self,
+        node: &str,
+        open: impl FnOnce() -> Result<(VideoSender, String), OfferError>,
+    ) -> Result<(String, String), OfferError> {
+        let mut live = self.lock();
+        live.retain(|_, entry| entry.sender.ended().is_none());
+        if live.len() >= self.max {
+            return Err(OfferError::Full(format!(
+                "{} WebRTC sessions are open, the most this server allows; DELETE one or retry later",
+                self.max
+            )));
+        }
+        let (sender, answer) = open()?;
+        let id = self.new_id();
+        live.insert(id.clone(), Entry { node: node.to_owned(), sender, created: std::time::Instant::now() });
+        Ok((id, answer))
+    }
+
+    /// Ends `node`'s session `id` (its thread and socket are gone on return); false if there was none.
+    pub fn end(&self, node: &str, id: &str) -> bool {
+        let mut live = self.lock();
+        if live.get(id).is_none_or(|entry| entry.node != node) {
+            return false;
+        }
+        let entry = live.remove(id);
+        drop(live);
+        drop(entry);
+        true
+    }
+
+    /// Ends every session (the graph they play is going away, or the server is).
+    pub fn end_all(&self) {
+        let ended = std::mem::take(&mut *self.lock());
+        drop(ended);
+    }
+
+    pub fn report(&self) -> Vec<SessionReport> {
+        self.lock()
+            .iter()
+            .map(|(id, entry)| {
+                let stats = entry.sender.stats();
+                SessionReport {
+                    id: id.clone(),
+                    node: entry.node.clone(),
+                    connected: stats.connected.load(Ordering::Relaxed),
+                    frames_sent: stats.frames_sent.load(Ordering::Relaxed),
+                    bytes_sent: stats.bytes_sent.load(Ordering::Relaxed),
+                    keyframes_requested: stats.keyframes_requested.load(Ordering::Relaxed),
+                    age_s: entry.created.elapsed().as_secs_f64(),
+                    ended: entry.sender.ended(),
+                }
+            })
+            .collect()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Entry>> {
+        self.live.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Not guessable from another session's id: session URLs are capabilities once the token is shared.
+    fn new_id(&self) -> String {
+        let count = self.counter.fetch_add(1, Ordering::Relaxed);
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let digest = Sha256::new()
+            .chain_update(count.to_le_bytes())
+            .chain_update(nanos.to_le_bytes())
+            .chain_update(std::process::id().to_le_bytes())
+            .chain_update((self as *const Sessions as usize).to_le_bytes())
+            .finalize();
+        digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}

@@ -1,0 +1,64 @@
+//! WHEP (draft-ietf-wish-whep): `POST /v1/whep/{node}` with an SDP offer answers 201 with the SDP answer and
+//! the session's URL in `Location`; `DELETE` on that URL ends the session. All candidates are in the answer
+//! (ICE lite), so there is no trickle ICE or ICE restart: `PATCH` is 405, as RFC 9725 asks.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+
+use super::{Answer, Shared};
+use crate::http::body::{blocking, read_body};
+use crate::http::ApiError;
+use crate::ops::whep;
+
+/// SDP offers are a few kilobytes; a browser's with many codecs stays under 16 KiB.
+const OFFER_LIMIT: usize = 64 << 10;
+const SDP: &str = "application/sdp";
+
+pub(super) async fn play(
+    State(state): State<Shared>,
+    Path(node): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Answer {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.to_ascii_lowercase().starts_with(SDP) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not_sdp",
+            format!("a WHEP offer is sent as Content-Type: {SDP} (got '{content_type}')"),
+        ));
+    }
+    let bytes = read_body(body, OFFER_LIMIT).await?;
+    let offer = String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_sdp", "the offer is not UTF-8 text"))?;
+    let played = node.clone();
+    let (id, answer) = blocking(move || whep::play(&state, &played, &offer)).await??;
+    Ok((
+        StatusCode::CREATED,
+        [
+            (header::CONTENT_TYPE, SDP.to_owned()),
+            (header::LOCATION, format!("/v1/whep/{node}/{id}")),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        answer,
+    )
+        .into_response())
+}
+
+pub(super) async fn end(State(state): State<Shared>, Path((node, id)): Path<(String, String)>) -> Answer {
+    if blocking(move || state.sessions.end(&node, &id)).await? {
+        Ok(StatusCode::OK.into_response())
+    } else {
+        Err(ApiError::new(StatusCode::NOT_FOUND, "no_session", "no such WHEP session (ended, or never made)"))
+    }
+}
+
+pub(super) async fn patch() -> Answer {
+    Err(ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "no_trickle",
+        "this server puts every candidate in its answer (ICE lite): no trickle ICE or ICE restart by PATCH",
+    ))
+}

@@ -1,0 +1,66 @@
+//! Playing a node's output to a WebRTC receiver (WHEP): the node gets a frame tap as for the latest frame,
+//! and a session (`streamlib_core::webrtc`) encodes each new frame of it and sends it.
+
+use std::sync::{Arc, Weak};
+
+use axum::http::StatusCode;
+use streamlib_core::nodes::frames::Frame;
+use streamlib_core::webrtc::{FrameFeed, OfferError, VideoSender};
+
+use super::graph;
+use crate::http::{ApiError, AppState};
+
+/// Rate control's guess when the graph runs at its natural rate.
+const DEFAULT_FPS: f64 = 30.0;
+
+/// Answers `offer` with a session playing `node`; returns the session's id and the SDP answer.
+pub fn play(state: &Arc<AppState>, node: &str, offer: &str) -> Result<(String, String), ApiError> {
+    graph::frames_of(state, Some(node))?;
+    let fps = state.graph().as_ref().and_then(|loaded| loaded.fps).unwrap_or(DEFAULT_FPS) as f32;
+    let feed = NodeFeed { state: Arc::downgrade(state), node: node.to_owned(), last: None };
+    state
+        .sessions
+        .admit(node, || VideoSender::answer(offer, Box::new(feed), &state.network, fps))
+        .map_err(|e| offer_error(&e).with("node", node))
+}
+
+pub fn offer_error(error: &OfferError) -> ApiError {
+    let (status, code) = match error {
+        OfferError::Malformed(_) => (StatusCode::BAD_REQUEST, "bad_sdp"),
+        OfferError::Unsupported(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unsupported_offer"),
+        OfferError::Full(_) => (StatusCode::SERVICE_UNAVAILABLE, "too_many_sessions"),
+        OfferError::Network(_) => (StatusCode::SERVICE_UNAVAILABLE, "no_port"),
+    };
+    ApiError::new(status, code, error.to_string())
+}
+
+/// A node's frames as the loaded graph has them now: a reload or rebuild gives the node a new tap, which the
+/// feed follows; a graph without the node gives nothing until one has it again.
+struct NodeFeed {
+    /// Weak: the state holds the sessions that hold feeds.
+    state: Weak<AppState>,
+    node: String,
+    /// The tap and frame count last given, so a frame goes out once.
+    last: Option<(usize, u64)>,
+}
+
+impl FrameFeed for NodeFeed {
+    fn next_frame(&mut self) -> Option<Frame> {
+        let state = self.state.upgrade()?;
+        let frames = {
+            let graph = state.graph();
+            let loaded = graph.as_ref()?;
+            if loaded.latest_from == self.node {
+                loaded.latest.clone()
+            } else {
+                loaded.taps.get(&self.node)?.clone()
+            }
+        };
+        let key = (Arc::as_ptr(&frames) as usize, frames.received());
+        if self.last == Some(key) || key.1 == 0 {
+            return None;
+        }
+        self.last = Some(key);
+        frames.latest()
+    }
+}

@@ -1,0 +1,78 @@
+"""Headless Chromium — a WebRTC stack nobody here wrote — plays a runtime node over WHEP in a plain page:
+`RTCPeerConnection` offer → `POST /v1/whep/{node}` → answer, and the `<video>` shows the node's pixels."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ..runtime.test_http_api import Server, start_server
+from ..runtime.test_whep import TOKEN, node_picture, picture_graph
+from ..runtime.whep_client import psnr
+
+# Served at the runtime's own origin (page.route), so the page's fetch needs no CORS.
+PLAYER = """<!doctype html><video id="v" autoplay muted playsinline></video><script>
+window.play = async (node, token) => {
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver("video", { direction: "recvonly" });
+  const video = document.getElementById("v");
+  pc.ontrack = (event) => { video.srcObject = event.streams[0] || new MediaStream([event.track]); };
+  await pc.setLocalDescription(await pc.createOffer());
+  const response = await fetch(`/v1/whep/${node}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/sdp", Authorization: `Bearer ${token}` },
+    body: pc.localDescription.sdp,
+  });
+  if (response.status !== 201) return { status: response.status, body: await response.text() };
+  await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
+  window.pc = pc;
+  window.presented = 0;
+  const count = () => { window.presented += 1; video.requestVideoFrameCallback(count); };
+  video.requestVideoFrameCallback(count);
+  return { status: 201, location: response.headers.get("Location") };
+};
+window.grab = () => {
+  const video = document.getElementById("v");
+  const canvas = document.createElement("canvas");
+  canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+  canvas.getContext("2d").drawImage(video, 0, 0);
+  return canvas.toDataURL("image/png");
+};
+</script>"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from start_server(tmp_path_factory.mktemp("whep-browser"), token=TOKEN)
+
+
+def test_chromium_plays_a_node_over_whep(server: Server, browser: Any) -> None:
+    assert server.json("PUT", "/v1/graph", picture_graph())[0] == 200
+    assert server.json("POST", "/v1/graph/start", {})[0] == 200
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.route(f"{server.url}/player", lambda route: route.fulfill(content_type="text/html", body=PLAYER))
+        page.goto(f"{server.url}/player")
+        started = page.evaluate("([node, token]) => window.play(node, token)", ["fx", TOKEN])
+        assert started["status"] == 201, started
+        page.wait_for_function("window.presented >= 30", timeout=60_000)
+        size = page.evaluate(
+            "[document.getElementById('v').videoWidth, document.getElementById('v').videoHeight]"
+        )
+        assert size == [640, 480]
+        shown = page.evaluate("window.grab()")
+        pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(shown.split(",", 1)[1]))).convert("RGB"))
+        expected = node_picture(server, "fx")
+        quality = psnr(pixels, expected)
+        assert quality >= 35, f"PSNR {quality:.1f} dB"
+        page.evaluate("window.pc.close()")
+        assert server.call("DELETE", started["location"])[0] == 200
+    finally:
+        context.close()

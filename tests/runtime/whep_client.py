@@ -1,0 +1,90 @@
+"""A WHEP player built on aiortc (an independent WebRTC implementation): POSTs an SDP offer, sets the
+answer, and collects decoded frames as RGB arrays with their arrival times."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import numpy as np
+from aiortc import RTCPeerConnection, RTCSessionDescription
+
+T = TypeVar("T")
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Runs `coroutine` on a fresh event loop in its own thread: Playwright's sync API keeps a loop running
+    on the test thread once a browser test has run in the same process."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+@dataclass
+class Played:
+    status: int
+    location: str | None
+    frames: list[np.ndarray] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)
+    error: str = ""
+
+
+def post_sdp(url: str, sdp: str, token: str | None) -> tuple[int, dict[str, str], str]:
+    parts = urlsplit(url)
+    headers = {"Content-Type": "application/sdp"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=30)
+    try:
+        connection.request("POST", parts.path, body=sdp.encode(), headers=headers)
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode()
+    finally:
+        connection.close()
+
+
+async def offer_sdp(kind: str = "video") -> str:
+    """What an aiortc receiver offers for one `kind` track (candidates gathered in)."""
+    pc = RTCPeerConnection()
+    try:
+        pc.addTransceiver(kind, direction="recvonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        return str(pc.localDescription.sdp)
+    finally:
+        await pc.close()
+
+
+async def play(url: str, token: str | None, frames: int, timeout: float = 60.0) -> Played:
+    """Plays the WHEP endpoint `url` until `frames` frames are decoded or `timeout` passes."""
+    pc = RTCPeerConnection()
+    try:
+        pc.addTransceiver("video", direction="recvonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        status, headers, answer = await asyncio.to_thread(post_sdp, url, pc.localDescription.sdp, token)
+        played = Played(status, headers.get("location"))
+        if status != 201:
+            played.error = answer
+            return played
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        track = pc.getReceivers()[0].track
+        deadline = time.monotonic() + timeout
+        while len(played.frames) < frames and time.monotonic() < deadline:
+            try:
+                frame = await asyncio.wait_for(track.recv(), deadline - time.monotonic())
+            except (TimeoutError, asyncio.TimeoutError):
+                break
+            played.frames.append(frame.to_ndarray(format="rgb24"))
+            played.arrivals.append(time.monotonic())
+        return played
+    finally:
+        await pc.close()
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    error = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    return float("inf") if error == 0 else float(10 * np.log10(255.0**2 / error))
