@@ -3,7 +3,7 @@ import os
 
 from streamlib.nodes import Node
 
-__all__ = ["TestPattern", "VideoFileSource", "SolidColor", "ImageSequenceSink", "VideoFileSink"]
+__all__ = ["TestPattern", "VideoFileSource", "WhepSource", "SolidColor", "ImageSequenceSink", "VideoFileSink"]
 
 class TestPattern(Node):
     __test__: bool
@@ -17,6 +17,17 @@ class VideoFileSource(Node):
         width: int | None = None,
         height: int | None = None,
         loop: bool = False,
+        name: str | None = None,
+    ) -> None: ...
+
+class WhepSource(Node):
+    def __init__(
+        self,
+        url: str,
+        width: int = 1280,
+        height: int = 720,
+        *,
+        token: str | None = None,
         name: str | None = None,
     ) -> None: ...
 

@@ -87,8 +87,10 @@ class Server:
         return status, json.loads(payload)
 
 
-def start_server(tmp: Path, *extra: str, token: str | None = None) -> Iterator[Server]:
-    port = free_port()
+def start_server(
+    tmp: Path, *extra: str, token: str | None = None, port: int | None = None
+) -> Iterator[Server]:
+    port = port or free_port()
     args = [str(runtime_binary()), "serve", "--listen", f"127.0.0.1:{port}", *extra]
     if token is not None:
         (tmp / "token").write_text(token + "\n")

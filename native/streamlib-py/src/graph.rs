@@ -46,6 +46,9 @@ fn stats_dict<'py>(py: Python<'py>, stats: &Stats) -> PyResult<Bound<'py, PyDict
     dict.set_item("bypassed", bypassed)?;
     dict.set_item("device_recoveries", stats.device_recoveries)?;
     dict.set_item("device_lost", &stats.device_lost)?;
+    let remote =
+        serde_json::to_value(&stats.remote).map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+    dict.set_item("remote", crate::values::to_python(py, &remote)?)?;
     Ok(dict)
 }
 

@@ -49,6 +49,18 @@ pub enum SourceKind {
         slot: Arc<PushSlot>,
         fallback: bool,
     },
+    /// Frames played from a WHEP endpoint into `slot` while the graph runs (the test pattern until the first).
+    Whep {
+        slot: Arc<PushSlot>,
+        remote: Remote,
+    },
+}
+
+/// Where a remote source plays from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Remote {
+    pub url: String,
+    pub token: Option<String>,
 }
 
 #[derive(Clone)]

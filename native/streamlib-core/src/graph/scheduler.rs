@@ -16,6 +16,8 @@ use crate::nodes::frames::Frame;
 use crate::nodes::sinks::OpenSink;
 use crate::nodes::video::VideoReader;
 use crate::nodes::{EffectHandle, PushSlot, TestPattern};
+use crate::webrtc::player::{PlayerReport, WhepPlayer};
+use crate::webrtc::Network;
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -48,18 +50,48 @@ pub struct Stats {
     pub device_recoveries: u64,
     /// What the last recovery said: when the device was lost, why, and what was rebuilt.
     pub device_lost: Option<String>,
+    /// WHEP sources by node name: where they play from, whether frames arrive, reconnects.
+    pub remote: BTreeMap<String, PlayerReport>,
 }
 
 /// Mouse position in pixels and buttons, set by a preview and read by every effect as `mouse`.
 pub type Mouse = Arc<Mutex<[f32; 4]>>;
 
 enum Step {
-    Pattern { pattern: TestPattern, texture: GpuTexture },
-    Still { texture: GpuTexture, pixels: Arc<Vec<u8>> },
-    Video { reader: VideoReader, texture: GpuTexture, path: PathBuf, looping: bool },
-    Push { slot: Arc<PushSlot>, texture: GpuTexture, fallback: Option<TestPattern> },
-    Effect { name: String, handle: Arc<EffectHandle>, inputs: BTreeMap<String, usize>, texture: GpuTexture },
-    Sink { name: String, input: usize, readback: Readback, sink: OpenSink, scaled: Option<Scaled> },
+    Pattern {
+        pattern: TestPattern,
+        texture: GpuTexture,
+    },
+    Still {
+        texture: GpuTexture,
+        pixels: Arc<Vec<u8>>,
+    },
+    Video {
+        reader: VideoReader,
+        texture: GpuTexture,
+        path: PathBuf,
+        looping: bool,
+    },
+    /// `player`: a WHEP source's, with its node's name (it plays into `slot` while the run lasts).
+    Push {
+        slot: Arc<PushSlot>,
+        texture: GpuTexture,
+        fallback: Option<TestPattern>,
+        player: Option<(String, WhepPlayer)>,
+    },
+    Effect {
+        name: String,
+        handle: Arc<EffectHandle>,
+        inputs: BTreeMap<String, usize>,
+        texture: GpuTexture,
+    },
+    Sink {
+        name: String,
+        input: usize,
+        readback: Readback,
+        sink: OpenSink,
+        scaled: Option<Scaled>,
+    },
 }
 
 /// A preview's frame scaled down on the GPU to the size the page shows it at, read back at that size.
@@ -155,7 +187,17 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
                     }
                     SourceKind::Push { slot, fallback } => {
                         let fallback = if *fallback { Some(TestPattern::new(&gpu).map_err(gpu_err)?) } else { None };
-                        Step::Push { slot: slot.clone(), texture, fallback }
+                        Step::Push { slot: slot.clone(), texture, fallback, player: None }
+                    }
+                    SourceKind::Whep { slot, remote } => {
+                        let player = WhepPlayer::start(
+                            &remote.url,
+                            remote.token.as_deref(),
+                            slot.clone(),
+                            Network::toward(&remote.url),
+                        );
+                        let fallback = Some(TestPattern::new(&gpu).map_err(gpu_err)?);
+                        Step::Push { slot: slot.clone(), texture, fallback, player: Some((node.name.clone(), player)) }
                     }
                 }
             }
@@ -285,8 +327,8 @@ fn frame_loop(
         index += 1;
         update_stats(stats, steps, &frame_times, &completed, index, started);
         // A camera the loop follows paces it: sleeping to the loop's own rate would only hold its next frame.
-        let camera_paced =
-            follow_camera && steps.iter().any(|s| matches!(s, Step::Push { slot, .. } if slot.pushed() > 0));
+        let camera_paced = follow_camera
+            && steps.iter().any(|s| matches!(s, Step::Push { slot, player: None, .. } if slot.pushed() > 0));
         if let Some(fps) = options.fps.filter(|_| !camera_paced) {
             let due = started + Duration::from_secs_f64(index as f64 / fps);
             if let Some(wait) = due.checked_duration_since(Instant::now()) {
@@ -363,7 +405,7 @@ fn render(
                 wanted.push(wants);
             }
             // A camera that has sent nothing yet shows the test pattern (headless runs, no device).
-            Step::Push { slot, texture, fallback: Some(pattern) } if slot.pushed() == 0 => {
+            Step::Push { slot, texture, fallback: Some(pattern), .. } if slot.pushed() == 0 => {
                 pattern.encode(gpu, &mut encoder, texture, index)
             }
             Step::Still { .. } | Step::Video { .. } | Step::Push { .. } => {}
@@ -443,9 +485,10 @@ fn pass_through(encoder: &mut wgpu::CommandEncoder, input: Option<&GpuTexture>, 
 
 /// Whether the loop renders once per pushed frame: its only moving sources are live (latest-wins) push
 /// sources, a camera. Rendering at its own rate instead would show each camera frame several times, and each
-/// repeat costs an encode, a send and a draw downstream for nothing new.
+/// repeat costs an encode, a send and a draw downstream for nothing new. A WHEP source is not followed: its
+/// sender may vanish, and the graph then carries on at its own rate with the last frame.
 fn follows_camera(steps: &[Step]) -> bool {
-    let live_push = |s: &Step| matches!(s, Step::Push { slot, .. } if !slot.every_frame());
+    let live_push = |s: &Step| matches!(s, Step::Push { slot, player: None, .. } if !slot.every_frame());
     steps.iter().any(live_push) && !steps.iter().any(|s| matches!(s, Step::Pattern { .. } | Step::Video { .. }))
 }
 
@@ -472,7 +515,7 @@ fn fetch_source_frames(
                 };
                 texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
             }
-            Step::Push { slot, texture, .. }
+            Step::Push { slot, texture, player: None, .. }
                 if slot.every_frame() || (follow_camera && !waited && slot.pushed() > 0) =>
             {
                 waited = true;
@@ -577,6 +620,9 @@ fn update_stats(
                 if let Some(overrun) = handle.overrun() {
                     stats.bypassed.insert(name.clone(), overrun);
                 }
+            }
+            Step::Push { player: Some((name, player)), .. } => {
+                stats.remote.insert(name.clone(), player.report());
             }
             _ => {}
         }

@@ -106,6 +106,15 @@ pub const CATALOG: &[NodeTypeInfo] = &[
     },
     NodeTypeInfo {
         role: Role::Source,
+        name: "whep",
+        class: "WhepSource",
+        summary: "Live video played from a WHEP endpoint (another runtime's node, a media server), scaled to \
+                  `width`x`height`; the test pattern shows until the first frame, the last frame while it reconnects.",
+        params: &[required("url"), positional("width", "1280"), positional("height", "720"), optional("token", "null")],
+        parse: |v, at| Ok(NodeType::Whep(typed(v, at)?)),
+    },
+    NodeTypeInfo {
+        role: Role::Source,
         name: "solid_color",
         class: "SolidColor",
         summary: "One colour, every pixel: `rgba` components from 0 to 1.",
@@ -161,6 +170,7 @@ pub enum NodeType {
     Image(ImageParams),
     VideoSource(VideoSourceParams),
     Push(PushParams),
+    Whep(WhepParams),
     SolidColor(SolidColorParams),
     Effect(EffectParams),
     ImageSequence(ImageSequenceParams),
@@ -203,6 +213,17 @@ pub struct SolidColorParams {
     pub width: u32,
     pub height: u32,
     pub rgba: [f64; 4],
+}
+
+/// A WHEP endpoint to play, with the bearer token it wants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhepParams {
+    pub url: String,
+    pub width: u32,
+    pub height: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
 }
 
 /// What a push source shows before its first frame.
@@ -373,6 +394,7 @@ impl NodeType {
             NodeType::Image(_) => "ImageSource",
             NodeType::VideoSource(_) => "VideoFileSource",
             NodeType::Push(_) => "PushSource",
+            NodeType::Whep(_) => "WhepSource",
             NodeType::SolidColor(_) => "SolidColor",
             NodeType::Effect(_) => "Effect",
             NodeType::ImageSequence(_) => "ImageSequenceSink",
@@ -415,6 +437,7 @@ impl NodeType {
             NodeType::Image(p) => serde_json::to_value(p),
             NodeType::VideoSource(p) => serde_json::to_value(p),
             NodeType::Push(p) => serde_json::to_value(p),
+            NodeType::Whep(p) => serde_json::to_value(p),
             NodeType::SolidColor(p) => serde_json::to_value(p),
             NodeType::Effect(p) => serde_json::to_value(p),
             NodeType::ImageSequence(p) => serde_json::to_value(p),
@@ -437,6 +460,14 @@ impl NodeType {
         match self {
             NodeType::TestPattern(size) => positive_size(size.width, size.height),
             NodeType::Push(push) => positive_size(push.width, push.height),
+            NodeType::Whep(whep) => {
+                positive_size(whep.width, whep.height)?;
+                if whep.url.starts_with("http://") || whep.url.starts_with("https://") {
+                    Ok(())
+                } else {
+                    Err(ConfigError::new(format!("{at}.url"), format!("'{}' is not an http(s) URL", whep.url)))
+                }
+            }
             NodeType::SolidColor(solid) => {
                 positive_size(solid.width, solid.height)?;
                 match solid.rgba.iter().find(|c| !(0.0..=1.0).contains(*c)) {

@@ -11,7 +11,7 @@ use super::catalog::{Fallback, ImageParams, NodeType, Role};
 use super::{EffectHandle, LatestFrame, PreviewQueue, PushSlot};
 use crate::config::ConfigError;
 use crate::gpu::{Gpu, ParamValue};
-use crate::graph::{AddError, Node, NodeKind, SinkKind, SourceKind, VIDEO};
+use crate::graph::{AddError, Node, NodeKind, Remote, SinkKind, SourceKind, VIDEO};
 use crate::shader::CompiledShader;
 
 /// A node's params and what was made from them. Cloning shares the frame slots.
@@ -51,6 +51,11 @@ impl NodeSpec {
                 let slot = Arc::new(PushSlot::new(push.width, push.height, push.every_frame));
                 let fallback = push.fallback == Some(Fallback::TestPattern);
                 Made::Ready(source(SourceKind::Push { slot, fallback }, push.width, push.height))
+            }
+            NodeType::Whep(whep) => {
+                let slot = Arc::new(PushSlot::new(whep.width, whep.height, false));
+                let remote = Remote { url: whep.url.clone(), token: whep.token.clone() };
+                Made::Ready(source(SourceKind::Whep { slot, remote }, whep.width, whep.height))
             }
             NodeType::SolidColor(solid) => {
                 let texel = solid.rgba.map(|c| (c * 255.0).round() as u8);

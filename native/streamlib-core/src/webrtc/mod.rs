@@ -5,7 +5,10 @@
 
 pub mod h264;
 pub mod net;
+mod peer;
+pub mod player;
 pub mod sender;
+mod signalling;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -33,6 +33,34 @@ impl Network {
     }
 }
 
+impl Network {
+    /// The address this machine reaches `url`'s host from (loopback for a loopback host), any port.
+    pub fn toward(url: &str) -> Network {
+        let authority = url.split("://").nth(1).unwrap_or(url).split(['/', '?']).next().unwrap_or("");
+        let with_port = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+            authority.to_owned()
+        } else {
+            format!("{authority}:80")
+        };
+        let ip = std::net::ToSocketAddrs::to_socket_addrs(&with_port)
+            .ok()
+            .and_then(|mut addresses| addresses.next())
+            .and_then(|remote| {
+                let probe = UdpSocket::bind(SocketAddr::new(unspecified_like(remote.ip()), 0)).ok()?;
+                probe.connect(remote).ok()?;
+                probe.local_addr().ok().map(|a| a.ip())
+            });
+        Network { ip: ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)), ports: None }
+    }
+}
+
+fn unspecified_like(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+    }
+}
+
 /// A UDP socket on `network`'s address, on the first free port of its range.
 pub fn bind_udp(network: &Network) -> Result<UdpSocket, OfferError> {
     let ip = if network.ip.is_unspecified() { default_route_ip().unwrap_or(network.ip) } else { network.ip };
@@ -64,6 +92,12 @@ mod tests {
         for bad in ["50000", "10-5", "0-10", "a-b", "1-70000"] {
             assert!(Network::parse_ports(bad).unwrap_err().contains("FIRST-LAST"), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_player_binds_where_its_sender_is_reached_from() {
+        assert_eq!(Network::toward("http://127.0.0.1:8080/v1/whep/fx").ip, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert!(Network::toward("http://localhost/v1/whep/fx").ip.is_loopback());
     }
 
     #[test]

@@ -3,8 +3,6 @@
 //! this thread owns the socket and the clock, so a session is one thread and one socket, both gone when it
 //! ends (stopped, the receiver gone, or never connected).
 
-use std::io::ErrorKind;
-use std::net::UdpSocket;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -13,11 +11,11 @@ use std::time::{Duration, Instant};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::format::Codec;
 use str0m::media::{Frequency, MediaKind, MediaTime, Mid, Pt};
-use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc, RtcConfig};
+use str0m::{Event, IceConnectionState, Rtc, RtcConfig};
 
 use super::h264::H264Encoder;
-use super::net::{bind_udp, Network};
+use super::net::Network;
+use super::peer::Peer;
 use super::{crypto, OfferError};
 use crate::nodes::frames::Frame;
 
@@ -59,22 +57,19 @@ impl VideoSender {
         fps: f32,
     ) -> Result<(VideoSender, String), OfferError> {
         let offer = SdpOffer::from_sdp_string(offer).map_err(|e| OfferError::Malformed(e.to_string()))?;
-        let mut rtc = RtcConfig::new()
+        let rtc = RtcConfig::new()
             .set_crypto_provider(crypto())
             .set_ice_lite(true)
             .clear_codecs()
             .enable_h264(true)
             .build(Instant::now());
-        let socket = bind_udp(network)?;
-        let local = socket.local_addr().map_err(|e| OfferError::Network(e.to_string()))?;
-        let candidate = Candidate::host(local, "udp").map_err(|e| OfferError::Network(e.to_string()))?;
-        rtc.add_local_candidate(candidate);
-        let answer = rtc.sdp_api().accept_offer(offer).map_err(|e| OfferError::Malformed(e.to_string()))?;
-        let mid = sending_video(&rtc, &answer)?;
-        let pt = h264_pt(&mut rtc, mid)?;
+        let mut peer = Peer::bind(rtc, network)?;
+        let answer = peer.rtc.sdp_api().accept_offer(offer).map_err(|e| OfferError::Malformed(e.to_string()))?;
+        let mid = sending_video(&peer.rtc, &answer)?;
+        let pt = h264_pt(&mut peer.rtc, mid)?;
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(SenderStats::default());
-        let session = Session { rtc, socket, local, mid, pt, feed, encoder: H264Encoder::new(fps) };
+        let session = Session { peer, mid, pt, feed, encoder: H264Encoder::new(fps) };
         let (thread_stop, thread_stats) = (stop.clone(), stats.clone());
         let thread = std::thread::Builder::new()
             .name("streamlib-webrtc-send".into())
@@ -103,6 +98,21 @@ impl Drop for VideoSender {
             let _ = thread.join();
         }
     }
+}
+
+fn on_event(event: Event, stats: &SenderStats, encoder: &mut H264Encoder) -> Result<(), String> {
+    match event {
+        Event::Connected => stats.connected.store(true, Ordering::Relaxed),
+        Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+            return Err("the receiver went away".into());
+        }
+        Event::KeyframeRequest(_) => {
+            stats.keyframes_requested.fetch_add(1, Ordering::Relaxed);
+            encoder.request_keyframe();
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// The answer's video section this side sends on. (str0m raises `MediaAdded` only once connected, so the
@@ -137,9 +147,7 @@ fn h264_pt(rtc: &mut Rtc, mid: Mid) -> Result<Pt, OfferError> {
 }
 
 struct Session {
-    rtc: Rtc,
-    socket: UdpSocket,
-    local: std::net::SocketAddr,
+    peer: Peer,
     mid: Mid,
     pt: Pt,
     feed: Box<dyn FrameFeed>,
@@ -150,17 +158,17 @@ impl Session {
     /// Runs until stopped or over; returns why it ended.
     fn run(mut self, stop: &AtomicBool, stats: &SenderStats) -> String {
         let started = Instant::now();
-        let mut buffer = vec![0u8; 2048];
         loop {
             if stop.load(Ordering::Relaxed) {
-                self.rtc.disconnect();
+                self.peer.rtc.disconnect();
                 return "stopped".into();
             }
-            let deadline = match self.drain(stats) {
+            let encoder = &mut self.encoder;
+            let deadline = match self.peer.drain(|_, event| on_event(event, stats, encoder)) {
                 Ok(deadline) => deadline,
                 Err(why) => return why,
             };
-            if !self.rtc.is_alive() {
+            if !self.peer.rtc.is_alive() {
                 return "the receiver closed the connection".into();
             }
             let connected = stats.connected.load(Ordering::Relaxed);
@@ -175,41 +183,8 @@ impl Session {
                     continue;
                 }
             }
-            let now = Instant::now();
-            let wait = deadline.saturating_duration_since(now).clamp(Duration::from_millis(1), FRAME_POLL);
-            let _ = self.socket.set_read_timeout(Some(wait));
-            let input = match self.socket.recv_from(&mut buffer) {
-                Ok((n, source)) => match Receive::new(Protocol::Udp, source, self.local, &buffer[..n]) {
-                    Ok(received) => Input::Receive(Instant::now(), received),
-                    Err(_) => continue, // not STUN, DTLS or RTP: someone else's datagram
-                },
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    Input::Timeout(Instant::now())
-                }
-                Err(e) => return format!("the session's socket failed: {e}"),
-            };
-            // A datagram str0m cannot use (a stray or replayed packet) is dropped, not fatal.
-            let _ = self.rtc.handle_input(input);
-        }
-    }
-
-    /// Sends what str0m has to send and handles its events; returns when it next wants to be woken.
-    fn drain(&mut self, stats: &SenderStats) -> Result<Instant, String> {
-        loop {
-            match self.rtc.poll_output().map_err(|e| format!("WebRTC failed: {e}"))? {
-                Output::Timeout(at) => return Ok(at),
-                Output::Transmit(t) => {
-                    let _ = self.socket.send_to(&t.contents, t.destination);
-                }
-                Output::Event(Event::Connected) => stats.connected.store(true, Ordering::Relaxed),
-                Output::Event(Event::IceConnectionStateChange(IceConnectionState::Disconnected)) => {
-                    return Err("the receiver went away".into());
-                }
-                Output::Event(Event::KeyframeRequest(_)) => {
-                    stats.keyframes_requested.fetch_add(1, Ordering::Relaxed);
-                    self.encoder.request_keyframe();
-                }
-                Output::Event(_) => {}
+            if let Err(why) = self.peer.wait(deadline, FRAME_POLL) {
+                return why;
             }
         }
     }
@@ -222,7 +197,7 @@ impl Session {
         let now = Instant::now();
         let ticks = now.duration_since(started).as_micros() as u64 * 9 / 100;
         let bytes = access_unit.len() as u64;
-        let writer = self.rtc.writer(self.mid).ok_or("the video section is gone")?;
+        let writer = self.peer.rtc.writer(self.mid).ok_or("the video section is gone")?;
         writer
             .write(self.pt, now, MediaTime::new(ticks, Frequency::NINETY_KHZ), access_unit)
             .map_err(|e| format!("cannot send a frame: {e}"))?;

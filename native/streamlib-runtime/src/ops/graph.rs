@@ -144,6 +144,7 @@ fn stats_json(stats: &Stats) -> Value {
         }).collect::<serde_json::Map<String, Value>>(),
         "device_recoveries": stats.device_recoveries,
         "device_lost": stats.device_lost,
+        "remote": serde_json::to_value(&stats.remote).unwrap_or_default(),
     })
 }
 

@@ -1,0 +1,64 @@
+//! The I/O str0m leaves to its user, once for senders and players: one UDP socket, the clock, and the
+//! poll → transmit → wait → receive cycle.
+
+use std::io::ErrorKind;
+use std::net::{SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc};
+
+use super::net::{bind_udp, Network};
+use super::OfferError;
+
+pub struct Peer {
+    pub rtc: Rtc,
+    socket: UdpSocket,
+    local: SocketAddr,
+    buffer: Vec<u8>,
+}
+
+impl Peer {
+    /// `rtc` with a host candidate on a socket from `network`.
+    pub fn bind(mut rtc: Rtc, network: &Network) -> Result<Peer, OfferError> {
+        let socket = bind_udp(network)?;
+        let local = socket.local_addr().map_err(|e| OfferError::Network(e.to_string()))?;
+        let candidate = Candidate::host(local, "udp").map_err(|e| OfferError::Network(e.to_string()))?;
+        rtc.add_local_candidate(candidate);
+        Ok(Peer { rtc, socket, local, buffer: vec![0; 2048] })
+    }
+
+    /// Sends what str0m has to send, handing each event to `on_event` (an `Err` from it ends the cycle);
+    /// returns when str0m next wants to be woken.
+    pub fn drain(
+        &mut self,
+        mut on_event: impl FnMut(&mut Rtc, Event) -> Result<(), String>,
+    ) -> Result<Instant, String> {
+        loop {
+            match self.rtc.poll_output().map_err(|e| format!("WebRTC failed: {e}"))? {
+                Output::Timeout(at) => return Ok(at),
+                Output::Transmit(t) => {
+                    let _ = self.socket.send_to(&t.contents, t.destination);
+                }
+                Output::Event(event) => on_event(&mut self.rtc, event)?,
+            }
+        }
+    }
+
+    /// Waits for one datagram until `deadline`, at most `longest`, and hands it (or the time) to str0m.
+    pub fn wait(&mut self, deadline: Instant, longest: Duration) -> Result<(), String> {
+        let wait = deadline.saturating_duration_since(Instant::now()).clamp(Duration::from_millis(1), longest);
+        let _ = self.socket.set_read_timeout(Some(wait));
+        let input = match self.socket.recv_from(&mut self.buffer) {
+            Ok((n, source)) => match Receive::new(Protocol::Udp, source, self.local, &self.buffer[..n]) {
+                Ok(received) => Input::Receive(Instant::now(), received),
+                Err(_) => return Ok(()), // not STUN, DTLS or RTP: someone else's datagram
+            },
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Input::Timeout(Instant::now()),
+            Err(e) => return Err(format!("the session's socket failed: {e}")),
+        };
+        // A datagram str0m cannot use (a stray or replayed packet) is dropped, not fatal.
+        let _ = self.rtc.handle_input(input);
+        Ok(())
+    }
+}
