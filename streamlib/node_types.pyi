@@ -3,7 +3,7 @@ import os
 
 from streamlib.nodes import Node
 
-__all__ = ["TestPattern", "VideoFileSource", "WhepSource", "SolidColor", "ImageSequenceSink", "VideoFileSink"]
+__all__ = ["TestPattern", "VideoFileSource", "WhepSource", "WhipSource", "SolidColor", "ImageSequenceSink", "VideoFileSink"]
 
 class TestPattern(Node):
     __test__: bool
@@ -30,6 +30,9 @@ class WhepSource(Node):
         token: str | None = None,
         name: str | None = None,
     ) -> None: ...
+
+class WhipSource(Node):
+    def __init__(self, width: int = 1280, height: int = 720, *, name: str | None = None) -> None: ...
 
 class SolidColor(Node):
     def __init__(

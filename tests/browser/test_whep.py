@@ -14,7 +14,7 @@ from PIL import Image
 
 from ..runtime.test_http_api import Server, start_server
 from ..runtime.test_whep import TOKEN, node_picture, picture_graph
-from ..runtime.whep_client import psnr
+from ..runtime.webrtc_peer import psnr
 
 # Served at the runtime's own origin (page.route), so the page's fetch needs no CORS.
 PLAYER = """<!doctype html><video id="v" autoplay muted playsinline></video><script>

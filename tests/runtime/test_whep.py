@@ -18,7 +18,7 @@ from .test_http_api import Server, shader_entry, start_server
 
 aiortc = pytest.importorskip("aiortc", reason="aiortc (the independent WebRTC peer) is not installed")
 
-from .whep_client import offer_sdp, play, post_sdp, psnr, run  # noqa: E402
+from .webrtc_peer import offer_sdp, play, post_sdp, psnr, run  # noqa: E402
 
 TOKEN = "whep-token"
 # A still picture with edges and gradients, the same every frame, so any decoded frame can be compared.
@@ -107,7 +107,13 @@ def test_aiortc_plays_a_node_and_sees_its_pixels(running: Server) -> None:
     assert quality >= 35, f"PSNR {quality:.1f} dB"
     # The session is listed while it lives; aiortc closing does not end it, DELETE does, once.
     listed = [s for s in sessions(running) if played.location.endswith(s["id"])]
-    assert listed and listed[0]["node"] == "fx" and listed[0]["frames_sent"] >= 30 and listed[0]["connected"]
+    assert (
+        listed
+        and listed[0]["node"] == "fx"
+        and listed[0]["frames"] >= 30
+        and listed[0]["direction"] == "send"
+        and listed[0]["connected"]
+    )
     assert running.call("DELETE", played.location)[0] == 200
     status, _, body = running.call("DELETE", played.location)
     assert status == 404 and b"no_session" in body

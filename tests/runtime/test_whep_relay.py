@@ -19,7 +19,7 @@ from .test_whep import TOKEN, node_picture, picture_graph
 
 pytest.importorskip("aiortc", reason="aiortc (the independent WebRTC peer) is not installed")
 
-from .whep_client import play, psnr, run  # noqa: E402
+from .webrtc_peer import play, psnr, run  # noqa: E402
 
 INVERT = """float4 main(float2 uv : TEXCOORD) : SV_Target {
     float4 c = tex2D(input, uv);

@@ -18,6 +18,8 @@ pub struct BuiltGraph {
     pub numpy: BTreeMap<String, Arc<LatestFrame>>,
     pub previews: BTreeMap<String, Arc<PreviewQueue>>,
     pub push: BTreeMap<String, Arc<PushSlot>>,
+    /// WHIP sources' slots, which the server's ingest sessions decode into.
+    pub whip: BTreeMap<String, Arc<PushSlot>>,
     pub report: Vec<LoadReport>,
 }
 
@@ -86,6 +88,10 @@ impl Graph {
             }),
             push: graph.handles(|kind| match kind {
                 super::NodeKind::Source { kind: super::SourceKind::Push { slot, .. }, .. } => Some(slot.clone()),
+                _ => None,
+            }),
+            whip: graph.handles(|kind| match kind {
+                super::NodeKind::Source { kind: super::SourceKind::Whip { slot }, .. } => Some(slot.clone()),
                 _ => None,
             }),
             graph,

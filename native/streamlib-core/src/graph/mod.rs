@@ -54,6 +54,10 @@ pub enum SourceKind {
         slot: Arc<PushSlot>,
         remote: Remote,
     },
+    /// Frames a WHIP client publishes into `serve`, decoded into `slot` (the test pattern until the first).
+    Whip {
+        slot: Arc<PushSlot>,
+    },
 }
 
 /// Where a remote source plays from.

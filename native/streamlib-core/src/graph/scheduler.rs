@@ -58,40 +58,22 @@ pub struct Stats {
 pub type Mouse = Arc<Mutex<[f32; 4]>>;
 
 enum Step {
-    Pattern {
-        pattern: TestPattern,
-        texture: GpuTexture,
-    },
-    Still {
-        texture: GpuTexture,
-        pixels: Arc<Vec<u8>>,
-    },
-    Video {
-        reader: VideoReader,
-        texture: GpuTexture,
-        path: PathBuf,
-        looping: bool,
-    },
-    /// `player`: a WHEP source's, with its node's name (it plays into `slot` while the run lasts).
-    Push {
-        slot: Arc<PushSlot>,
-        texture: GpuTexture,
-        fallback: Option<TestPattern>,
-        player: Option<(String, WhepPlayer)>,
-    },
-    Effect {
-        name: String,
-        handle: Arc<EffectHandle>,
-        inputs: BTreeMap<String, usize>,
-        texture: GpuTexture,
-    },
-    Sink {
-        name: String,
-        input: usize,
-        readback: Readback,
-        sink: OpenSink,
-        scaled: Option<Scaled>,
-    },
+    Pattern { pattern: TestPattern, texture: GpuTexture },
+    Still { texture: GpuTexture, pixels: Arc<Vec<u8>> },
+    Video { reader: VideoReader, texture: GpuTexture, path: PathBuf, looping: bool },
+    Push { slot: Arc<PushSlot>, texture: GpuTexture, fallback: Option<TestPattern>, origin: Origin },
+    Effect { name: String, handle: Arc<EffectHandle>, inputs: BTreeMap<String, usize>, texture: GpuTexture },
+    Sink { name: String, input: usize, readback: Readback, sink: OpenSink, scaled: Option<Scaled> },
+}
+
+/// Who fills a push step's slot.
+enum Origin {
+    /// The host: Python, the browser camera.
+    Local,
+    /// A WHEP source's player, with its node's name; it plays into the slot while the run lasts.
+    Whep(String, WhepPlayer),
+    /// The server's WHIP ingest sessions.
+    Whip,
 }
 
 /// A preview's frame scaled down on the GPU to the size the page shows it at, read back at that size.
@@ -187,7 +169,7 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
                     }
                     SourceKind::Push { slot, fallback } => {
                         let fallback = if *fallback { Some(TestPattern::new(&gpu).map_err(gpu_err)?) } else { None };
-                        Step::Push { slot: slot.clone(), texture, fallback, player: None }
+                        Step::Push { slot: slot.clone(), texture, fallback, origin: Origin::Local }
                     }
                     SourceKind::Whep { slot, remote } => {
                         let player = WhepPlayer::start(
@@ -197,7 +179,12 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
                             Network::toward(&remote.url),
                         );
                         let fallback = Some(TestPattern::new(&gpu).map_err(gpu_err)?);
-                        Step::Push { slot: slot.clone(), texture, fallback, player: Some((node.name.clone(), player)) }
+                        let origin = Origin::Whep(node.name.clone(), player);
+                        Step::Push { slot: slot.clone(), texture, fallback, origin }
+                    }
+                    SourceKind::Whip { slot } => {
+                        let fallback = Some(TestPattern::new(&gpu).map_err(gpu_err)?);
+                        Step::Push { slot: slot.clone(), texture, fallback, origin: Origin::Whip }
                     }
                 }
             }
@@ -328,7 +315,7 @@ fn frame_loop(
         update_stats(stats, steps, &frame_times, &completed, index, started);
         // A camera the loop follows paces it: sleeping to the loop's own rate would only hold its next frame.
         let camera_paced = follow_camera
-            && steps.iter().any(|s| matches!(s, Step::Push { slot, player: None, .. } if slot.pushed() > 0));
+            && steps.iter().any(|s| matches!(s, Step::Push { slot, origin: Origin::Local, .. } if slot.pushed() > 0));
         if let Some(fps) = options.fps.filter(|_| !camera_paced) {
             let due = started + Duration::from_secs_f64(index as f64 / fps);
             if let Some(wait) = due.checked_duration_since(Instant::now()) {
@@ -485,10 +472,10 @@ fn pass_through(encoder: &mut wgpu::CommandEncoder, input: Option<&GpuTexture>, 
 
 /// Whether the loop renders once per pushed frame: its only moving sources are live (latest-wins) push
 /// sources, a camera. Rendering at its own rate instead would show each camera frame several times, and each
-/// repeat costs an encode, a send and a draw downstream for nothing new. A WHEP source is not followed: its
-/// sender may vanish, and the graph then carries on at its own rate with the last frame.
+/// repeat costs an encode, a send and a draw downstream for nothing new. WHEP and WHIP sources are not followed:
+/// their sender may vanish, and the graph then carries on at its own rate with the last frame.
 fn follows_camera(steps: &[Step]) -> bool {
-    let live_push = |s: &Step| matches!(s, Step::Push { slot, player: None, .. } if !slot.every_frame());
+    let live_push = |s: &Step| matches!(s, Step::Push { slot, origin: Origin::Local, .. } if !slot.every_frame());
     steps.iter().any(live_push) && !steps.iter().any(|s| matches!(s, Step::Pattern { .. } | Step::Video { .. }))
 }
 
@@ -515,7 +502,7 @@ fn fetch_source_frames(
                 };
                 texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
             }
-            Step::Push { slot, texture, player: None, .. }
+            Step::Push { slot, texture, origin: Origin::Local, .. }
                 if slot.every_frame() || (follow_camera && !waited && slot.pushed() > 0) =>
             {
                 waited = true;
@@ -621,7 +608,7 @@ fn update_stats(
                     stats.bypassed.insert(name.clone(), overrun);
                 }
             }
-            Step::Push { player: Some((name, player)), .. } => {
+            Step::Push { origin: Origin::Whep(name, player), .. } => {
                 stats.remote.insert(name.clone(), player.report());
             }
             _ => {}

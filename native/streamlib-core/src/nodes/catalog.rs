@@ -115,6 +115,15 @@ pub const CATALOG: &[NodeTypeInfo] = &[
     },
     NodeTypeInfo {
         role: Role::Source,
+        name: "whip",
+        class: "WhipSource",
+        summary: "Live video a WHIP client publishes into `streamlib-runtime serve` (`POST /v1/whip/{node}`), \
+                  scaled to `width`x`height`; the test pattern shows until the first frame.",
+        params: &[positional("width", "1280"), positional("height", "720")],
+        parse: |v, at| Ok(NodeType::Whip(typed(v, at)?)),
+    },
+    NodeTypeInfo {
+        role: Role::Source,
         name: "solid_color",
         class: "SolidColor",
         summary: "One colour, every pixel: `rgba` components from 0 to 1.",
@@ -171,6 +180,7 @@ pub enum NodeType {
     VideoSource(VideoSourceParams),
     Push(PushParams),
     Whep(WhepParams),
+    Whip(SizeParams),
     SolidColor(SolidColorParams),
     Effect(EffectParams),
     ImageSequence(ImageSequenceParams),
@@ -395,6 +405,7 @@ impl NodeType {
             NodeType::VideoSource(_) => "VideoFileSource",
             NodeType::Push(_) => "PushSource",
             NodeType::Whep(_) => "WhepSource",
+            NodeType::Whip(_) => "WhipSource",
             NodeType::SolidColor(_) => "SolidColor",
             NodeType::Effect(_) => "Effect",
             NodeType::ImageSequence(_) => "ImageSequenceSink",
@@ -438,6 +449,7 @@ impl NodeType {
             NodeType::VideoSource(p) => serde_json::to_value(p),
             NodeType::Push(p) => serde_json::to_value(p),
             NodeType::Whep(p) => serde_json::to_value(p),
+            NodeType::Whip(p) => serde_json::to_value(p),
             NodeType::SolidColor(p) => serde_json::to_value(p),
             NodeType::Effect(p) => serde_json::to_value(p),
             NodeType::ImageSequence(p) => serde_json::to_value(p),
@@ -458,7 +470,7 @@ impl NodeType {
             Ok(())
         };
         match self {
-            NodeType::TestPattern(size) => positive_size(size.width, size.height),
+            NodeType::TestPattern(size) | NodeType::Whip(size) => positive_size(size.width, size.height),
             NodeType::Push(push) => positive_size(push.width, push.height),
             NodeType::Whep(whep) => {
                 positive_size(whep.width, whep.height)?;

@@ -57,6 +57,10 @@ impl NodeSpec {
                 let remote = Remote { url: whep.url.clone(), token: whep.token.clone() };
                 Made::Ready(source(SourceKind::Whep { slot, remote }, whep.width, whep.height))
             }
+            NodeType::Whip(size) => {
+                let slot = Arc::new(PushSlot::new(size.width, size.height, false));
+                Made::Ready(source(SourceKind::Whip { slot }, size.width, size.height))
+            }
             NodeType::SolidColor(solid) => {
                 let texel = solid.rgba.map(|c| (c * 255.0).round() as u8);
                 let pixels = texel.repeat(solid.width as usize * solid.height as usize);

@@ -97,11 +97,40 @@ impl H264Encoder {
     }
 }
 
+/// A decoded picture, tightly packed RGBA rows.
+pub struct Picture<'a> {
+    pub rgba: &'a [u8],
+    pub width: u32,
+    pub height: u32,
+}
+
+/// H.264 access units (Annex-B) to RGBA, by OpenH264.
+pub struct H264Decoder {
+    decoder: openh264::decoder::Decoder,
+    pixels: Vec<u8>,
+}
+
+impl H264Decoder {
+    pub fn new() -> Result<H264Decoder, String> {
+        let decoder = openh264::decoder::Decoder::new().map_err(|e| format!("cannot start the H.264 decoder: {e}"))?;
+        Ok(H264Decoder { decoder, pixels: Vec::new() })
+    }
+
+    /// The picture `access_unit` completes, None when it completes none yet; an error
+    /// for a unit that does not decode (a lost packet broke it: ask the sender for a keyframe).
+    pub fn decode(&mut self, access_unit: &[u8]) -> Result<Option<Picture<'_>>, String> {
+        use openh264::formats::YUVSource;
+        let Some(decoded) = self.decoder.decode(access_unit).map_err(|e| e.to_string())? else { return Ok(None) };
+        let (width, height) = decoded.dimensions();
+        self.pixels.resize(width * height * 4, 0);
+        decoded.write_rgba8(&mut self.pixels);
+        Ok(Some(Picture { rgba: &self.pixels, width: width as u32, height: height as u32 }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use openh264::decoder::Decoder;
-    use openh264::formats::YUVSource;
 
     fn pattern(width: u32, height: u32, index: u64) -> Frame {
         let mut pixels = Vec::with_capacity((width * height * 4) as usize);
@@ -134,13 +163,12 @@ mod tests {
         let frame = pattern(160, 120, 0);
         let mut encoder = H264Encoder::new(30.0);
         let bits = encoder.encode(&frame).unwrap();
-        let mut decoder = Decoder::new().unwrap();
-        let decoded = decoder.decode(&bits).unwrap().expect("a picture");
-        assert_eq!(decoded.dimensions(), (160, 120));
-        let mut rgb = vec![0u8; 160 * 120 * 3];
-        decoded.write_rgb8(&mut rgb);
-        let worst = rgb
-            .chunks(3)
+        let mut decoder = H264Decoder::new().unwrap();
+        let picture = decoder.decode(&bits).unwrap().expect("a picture");
+        assert_eq!((picture.width, picture.height), (160, 120));
+        let worst = picture
+            .rgba
+            .chunks(4)
             .zip(frame.pixels.chunks(4))
             .flat_map(|(a, b)| (0..3).map(move |c| a[c].abs_diff(b[c])))
             .max()

@@ -1,13 +1,16 @@
-//! Live video between devices over standard WebRTC (WHEP to play a node's output; WHIP next): str0m, a
-//! sans-IO WebRTC stack (ICE, DTLS, SRTP, RTP in Rust; its pure-Rust crypto, so nothing to link), and H.264
-//! from OpenH264's bundled source. A session is a thread and a UDP socket (`sender`); `Sessions` keeps them
-//! under a cap and frees everything a stopped one held.
+//! Live video between devices over standard WebRTC: WHEP to play a node's output (`sender`) or another's
+//! (`player`), WHIP to receive a publication (`receiver`). str0m is the sans-IO WebRTC stack (ICE, DTLS,
+//! SRTP, RTP in Rust; its pure-Rust crypto, so nothing to link), OpenH264 the codec, built from its bundled
+//! source. A session is a thread and a UDP socket (`session`); `Sessions` keeps them under a cap and frees
+//! everything a stopped one held.
 
 pub mod h264;
 pub mod net;
 mod peer;
 pub mod player;
+pub mod receiver;
 pub mod sender;
+pub mod session;
 mod signalling;
 
 use std::collections::BTreeMap;
@@ -20,7 +23,8 @@ use sha2::{Digest, Sha256};
 use str0m::crypto::CryptoProvider;
 
 pub use net::Network;
-pub use sender::{FrameFeed, VideoSender};
+pub use sender::FrameFeed;
+pub use session::{SessionThread, Way};
 
 /// Why an offer got no session.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,6 +35,9 @@ pub enum OfferError {
     /// Valid SDP asking for something this side does not do (no video, no H.264).
     #[error("{0}")]
     Unsupported(String),
+    /// The source already has a publisher.
+    #[error("{0}")]
+    InUse(String),
     /// The session cap is reached.
     #[error("{0}")]
     Full(String),
@@ -50,8 +57,11 @@ pub struct SessionReport {
     pub id: String,
     pub node: String,
     pub connected: bool,
-    pub frames_sent: u64,
-    pub bytes_sent: u64,
+    /// "send" (WHEP: playing the node) or "receive" (WHIP: publishing into the source).
+    pub direction: &'static str,
+    /// Frames sent, or received and decoded.
+    pub frames: u64,
+    pub bytes: u64,
     pub keyframes_requested: u64,
     pub age_s: f64,
     /// Why it ended (it is then removed at the next change to the list).
@@ -61,7 +71,7 @@ pub struct SessionReport {
 
 struct Entry {
     node: String,
-    sender: VideoSender,
+    session: SessionThread,
     created: std::time::Instant,
 }
 
@@ -86,19 +96,25 @@ impl Sessions {
     pub fn admit(
         &self,
         node: &str,
-        open: impl FnOnce() -> Result<(VideoSender, String), OfferError>,
+        way: Way,
+        open: impl FnOnce() -> Result<(SessionThread, String), OfferError>,
     ) -> Result<(String, String), OfferError> {
         let mut live = self.lock();
-        live.retain(|_, entry| entry.sender.ended().is_none());
+        live.retain(|_, entry| entry.session.ended().is_none());
+        if way == Way::Receive && live.values().any(|e| e.node == node && e.session.way == Way::Receive) {
+            return Err(OfferError::InUse(format!(
+                "'{node}' already receives a WHIP publication; DELETE that session first"
+            )));
+        }
         if live.len() >= self.max {
             return Err(OfferError::Full(format!(
                 "{} WebRTC sessions are open, the most this server allows; DELETE one or retry later",
                 self.max
             )));
         }
-        let (sender, answer) = open()?;
+        let (session, answer) = open()?;
         let id = self.new_id();
-        live.insert(id.clone(), Entry { node: node.to_owned(), sender, created: std::time::Instant::now() });
+        live.insert(id.clone(), Entry { node: node.to_owned(), session, created: std::time::Instant::now() });
         Ok((id, answer))
     }
 
@@ -124,16 +140,17 @@ impl Sessions {
         self.lock()
             .iter()
             .map(|(id, entry)| {
-                let stats = entry.sender.stats();
+                let stats = entry.session.stats();
                 SessionReport {
                     id: id.clone(),
                     node: entry.node.clone(),
                     connected: stats.connected.load(Ordering::Relaxed),
-                    frames_sent: stats.frames_sent.load(Ordering::Relaxed),
-                    bytes_sent: stats.bytes_sent.load(Ordering::Relaxed),
+                    direction: if entry.session.way == Way::Send { "send" } else { "receive" },
+                    frames: stats.frames.load(Ordering::Relaxed),
+                    bytes: stats.bytes.load(Ordering::Relaxed),
                     keyframes_requested: stats.keyframes_requested.load(Ordering::Relaxed),
                     age_s: entry.created.elapsed().as_secs_f64(),
-                    ended: entry.sender.ended(),
+                    ended: entry.session.ended(),
                 }
             })
             .collect()

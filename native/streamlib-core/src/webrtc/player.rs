@@ -8,15 +8,15 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use openh264::decoder::Decoder;
-use openh264::formats::YUVSource;
 use serde::Serialize;
 use str0m::change::SdpAnswer;
-use str0m::media::{Direction, KeyframeRequestKind, MediaKind};
+use str0m::media::{Direction, MediaKind};
 use str0m::{Event, IceConnectionState, RtcConfig};
 
+use super::h264::H264Decoder;
 use super::net::Network;
 use super::peer::Peer;
+use super::receiver::{decode_into, request_keyframe};
 use super::{crypto, signalling};
 use crate::nodes::PushSlot;
 
@@ -146,14 +146,13 @@ fn session(
     if let Err(e) = peer.rtc.sdp_api().accept_answer(pending, answer) {
         return format!("the answer does not fit the offer: {e}");
     }
-    let mut decoder = match Decoder::new() {
+    let mut decoder = match H264Decoder::new() {
         Ok(decoder) => decoder,
-        Err(e) => return format!("cannot start the H.264 decoder: {e}"),
+        Err(why) => return why,
     };
     let started = Instant::now();
     let mut last_frame: Option<Instant> = None;
     let mut connected = false;
-    let mut pixels = Vec::new();
     loop {
         if stop.load(Ordering::Relaxed) {
             peer.rtc.disconnect();
@@ -175,29 +174,18 @@ fn session(
             Ok(deadline) => deadline,
             Err(why) => return why,
         };
-        for access_unit in frames {
-            match decoder.decode(&access_unit) {
-                Ok(Some(decoded)) => {
-                    let (width, height) = decoded.dimensions();
-                    pixels.resize(width * height * 4, 0);
-                    decoded.write_rgba8(&mut pixels);
-                    let fitted = fit(&pixels, width as u32, height as u32, slot.width, slot.height);
-                    if slot.push(fitted, Duration::ZERO).is_ok() {
+        for unit in frames {
+            match decode_into(&mut decoder, &unit, slot) {
+                Ok(pushed) => {
+                    if pushed {
                         status.frames.fetch_add(1, Ordering::Relaxed);
                     }
+                    if last_frame.is_none() {
+                        status.report.lock().unwrap_or_else(|p| p.into_inner()).state = "playing".into();
+                    }
                     last_frame = Some(Instant::now());
-                    let mut report = status.report.lock().unwrap_or_else(|p| p.into_inner());
-                    if report.state != "playing" {
-                        report.state = "playing".into();
-                    }
                 }
-                Ok(None) => {}
-                Err(_) => {
-                    // A frame after a lost packet: ask for a keyframe to start over from.
-                    if let Some(mut writer) = peer.rtc.writer(mid) {
-                        let _ = writer.request_keyframe(None, KeyframeRequestKind::Pli);
-                    }
-                }
+                Err(()) => request_keyframe(&mut peer.rtc, mid),
             }
         }
         if !peer.rtc.is_alive() {
@@ -220,15 +208,4 @@ fn session(
             return why;
         }
     }
-}
-
-/// `pixels` at the slot's size: as they are when the sizes match, else scaled (bilinear).
-fn fit(pixels: &[u8], width: u32, height: u32, to_width: u32, to_height: u32) -> Vec<u8> {
-    if (width, height) == (to_width, to_height) {
-        return pixels.to_vec();
-    }
-    let Some(image) = image::RgbaImage::from_raw(width, height, pixels.to_vec()) else {
-        return vec![0; to_width as usize * to_height as usize * 4];
-    };
-    image::imageops::resize(&image, to_width, to_height, image::imageops::FilterType::Triangle).into_raw()
 }

@@ -3,24 +3,19 @@
 //! this thread owns the socket and the clock, so a session is one thread and one socket, both gone when it
 //! ends (stopped, the receiver gone, or never connected).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use str0m::change::{SdpAnswer, SdpOffer};
-use str0m::format::Codec;
-use str0m::media::{Frequency, MediaKind, MediaTime, Mid, Pt};
-use str0m::{Event, IceConnectionState, Rtc, RtcConfig};
+use str0m::media::{Frequency, MediaTime, Mid, Pt};
+use str0m::{Event, IceConnectionState};
 
 use super::h264::H264Encoder;
 use super::net::Network;
 use super::peer::Peer;
-use super::{crypto, OfferError};
+use super::session::{accept, Accepted, SessionStats, SessionThread, Way, CONNECT_TIMEOUT};
+use super::OfferError;
 use crate::nodes::frames::Frame;
 
-/// How long a session waits for its receiver to connect before it gives up and frees its socket.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 /// How often the session looks for a new frame while no packet arrives: the most it adds to latency.
 const FRAME_POLL: Duration = Duration::from_millis(4);
 
@@ -30,77 +25,22 @@ pub trait FrameFeed: Send + 'static {
     fn next_frame(&mut self) -> Option<Frame>;
 }
 
-#[derive(Debug, Default)]
-pub struct SenderStats {
-    pub frames_sent: AtomicU64,
-    pub bytes_sent: AtomicU64,
-    pub keyframes_requested: AtomicU64,
-    pub connected: AtomicBool,
-    /// Why the session ended; None while it runs.
-    pub ended: Mutex<Option<String>>,
+/// Answers a receiver's SDP offer (WHEP): the answer carries one host candidate (ICE lite; the receiver
+/// does the checks) on a UDP port from `network`, and H.264 on the offer's video section. The offer must ask
+/// to receive video and allow H.264 with packetization mode 1. Each new frame of `feed` is encoded and sent.
+pub fn answer(
+    offer: &str,
+    feed: Box<dyn FrameFeed>,
+    network: &Network,
+    fps: f32,
+) -> Result<(SessionThread, String), OfferError> {
+    let Accepted { peer, mid, pt, answer } = accept(offer, Way::Send, network)?;
+    let session = Session { peer, mid, pt, feed, encoder: H264Encoder::new(fps) };
+    let thread = SessionThread::spawn(Way::Send, move |stop, stats| session.run(stop, stats))?;
+    Ok((thread, answer))
 }
 
-pub struct VideoSender {
-    stop: Arc<AtomicBool>,
-    stats: Arc<SenderStats>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl VideoSender {
-    /// Answers a receiver's SDP offer: the answer carries one host candidate (ICE lite; the receiver does
-    /// the checks) on a UDP port from `network`, and H.264 on the offer's video section. The offer must ask
-    /// to receive video and allow H.264 with packetization mode 1.
-    pub fn answer(
-        offer: &str,
-        feed: Box<dyn FrameFeed>,
-        network: &Network,
-        fps: f32,
-    ) -> Result<(VideoSender, String), OfferError> {
-        let offer = SdpOffer::from_sdp_string(offer).map_err(|e| OfferError::Malformed(e.to_string()))?;
-        let rtc = RtcConfig::new()
-            .set_crypto_provider(crypto())
-            .set_ice_lite(true)
-            .clear_codecs()
-            .enable_h264(true)
-            .build(Instant::now());
-        let mut peer = Peer::bind(rtc, network)?;
-        let answer = peer.rtc.sdp_api().accept_offer(offer).map_err(|e| OfferError::Malformed(e.to_string()))?;
-        let mid = sending_video(&peer.rtc, &answer)?;
-        let pt = h264_pt(&mut peer.rtc, mid)?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let stats = Arc::new(SenderStats::default());
-        let session = Session { peer, mid, pt, feed, encoder: H264Encoder::new(fps) };
-        let (thread_stop, thread_stats) = (stop.clone(), stats.clone());
-        let thread = std::thread::Builder::new()
-            .name("streamlib-webrtc-send".into())
-            .spawn(move || {
-                let why = session.run(&thread_stop, &thread_stats);
-                *thread_stats.ended.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
-            })
-            .map_err(|e| OfferError::Network(format!("cannot start the session thread: {e}")))?;
-        Ok((VideoSender { stop, stats, thread: Some(thread) }, answer.to_sdp_string()))
-    }
-
-    pub fn stats(&self) -> &SenderStats {
-        &self.stats
-    }
-
-    /// Why the session ended, once it has.
-    pub fn ended(&self) -> Option<String> {
-        self.stats.ended.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-}
-
-impl Drop for VideoSender {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-fn on_event(event: Event, stats: &SenderStats, encoder: &mut H264Encoder) -> Result<(), String> {
+fn on_event(event: Event, stats: &SessionStats, encoder: &mut H264Encoder) -> Result<(), String> {
     match event {
         Event::Connected => stats.connected.store(true, Ordering::Relaxed),
         Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
@@ -115,37 +55,6 @@ fn on_event(event: Event, stats: &SenderStats, encoder: &mut H264Encoder) -> Res
     Ok(())
 }
 
-/// The answer's video section this side sends on. (str0m raises `MediaAdded` only once connected, so the
-/// answer's sections are read instead.)
-fn sending_video(rtc: &Rtc, answer: &SdpAnswer) -> Result<Mid, OfferError> {
-    let sections: Vec<_> = answer.media_lines.iter().filter_map(|line| rtc.media(line.mid())).collect();
-    let video = sections.iter().find(|m| m.kind() == MediaKind::Video && m.direction().is_sending());
-    video.map(|m| m.mid()).ok_or_else(|| {
-        let seen: Vec<String> = sections.iter().map(|m| format!("{:?} {:?}", m.kind(), m.direction())).collect();
-        OfferError::Unsupported(format!(
-            "the offer asks for no video this side can send (its sections, as this side sees them: {})",
-            if seen.is_empty() { "none".to_owned() } else { seen.join(", ") }
-        ))
-    })
-}
-
-/// H.264 the receiver accepts with packetization mode 1, constrained baseline first.
-fn h264_pt(rtc: &mut Rtc, mid: Mid) -> Result<Pt, OfferError> {
-    let writer = rtc.writer(mid).ok_or_else(|| OfferError::Unsupported("the video section has no writer".into()))?;
-    let mut h264: Vec<_> = writer
-        .payload_params()
-        .filter(|p| p.spec().codec == Codec::H264 && p.spec().format.packetization_mode == Some(1))
-        .collect();
-    h264.sort_by_key(|p| {
-        let profile = p.spec().format.profile_level_id.unwrap_or(0) >> 8;
-        // 42e0: constrained baseline, what OpenH264 writes; 4200 baseline next.
-        (profile != 0x42e0, profile != 0x4200)
-    });
-    h264.first().map(|p| p.pt()).ok_or_else(|| {
-        OfferError::Unsupported("the offer's video allows no H.264 (packetization-mode=1), the codec sent".into())
-    })
-}
-
 struct Session {
     peer: Peer,
     mid: Mid,
@@ -156,7 +65,7 @@ struct Session {
 
 impl Session {
     /// Runs until stopped or over; returns why it ended.
-    fn run(mut self, stop: &AtomicBool, stats: &SenderStats) -> String {
+    fn run(mut self, stop: &AtomicBool, stats: &SessionStats) -> String {
         let started = Instant::now();
         loop {
             if stop.load(Ordering::Relaxed) {
@@ -189,7 +98,7 @@ impl Session {
         }
     }
 
-    fn send(&mut self, frame: &Frame, started: Instant, stats: &SenderStats) -> Result<(), String> {
+    fn send(&mut self, frame: &Frame, started: Instant, stats: &SessionStats) -> Result<(), String> {
         let access_unit = self.encoder.encode(frame)?;
         if access_unit.is_empty() {
             return Ok(());
@@ -201,8 +110,8 @@ impl Session {
         writer
             .write(self.pt, now, MediaTime::new(ticks, Frequency::NINETY_KHZ), access_unit)
             .map_err(|e| format!("cannot send a frame: {e}"))?;
-        stats.frames_sent.fetch_add(1, Ordering::Relaxed);
-        stats.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
+        stats.frames.fetch_add(1, Ordering::Relaxed);
+        stats.bytes.fetch_add(bytes, Ordering::Relaxed);
         Ok(())
     }
 }
@@ -210,7 +119,9 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use str0m::media::Direction;
+    use crate::webrtc::crypto;
+    use str0m::media::{Direction, MediaKind};
+    use str0m::RtcConfig;
 
     struct Nothing;
 
@@ -231,8 +142,7 @@ mod tests {
 
     #[test]
     fn answers_a_video_offer_with_h264_and_a_host_candidate() {
-        let (sender, answer) =
-            VideoSender::answer(&offer(MediaKind::Video), Box::new(Nothing), &Network::default(), 30.0).unwrap();
+        let (sender, answer) = answer(&offer(MediaKind::Video), Box::new(Nothing), &Network::default(), 30.0).unwrap();
         assert!(answer.contains("a=sendonly"), "{answer}");
         assert!(answer.contains("H264/90000") && !answer.contains("VP8/90000"), "{answer}");
         assert!(answer.contains("a=candidate:") && answer.contains("127.0.0.1") && answer.contains("a=ice-lite"));
@@ -243,9 +153,9 @@ mod tests {
     #[test]
     fn refuses_offers_it_cannot_serve_and_says_why() {
         let network = Network::default();
-        let audio = VideoSender::answer(&offer(MediaKind::Audio), Box::new(Nothing), &network, 30.0);
+        let audio = answer(&offer(MediaKind::Audio), Box::new(Nothing), &network, 30.0);
         assert!(matches!(audio, Err(OfferError::Unsupported(ref m)) if m.contains("no video")), "{:?}", audio.err());
-        let garbage = VideoSender::answer("v=0\r\nnot sdp", Box::new(Nothing), &network, 30.0);
+        let garbage = answer("v=0\r\nnot sdp", Box::new(Nothing), &network, 30.0);
         assert!(matches!(garbage, Err(OfferError::Malformed(_))), "{:?}", garbage.err());
     }
 }

@@ -7,4 +7,4 @@ pub mod effects;
 pub mod graph;
 pub mod library;
 pub mod shaders;
-pub mod whep;
+pub mod webrtc;

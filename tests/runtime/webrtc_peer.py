@@ -1,5 +1,6 @@
-"""A WHEP player built on aiortc (an independent WebRTC implementation): POSTs an SDP offer, sets the
-answer, and collects decoded frames as RGB arrays with their arrival times."""
+"""WHEP and WHIP clients built on aiortc (an independent WebRTC implementation): a player POSTs an SDP offer
+and collects decoded frames as RGB arrays with their arrival times; a publisher sends a picture as H.264
+(libx264 through PyAV) for as long as it is asked to."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import av
 import numpy as np
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription, VideoStreamTrack
 
 T = TypeVar("T")
 
@@ -81,6 +83,40 @@ async def play(url: str, token: str | None, frames: int, timeout: float = 60.0) 
             played.frames.append(frame.to_ndarray(format="rgb24"))
             played.arrivals.append(time.monotonic())
         return played
+    finally:
+        await pc.close()
+
+
+class Picture(VideoStreamTrack):
+    """The same RGB picture at 30 fps."""
+
+    def __init__(self, rgb: np.ndarray) -> None:
+        super().__init__()
+        self.rgb = rgb
+
+    async def recv(self) -> av.VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        frame = av.VideoFrame.from_ndarray(self.rgb, format="rgb24")
+        frame.pts, frame.time_base = pts, time_base
+        return frame
+
+
+async def publish(
+    url: str, token: str | None, rgb: np.ndarray, seconds: float
+) -> tuple[int, str | None, str]:
+    """Publishes `rgb` as H.264 to the WHIP endpoint `url` for `seconds`; the status, Location and body of
+    the POST (the session is left for the caller to DELETE)."""
+    pc = RTCPeerConnection()
+    try:
+        transceiver = pc.addTransceiver(Picture(rgb), direction="sendonly")
+        h264 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/H264"]
+        transceiver.setCodecPreferences(h264)
+        await pc.setLocalDescription(await pc.createOffer())
+        status, headers, answer = await asyncio.to_thread(post_sdp, url, pc.localDescription.sdp, token)
+        if status == 201:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+            await asyncio.sleep(seconds)
+        return status, headers.get("location"), answer
     finally:
         await pc.close()
 

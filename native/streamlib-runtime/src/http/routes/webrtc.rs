@@ -1,16 +1,17 @@
-//! WHEP (draft-ietf-wish-whep): `POST /v1/whep/{node}` with an SDP offer answers 201 with the SDP answer and
+//! WHEP (draft-ietf-wish-whep) and WHIP (RFC 9725): `POST /v1/whep/{node}` (play a node) or
+//! `POST /v1/whip/{node}` (publish into a `whip` source) with an SDP offer answers 201 with the SDP answer and
 //! the session's URL in `Location`; `DELETE` on that URL ends the session. All candidates are in the answer
 //! (ICE lite), so there is no trickle ICE or ICE restart: `PATCH` is 405, as RFC 9725 asks.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 
 use super::{Answer, Shared};
 use crate::http::body::{blocking, read_body};
 use crate::http::ApiError;
-use crate::ops::whep;
+use crate::ops::webrtc;
 
 /// SDP offers are a few kilobytes; a browser's with many codecs stays under 16 KiB.
 const OFFER_LIMIT: usize = 64 << 10;
@@ -22,36 +23,56 @@ pub(super) async fn play(
     headers: HeaderMap,
     body: Body,
 ) -> Answer {
+    let offer = read_offer(&headers, body).await?;
+    let played = node.clone();
+    let (id, answer) = blocking(move || webrtc::play(&state, &played, &offer)).await??;
+    Ok(created("whep", &node, &id, answer))
+}
+
+pub(super) async fn publish(
+    State(state): State<Shared>,
+    Path(node): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Answer {
+    let offer = read_offer(&headers, body).await?;
+    let into = node.clone();
+    let (id, answer) = blocking(move || webrtc::publish(&state, &into, &offer)).await??;
+    Ok(created("whip", &node, &id, answer))
+}
+
+async fn read_offer(headers: &HeaderMap, body: Body) -> Result<String, ApiError> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.to_ascii_lowercase().starts_with(SDP) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "not_sdp",
-            format!("a WHEP offer is sent as Content-Type: {SDP} (got '{content_type}')"),
+            format!("an offer is sent as Content-Type: {SDP} (got '{content_type}')"),
         ));
     }
     let bytes = read_body(body, OFFER_LIMIT).await?;
-    let offer = String::from_utf8(bytes.to_vec())
-        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_sdp", "the offer is not UTF-8 text"))?;
-    let played = node.clone();
-    let (id, answer) = blocking(move || whep::play(&state, &played, &offer)).await??;
-    Ok((
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "bad_sdp", "the offer is not UTF-8 text"))
+}
+
+fn created(protocol: &str, node: &str, id: &str, answer: String) -> Response {
+    (
         StatusCode::CREATED,
         [
             (header::CONTENT_TYPE, SDP.to_owned()),
-            (header::LOCATION, format!("/v1/whep/{node}/{id}")),
+            (header::LOCATION, format!("/v1/{protocol}/{node}/{id}")),
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
         answer,
     )
-        .into_response())
+        .into_response()
 }
 
 pub(super) async fn end(State(state): State<Shared>, Path((node, id)): Path<(String, String)>) -> Answer {
     if blocking(move || state.sessions.end(&node, &id)).await? {
         Ok(StatusCode::OK.into_response())
     } else {
-        Err(ApiError::new(StatusCode::NOT_FOUND, "no_session", "no such WHEP session (ended, or never made)"))
+        Err(ApiError::new(StatusCode::NOT_FOUND, "no_session", "no such session (ended, or never made)"))
     }
 }
 

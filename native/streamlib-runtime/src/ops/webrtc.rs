@@ -1,11 +1,13 @@
-//! Playing a node's output to a WebRTC receiver (WHEP): the node gets a frame tap as for the latest frame,
-//! and a session (`streamlib_core::webrtc`) encodes each new frame of it and sends it.
+//! WebRTC sessions of the server (`streamlib_core::webrtc`): playing a node's output to a receiver (WHEP; the
+//! node gets a frame tap as for the latest frame, and the session encodes each new frame of it), and
+//! receiving a publication into a `whip` source (WHIP; the session decodes into the source's slot).
 
 use std::sync::{Arc, Weak};
 
 use axum::http::StatusCode;
+use streamlib_core::nodes::catalog::NodeType;
 use streamlib_core::nodes::frames::Frame;
-use streamlib_core::webrtc::{FrameFeed, OfferError, VideoSender};
+use streamlib_core::webrtc::{receiver, sender, FrameFeed, OfferError, Way};
 
 use super::graph;
 use crate::http::{ApiError, AppState};
@@ -20,7 +22,39 @@ pub fn play(state: &Arc<AppState>, node: &str, offer: &str) -> Result<(String, S
     let feed = NodeFeed { state: Arc::downgrade(state), node: node.to_owned(), last: None };
     state
         .sessions
-        .admit(node, || VideoSender::answer(offer, Box::new(feed), &state.network, fps))
+        .admit(node, Way::Send, || sender::answer(offer, Box::new(feed), &state.network, fps))
+        .map_err(|e| offer_error(&e).with("node", node))
+}
+
+/// Answers a publisher's `offer` with a session decoding into the `whip` source `node`; returns the
+/// session's id and the SDP answer.
+pub fn publish(state: &AppState, node: &str, offer: &str) -> Result<(String, String), ApiError> {
+    let slot = {
+        let graph = state.graph();
+        let loaded = graph.as_ref().ok_or_else(ApiError::no_graph)?;
+        match loaded.built.whip.get(node) {
+            Some(slot) => slot.clone(),
+            None => {
+                let whip: Vec<&str> = loaded
+                    .config
+                    .nodes
+                    .iter()
+                    .filter(|n| matches!(n.node, NodeType::Whip(_)))
+                    .map(|n| n.id.as_str())
+                    .collect();
+                let known = if whip.is_empty() { "none".to_owned() } else { whip.join(", ") };
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "no_node",
+                    format!("no WHIP source '{node}' in the graph (WHIP sources: {known})"),
+                )
+                .with("node", node));
+            }
+        }
+    };
+    state
+        .sessions
+        .admit(node, Way::Receive, || receiver::answer(offer, slot, &state.network))
         .map_err(|e| offer_error(&e).with("node", node))
 }
 
@@ -28,6 +62,7 @@ pub fn offer_error(error: &OfferError) -> ApiError {
     let (status, code) = match error {
         OfferError::Malformed(_) => (StatusCode::BAD_REQUEST, "bad_sdp"),
         OfferError::Unsupported(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unsupported_offer"),
+        OfferError::InUse(_) => (StatusCode::CONFLICT, "source_in_use"),
         OfferError::Full(_) => (StatusCode::SERVICE_UNAVAILABLE, "too_many_sessions"),
         OfferError::Network(_) => (StatusCode::SERVICE_UNAVAILABLE, "no_port"),
     };
