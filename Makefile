@@ -104,13 +104,14 @@ lint: build ## rustfmt, clippy -D warnings, eslint, tsc, ruff (check + format), 
 	$(VENV)/bin/mypy
 	$(PY) -m mypy.stubtest streamlib._native streamlib.node_types
 
-bench: build ## benchmarks against peers (glslangValidator, wgpu-py, jupyter_rfb); tables + bench-results/*.json
+bench: build ## benchmarks against peers (glslangValidator, wgpu-py, jupyter_rfb, aiortc); tables + bench-results/*.json
 	$(PY) benches/compile_bench.py --out bench-results/compile.json
 	$(PY) -m pip install -q --group bench
 	$(PY) benches/graph_bench.py --out bench-results/graph.json
 	$(PY) benches/preview_bench.py --out bench-results/preview.json
 	$(PY) benches/editor_bench.py --out bench-results/editor.json
 	$(PY) benches/mcp_bench.py --out bench-results/mcp.json
+	$(PY) benches/webrtc_bench.py --out bench-results/webrtc.json
 
 soak: build ## 30-minute soak of streamlib-runtime serve under edits (RSS, fds, threads, fps); table + JSON
 	$(PY) benches/soak.py --out bench-results/soak.json

@@ -11,6 +11,9 @@ use str0m::{Candidate, Event, Input, Output, Rtc};
 use super::net::{bind_udp, Network};
 use super::OfferError;
 
+/// Datagrams taken in one `wait`: a 720p keyframe is ~100; more would delay str0m's own timers.
+const MAX_BATCH: usize = 512;
+
 pub struct Peer {
     pub rtc: Rtc,
     socket: UdpSocket,
@@ -45,20 +48,33 @@ impl Peer {
         }
     }
 
-    /// Waits for one datagram until `deadline`, at most `longest`, and hands it (or the time) to str0m.
+    /// Waits for a datagram until `deadline`, at most `longest`, then hands str0m it and every other one
+    /// already waiting (or the time, if none came): a session that fell behind takes its backlog in one go,
+    /// and the frames it completes are handled together.
     pub fn wait(&mut self, deadline: Instant, longest: Duration) -> Result<(), String> {
         let wait = deadline.saturating_duration_since(Instant::now()).clamp(Duration::from_millis(1), longest);
+        let _ = self.socket.set_nonblocking(false);
         let _ = self.socket.set_read_timeout(Some(wait));
-        let input = match self.socket.recv_from(&mut self.buffer) {
-            Ok((n, source)) => match Receive::new(Protocol::Udp, source, self.local, &self.buffer[..n]) {
-                Ok(received) => Input::Receive(Instant::now(), received),
-                Err(_) => return Ok(()), // not STUN, DTLS or RTP: someone else's datagram
-            },
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Input::Timeout(Instant::now()),
-            Err(e) => return Err(format!("the session's socket failed: {e}")),
-        };
-        // A datagram str0m cannot use (a stray or replayed packet) is dropped, not fatal.
-        let _ = self.rtc.handle_input(input);
+        for taken in 0..MAX_BATCH {
+            match self.socket.recv_from(&mut self.buffer) {
+                Ok((n, source)) => {
+                    // A datagram str0m cannot use (a stray or replayed packet) is dropped, not fatal.
+                    if let Ok(received) = Receive::new(Protocol::Udp, source, self.local, &self.buffer[..n]) {
+                        let _ = self.rtc.handle_input(Input::Receive(Instant::now(), received));
+                    }
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    if taken == 0 {
+                        let _ = self.rtc.handle_input(Input::Timeout(Instant::now()));
+                    }
+                    break;
+                }
+                Err(e) => return Err(format!("the session's socket failed: {e}")),
+            }
+            if taken == 0 {
+                let _ = self.socket.set_nonblocking(true);
+            }
+        }
         Ok(())
     }
 }

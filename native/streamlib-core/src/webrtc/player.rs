@@ -16,7 +16,7 @@ use str0m::{Event, IceConnectionState, RtcConfig};
 use super::h264::H264Decoder;
 use super::net::Network;
 use super::peer::Peer;
-use super::receiver::{decode_into, request_keyframe};
+use super::receiver::{decode_newest, request_keyframe, Catchup};
 use super::{crypto, signalling};
 use crate::nodes::PushSlot;
 
@@ -151,6 +151,7 @@ fn session(
         Err(why) => return why,
     };
     let started = Instant::now();
+    let mut catchup = Catchup::default();
     let mut last_frame: Option<Instant> = None;
     let mut connected = false;
     loop {
@@ -165,7 +166,7 @@ fn session(
                 Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
                     return Err("the sender went away".into());
                 }
-                Event::MediaData(data) if data.mid == mid => frames.push(data.data),
+                Event::MediaData(data) if data.mid == mid => frames.push((data.data, data.time.as_seconds())),
                 _ => {}
             }
             Ok(())
@@ -174,8 +175,12 @@ fn session(
             Ok(deadline) => deadline,
             Err(why) => return why,
         };
-        for unit in frames {
-            match decode_into(&mut decoder, &unit, slot) {
+        let (frames, ask) = catchup.admit(frames);
+        if ask {
+            request_keyframe(&mut peer.rtc, mid);
+        }
+        if !frames.is_empty() {
+            match decode_newest(&mut decoder, &frames, slot) {
                 Ok(pushed) => {
                     if pushed {
                         status.frames.fetch_add(1, Ordering::Relaxed);

@@ -33,6 +33,7 @@ fn receive(
     stats: &SessionStats,
 ) -> String {
     let started = Instant::now();
+    let mut catchup = Catchup::default();
     loop {
         if stop.load(Ordering::Relaxed) {
             peer.rtc.disconnect();
@@ -45,7 +46,7 @@ fn receive(
                 Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
                     return Err("the publisher went away".into());
                 }
-                Event::MediaData(data) if data.mid == mid => units.push(data.data),
+                Event::MediaData(data) if data.mid == mid => units.push((data.data, data.time.as_seconds())),
                 _ => {}
             }
             Ok(())
@@ -54,17 +55,22 @@ fn receive(
             Ok(deadline) => deadline,
             Err(why) => return why,
         };
-        for unit in units {
+        for (unit, _) in &units {
             stats.bytes.fetch_add(unit.len() as u64, Ordering::Relaxed);
-            match decode_into(&mut decoder, &unit, slot) {
-                Ok(true) => {
-                    stats.frames.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(false) => {}
-                Err(()) => {
-                    stats.keyframes_requested.fetch_add(1, Ordering::Relaxed);
-                    request_keyframe(&mut peer.rtc, mid);
-                }
+        }
+        let (units, ask) = catchup.admit(units);
+        if ask {
+            stats.keyframes_requested.fetch_add(1, Ordering::Relaxed);
+            request_keyframe(&mut peer.rtc, mid);
+        }
+        match decode_newest(&mut decoder, &units, slot) {
+            Ok(true) => {
+                stats.frames.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(false) => {}
+            Err(()) => {
+                stats.keyframes_requested.fetch_add(1, Ordering::Relaxed);
+                request_keyframe(&mut peer.rtc, mid);
             }
         }
         if !peer.rtc.is_alive() {
@@ -79,10 +85,57 @@ fn receive(
     }
 }
 
-/// Decodes `unit` and pushes the picture it completes into `slot` (scaled to its size); Ok(true) when a
-/// picture went in, Err when the unit is broken.
-pub(super) fn decode_into(decoder: &mut H264Decoder, unit: &[u8], slot: &PushSlot) -> Result<bool, ()> {
-    let Some(picture) = decoder.decode(unit).map_err(|_| ())? else { return Ok(false) };
+/// How far behind its sender a receiver may fall (the CPU too busy to decode in time) before it drops what
+/// waits and starts again from a keyframe: a freeze, not seconds of growing delay.
+const MAX_LAG: Duration = Duration::from_millis(300);
+
+/// Keeps a receiver within `MAX_LAG` of its sender. The lag of a unit is its arrival minus its media time,
+/// less the smallest such difference seen (the path's own delay).
+#[derive(Default)]
+pub(super) struct Catchup {
+    base: Option<f64>,
+    started: Option<Instant>,
+    waiting_for_keyframe: bool,
+}
+
+impl Catchup {
+    /// The units of a batch (with their media times, in seconds) worth decoding; true when a keyframe
+    /// should be asked for.
+    pub fn admit(&mut self, batch: Vec<(Arc<[u8]>, f64)>) -> (Vec<Arc<[u8]>>, bool) {
+        let Some(&(_, newest)) = batch.last() else { return (Vec::new(), false) };
+        let started = *self.started.get_or_insert_with(Instant::now);
+        let offset = started.elapsed().as_secs_f64() - newest;
+        let base = *self.base.get_or_insert(offset);
+        self.base = Some(base.min(offset));
+        let behind = offset - base > MAX_LAG.as_secs_f64();
+        let mut ask = false;
+        if behind && !self.waiting_for_keyframe {
+            self.waiting_for_keyframe = true;
+            ask = true;
+        }
+        if !self.waiting_for_keyframe {
+            return (batch.into_iter().map(|(unit, _)| unit).collect(), false);
+        }
+        // Start again at the batch's last keyframe, if it has one; drop the rest.
+        match batch.iter().rposition(|(unit, _)| super::h264::has_idr(unit)) {
+            Some(at) => {
+                self.waiting_for_keyframe = false;
+                (batch.into_iter().skip(at).map(|(unit, _)| unit).collect(), ask)
+            }
+            None => (Vec::new(), ask),
+        }
+    }
+}
+
+/// Decodes every unit of a batch (H.264 frames refer to earlier ones) and pushes only the newest picture
+/// into `slot`, scaled to its size: a receiver that fell behind (the CPU was busy) catches up at decode cost
+/// instead of queueing seconds of video. Ok(true) when a picture went in, Err when a unit is broken.
+pub(super) fn decode_newest(decoder: &mut H264Decoder, units: &[Arc<[u8]>], slot: &PushSlot) -> Result<bool, ()> {
+    let Some((newest, older)) = units.split_last() else { return Ok(false) };
+    for unit in older {
+        decoder.skip(unit).map_err(|_| ())?;
+    }
+    let Some(picture) = decoder.decode(newest).map_err(|_| ())? else { return Ok(false) };
     let fitted = fit(picture.rgba, picture.width, picture.height, slot.width, slot.height);
     Ok(slot.push(fitted, Duration::ZERO).is_ok())
 }
@@ -102,4 +155,33 @@ fn fit(pixels: &[u8], width: u32, height: u32, to_width: u32, to_height: u32) ->
         return vec![0; to_width as usize * to_height as usize * 4];
     };
     image::imageops::resize(&image, to_width, to_height, image::imageops::FilterType::Triangle).into_raw()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IDR: &[u8] = &[0, 0, 0, 1, 0x65, 1, 2];
+    const DELTA: &[u8] = &[0, 0, 0, 1, 0x41, 1, 2];
+
+    fn unit(bytes: &[u8], at: f64) -> (Arc<[u8]>, f64) {
+        (Arc::from(bytes), at)
+    }
+
+    #[test]
+    fn a_receiver_behind_drops_to_the_next_keyframe_and_asks_for_one_once() {
+        let mut catchup = Catchup::default();
+        // On time: everything is decoded.
+        let (kept, ask) = catchup.admit(vec![unit(IDR, 0.0), unit(DELTA, 0.0)]);
+        assert_eq!((kept.len(), ask), (2, false));
+        // Media time stands still while the clock runs: the batch is 0.4 s late.
+        std::thread::sleep(Duration::from_millis(400));
+        let (kept, ask) = catchup.admit(vec![unit(DELTA, 0.01), unit(DELTA, 0.02)]);
+        assert_eq!((kept.len(), ask), (0, true));
+        let (kept, ask) = catchup.admit(vec![unit(DELTA, 0.03)]);
+        assert_eq!((kept.len(), ask), (0, false), "asked once, still waiting");
+        let (kept, ask) = catchup.admit(vec![unit(DELTA, 0.04), unit(IDR, 0.5), unit(DELTA, 0.5)]);
+        assert_eq!((kept.len(), ask), (2, false), "starts again at the keyframe");
+        assert!(crate::webrtc::h264::has_idr(&kept[0]));
+    }
 }

@@ -1,0 +1,388 @@
+"""Live video between runtimes over WHIP/WHEP, glass to glass.
+
+A publisher (aiortc, libx264) sends a picture whose top row carries the time it was made as a binary code,
+30 fps, to runtime A's `POST /v1/whip/cam`; A's graph is that `whip` source. Runtime B plays A's node with a
+`whep` source and applies an effect (a gain that keeps the code readable); a viewer (aiortc) plays B's
+`/v1/whep/fx` and reads the code in each decoded frame: latency = arrival − stamp (one clock, one machine).
+
+Each size runs two phases one after the other, so they do not share the CPU:
+
+* `one hop`: publisher → A → viewer (A decodes, renders, encodes);
+* `two hops`: publisher → A → B → viewer (B plays A over WHEP, renders the effect, encodes again).
+
+The peer, in the same run: the same relay done by aiortc itself (`aiortc relay`: an aiortc peer receives the
+publisher's track and sends it on to the viewer — decode, re-encode — with signalling in process), the WebRTC
+stack a Python user would reach for. GStreamer's `webrtcbin` hop cannot be run here: Debian 12's
+`simple-whip-client` aborts at start (libsoup 2 and 3 in one process) and its GStreamer 1.22 has no
+`whipsink`/`whepsrc`.
+
+Reported per phase: frames the viewer decoded per second, latency p50/p95 (ms), CPU of each runtime process
+(% of one core, from /proc), and the bitrate B (or A) sent. A table is printed and the rows go to JSON.
+
+Usage: .venv/bin/python benches/webrtc_bench.py [--seconds S] [--sizes 640x480,1280x720] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.client
+import json
+import os
+import platform
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription, VideoStreamTrack
+from aiortc.contrib.media import MediaRelay
+
+import streamlib.binary
+
+DEFAULT_OUT = Path("bench-results/webrtc.json")
+BITS, BLOCK, ROW = 32, 16, 8
+GAIN = """float4 main(float2 uv : TEXCOORD) : SV_Target {
+    float4 c = tex2D(input, uv);
+    return float4(c.rgb * 0.9 + 0.05, 1);
+}
+"""
+EPOCH = time.monotonic()
+
+
+def now_ms() -> int:
+    return int((time.monotonic() - EPOCH) * 1000)
+
+
+def stamp(rgb: np.ndarray, value: int) -> None:
+    """`value` (24 bits) and a check byte as 32 black/white blocks along the top."""
+    word = (value & 0xFFFFFF) << 8 | ((value * 31 + 7) & 0xFF)
+    for i in range(BITS):
+        bit = (word >> (BITS - 1 - i)) & 1
+        rgb[ROW : ROW + BLOCK, BLOCK + i * BLOCK : BLOCK + (i + 1) * BLOCK] = 255 if bit else 0
+
+
+def read_stamp(frame: av.VideoFrame) -> int | None:
+    """The stamp, read from the decoded luma plane: converting whole frames to RGB would make the viewer the
+    bottleneck at 720p on two cores."""
+    plane = frame.planes[0]
+    rows = np.frombuffer(bytes(plane), np.uint8).reshape(-1, plane.line_size)
+    luma = rows[ROW + BLOCK // 2, [BLOCK + i * BLOCK + BLOCK // 2 for i in range(BITS)]]
+    word = 0
+    for value in luma:
+        word = word << 1 | int(value > 128)
+    value, check = word >> 8, word & 0xFF
+    return value if check == (value * 31 + 7) & 0xFF else None
+
+
+def base_picture(width: int, height: int) -> np.ndarray:
+    y, x = np.mgrid[0:height, 0:width]
+    return np.stack([x * 255 // (width - 1), y * 255 // (height - 1), (x + y) % 256], axis=-1).astype(
+        np.uint8
+    )
+
+
+class Stamped(VideoStreamTrack):
+    """The picture scrolling 4 pixels a frame (motion for the encoders), stamped with the time."""
+
+    def __init__(self, width: int, height: int) -> None:
+        super().__init__()
+        self.base = base_picture(width, height)
+        self.frames = 0
+
+    async def recv(self) -> av.VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        self.frames += 1
+        rgb = np.roll(self.base, 4 * self.frames, axis=1)
+        stamp(rgb, now_ms())
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        frame.pts, frame.time_base = pts, time_base
+        return frame
+
+
+def post(
+    port: int, path: str, body: bytes, content_type: str, method: str = "POST"
+) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request(method, path, body=body, headers={"Content-Type": content_type})
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def serve(directory: Path) -> Iterator[tuple[int, int]]:
+    port = free_port()
+    process = subprocess.Popen(
+        [str(streamlib.binary.runtime_binary()), "serve", "--listen", f"127.0.0.1:{port}"],
+        cwd=directory,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if post(port, "/v1/health", b"", "text/plain", method="GET")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        yield port, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def graph(nodes: list[dict[str, Any]], edges: list[tuple[str, str]], shaders: dict[str, str]) -> bytes:
+    return json.dumps(
+        {
+            "format": "streamlib.graph",
+            "version": 1,
+            "runtime": {"fps": 30.0, "adapter": None},
+            "nodes": nodes,
+            "edges": [{"from": f"{a}.video", "to": f"{b}.video", "delivery": "latest"} for a, b in edges],
+            "shaders": {
+                name: {
+                    "name": f"{name}.hlsl",
+                    "stage": "pixel",
+                    "entry": "main",
+                    "backend": "glslang",
+                    "source": source,
+                    "sha256": __import__("hashlib").sha256(source.encode()).hexdigest(),
+                    "artifacts": {},
+                    "artifact_source_sha256": None,
+                }
+                for name, source in shaders.items()
+            },
+        }
+    ).encode()
+
+
+def load(port: int, body: bytes) -> None:
+    for method, path, data in (("PUT", "/v1/graph", body), ("POST", "/v1/graph/start", b"{}")):
+        status, _, answer = post(port, path, data, "application/json", method=method)
+        if status != 200:
+            raise SystemExit(f"{method} {path} answered {status}: {answer[:300]!r}")
+
+
+async def whip_publish(port: int, path: str, width: int, height: int) -> RTCPeerConnection:
+    pc = RTCPeerConnection()
+    transceiver = pc.addTransceiver(Stamped(width, height), direction="sendonly")
+    transceiver.setCodecPreferences(
+        [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/H264"]
+    )
+    await pc.setLocalDescription(await pc.createOffer())
+    status, _, answer = await asyncio.to_thread(
+        post, port, path, pc.localDescription.sdp.encode(), "application/sdp"
+    )
+    if status != 201:
+        raise SystemExit(f"WHIP {path} answered {status}: {answer[:300]!r}")
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.decode(), type="answer"))
+    return pc
+
+
+async def watch(track: Any, seconds: float) -> dict[str, float]:
+    latencies: list[float] = []
+    arrivals: list[float] = []
+    unread = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            frame = await asyncio.wait_for(track.recv(), max(0.1, deadline - time.monotonic()))
+        except (TimeoutError, asyncio.TimeoutError):
+            break
+        arrived = now_ms()
+        value = read_stamp(frame)
+        if value is None:
+            unread += 1
+            continue
+        latencies.append(arrived - value)
+        arrivals.append(time.monotonic())
+    if len(arrivals) < 2:
+        return {
+            "fps": 0.0,
+            "p50_ms": float("nan"),
+            "p95_ms": float("nan"),
+            "frames": len(arrivals),
+            "unread": unread,
+        }
+    # The first second settles (keyframe, jitter buffer).
+    settled = [
+        lat for lat, at in zip(latencies, arrivals, strict=True) if at - arrivals[0] > 1.0
+    ] or latencies
+    return {
+        "fps": (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]),
+        "p50_ms": float(np.percentile(settled, 50)),
+        "p95_ms": float(np.percentile(settled, 95)),
+        "frames": len(arrivals),
+        "unread": unread,
+    }
+
+
+async def whep_watch(port: int, path: str, seconds: float) -> dict[str, float]:
+    pc = RTCPeerConnection()
+    try:
+        pc.addTransceiver("video", direction="recvonly")
+        await pc.setLocalDescription(await pc.createOffer())
+        status, _, answer = await asyncio.to_thread(
+            post, port, path, pc.localDescription.sdp.encode(), "application/sdp"
+        )
+        if status != 201:
+            raise SystemExit(f"WHEP {path} answered {status}: {answer[:300]!r}")
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.decode(), type="answer"))
+        return await watch(pc.getReceivers()[0].track, seconds)
+    finally:
+        await pc.close()
+
+
+def sent_mbps(port: int, node: str) -> float:
+    status, _, body = post(port, "/v1/stats", b"", "text/plain", method="GET")
+    sessions = [
+        s for s in json.loads(body)["webrtc"]["sessions"] if s["node"] == node and s["direction"] == "send"
+    ]
+    return sum(s["bytes"] * 8 / max(s["age_s"], 1e-9) for s in sessions) / 1e6
+
+
+async def runtimes(width: int, height: int, seconds: float, work: Path) -> list[dict[str, Any]]:
+    rows = []
+    (work / "a").mkdir(exist_ok=True)
+    (work / "b").mkdir(exist_ok=True)
+    with serve(work / "a") as (a_port, a_pid), serve(work / "b") as (b_port, b_pid):
+        whip = {"id": "cam", "kind": "source", "type": "whip", "params": {"width": width, "height": height}}
+        load(a_port, graph([whip], [], {}))
+        publisher = await whip_publish(a_port, "/v1/whip/cam", width, height)
+        try:
+            await asyncio.sleep(2)
+            for phase, port, node in (("one hop", a_port, "cam"), ("two hops", b_port, "fx")):
+                if phase == "two hops":
+                    remote = {
+                        "id": "remote",
+                        "kind": "source",
+                        "type": "whep",
+                        "params": {
+                            "url": f"http://127.0.0.1:{a_port}/v1/whep/cam",
+                            "width": width,
+                            "height": height,
+                        },
+                    }
+                    fx = {
+                        "id": "fx",
+                        "kind": "effect",
+                        "type": "effect",
+                        "params": {"shader": "gain", "values": {}},
+                    }
+                    load(b_port, graph([remote, fx], [("remote", "fx")], {"gain": GAIN}))
+                    await asyncio.sleep(3)
+                cpu = {pid: cpu_seconds(pid) for pid in (a_pid, b_pid)}
+                started = time.monotonic()
+                watched = await whep_watch(port, f"/v1/whep/{node}", seconds)
+                spent = time.monotonic() - started
+                rows.append(
+                    {
+                        "size": f"{width}x{height}",
+                        "path": f"streamlib {phase}",
+                        **watched,
+                        "cpu_a_pct": 100 * (cpu_seconds(a_pid) - cpu[a_pid]) / spent,
+                        "cpu_b_pct": 100 * (cpu_seconds(b_pid) - cpu[b_pid]) / spent,
+                        "mbps": sent_mbps(port, node),
+                    }
+                )
+        finally:
+            await publisher.close()
+    return rows
+
+
+async def connect(sender: RTCPeerConnection, receiver: RTCPeerConnection) -> None:
+    await sender.setLocalDescription(await sender.createOffer())
+    await receiver.setRemoteDescription(sender.localDescription)
+    await receiver.setLocalDescription(await receiver.createAnswer())
+    await sender.setRemoteDescription(receiver.localDescription)
+
+
+async def aiortc_relay(width: int, height: int, seconds: float) -> dict[str, Any]:
+    """publisher → relay (receives, decodes, re-encodes) → viewer, all aiortc, H.264 on both legs."""
+    h264 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/H264"]
+    publisher, relay_in, relay_out, viewer = (RTCPeerConnection() for _ in range(4))
+    incoming: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    relay_in.on("track", lambda track: incoming.done() or incoming.set_result(track))
+    try:
+        publisher.addTransceiver(Stamped(width, height), direction="sendonly").setCodecPreferences(h264)
+        await connect(publisher, relay_in)
+        track = await asyncio.wait_for(incoming, 20)
+        relay_out.addTransceiver(MediaRelay().subscribe(track), direction="sendonly").setCodecPreferences(
+            h264
+        )
+        arrived: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        viewer.on("track", lambda t: arrived.done() or arrived.set_result(t))
+        await connect(relay_out, viewer)
+        watched_track = await asyncio.wait_for(arrived, 20)
+        await asyncio.sleep(2)
+        started_cpu, started = time.process_time(), time.monotonic()
+        watched = await watch(watched_track, seconds)
+        cpu = 100 * (time.process_time() - started_cpu) / (time.monotonic() - started)
+        return {
+            "size": f"{width}x{height}",
+            "path": "aiortc relay (peer)",
+            **watched,
+            "cpu_a_pct": cpu,
+            "cpu_b_pct": float("nan"),
+            "mbps": float("nan"),
+        }
+    finally:
+        for pc in (publisher, relay_in, relay_out, viewer):
+            await pc.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--sizes", default="640x480,1280x720")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args()
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as work:
+        for size in args.sizes.split(","):
+            width, height = (int(v) for v in size.split("x"))
+            rows += asyncio.run(runtimes(width, height, args.seconds, Path(work)))
+            rows.append(asyncio.run(aiortc_relay(width, height, args.seconds)))
+    print(
+        f"machine: {platform.node()} {os.cpu_count()} cores; publisher and viewer: aiortc (libx264 / ffmpeg)"
+    )
+    print("CPU: of each runtime process; for the aiortc relay, its one process (publisher, relay and viewer)")
+    header = ["fps", "p50 ms", "p95 ms", "CPU A %", "CPU B %", "Mbit/s"]
+    print(f"{'size':>9} {'path':<22} " + " ".join(f"{h:>7}" for h in header))
+    for r in rows:
+        print(
+            f"{r['size']:>9} {r['path']:<22} {r['fps']:7.1f} {r['p50_ms']:7.0f} {r['p95_ms']:7.0f} "
+            f"{r['cpu_a_pct']:7.0f} {r['cpu_b_pct']:7.0f} {r['mbps']:7.2f}"
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps({"machine": platform.node(), "cores": os.cpu_count(), "rows": rows}, indent=1)
+    )
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
