@@ -3,7 +3,16 @@ import os
 
 from streamlib.nodes import Node
 
-__all__ = ["TestPattern", "VideoFileSource", "WhepSource", "WhipSource", "SolidColor", "ImageSequenceSink", "VideoFileSink"]
+__all__ = [
+    "TestPattern",
+    "VideoFileSource",
+    "WhepSource",
+    "WhipSource",
+    "SolidColor",
+    "ImageSequenceSink",
+    "VideoFileSink",
+    "WhipSink",
+]
 
 class TestPattern(Node):
     __test__: bool
@@ -53,3 +62,6 @@ class VideoFileSink(Node):
     def __init__(
         self, path: str | os.PathLike[str], *, fps: float = 30.0, name: str | None = None
     ) -> None: ...
+
+class WhipSink(Node):
+    def __init__(self, url: str, *, token: str | None = None, name: str | None = None) -> None: ...

@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from streamlib import GraphError, NumpySink, Runtime, WhepSource
+from streamlib import Effect, GraphError, NumpySink, Runtime, TestPattern, WhepSource, WhipSink
 
 from ..conftest import poll_until
 from .test_http_api import Server, free_port, shader_entry, start_server
-from .test_whep import TOKEN, node_picture, picture_graph
+from .test_whep import PICTURE, TOKEN, node_picture, picture_graph
+from .test_whip import ingest_graph
 
 pytest.importorskip("aiortc", reason="aiortc (the independent WebRTC peer) is not installed")
 
@@ -152,6 +153,44 @@ def test_python_runtime_plays_a_served_node(tmp_path: Path, a_port: int) -> None
         a_run.close()
 
 
+def test_a_whip_sink_publishes_into_another_runtime(tmp_path: Path) -> None:
+    """A Python graph's `WhipSink` publishes to a served runtime's `WhipSource` (`POST /v1/whip/cam`)."""
+    b_run = start_server(tmp_path, token=TOKEN)
+    b = next(b_run)
+    try:
+        assert b.json("PUT", "/v1/graph", ingest_graph())[0] == 200
+        assert b.json("POST", "/v1/graph/start", {})[0] == 200
+        runtime = Runtime()
+        picture = Effect(PICTURE, name="fx")
+        local = NumpySink(name="local")
+        runtime.connect(TestPattern(640, 480), picture)
+        runtime.connect(picture, local)
+        runtime.connect(picture, WhipSink(f"{b.url}/v1/whip/cam", token=TOKEN, name="out"))
+        runtime.start(fps=30)
+        try:
+            poll_until(
+                lambda: runtime.stats()["remote"].get("out", {}).get("state") == "publishing",
+                "publishing",
+                30,
+            )
+            poll_until(lambda: local.latest() is not None, "a local frame")
+            expected = np.asarray(local.latest())[..., :3]
+            poll_until(
+                lambda: psnr(node_picture(b, "cam"), expected) >= 35,
+                "the published picture in the other runtime",
+                timeout=20,
+            )
+            assert runtime.stats()["remote"]["out"]["frames"] > 0
+        finally:
+            runtime.stop()
+        exported = runtime.export(tmp_path / "graph.streamlib.json").read_text()
+        assert '"type": "whip"' in exported and "/v1/whip/cam" in exported
+    finally:
+        b_run.close()
+
+
 def test_a_bad_whep_url_is_refused_by_field() -> None:
     with pytest.raises(GraphError, match=r"WhepSource\(url\): 'ftp://nowhere/whep' is not an http\(s\) URL"):
         WhepSource("ftp://nowhere/whep", 64, 48)
+    with pytest.raises(GraphError, match=r"WhipSink\(url\): 'nowhere' is not an http\(s\) URL"):
+        WhipSink("nowhere")

@@ -362,7 +362,7 @@ mod tests {
         config["nodes"][0]["type"] = "preview".into();
         assert_eq!(
             refusal(&config),
-            "nodes[0].type: node 'pattern': 'preview' is a sink type, not a source type (supported source types: test_pattern, image, video_file, push, solid_color)"
+            "nodes[0].type: node 'pattern': 'preview' is a sink type, not a source type (supported source types: test_pattern, image, video_file, push, whep, whip, solid_color)"
         );
         let mut config = sample();
         config["nodes"][0]["kind"] = "filter".into();

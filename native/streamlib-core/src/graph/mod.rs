@@ -70,9 +70,20 @@ pub struct Remote {
 #[derive(Clone)]
 pub enum SinkKind {
     Numpy(Arc<LatestFrame>),
-    ImageSequence { directory: PathBuf, prefix: String },
-    VideoFile { path: PathBuf, fps: f64 },
+    ImageSequence {
+        directory: PathBuf,
+        prefix: String,
+    },
+    VideoFile {
+        path: PathBuf,
+        fps: f64,
+    },
     Preview(Arc<PreviewQueue>),
+    /// Publishes to a WHIP endpoint while the graph runs.
+    Whip {
+        url: String,
+        token: Option<String>,
+    },
 }
 
 #[derive(Clone)]
@@ -225,7 +236,7 @@ impl Graph {
             }
         }
         let delivery = delivery.unwrap_or(match &self.nodes[to].kind {
-            NodeKind::Sink(SinkKind::Preview(_) | SinkKind::Numpy(_)) => Delivery::Latest,
+            NodeKind::Sink(SinkKind::Preview(_) | SinkKind::Numpy(_) | SinkKind::Whip { .. }) => Delivery::Latest,
             _ => Delivery::EveryFrame,
         });
         self.edges.push(Edge { from, from_port: from_port.to_owned(), to, to_port, delivery });

@@ -16,8 +16,8 @@ use crate::nodes::frames::Frame;
 use crate::nodes::sinks::OpenSink;
 use crate::nodes::video::VideoReader;
 use crate::nodes::{EffectHandle, PushSlot, TestPattern};
-use crate::webrtc::player::{PlayerReport, WhepPlayer};
-use crate::webrtc::Network;
+use crate::webrtc::link::{Link, LinkReport};
+use crate::webrtc::player;
 
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -50,8 +50,8 @@ pub struct Stats {
     pub device_recoveries: u64,
     /// What the last recovery said: when the device was lost, why, and what was rebuilt.
     pub device_lost: Option<String>,
-    /// WHEP sources by node name: where they play from, whether frames arrive, reconnects.
-    pub remote: BTreeMap<String, PlayerReport>,
+    /// WHEP sources and WHIP sinks by node name: their endpoint, whether frames flow, reconnects.
+    pub remote: BTreeMap<String, LinkReport>,
 }
 
 /// Mouse position in pixels and buttons, set by a preview and read by every effect as `mouse`.
@@ -71,7 +71,7 @@ enum Origin {
     /// The host: Python, the browser camera.
     Local,
     /// A WHEP source's player, with its node's name; it plays into the slot while the run lasts.
-    Whep(String, WhepPlayer),
+    Whep(String, Link),
     /// The server's WHIP ingest sessions.
     Whip,
 }
@@ -172,12 +172,7 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
                         Step::Push { slot: slot.clone(), texture, fallback, origin: Origin::Local }
                     }
                     SourceKind::Whep { slot, remote } => {
-                        let player = WhepPlayer::start(
-                            &remote.url,
-                            remote.token.as_deref(),
-                            slot.clone(),
-                            Network::toward(&remote.url),
-                        );
+                        let player = player::start(&remote.url, remote.token.as_deref(), slot.clone());
                         let fallback = Some(TestPattern::new(&gpu).map_err(gpu_err)?);
                         let origin = Origin::Whep(node.name.clone(), player);
                         Step::Push { slot: slot.clone(), texture, fallback, origin }
@@ -602,6 +597,9 @@ fn update_stats(
         match step {
             Step::Sink { name, sink, .. } => {
                 stats.dropped.insert(name.clone(), sink.dropped());
+                if let Some(report) = sink.link_report() {
+                    stats.remote.insert(name.clone(), report);
+                }
             }
             Step::Effect { name, handle, .. } => {
                 if let Some(overrun) = handle.overrun() {

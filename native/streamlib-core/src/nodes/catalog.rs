@@ -164,6 +164,15 @@ pub const CATALOG: &[NodeTypeInfo] = &[
     },
     NodeTypeInfo {
         role: Role::Sink,
+        name: "whip",
+        class: "WhipSink",
+        summary: "Publishes the video to a WHIP endpoint (another runtime's WhipSource, a media server) as H.264, \
+                  reconnecting when the server restarts.",
+        params: &[required("url"), optional("token", "null")],
+        parse: |v, at| Ok(NodeType::WhipSink(typed(v, at)?)),
+    },
+    NodeTypeInfo {
+        role: Role::Sink,
         name: "preview",
         class: "PreviewSink",
         summary: "JPEG frames for a live view, in a queue of one: the newest frame wins.",
@@ -187,6 +196,7 @@ pub enum NodeType {
     VideoSink(VideoSinkParams),
     Numpy(NoParams),
     Preview(PreviewParams),
+    WhipSink(WhipSinkParams),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -236,6 +246,15 @@ pub struct WhepParams {
     pub token: Option<String>,
 }
 
+/// A WHIP endpoint to publish to, with the bearer token it wants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhipSinkParams {
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
 /// What a push source shows before its first frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -253,6 +272,15 @@ pub struct PushParams {
     pub every_frame: bool,
     #[serde(skip_serializing_if = "is_test_pattern")]
     pub fallback: Option<Fallback>,
+}
+
+/// WHIP/WHEP endpoints are HTTP(S) URLs; `at` is the params' path.
+fn http_url(url: &str, at: &str) -> Result<(), ConfigError> {
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(())
+    } else {
+        Err(ConfigError::new(format!("{at}.url"), format!("'{url}' is not an http(s) URL")))
+    }
 }
 
 fn is_false(value: &bool) -> bool {
@@ -412,6 +440,7 @@ impl NodeType {
             NodeType::VideoSink(_) => "VideoFileSink",
             NodeType::Numpy(_) => "NumpySink",
             NodeType::Preview(_) => "PreviewSink",
+            NodeType::WhipSink(_) => "WhipSink",
         };
         NodeTypeInfo::by_class(class).expect("every node type has a catalog row")
     }
@@ -456,6 +485,7 @@ impl NodeType {
             NodeType::VideoSink(p) => serde_json::to_value(p),
             NodeType::Numpy(p) => serde_json::to_value(p),
             NodeType::Preview(p) => serde_json::to_value(p),
+            NodeType::WhipSink(p) => serde_json::to_value(p),
         }
     }
 
@@ -474,12 +504,9 @@ impl NodeType {
             NodeType::Push(push) => positive_size(push.width, push.height),
             NodeType::Whep(whep) => {
                 positive_size(whep.width, whep.height)?;
-                if whep.url.starts_with("http://") || whep.url.starts_with("https://") {
-                    Ok(())
-                } else {
-                    Err(ConfigError::new(format!("{at}.url"), format!("'{}' is not an http(s) URL", whep.url)))
-                }
+                http_url(&whep.url, at)
             }
+            NodeType::WhipSink(sink) => http_url(&sink.url, at),
             NodeType::SolidColor(solid) => {
                 positive_size(solid.width, solid.height)?;
                 match solid.rgba.iter().find(|c| !(0.0..=1.0).contains(*c)) {
@@ -521,8 +548,11 @@ pub(crate) fn sample(info: &NodeTypeInfo) -> NodeType {
         .iter()
         .filter(|p| p.default.is_none())
         .map(|p| {
-            let value =
-                if ["width", "height"].contains(&p.name) { serde_json::json!(8) } else { serde_json::json!("x") };
+            let value = match p.name {
+                "width" | "height" => serde_json::json!(8),
+                "url" => serde_json::json!("http://127.0.0.1:9/x"),
+                _ => serde_json::json!("x"),
+            };
             (p.name.to_owned(), value)
         })
         .collect();
@@ -599,7 +629,7 @@ mod tests {
     fn unknown_types_list_what_is_supported() {
         assert_eq!(
             NodeType::lookup(Role::Source, "preview").unwrap_err(),
-            "'preview' is a sink type, not a source type (supported source types: test_pattern, image, video_file, push, solid_color)"
+            "'preview' is a sink type, not a source type (supported source types: test_pattern, image, video_file, push, whep, whip, solid_color)"
         );
         assert_eq!(
             NodeType::lookup(Role::Effect, "warp").unwrap_err(),

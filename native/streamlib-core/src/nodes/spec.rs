@@ -88,6 +88,9 @@ impl NodeSpec {
             NodeType::VideoSink(sink) => {
                 Made::Ready(NodeKind::Sink(SinkKind::VideoFile { path: PathBuf::from(&sink.path), fps: sink.fps }))
             }
+            NodeType::WhipSink(sink) => {
+                Made::Ready(NodeKind::Sink(SinkKind::Whip { url: sink.url.clone(), token: sink.token.clone() }))
+            }
             NodeType::Numpy(_) => Made::Ready(NodeKind::Sink(SinkKind::Numpy(Arc::new(LatestFrame::default())))),
             NodeType::Preview(preview) => {
                 Made::Ready(NodeKind::Sink(SinkKind::Preview(Arc::new(PreviewQueue::new(preview.quality)))))

@@ -5,9 +5,11 @@
 //! everything a stopped one held.
 
 pub mod h264;
+pub mod link;
 pub mod net;
 mod peer;
 pub mod player;
+pub mod publisher;
 pub mod receiver;
 pub mod sender;
 pub mod session;

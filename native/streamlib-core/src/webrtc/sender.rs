@@ -35,7 +35,7 @@ pub fn answer(
     fps: f32,
 ) -> Result<(SessionThread, String), OfferError> {
     let Accepted { peer, mid, pt, answer } = accept(offer, Way::Send, network)?;
-    let session = Session { peer, mid, pt, feed, encoder: H264Encoder::new(fps) };
+    let session = Session::new(peer, mid, pt, feed, fps);
     let thread = SessionThread::spawn(Way::Send, move |stop, stats| session.run(stop, stats))?;
     Ok((thread, answer))
 }
@@ -55,7 +55,8 @@ fn on_event(event: Event, stats: &SessionStats, encoder: &mut H264Encoder) -> Re
     Ok(())
 }
 
-struct Session {
+/// Sends a feed's frames on a connected peer until stopped or over.
+pub(super) struct Session {
     peer: Peer,
     mid: Mid,
     pt: Pt,
@@ -64,8 +65,12 @@ struct Session {
 }
 
 impl Session {
+    pub(super) fn new(peer: Peer, mid: Mid, pt: Pt, feed: Box<dyn FrameFeed>, fps: f32) -> Session {
+        Session { peer, mid, pt, feed, encoder: H264Encoder::new(fps) }
+    }
+
     /// Runs until stopped or over; returns why it ended.
-    fn run(mut self, stop: &AtomicBool, stats: &SessionStats) -> String {
+    pub(super) fn run(mut self, stop: &AtomicBool, stats: &SessionStats) -> String {
         let started = Instant::now();
         loop {
             if stop.load(Ordering::Relaxed) {

@@ -63,7 +63,7 @@ pub fn accept(offer: &str, way: Way, network: &Network) -> Result<Accepted, Offe
 }
 
 /// H.264 the other side takes with packetization mode 1, constrained baseline first.
-fn h264_pt(rtc: &mut Rtc, mid: Mid) -> Result<Pt, OfferError> {
+pub(super) fn h264_pt(rtc: &mut Rtc, mid: Mid) -> Result<Pt, OfferError> {
     let writer = rtc.writer(mid).ok_or_else(|| OfferError::Unsupported("the video section has no writer".into()))?;
     let mut h264: Vec<_> = writer
         .payload_params()

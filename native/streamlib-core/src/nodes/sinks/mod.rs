@@ -1,5 +1,5 @@
 //! Sinks: where a frame goes once the frame loop has read it back from the GPU — numpy (the latest frame),
-//! the preview widget (JPEG/PNG), a PNG sequence or an MP4 file.
+//! the preview widget (JPEG/PNG), a PNG sequence, an MP4 file or a WHIP endpoint.
 
 pub mod image_sequence;
 pub mod preview;
@@ -14,6 +14,10 @@ pub use video_file::VideoWriter;
 use super::frames::Frame;
 use super::LatestFrame;
 use crate::graph::SinkKind;
+use crate::webrtc::link::{Link, LinkReport};
+
+/// The rate a WHIP sink's encoder plans its bitrate for.
+const WHIP_FPS: f32 = 30.0;
 
 /// A sink while a graph runs: opened when the run starts, fed each frame it wants, finished when it ends.
 pub enum OpenSink {
@@ -21,6 +25,11 @@ pub enum OpenSink {
     Images(ImageSequenceWriter),
     Video(VideoWriter),
     Preview(PreviewEncoder),
+    /// Publishing to a WHIP endpoint: the newest delivered frame is what the link sends next.
+    Whip {
+        frames: Arc<LatestFrame>,
+        link: Link,
+    },
 }
 
 impl OpenSink {
@@ -37,6 +46,11 @@ impl OpenSink {
             SinkKind::ImageSequence { directory, prefix } => {
                 OpenSink::Images(ImageSequenceWriter::create(directory, prefix)?)
             }
+            SinkKind::Whip { url, token } => {
+                let frames = Arc::new(LatestFrame::default());
+                let link = crate::webrtc::publisher::start(url, token.as_deref(), frames.clone(), WHIP_FPS);
+                OpenSink::Whip { frames, link }
+            }
         })
     }
 
@@ -51,7 +65,15 @@ impl OpenSink {
     pub fn display_size(&self) -> Option<(u32, u32)> {
         match self {
             OpenSink::Preview(preview) => preview.queue.display_size(),
-            OpenSink::Numpy(_) | OpenSink::Images(_) | OpenSink::Video(_) => None,
+            OpenSink::Numpy(_) | OpenSink::Images(_) | OpenSink::Video(_) | OpenSink::Whip { .. } => None,
+        }
+    }
+
+    /// A WHIP sink's link: its endpoint, state and frames published.
+    pub fn link_report(&self) -> Option<LinkReport> {
+        match self {
+            OpenSink::Whip { link, .. } => Some(link.report()),
+            _ => None,
         }
     }
 
@@ -72,6 +94,10 @@ impl OpenSink {
             OpenSink::Images(writer) => writer.write(frame),
             OpenSink::Video(writer) => writer.write(&frame.pixels),
             OpenSink::Preview(preview) => preview.deliver(frame),
+            OpenSink::Whip { frames, .. } => {
+                frames.store(frame);
+                Ok(())
+            }
         }
     }
 
@@ -79,7 +105,7 @@ impl OpenSink {
     pub fn dropped(&self) -> u64 {
         match self {
             OpenSink::Preview(preview) => preview.queue.dropped(),
-            OpenSink::Numpy(_) | OpenSink::Images(_) | OpenSink::Video(_) => 0,
+            OpenSink::Numpy(_) | OpenSink::Images(_) | OpenSink::Video(_) | OpenSink::Whip { .. } => 0,
         }
     }
 
@@ -88,7 +114,7 @@ impl OpenSink {
         match self {
             OpenSink::Images(writer) => writer.finish(),
             OpenSink::Video(writer) => writer.finish(),
-            OpenSink::Numpy(_) | OpenSink::Preview(_) => Ok(()),
+            OpenSink::Numpy(_) | OpenSink::Preview(_) | OpenSink::Whip { .. } => Ok(()),
         }
     }
 }
