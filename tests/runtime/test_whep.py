@@ -76,7 +76,12 @@ def whep_url(server: Server, node: str) -> str:
 
 
 def node_picture(server: Server, node: str) -> np.ndarray:
-    status, _, payload = server.call("GET", f"/v1/frames/latest?node={node}")
+    """`node`'s latest frame, waiting for the first one of a graph just started."""
+    status, _, payload = poll_until(
+        lambda: (answer := server.call("GET", f"/v1/frames/latest?node={node}"))[0] != 404 and answer,
+        f"a first frame of '{node}'",
+        timeout=30,
+    )
     assert status == 200, payload[:300]
     return np.asarray(Image.open(io.BytesIO(payload)).convert("RGB"))
 

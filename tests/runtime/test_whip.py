@@ -80,6 +80,8 @@ def test_aiortc_publishes_into_a_whip_source(server: Server) -> None:
     assert quality >= 32, f"PSNR {quality:.1f} dB between what was published and what the source shows"
     listed = [s for s in sessions(server) if location.endswith(s["id"])]
     assert listed and listed[0]["direction"] == "receive" and listed[0]["frames"] > 10, listed
+    # A WHIP session is not ended through the WHEP resource of the same node.
+    assert server.call("DELETE", location.replace("/v1/whip/", "/v1/whep/"))[0] == 404
     assert server.call("DELETE", location)[0] == 200
     assert server.call("DELETE", location)[0] == 404
 

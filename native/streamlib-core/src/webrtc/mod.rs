@@ -120,10 +120,11 @@ impl Sessions {
         Ok((id, answer))
     }
 
-    /// Ends `node`'s session `id` (its thread and socket are gone on return); false if there was none.
-    pub fn end(&self, node: &str, id: &str) -> bool {
+    /// Ends `node`'s session `id` going `way` (its thread and socket are gone on return); false if there
+    /// was none.
+    pub fn end(&self, node: &str, id: &str, way: Way) -> bool {
         let mut live = self.lock();
-        if live.get(id).is_none_or(|entry| entry.node != node) {
+        if live.get(id).is_none_or(|entry| entry.node != node || entry.session.way != way) {
             return false;
         }
         let entry = live.remove(id);

@@ -39,9 +39,9 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/effects/{id}/params", patch(effects::set_params))
         .route("/v1/effects/{id}/shader", put(effects::replace_shader))
         .route("/v1/whep/{node}", post(webrtc::play))
-        .route("/v1/whep/{node}/{session}", delete(webrtc::end).patch(webrtc::patch))
+        .route("/v1/whep/{node}/{session}", delete(webrtc::end_whep).patch(webrtc::patch))
         .route("/v1/whip/{node}", post(webrtc::publish))
-        .route("/v1/whip/{node}/{session}", delete(webrtc::end).patch(webrtc::patch))
+        .route("/v1/whip/{node}/{session}", delete(webrtc::end_whip).patch(webrtc::patch))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route (see GET /v1/openapi.json)")
         })

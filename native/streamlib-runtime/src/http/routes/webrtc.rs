@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use streamlib_core::webrtc::Way;
 
 use super::{Answer, Shared};
 use crate::http::body::{blocking, read_body};
@@ -68,8 +69,16 @@ fn created(protocol: &str, node: &str, id: &str, answer: String) -> Response {
         .into_response()
 }
 
-pub(super) async fn end(State(state): State<Shared>, Path((node, id)): Path<(String, String)>) -> Answer {
-    if blocking(move || state.sessions.end(&node, &id)).await? {
+pub(super) async fn end_whep(state: State<Shared>, path: Path<(String, String)>) -> Answer {
+    end(state, path, Way::Send).await
+}
+
+pub(super) async fn end_whip(state: State<Shared>, path: Path<(String, String)>) -> Answer {
+    end(state, path, Way::Receive).await
+}
+
+async fn end(State(state): State<Shared>, Path((node, id)): Path<(String, String)>, way: Way) -> Answer {
+    if blocking(move || state.sessions.end(&node, &id, way)).await? {
         Ok(StatusCode::OK.into_response())
     } else {
         Err(ApiError::new(StatusCode::NOT_FOUND, "no_session", "no such session (ended, or never made)"))
