@@ -64,9 +64,9 @@ def test_aiortc_publishes_into_a_whip_source(server: Server) -> None:
     url = f"{server.url}/v1/whip/cam"
 
     async def publish_and_look() -> tuple[int, str | None, str, float]:
-        task = asyncio.create_task(publish(url, TOKEN, picture, seconds=8))
+        task = asyncio.create_task(publish(url, TOKEN, picture, seconds=12))
         quality = 0.0
-        for _ in range(60):
+        for _ in range(100):
             await asyncio.sleep(0.1)
             quality = await asyncio.to_thread(lambda: psnr(node_picture(server, "cam"), picture))
             if quality >= 32:
