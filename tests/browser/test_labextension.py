@@ -125,12 +125,22 @@ def _line_of(page: Any, index: int, selector: str) -> int:
 
 def _hover(page: Any, target: Any, tooltip_selector: str = ".cm-tooltip-lint") -> str:
     """Rests the pointer on `target` (moving, as CodeMirror's hover tooltips want) and returns the text of
-    the tooltip that shows (the lint message by default)."""
-    box = target.bounding_box()
-    page.mouse.move(box["x"] + 1, box["y"] + 2)
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
+    the tooltip that shows (the lint message by default). Under load the cell may still be moving when the
+    pointer arrives (its output appearing below), so the pointer leaves and comes back, with the target's box
+    read again, up to three times."""
     tooltip = page.locator(tooltip_selector).first
-    tooltip.wait_for(timeout=10_000)
+    for attempt in range(3):
+        target.scroll_into_view_if_needed()
+        box = target.bounding_box()
+        page.mouse.move(0, 0)
+        page.mouse.move(box["x"] + 1, box["y"] + 2)
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
+        try:
+            tooltip.wait_for(timeout=5_000)
+            break
+        except Exception:
+            if attempt == 2:
+                raise
     return str(tooltip.text_content())
 
 
