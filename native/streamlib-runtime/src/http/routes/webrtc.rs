@@ -18,28 +18,27 @@ use crate::ops::webrtc;
 const OFFER_LIMIT: usize = 64 << 10;
 const SDP: &str = "application/sdp";
 
-pub(super) async fn play(
-    State(state): State<Shared>,
-    Path(node): Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Answer {
-    let offer = read_offer(&headers, body).await?;
-    let played = node.clone();
-    let (id, answer) = blocking(move || webrtc::play(&state, &played, &offer)).await??;
-    Ok(created("whep", &node, &id, answer))
+pub(super) async fn play(state: State<Shared>, node: Path<String>, headers: HeaderMap, body: Body) -> Answer {
+    answer_offer(state, node, &headers, body, "whep", webrtc::play).await
 }
 
-pub(super) async fn publish(
+pub(super) async fn publish(state: State<Shared>, node: Path<String>, headers: HeaderMap, body: Body) -> Answer {
+    answer_offer(state, node, &headers, body, "whip", |state, node, offer| webrtc::publish(state, node, offer)).await
+}
+
+/// Reads the offer, has `open` answer it off the async threads, and answers 201 with the session's URL.
+async fn answer_offer(
     State(state): State<Shared>,
     Path(node): Path<String>,
-    headers: HeaderMap,
+    headers: &HeaderMap,
     body: Body,
+    protocol: &str,
+    open: fn(&Shared, &str, &str) -> Result<(String, String), ApiError>,
 ) -> Answer {
-    let offer = read_offer(&headers, body).await?;
-    let into = node.clone();
-    let (id, answer) = blocking(move || webrtc::publish(&state, &into, &offer)).await??;
-    Ok(created("whip", &node, &id, answer))
+    let offer = read_offer(headers, body).await?;
+    let for_node = node.clone();
+    let (id, answer) = blocking(move || open(&state, &for_node, &offer)).await??;
+    Ok(created(protocol, &node, &id, answer))
 }
 
 async fn read_offer(headers: &HeaderMap, body: Body) -> Result<String, ApiError> {
