@@ -26,6 +26,9 @@ pub(super) async fn publish(state: State<Shared>, node: Path<String>, headers: H
     answer_offer(state, node, &headers, body, "whip", |state, node, offer| webrtc::publish(state, node, offer)).await
 }
 
+/// Answers an offer for a node: the session's id and the SDP answer.
+type OpenSession = fn(&Shared, &str, &str) -> Result<(String, String), ApiError>;
+
 /// Reads the offer, has `open` answer it off the async threads, and answers 201 with the session's URL.
 async fn answer_offer(
     State(state): State<Shared>,
@@ -33,7 +36,7 @@ async fn answer_offer(
     headers: &HeaderMap,
     body: Body,
     protocol: &str,
-    open: fn(&Shared, &str, &str) -> Result<(String, String), ApiError>,
+    open: OpenSession,
 ) -> Answer {
     let offer = read_offer(headers, body).await?;
     let for_node = node.clone();
