@@ -25,6 +25,7 @@ from streamlib.shader import Shader, compile, compile_file
 if TYPE_CHECKING:
     import numpy as np
 
+    from streamlib.remote import RemoteRuntime
     from streamlib.runtime import Runtime
 
 _counters: dict[str, itertools.count[int]] = {}
@@ -64,6 +65,8 @@ class Node:
         stem = spec.type_name
         self.name = name or f"{stem}_{next(_counters.setdefault(stem, itertools.count(1)))}"
         self._runtime: Runtime | None = None
+        #: The remote runtime this node was added to (`RemoteRuntime.add_stream`/`connect`), if any.
+        self.remote: RemoteRuntime | None = None
         self._graph: _native.NativeGraph | None = None
         self._id: int | None = None
         self.inputs = PortMap(self, "input")
@@ -83,6 +86,10 @@ class Node:
         node._bind(spec, name)
         node._joined(runtime, graph, node_id)
         return node
+
+    def addition(self) -> str:
+        """The JSON edit that adds this node to a remote runtime's graph (`PATCH /v1/graph`)."""
+        return self._spec.addition(self.name)
 
     def join(self, runtime: Runtime, graph: _native.NativeGraph) -> None:
         """Adds this node to `runtime`'s `graph` (what `Runtime.add_stream` calls)."""
@@ -345,6 +352,9 @@ class Effect(Node):
             self._handle.resume()
 
     def set(self, **params: Any) -> None:
+        if self.remote is not None:
+            self.remote.set(self.name, **params)
+            return
         if self._handle is None:
             # Not running yet: the core checks the names and values as it would at construction.
             self._respec(self.shader, {**self._spec.params()["values"], **params})
@@ -357,7 +367,9 @@ class Effect(Node):
         running, `on_error` receives the error, and it is raised."""
         try:
             shader = _as_shader(source, self.name)
-            if self._handle is not None:
+            if self.remote is not None:
+                self.remote.replace_shader(self.name, shader.source)
+            elif self._handle is not None:
                 self._handle.replace(shader.native)
             else:
                 names = {p.name for p in shader.parameters}

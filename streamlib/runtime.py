@@ -14,6 +14,7 @@ from streamlib.errors import ConfigError, EffectError, GraphError
 from streamlib.features import has_feature
 from streamlib.graph import Port, Stream
 from streamlib.nodes import Node, node_class
+from streamlib.remote_node import RemoteNode
 from streamlib.shader import Shader, compile, detect_stage
 from streamlib.tracing import Trace, TracedTexture
 
@@ -240,12 +241,21 @@ class Runtime:
         return node
 
     def connect(
-        self, source: Port | Node | Stream, target: Port | Node | Stream, *, delivery: str | None = None
+        self,
+        source: Port | Node | Stream | RemoteNode,
+        target: Port | Node | Stream,
+        *,
+        delivery: str | None = None,
     ) -> None:
         """Connects an output to an input. Checked now: ports, types, cycles, resolutions.
 
         `delivery`: "latest" (drop old frames: previews) or "every_frame" (back-pressure: file sinks).
+        A node of a remote runtime (`remote.node("fx")`) arrives over WHEP: a `WhepSource` playing it joins
+        this graph (once; later connects reuse it).
         """
+        if isinstance(source, RemoteNode):
+            player = source.as_source()
+            source = self._nodes.get(player.name, player)
         out = self._port(source, "output")
         into = self._port(target, "input")
         if out.direction != "output":

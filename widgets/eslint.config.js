@@ -10,6 +10,7 @@ export default [
         Blob: "readonly", IntersectionObserver: "readonly", ResizeObserver: "readonly", setTimeout: "readonly", clearTimeout: "readonly",
         setInterval: "readonly", clearInterval: "readonly", console: "readonly", DataView: "readonly",
         Worker: "readonly", URL: "readonly", OffscreenCanvas: "readonly", CustomEvent: "readonly",
+        fetch: "readonly", RTCPeerConnection: "readonly", MediaStream: "readonly",
       },
     },
     rules: { "no-unused-vars": "error", "no-undef": "error", "prefer-const": "error" },

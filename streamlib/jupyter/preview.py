@@ -17,6 +17,7 @@ from streamlib.jupyter import inpage
 from streamlib.jupyter.camera import cameras_feeding
 from streamlib.node_types import TestPattern
 from streamlib.nodes import Effect, Node, PreviewSink
+from streamlib.remote_node import RemoteNode
 from streamlib.runtime import Runtime
 from streamlib.shader import Shader
 
@@ -38,7 +39,12 @@ class Preview(anywidget.AnyWidget):
 
     `run="browser"` runs `node`'s chain of pixel effects in the page (WebGL2) on the browser camera, the
     test pattern or a still image, with no frame crossing to the kernel; where the chain cannot run there,
-    `notice` says why and the preview runs in the kernel."""
+    `notice` says why and the preview runs in the kernel.
+
+    A node of a `RemoteRuntime` (`remote.node("fx")`) plays in the page's own `<video>` over WHEP, straight
+    from the runtime; the runtime must let the notebook page's origin in (`--allow-origin`, or
+    `RemoteRuntime.launch(allow_origins=...)`). Its token goes to the page by message, never into widget
+    state."""
 
     _esm = STATIC / "preview.js"
     width = traitlets.Int(640).tag(sync=True)
@@ -51,11 +57,12 @@ class Preview(anywidget.AnyWidget):
     run = traitlets.Unicode("kernel").tag(sync=True)
     notice = traitlets.Unicode("").tag(sync=True)
     program = traitlets.Dict().tag(sync=True)
+    whep_url = traitlets.Unicode("").tag(sync=True)
     bindings: traitlets.List[dict[str, Any]] = traitlets.List().tag(sync=True)
 
     def __init__(
         self,
-        node: Node | Stream,
+        node: Node | Stream | RemoteNode,
         *,
         run: str = "kernel",
         quality: int = 80,
@@ -64,6 +71,9 @@ class Preview(anywidget.AnyWidget):
         owns_runtime: bool = False,
         full_resolution: bool = False,
     ) -> None:
+        if isinstance(node, RemoteNode):
+            self._init_whep(node)
+            return
         target = node.node if isinstance(node, Stream) else node
         runtime = target.runtime
         if runtime is None:
@@ -100,6 +110,22 @@ class Preview(anywidget.AnyWidget):
         thread = threading.Thread(target=self._sync, name=f"streamlib-inpage-{self.node.name}", daemon=True)
         self._thread: threading.Thread | None = thread
         thread.start()
+
+    def _init_whep(self, node: RemoteNode) -> None:
+        if not node.outputs:
+            raise GraphError(f"'{node.name}' is a {node.kind}: it has no video to play")
+        super().__init__(run="whep", whep_url=node.whep_url)
+        self.remote_node = node
+        self._closed = threading.Event()
+        self._owns_runtime = False
+        self._thread = None
+        self.frames_sent = 0
+        self.on_msg(self._on_whep_message)
+        _live.add(self)
+
+    def _on_whep_message(self, _: Any, message: dict[str, Any], buffers: list[bytes]) -> None:
+        if message.get("type") == "whep-ready":
+            self.send({"type": "whep-auth", "token": self.remote_node.runtime.token or ""})
 
     def _on_page_message(self, _: Any, message: dict[str, Any], buffers: list[bytes]) -> None:
         kind = message.get("type")
@@ -290,7 +316,7 @@ class Preview(anywidget.AnyWidget):
     def close(self) -> None:
         """Stops sending frames. A graph this preview started for itself stops too; others keep running."""
         self._closed.set()
-        if self.run == "browser":
+        if self.run in ("browser", "whep"):
             super().close()
             return
         with self._wake:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,21 @@ def _canvas(index: int, cell: int | None) -> str:
     if cell is None:
         return f"document.querySelectorAll('{PREVIEW}')[{index}]"
     return f"document.querySelectorAll('.jp-NotebookPanel .jp-Cell')[{cell}].querySelector('{PREVIEW}')"
+
+
+def write_notebook(root: Path, name: str, cells: list[str]) -> str:
+    """A notebook of code cells `cells` saved as `root/name`; returns `name`."""
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": source}
+            for source in cells
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (root / name).write_text(json.dumps(notebook))
+    return name
 
 
 def open_notebook(page: Any, url: str) -> None:

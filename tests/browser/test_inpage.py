@@ -3,7 +3,6 @@ in the page at the camera's rate, controls and hot swaps reach it, and it outliv
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 from typing import Any
@@ -20,6 +19,7 @@ from .lab_helpers import (
     wait_for_frames,
     wait_for_output,
     wait_until,
+    write_notebook,
 )
 
 EDGES = """%%hlsl edges
@@ -45,20 +45,6 @@ BROKEN = "%%hlsl edges\nfloat4 main(float2 uv : TEXCOORD) : SV_Target {\n    ret
 SPOTS = [(x, y) for x in range(8, 640, 32) for y in range(8, 480, 32)]
 
 
-def _notebook(lab: Lab, name: str, cells: list[str]) -> str:
-    notebook = {
-        "cells": [
-            {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": source}
-            for source in cells
-        ],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    (lab.root / name).write_text(json.dumps(notebook))
-    return name
-
-
 def _lit(page: Any) -> list[tuple[float, float, float]]:
     return [p for p in (sample(page, x, y, size=3, cell=2) for x, y in SPOTS) if p[0] > 60]
 
@@ -72,7 +58,7 @@ def _root(page: Any, attribute: str) -> str:
 
 
 def test_the_effect_runs_in_the_page_at_the_camera_rate(page: Any, lab: Lab, shots: Any) -> None:
-    open_notebook(page, lab.notebook_url(_notebook(lab, "inpage.ipynb", CELLS)))
+    open_notebook(page, lab.notebook_url(write_notebook(lab.root, "inpage.ipynb", CELLS)))
     run_all(page)
     wait_for_output(page, 2, "in-page ready")
     pid = int(wait_for_output(page, 3, "kernel pid").split("kernel pid ")[1].split()[0])
@@ -132,7 +118,7 @@ PATTERN_CELLS = [
 
 
 def test_the_test_pattern_runs_in_the_page_too(page: Any, lab: Lab, shots: Any) -> None:
-    open_notebook(page, lab.notebook_url(_notebook(lab, "inpage-pattern.ipynb", PATTERN_CELLS)))
+    open_notebook(page, lab.notebook_url(write_notebook(lab.root, "inpage-pattern.ipynb", PATTERN_CELLS)))
     run_all(page)
     wait_for_frames(page, minimum_fps=10, cell=0)
     screenshot(page, shots, "1-inverted-pattern")
@@ -155,7 +141,7 @@ IMAGE_CELLS = [
 
 
 def test_a_still_image_runs_in_the_page_too(page: Any, lab: Lab, shots: Any) -> None:
-    open_notebook(page, lab.notebook_url(_notebook(lab, "inpage-image.ipynb", IMAGE_CELLS)))
+    open_notebook(page, lab.notebook_url(write_notebook(lab.root, "inpage-image.ipynb", IMAGE_CELLS)))
     run_all(page)
     wait_for_frames(page, minimum_fps=5, cell=0)
     screenshot(page, shots, "1-inverted-image")
@@ -190,7 +176,7 @@ def test_a_denied_camera_says_so_in_both_widgets_and_in_camera_state(
     )
     try:
         page = denying.new_page(viewport={"width": 1400, "height": 1000})
-        open_notebook(page, lab.notebook_url(_notebook(lab, "denied.ipynb", DENIED_CELLS)))
+        open_notebook(page, lab.notebook_url(write_notebook(lab.root, "denied.ipynb", DENIED_CELLS)))
         run_all(page)
         status = cell(page, 1).locator(".streamlib-preview-status").first
         wait_until(lambda: "denied" in (status.text_content() or ""), timeout=15)
@@ -211,7 +197,7 @@ STOPPED_CELLS = [*DENIED_CELLS[:2], "print(f'state {camera.state}: {camera.error
 
 
 def test_a_camera_stopping_mid_stream_says_so(page: Any, lab: Lab, shots: Any) -> None:
-    open_notebook(page, lab.notebook_url(_notebook(lab, "stopped.ipynb", STOPPED_CELLS)))
+    open_notebook(page, lab.notebook_url(write_notebook(lab.root, "stopped.ipynb", STOPPED_CELLS)))
     run_all(page)
     wait_for_frames(page, minimum_fps=5, cell=1)
     # The device goes away: its track ends (what unplugging a webcam does to a live stream).

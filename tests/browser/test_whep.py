@@ -1,10 +1,13 @@
-"""Headless Chromium — a WebRTC stack nobody here wrote — plays a runtime node over WHEP in a plain page:
-`RTCPeerConnection` offer → `POST /v1/whep/{node}` → answer, and the `<video>` shows the node's pixels."""
+"""Headless Chromium — a WebRTC stack nobody here wrote — plays a runtime node over WHEP: in a plain page
+(`RTCPeerConnection` offer → `POST /v1/whep/{node}` → answer, and the `<video>` shows the node's pixels),
+and in JupyterLab, where `Preview(remote.node("fx"))` plays it cross-origin with no kernel in the frame path."""
 
 from __future__ import annotations
 
 import base64
 import io
+import os
+import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,9 +15,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from streamlib import RemoteRuntime
+
 from ..runtime.test_http_api import Server, start_server
-from ..runtime.test_whep import TOKEN, node_picture, picture_graph
+from ..runtime.test_whep import PICTURE, TOKEN, node_picture, picture_graph
 from ..runtime.webrtc_peer import psnr
+from .conftest import Lab
+from .lab_helpers import open_notebook, run_all, wait_for_output, write_notebook
 
 # Served at the runtime's own origin (page.route), so the page's fetch needs no CORS.
 PLAYER = """<!doctype html><video id="v" autoplay muted playsinline></video><script>
@@ -76,3 +83,46 @@ def test_chromium_plays_a_node_over_whep(server: Server, browser: Any) -> None:
         assert server.call("DELETE", started["location"])[0] == 200
     finally:
         context.close()
+
+
+NOTEBOOK = [
+    "import os\nfrom streamlib import Effect, RemoteRuntime, TestPattern\nfrom streamlib.jupyter import Preview\n"
+    f"remote = RemoteRuntime.launch(token={TOKEN!r}, allow_origins=['*'])\n"
+    f"remote.connect(TestPattern(640, 480, name='pattern'), Effect({PICTURE!r}, name='fx'))\n"
+    "remote.start(fps=30)\nview = Preview(remote.node('fx'))\ndisplay(view)\n"
+    "print('served at', remote.url, 'pid', remote.process.pid)",
+]
+VIDEO = ".streamlib-preview[data-run=whep]"
+
+
+def _video_pixels(page: Any) -> np.ndarray:
+    shown = page.evaluate(
+        f"""() => {{
+            const video = document.querySelector('{VIDEO} video');
+            const canvas = document.createElement('canvas');
+            canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+            canvas.getContext('2d').drawImage(video, 0, 0);
+            return canvas.toDataURL('image/png');
+        }}"""
+    )
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(shown.split(",", 1)[1]))).convert("RGB"))
+
+
+def test_a_notebook_preview_plays_a_remote_node_over_whep(page: Any, lab: Lab) -> None:
+    open_notebook(page, lab.notebook_url(write_notebook(lab.root, "whep-preview.ipynb", NOTEBOOK)))
+    run_all(page)
+    said = wait_for_output(page, 0, "served at").split()
+    url, pid = said[said.index("at") + 1], int(said[said.index("pid") + 1])
+    try:
+        page.wait_for_function(
+            f"() => Number(document.querySelector('{VIDEO}')?.dataset.presented || 0) >= 30", timeout=90_000
+        )
+        overlay = page.evaluate(f"document.querySelector('{VIDEO} .streamlib-preview-overlay').textContent")
+        assert "640×480" in overlay and "fps" in overlay and "WHEP" in overlay, overlay
+        expected = RemoteRuntime(url, token=TOKEN).latest_frame()[..., :3]
+        quality = psnr(_video_pixels(page), expected)
+        assert quality >= 35, f"PSNR {quality:.1f} dB"
+        sessions = RemoteRuntime(url, token=TOKEN).stats()["webrtc"]["sessions"]
+        assert [s["node"] for s in sessions if s.get("connected")] == ["fx"], sessions
+    finally:
+        os.kill(pid, signal.SIGTERM)

@@ -3,10 +3,12 @@
 // acknowledged so the kernel keeps at most a few in flight. Nothing is drawn or requested while hidden.
 // The page says how large it shows the picture, and the kernel sends frames that size (scaled on the GPU):
 // the canvas keeps the frame's full size, so layout and pointer coordinates do not change with it.
-// `run="browser"` runs the effect chain in the page instead (inpage.js).
+// `run="browser"` runs the effect chain in the page instead (inpage.js); a remote runtime's node plays over
+// WHEP (whep.js).
 
 import { previewFrame } from "./frame.js";
 import { renderInPage } from "./inpage.js";
+import { renderWhep } from "./whep.js";
 
 function overlayText(state) {
   const parts = [
@@ -24,6 +26,7 @@ function overlayText(state) {
 
 function render({ model, el }) {
   if (model.get("run") === "browser") return renderInPage({ model, el });
+  if (model.get("run") === "whep") return renderWhep({ model, el });
   const { root, canvas, overlay, status } = previewFrame(model, el);
   const context = canvas.getContext("2d");
 

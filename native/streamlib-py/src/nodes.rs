@@ -122,6 +122,12 @@ impl NativeNodeSpec {
         to_python(py, &value)
     }
 
+    /// The JSON edit (`PATCH /v1/graph`) that adds this node as `id` to a runtime's graph.
+    fn addition(&self, py: Python<'_>, id: &str) -> PyResult<String> {
+        let edit = self.inner.addition(id).map_err(|e| graph_error(py, format!("'{id}': {}", e.message)))?;
+        serde_json::to_string(&edit).map_err(|e| internal(e.to_string()))
+    }
+
     fn input_ports(&self) -> Vec<String> {
         self.inner.input_ports()
     }

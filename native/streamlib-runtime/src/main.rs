@@ -73,8 +73,9 @@ struct ServeArgs {
     /// reach a public server by); repeatable.
     #[arg(long = "allow-host", value_name = "NAME")]
     allow_hosts: Vec<String>,
-    /// A browser `Origin` /mcp accepts (e.g. http://localhost:6274); requests from any other site's pages
-    /// are refused. Repeatable.
+    /// A browser `Origin` whose pages may call this server (e.g. http://localhost:6274, a JupyterLab's
+    /// http://127.0.0.1:8888): /mcp accepts it and /v1 answers it with CORS headers (a notebook playing a
+    /// node over WHEP); other sites' pages are refused. `*` allows any, only with --token-file. Repeatable.
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     allow_origins: Vec<String>,
     /// UDP ports WebRTC (WHEP) sessions take their sockets from, FIRST-LAST (open these in a firewall);

@@ -13,6 +13,7 @@
 
 mod artifacts;
 mod canonical;
+mod edit;
 mod model;
 mod validate;
 
@@ -23,6 +24,7 @@ use std::fmt;
 
 pub use artifacts::{load_shaders, LoadReport, LoadedShaders, USED_ARTIFACT, USED_RECOMPILED};
 pub use canonical::canonical_json;
+pub use edit::{EdgeRef, GraphEdit, NewEdge};
 pub use model::{
     DeliveryName, EdgeConfig, Endpoint, GraphConfig, NodeConfig, RawEdge, RawNode, RuntimeSettings, ShaderConfig,
     Target,

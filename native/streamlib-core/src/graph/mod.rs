@@ -235,10 +235,7 @@ impl Graph {
                 )));
             }
         }
-        let delivery = delivery.unwrap_or(match &self.nodes[to].kind {
-            NodeKind::Sink(SinkKind::Preview(_) | SinkKind::Numpy(_) | SinkKind::Whip { .. }) => Delivery::Latest,
-            _ => Delivery::EveryFrame,
-        });
+        let delivery = delivery.unwrap_or_else(|| self.nodes[to].params.default_delivery());
         self.edges.push(Edge { from, from_port: from_port.to_owned(), to, to_port, delivery });
         Ok(())
     }

@@ -408,6 +408,15 @@ impl NodeTypeInfo {
 }
 
 impl NodeType {
+    /// How an edge into this node delivers frames when its maker does not say: sinks that only show or hand
+    /// over the newest frame (previews, numpy, WHIP publishing) drop old ones, the rest get every frame.
+    pub fn default_delivery(&self) -> crate::graph::Delivery {
+        match self {
+            NodeType::Preview(_) | NodeType::Numpy(_) | NodeType::WhipSink(_) => crate::graph::Delivery::Latest,
+            _ => crate::graph::Delivery::EveryFrame,
+        }
+    }
+
     /// The catalog row of (`role`, `ty`), or an error listing what this runtime supports.
     pub fn lookup(role: Role, ty: &str) -> Result<&'static NodeTypeInfo, String> {
         if let Some(info) = CATALOG.iter().find(|i| i.role == role && i.name == ty) {

@@ -9,7 +9,7 @@ use base64::Engine as _;
 
 use super::catalog::{Fallback, ImageParams, NodeType, Role};
 use super::{EffectHandle, LatestFrame, PreviewQueue, PushSlot};
-use crate::config::ConfigError;
+use crate::config::{ConfigError, GraphEdit, RawNode, ShaderConfig};
 use crate::gpu::{Gpu, ParamValue};
 use crate::graph::{AddError, Node, NodeKind, Remote, SinkKind, SourceKind, VIDEO};
 use crate::shader::CompiledShader;
@@ -160,6 +160,27 @@ impl NodeSpec {
             Made::Ready(NodeKind::Sink(SinkKind::Preview(queue))) => Some(queue.clone()),
             _ => None,
         }
+    }
+
+    /// The edit that adds this node, as `id`, to another process's graph (a runtime's `PATCH /v1/graph`): its
+    /// config, and for an effect its shader keyed by `id`. Nodes whose frames pass through this process (a
+    /// push source, numpy and preview sinks) cannot live elsewhere and are refused.
+    pub fn addition(&self, id: &str) -> Result<GraphEdit, ConfigError> {
+        if let NodeType::Push(_) | NodeType::Numpy(_) | NodeType::Preview(_) = self.params {
+            return Err(ConfigError::new(
+                "type",
+                format!("{} hands frames to or from this process, so it cannot run in a remote graph", self.params.describe()),
+            ));
+        }
+        let mut edit = GraphEdit::default();
+        let mut params = self.params.clone();
+        if let (Made::Effect(shader), NodeType::Effect(effect)) = (&self.made, &mut params) {
+            effect.shader = id.to_owned();
+            edit.shaders.insert(id.to_owned(), ShaderConfig::export(shader, &[]));
+        }
+        let values = params.params_value().map_err(|e| ConfigError::new("params", e.to_string()))?;
+        edit.add_nodes.push(RawNode { id: id.to_owned(), kind: params.role(), ty: params.type_name().to_owned(), params: values });
+        Ok(edit)
     }
 
     /// Output size, when the node decides it (sources).

@@ -139,6 +139,19 @@ impl Sessions {
         drop(ended);
     }
 
+    /// Ends every session receiving a publication (WHIP): a rebuilt graph has new source slots, and a
+    /// publisher that sees its session end reconnects into them (as `WhipSink` does).
+    pub fn end_receiving(&self) {
+        let mut live = self.lock();
+        let ended: Vec<Entry> = {
+            let ids: Vec<String> =
+                live.iter().filter(|(_, e)| e.session.way == Way::Receive).map(|(id, _)| id.clone()).collect();
+            ids.iter().filter_map(|id| live.remove(id)).collect()
+        };
+        drop(live);
+        drop(ended);
+    }
+
     pub fn report(&self) -> Vec<SessionReport> {
         self.lock()
             .iter()

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -70,6 +70,11 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
             }
         },
     };
+    if token.is_none() && options.mcp.allowed_origins.iter().any(|o| o == "*") {
+        return Err(ServeError::Refused(
+            "--allow-origin '*' lets any web page call this server: it needs --token-file FILE".to_owned(),
+        ));
+    }
     if token.is_none() && !address.ip().is_loopback() {
         return Err(ServeError::Refused(format!("refusing to listen on {address} without a token: anything but a loopback address needs --token-file FILE (every request must then send 'Authorization: Bearer <token>')")));
     }
@@ -77,7 +82,8 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
     let network = Network { ip: address.ip(), ports: options.webrtc_ports };
     let state = Arc::new(
         AppState::new(compiler, token, options.allow_files, options.max_concurrent)
-            .with_webrtc(network, options.max_webrtc_sessions),
+            .with_webrtc(network, options.max_webrtc_sessions)
+            .with_cors(options.mcp.allowed_origins.clone()),
     );
     let mut mcp = options.mcp.clone();
     if !address.ip().is_unspecified() {
@@ -133,6 +139,44 @@ async fn shutdown() {
 /// Every request but `/v1/health`: the bearer token when one is configured, then a slot among
 /// `max_concurrent` (none free: 503 busy, at once rather than queued). `/mcp` takes its slots per tool call.
 async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let origin = cors_origin(&state, &request);
+    if let (Some(origin), &Method::OPTIONS) = (&origin, request.method()) {
+        return preflight(origin.clone());
+    }
+    let mut response = admit(state, request, next).await;
+    if let Some(origin) = origin {
+        let headers = response.headers_mut();
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Location, X-Frame-Index"));
+        headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    response
+}
+
+/// The `Origin` of a request to `/v1/…` from a page `--allow-origin` lets in (`*`: any, which `serve` allows
+/// only with a token), so a browser may read the answer: a notebook page playing a node over WHEP, say.
+/// Credentials stay the bearer token; cookies play no part.
+fn cors_origin(state: &AppState, request: &Request) -> Option<HeaderValue> {
+    if !request.uri().path().starts_with("/v1/") {
+        return None;
+    }
+    let origin = request.headers().get(header::ORIGIN)?;
+    let text = origin.to_str().ok()?;
+    state.cors_origins.iter().any(|allowed| allowed == "*" || allowed == text).then(|| origin.clone())
+}
+
+fn preflight(origin: HeaderValue) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("Authorization, Content-Type"));
+    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    response
+}
+
+async fn admit(state: Arc<AppState>, request: Request, next: Next) -> Response {
     if request.uri().path() == "/v1/health" {
         return next.run(request).await;
     }

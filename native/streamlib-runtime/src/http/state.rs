@@ -45,6 +45,8 @@ pub struct AppState {
     /// WHEP sessions playing nodes, and where their UDP sockets live.
     pub sessions: Sessions,
     pub network: Network,
+    /// Browser origins whose pages may read this server's `/v1` answers (CORS); "*" is any.
+    pub cors_origins: Vec<String>,
 }
 
 /// WHEP sessions a server allows at once unless told otherwise (each is an encoder: CPU-bound).
@@ -62,7 +64,13 @@ impl AppState {
             graph: Mutex::new(None),
             sessions: Sessions::new(DEFAULT_MAX_SESSIONS),
             network: Network::default(),
+            cors_origins: Vec::new(),
         }
+    }
+
+    pub fn with_cors(mut self, origins: Vec<String>) -> AppState {
+        self.cors_origins = origins;
+        self
     }
 
     /// Where WHEP sessions bind (address, UDP port range) and how many may run at once.

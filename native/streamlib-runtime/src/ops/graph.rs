@@ -6,8 +6,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use streamlib_core::config::GraphConfig;
-use streamlib_core::config::ShaderConfig;
+use streamlib_core::config::{GraphConfig, GraphEdit, ShaderConfig};
 use streamlib_core::gpu::{AdapterPreference, Gpu, GpuError};
 use streamlib_core::graph::{scheduler, Graph, RunOptions, Stats};
 use streamlib_core::nodes::sinks::{encode_jpeg, encode_png};
@@ -34,12 +33,25 @@ pub fn default_gpu(adapter: Option<&str>) -> Result<std::sync::Arc<Gpu>, GpuErro
 /// the loaded graph, stopping and replacing any graph loaded before.
 pub fn load(state: &AppState, text: &str) -> Result<Value, ApiError> {
     let config = GraphConfig::parse(text).map_err(|e| ApiError::bad_config(&e))?;
-    install(state, config, &[])
+    install(state, config, &[], false)
+}
+
+/// Applies `edit` to the loaded graph (to an empty one when none is loaded): the edited config is checked
+/// and built before anything changes, and a graph that ran is restarted at its rate, so an edit that would
+/// leave it unable to run (an input left unconnected) is refused with the graph untouched.
+pub fn edit(state: &AppState, edit: &GraphEdit) -> Result<Value, ApiError> {
+    let rebuild = match Rebuild::of(state) {
+        Ok(rebuild) => rebuild,
+        Err(_) => Rebuild { config: GraphConfig::empty(), running: false, fps: None, taps: Vec::new() },
+    };
+    let config = rebuild.config.edited(edit).map_err(|e| ApiError::bad_config(&e))?;
+    rebuild.install(state, config)
 }
 
 /// Builds `config` (already parsed) with a frame tap on each of `taps` and makes it the loaded graph, as
-/// `load`.
-fn install(state: &AppState, config: GraphConfig, taps: &[String]) -> Result<Value, ApiError> {
+/// `load`. With `must_run`, a graph that could not start (an input not connected, a cycle) is refused
+/// before the loaded one is touched.
+fn install(state: &AppState, config: GraphConfig, taps: &[String], must_run: bool) -> Result<Value, ApiError> {
     check_file_access(&config, state.allow_files).map_err(|e| ApiError::bad_config(&e))?;
     if latest_frame_source(&config).is_none() {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_config", "nodes: the graph has no source or effect")
@@ -49,6 +61,15 @@ fn install(state: &AppState, config: GraphConfig, taps: &[String]) -> Result<Val
         .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_gpu", e.to_string()))?;
     let mut built =
         Graph::from_config(&gpu, &state.compiler, &config, &BTreeMap::new()).map_err(|e| ApiError::bad_config(&e))?;
+    if must_run {
+        built.graph.plan_order().map_err(|e| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "not_runnable",
+                format!("the running graph would stop: {e} (make both changes in one edit)"),
+            )
+        })?;
+    }
     let tap = attach_latest_frame(&mut built.graph, &config, &gpu)
         .map_err(|e| ApiError::internal(format!("cannot attach the latest-frame sink: {e}")))?;
     let mut tapped = BTreeMap::new();
@@ -62,6 +83,9 @@ fn install(state: &AppState, config: GraphConfig, taps: &[String]) -> Result<Val
     let nodes: Vec<Value> = config.nodes.iter().map(|n| json!({ "id": n.id, "type": n.node.type_name() })).collect();
     let effects: Vec<&String> = built.effects.keys().collect();
     let answer = json!({ "loaded": true, "nodes": nodes, "effects": effects, "latest_frame_from": tap.from, "report": report, "adapter": gpu.adapter.name });
+    // Publications feed the old graph's WHIP sources; ended, their publishers reconnect into the new ones
+    // (ended before the graph lock is taken: a session thread never waits on it while being joined).
+    state.sessions.end_receiving();
     let mut slot = state.graph();
     if let Some(mut old) = slot.take() {
         if let Some(mut running) = old.running.take() {
@@ -80,6 +104,31 @@ fn install(state: &AppState, config: GraphConfig, taps: &[String]) -> Result<Val
         last_stats: None,
     });
     Ok(answer)
+}
+
+/// The loaded graph's nodes as built: id, role, type, output size (when known) and port names, without the
+/// server's own sinks. What a client needs to connect to a node or play it.
+pub fn nodes(state: &AppState) -> Result<Value, ApiError> {
+    let graph = state.graph();
+    let loaded = graph.as_ref().ok_or_else(ApiError::no_graph)?;
+    let built = &loaded.built.graph;
+    let nodes: Vec<Value> = built
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, node)| !is_runtime_sink(&node.name))
+        .map(|(id, node)| {
+            json!({
+                "id": node.name,
+                "kind": node.params.role().as_str(),
+                "type": node.params.type_name(),
+                "size": built.resolution(id),
+                "inputs": built.input_ports(id),
+                "outputs": built.output_ports(id),
+            })
+        })
+        .collect();
+    Ok(json!({ "nodes": nodes }))
 }
 
 /// The loaded graph as a config (kept current by parameter changes and hot swaps).
@@ -315,7 +364,7 @@ impl Rebuild {
 
     /// Installs `config` (with the taps) and restarts it at the old rate if the old graph ran.
     fn install(self, state: &AppState, config: GraphConfig) -> Result<Value, ApiError> {
-        let mut answer = install(state, config, &self.taps)?;
+        let mut answer = install(state, config, &self.taps, self.running)?;
         if self.running {
             answer["started"] = start(state, None, self.fps)?;
         }

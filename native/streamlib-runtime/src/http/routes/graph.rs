@@ -1,4 +1,4 @@
-//! The loaded graph: `PUT`/`GET /v1/graph`, `POST /v1/graph/effects` (grow it by an effect), start, stop, stats and the latest frame (`ops::graph`).
+//! The loaded graph: `PUT`/`GET`/`PATCH /v1/graph` (load, read, edit), `POST /v1/graph/effects` (grow it by an effect), start, stop, stats and the latest frame (`ops::graph`).
 
 use std::collections::BTreeMap;
 
@@ -13,6 +13,7 @@ use crate::http::body::{blocking, parse_value, read_body, read_json};
 use crate::http::state::{GRAPH_BODY_LIMIT, SHADER_BODY_LIMIT, SMALL_BODY_LIMIT};
 use crate::http::ApiError;
 use crate::ops::graph;
+use streamlib_core::config::GraphEdit;
 
 pub(super) async fn load_graph(State(state): State<Shared>, body: Body) -> Answer {
     let bytes = read_body(body, GRAPH_BODY_LIMIT).await?;
@@ -25,6 +26,15 @@ pub(super) async fn load_graph(State(state): State<Shared>, body: Body) -> Answe
 pub(super) async fn add_effect(State(state): State<Shared>, body: Body) -> Answer {
     let new: graph::NewEffect = read_json(body, SHADER_BODY_LIMIT + SMALL_BODY_LIMIT, false).await?;
     ok(blocking(move || graph::add_effect(&state, new)).await??)
+}
+
+pub(super) async fn edit_graph(State(state): State<Shared>, body: Body) -> Answer {
+    let edit: GraphEdit = read_json(body, GRAPH_BODY_LIMIT, false).await?;
+    ok(blocking(move || graph::edit(&state, &edit)).await??)
+}
+
+pub(super) async fn nodes(State(state): State<Shared>) -> Answer {
+    ok(graph::nodes(&state)?)
 }
 
 pub(super) async fn get_graph(State(state): State<Shared>) -> Answer {
