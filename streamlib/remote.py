@@ -405,6 +405,7 @@ class RemoteRuntime:
                 raise
             names = set()
         if self._pending is not None:
+            names -= set(self._pending["remove_nodes"])
             names |= {node["id"] for node in self._pending["add_nodes"]}
         return names
 

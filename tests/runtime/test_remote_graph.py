@@ -113,14 +113,15 @@ def test_a_running_graph_is_edited_in_one_step_and_refuses_to_be_left_broken(rem
     assert "'tint.video' is not connected" in str(refused.value)
     assert remote.config() == before and remote.stats()["running"]
 
+    # The effect replaced by another of the same name: its shader key goes with the old one.
     with remote.edit():
         remote.remove("tint")
-        remote.connect(remote.node("pattern"), Effect(INVERT, name="invert"))
-    assert [node.name for node in remote.nodes()] == ["pattern", "invert"]
+        remote.connect(remote.node("pattern"), Effect(INVERT, name="tint"))
+    assert [node.name for node in remote.nodes()] == ["pattern", "tint"]
     assert remote.stats()["running"]
     shown = frame_after(remote, index_now(remote))
     assert np.abs(shown.astype(int) - local_frame(INVERT)).max() <= 1
-    assert "tint" not in remote.config()["shaders"], "a shader no node runs goes with its node"
+    assert "1 - c.rgb" in remote.config()["shaders"]["tint"]["source"]
 
 
 def test_edits_that_cannot_apply_name_what_is_wrong(remote: RemoteRuntime) -> None:

@@ -84,6 +84,8 @@ impl GraphConfig {
             nodes.remove(at);
             edges.retain(|e| endpoint_node(&e.from) != id && endpoint_node(&e.to) != id);
         }
+        // A shader no node runs any more goes with its last user (and its key is free for an added one).
+        drop_unused(&mut shaders, &nodes);
         for (key, shader) in &edit.shaders {
             match shaders.get(key) {
                 Some(existing) if existing.sha256 != shader.sha256 || existing.entry != shader.entry => {
@@ -107,22 +109,23 @@ impl GraphConfig {
             };
             edges.push(RawEdge { from: edge.from.clone(), to: edge.to.clone(), delivery });
         }
-        // A shader no node runs any more goes with its last user.
-        let used: Vec<String> = nodes
-            .iter()
-            .filter(|n| n.ty == "effect")
-            .filter_map(|n| n.params.get("shader").and_then(Value::as_str).map(str::to_owned))
-            .collect();
-        shaders.retain(|key, _| used.contains(key));
+        drop_unused(&mut shaders, &nodes);
 
         document.insert("nodes".into(), serde_json::to_value(nodes).map_err(|e| ConfigError::new("", e.to_string()))?);
         document.insert("edges".into(), serde_json::to_value(edges).map_err(|e| ConfigError::new("", e.to_string()))?);
-        document.insert(
-            "shaders".into(),
-            serde_json::to_value(shaders).map_err(|e| ConfigError::new("", e.to_string()))?,
-        );
+        document
+            .insert("shaders".into(), serde_json::to_value(shaders).map_err(|e| ConfigError::new("", e.to_string()))?);
         GraphConfig::parse(&value.to_string())
     }
+}
+
+fn drop_unused(shaders: &mut BTreeMap<String, ShaderConfig>, nodes: &[RawNode]) {
+    let used: Vec<&str> = nodes
+        .iter()
+        .filter(|n| n.ty == "effect")
+        .filter_map(|n| n.params.get("shader").and_then(Value::as_str))
+        .collect();
+    shaders.retain(|key, _| used.contains(&key.as_str()));
 }
 
 fn endpoint_node(endpoint: &str) -> &str {
@@ -205,6 +208,31 @@ mod tests {
         let dangling = original.edited(&edit(json!({"add_edges": [{"from": "a.video", "to": "z.video"}]})));
         assert_eq!(dangling.unwrap_err().field, "add_edges[0].to");
         assert_eq!(original, graph());
+    }
+
+    fn shader(source: &str) -> Value {
+        json!({"name": "fx.hlsl", "stage": "pixel", "entry": "main", "backend": "glslang", "source": source,
+               "sha256": crate::shader::cache::sha256_hex(source.as_bytes()), "artifacts": {},
+               "artifact_source_sha256": null})
+    }
+
+    #[test]
+    fn an_effect_replaced_in_one_edit_takes_its_shader_key_along() {
+        let effect = |source: &str| {
+            edit(json!({
+                "shaders": {"fx": shader(source)},
+                "add_nodes": [{"id": "fx", "kind": "effect", "type": "effect", "params": {"shader": "fx", "values": {}}}],
+                "add_edges": [{"from": "a.video", "to": "fx.video"}],
+            }))
+        };
+        let first = graph().edited(&effect("float4 main() : SV_Target { return 1; }")).unwrap();
+        let clash = first.edited(&effect("float4 main() : SV_Target { return 0; }")).unwrap_err();
+        assert_eq!(clash.field, "shaders.fx");
+        let mut replace = effect("float4 main() : SV_Target { return 0; }");
+        replace.remove_nodes.push("fx".into());
+        let second = first.edited(&replace).unwrap();
+        assert!(second.shaders["fx"].source.contains("return 0"));
+        assert_eq!(second.edges.iter().filter(|e| e.to.node == "fx").count(), 1);
     }
 
     #[test]

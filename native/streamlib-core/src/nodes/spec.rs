@@ -169,7 +169,10 @@ impl NodeSpec {
         if let NodeType::Push(_) | NodeType::Numpy(_) | NodeType::Preview(_) = self.params {
             return Err(ConfigError::new(
                 "type",
-                format!("{} hands frames to or from this process, so it cannot run in a remote graph", self.params.describe()),
+                format!(
+                    "{} hands frames to or from this process, so it cannot run in a remote graph",
+                    self.params.describe()
+                ),
             ));
         }
         let mut edit = GraphEdit::default();
@@ -179,7 +182,12 @@ impl NodeSpec {
             edit.shaders.insert(id.to_owned(), ShaderConfig::export(shader, &[]));
         }
         let values = params.params_value().map_err(|e| ConfigError::new("params", e.to_string()))?;
-        edit.add_nodes.push(RawNode { id: id.to_owned(), kind: params.role(), ty: params.type_name().to_owned(), params: values });
+        edit.add_nodes.push(RawNode {
+            id: id.to_owned(),
+            kind: params.role(),
+            ty: params.type_name().to_owned(),
+            params: values,
+        });
         Ok(edit)
     }
 
