@@ -109,6 +109,7 @@ bench: build ## benchmarks against peers (glslangValidator, wgpu-py, jupyter_rfb
 	$(PY) -m pip install -q --group bench
 	$(PY) benches/graph_bench.py --out bench-results/graph.json
 	$(PY) benches/preview_bench.py --out bench-results/preview.json
+	$(PY) benches/kernel_ws_bench.py --out bench-results/kernel_ws.json
 	$(PY) benches/editor_bench.py --out bench-results/editor.json
 	$(PY) benches/mcp_bench.py --out bench-results/mcp.json
 	$(PY) benches/webrtc_bench.py --out bench-results/webrtc.json

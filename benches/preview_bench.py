@@ -86,7 +86,15 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.browser.lab import CHROMIUM, CHROMIUM_ARGS, Lab, shutdown_kernels, start_lab, stop_lab  # noqa: E402
+from tests.browser.lab import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    WITHOUT_SERVER_EXTENSION,
+    Lab,
+    shutdown_kernels,
+    start_lab,
+    stop_lab,
+)
 from tests.browser.lab_helpers import cell, open_notebook, wait_for_output  # noqa: E402
 
 DEFAULT_OUT = Path("bench-results/preview.json")
@@ -951,6 +959,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="420",
         help="the peer's JPEG chroma subsampling (420: streamlib's; 444: the peer's own default)",
     )
+    parser.add_argument(
+        "--stock-websockets",
+        action="store_true",
+        help="without streamlib's server extension: jupyter_server's kernel websockets keep Nagle on",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON results (default {DEFAULT_OUT})")
     args = parser.parse_args(argv)
     seconds = args.seconds or (QUICK_SECONDS if args.quick else DEFAULT_SECONDS)
@@ -1022,7 +1035,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fill(ECHO_SETUP, W=cw, H=ch, QUALITY=JPEG_QUALITY, IN_FLIGHT=args.echo_in_flight),
         _fill(ECHO_DUMP, OUT=json.dumps(str(lab_root / "echo.ipynb.kernel.json"))),
     )
-    lab = start_lab(lab_root)
+    lab = start_lab(lab_root, args=WITHOUT_SERVER_EXTENSION if args.stock_websockets else ())
     args_chromium = [*CHROMIUM_ARGS, f"--use-file-for-fake-video-capture={camera_file}"]
     pattern = {"cells": PATTERN_CELLS, "size": PATTERN_CELL_PX, "invert": False}
     raw: dict[str, Any] = {}

@@ -1,4 +1,5 @@
-"""Jupyter server extension: compile-as-you-type and the shader library for the JupyterLab extension.
+"""Jupyter server extension: compile-as-you-type and the shader library for the JupyterLab extension, and
+kernel websockets without Nagle's algorithm (previews and cameras send many small frames and acks).
 
 Enabled by `etc/jupyter/jupyter_server_config.d/streamlib.json`, which the wheel installs. Compiling here
 rather than in a kernel means diagnostics work before any kernel starts and never wait behind a running
@@ -90,8 +91,25 @@ class LibraryHandler(APIHandler):
         self.finish(json.dumps({"shaders": library_listing(self.settings["server_root_dir"])}))
 
 
+def without_nagle(base: type) -> type:
+    """`base`, a kernel websocket connection class, with TCP_NODELAY on its socket. jupyter_server leaves
+    Nagle's algorithm on, so a reply's small messages (status, output, comm) wait for the peer's delayed ACK:
+    measured by `benches/kernel_ws_bench.py`."""
+
+    class NoDelayConnection(base):  # type: ignore[valid-type, misc]
+        def connect(self) -> Any:
+            self.websocket_handler.set_nodelay(True)
+            return super().connect()
+
+    NoDelayConnection.__name__ = f"NoDelay{base.__name__}"
+    return NoDelayConnection
+
+
 def _load_jupyter_server_extension(server_app: Any) -> None:
     web_app = server_app.web_app
+    connection = web_app.settings.get("kernel_websocket_connection_class")
+    if connection is not None:
+        web_app.settings["kernel_websocket_connection_class"] = without_nagle(connection)
     base = url_path_join(web_app.settings["base_url"], "streamlib")
     web_app.add_handlers(
         ".*$",

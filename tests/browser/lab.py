@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,11 @@ CHROMIUM_ARGS = [
 ]
 
 
+# JupyterLab without streamlib's server extension, whose kernel websockets keep Nagle's algorithm on (the
+# stock jupyter_server): the peer of benches/kernel_ws_bench.py.
+WITHOUT_SERVER_EXTENSION = ["--ServerApp.jpserver_extensions=streamlib.jupyter.server=False"]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -41,9 +47,9 @@ class Lab:
         return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
 
 
-def start_lab(root: Path, env: dict[str, str] | None = None) -> Lab:
+def start_lab(root: Path, env: dict[str, str] | None = None, args: Sequence[str] = ()) -> Lab:
     """JupyterLab on 127.0.0.1 with a token, set up like the browser tests' `lab` fixture; `env` adds to
-    the server's (and its kernels') environment."""
+    the server's (and its kernels') environment, `args` to its command line."""
     settings = root / ".settings"
     (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
     (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
@@ -62,7 +68,7 @@ def start_lab(root: Path, env: dict[str, str] | None = None) -> Lab:
     )
     log = root / "jupyterlab.log"
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}"]
-    command += [f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"]
+    command += [f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", *args]
     if os.geteuid() == 0:
         command.append("--allow-root")
     process = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
