@@ -10,11 +10,15 @@ Each size runs two phases one after the other, so they do not share the CPU:
 * `one hop`: publisher → A → viewer (A decodes, renders, encodes);
 * `two hops`: publisher → A → B → viewer (B plays A over WHEP, renders the effect, encodes again).
 
-The peer, in the same run: the same relay done by aiortc itself (`aiortc relay`: an aiortc peer receives the
-publisher's track and sends it on to the viewer — decode, re-encode — with signalling in process), the WebRTC
-stack a Python user would reach for. GStreamer's `webrtcbin` hop cannot be run here: Debian 12's
-`simple-whip-client` aborts at start (libsoup 2 and 3 in one process) and its GStreamer 1.22 has no
-`whipsink`/`whepsrc`.
+The peers, in the same run, each the same one hop done by another stack:
+
+* `GStreamer relay`: `gst_relay.py`, GStreamer pipelines (webrtcbin, avdec_h264, x264enc zerolatency
+  ultrafast) behind the same WHIP/WHEP requests, run by the system Python (python3-gi); the row is left out,
+  saying why, when GStreamer's bindings or elements are missing. Debian 12's `simple-whip-client` aborts at
+  start (libsoup 2 and 3 in one process) and its GStreamer 1.22 has no `whipsink`/`whepsrc`, hence the
+  pipelines written out;
+* `aiortc relay`: an aiortc peer receives the publisher's track and sends it on to the viewer — decode,
+  re-encode — with signalling in process: the WebRTC stack a Python user would reach for.
 
 Reported per phase: frames the viewer decoded per second, latency p50/p95 (ms), CPU of each runtime process
 (% of one core, from /proc), and the bitrate B (or A) sent. A table is printed and the rows go to JSON.
@@ -311,6 +315,51 @@ async def runtimes(width: int, height: int, seconds: float, work: Path) -> list[
     return rows
 
 
+GST_PYTHON = "/usr/bin/python3"  # the system Python: GStreamer's bindings are Debian packages
+
+
+async def gstreamer_relay(width: int, height: int, seconds: float) -> dict[str, Any] | None:
+    """publisher → GStreamer relay (WHIP in, decode, encode, WHEP out) → viewer."""
+    port = free_port()
+    with tempfile.TemporaryFile() as log:
+        relay = subprocess.Popen(
+            [GST_PYTHON, str(Path(__file__).with_name("gst_relay.py")), str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while relay.poll() is None and time.monotonic() < deadline:
+                try:
+                    if post(port, "/", b"", "text/plain", method="GET")[0] == 200:
+                        break
+                except OSError:
+                    await asyncio.sleep(0.1)
+            if relay.poll() is not None:
+                log.seek(0)
+                print(f"GStreamer relay left out: {log.read().decode(errors='replace').strip()}")
+                return None
+            publisher = await whip_publish(port, "/whip", width, height)
+            try:
+                await asyncio.sleep(2)
+                cpu, started = cpu_seconds(relay.pid), time.monotonic()
+                watched = await whep_watch(port, "/whep", seconds)
+                spent = time.monotonic() - started
+            finally:
+                await publisher.close()
+            return {
+                "size": f"{width}x{height}",
+                "path": "GStreamer relay (peer)",
+                **watched,
+                "cpu_a_pct": 100 * (cpu_seconds(relay.pid) - cpu) / spent,
+                "cpu_b_pct": float("nan"),
+                "mbps": float("nan"),
+            }
+        finally:
+            relay.terminate()
+            relay.wait(timeout=30)
+
+
 async def connect(sender: RTCPeerConnection, receiver: RTCPeerConnection) -> None:
     await sender.setLocalDescription(await sender.createOffer())
     await receiver.setRemoteDescription(sender.localDescription)
@@ -366,10 +415,16 @@ def main() -> None:
             width, height = (int(v) for v in size.split("x"))
             rows += asyncio.run(runtimes(width, height, args.seconds, Path(work)))
             rows.append(asyncio.run(aiortc_relay(width, height, args.seconds)))
+            gstreamer = asyncio.run(gstreamer_relay(width, height, args.seconds))
+            if gstreamer is not None:
+                rows.append(gstreamer)
     print(
         f"machine: {platform.node()} {os.cpu_count()} cores; publisher and viewer: aiortc (libx264 / ffmpeg)"
     )
-    print("CPU: of each runtime process; for the aiortc relay, its one process (publisher, relay and viewer)")
+    print(
+        "CPU: of each runtime process; for the aiortc relay, its one process (publisher, relay and viewer);"
+        " for the GStreamer relay, its process"
+    )
     header = ["fps", "p50 ms", "p95 ms", "CPU A %", "CPU B %", "Mbit/s"]
     print(f"{'size':>9} {'path':<22} " + " ".join(f"{h:>7}" for h in header))
     for r in rows:

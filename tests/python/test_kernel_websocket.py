@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tornado.httpserver import HTTPServer
@@ -48,7 +49,9 @@ def _nodelay_after_connect(connection_class: type) -> list[Any]:
         finally:
             server.stop()
 
-    return asyncio.run(exchange())
+    # A thread of its own: Playwright's sync API leaves a running loop on the test thread after browser tests.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, exchange()).result()
 
 
 def test_kernel_websockets_send_without_nagle() -> None:
