@@ -7,8 +7,9 @@ PY          := $(VENV)/bin/python
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Build output outside the clone is fine (CI may point this at a cache); a fresh machine just builds.
 export CARGO_TARGET_DIR ?= $(CURDIR)/native/target
+# nasm: OpenH264's SIMD; without it the codec builds silently as plain C, several times slower.
 APT_PACKAGES := build-essential pkg-config libshaderc-dev glslang-dev glslang-tools spirv-tools python3-venv \
-                mesa-vulkan-drivers libvulkan1 ffmpeg chromium
+                mesa-vulkan-drivers libvulkan1 ffmpeg chromium nasm
 # Tools come from .venv first (maturin's PEP 517 hook runs `maturin` from PATH), never from whatever else is there.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 

