@@ -255,6 +255,9 @@ fn frame_loop(
     let nominal_fps = options.fps.unwrap_or(30.0);
     // A run of a set number of frames renders them at its own rate: waiting for a camera could never end.
     let follow_camera = options.frames.is_none() && follows_camera(steps);
+    // A graph fed only by a remote stream shows each frame as it arrives, waiting at most a frame time for it.
+    let remote_wait = (options.frames.is_none() && !follow_camera && follows_remote(steps))
+        .then(|| Duration::from_secs_f64(1.0 / nominal_fps));
     let mut index: u64 = 0;
     let mut watchdog = Watchdog::new(budget_ms(options.fps, options.watchdog_ms));
     loop {
@@ -268,7 +271,7 @@ fn frame_loop(
             resolution: [0.0; 2],
             mouse: *mouse.lock().unwrap_or_else(|p| p.into_inner()),
         };
-        let outcome = match fetch_source_frames(gpu, steps, stop, follow_camera)
+        let outcome = match fetch_source_frames(gpu, steps, stop, follow_camera, remote_wait)
             .and_then(|ended| fit_previews(gpu, steps).map(|()| ended))
         {
             Ok(Some(reason)) => Ok(Outcome::SourcesEnded(reason)),
@@ -311,7 +314,10 @@ fn frame_loop(
         // A camera the loop follows paces it: sleeping to the loop's own rate would only hold its next frame.
         let camera_paced = follow_camera
             && steps.iter().any(|s| matches!(s, Step::Push { slot, origin: Origin::Local, .. } if slot.pushed() > 0));
-        if let Some(fps) = options.fps.filter(|_| !camera_paced) {
+        // So does a remote stream once it flows: the wait for its next frame was the pause.
+        let remote_paced = remote_wait.is_some()
+            && steps.iter().any(|s| matches!(s, Step::Push { slot, .. } if is_remote(s) && slot.pushed() > 0));
+        if let Some(fps) = options.fps.filter(|_| !camera_paced && !remote_paced) {
             let due = started + Duration::from_secs_f64(index as f64 / fps);
             if let Some(wait) = due.checked_duration_since(Instant::now()) {
                 std::thread::sleep(wait);
@@ -465,10 +471,22 @@ fn pass_through(encoder: &mut wgpu::CommandEncoder, input: Option<&GpuTexture>, 
     }
 }
 
+/// Whether the loop renders as a remote stream's frames arrive (WHEP and WHIP sources, the only moving ones):
+/// at its own rate it would add up to a frame time to every hop. Unlike a camera's, a remote frame is awaited
+/// for at most a frame time, since the sender may vanish: the graph then carries on with the last frame.
+fn follows_remote(steps: &[Step]) -> bool {
+    let own_pace =
+        |s: &Step| matches!(s, Step::Pattern { .. } | Step::Video { .. } | Step::Push { origin: Origin::Local, .. });
+    steps.iter().any(is_remote) && !steps.iter().any(own_pace)
+}
+
+fn is_remote(step: &Step) -> bool {
+    matches!(step, Step::Push { origin: Origin::Whep(..) | Origin::Whip, .. })
+}
+
 /// Whether the loop renders once per pushed frame: its only moving sources are live (latest-wins) push
 /// sources, a camera. Rendering at its own rate instead would show each camera frame several times, and each
-/// repeat costs an encode, a send and a draw downstream for nothing new. WHEP and WHIP sources are not followed:
-/// their sender may vanish, and the graph then carries on at its own rate with the last frame.
+/// repeat costs an encode, a send and a draw downstream for nothing new.
 fn follows_camera(steps: &[Step]) -> bool {
     let live_push = |s: &Step| matches!(s, Step::Push { slot, origin: Origin::Local, .. } if !slot.every_frame());
     steps.iter().any(live_push) && !steps.iter().any(|s| matches!(s, Step::Pattern { .. } | Step::Video { .. }))
@@ -482,6 +500,7 @@ fn fetch_source_frames(
     steps: &mut [Step],
     stop: &AtomicBool,
     follow_camera: bool,
+    remote_wait: Option<Duration>,
 ) -> Result<Option<String>, String> {
     let mut waited = false;
     for step in steps.iter_mut() {
@@ -512,6 +531,15 @@ fn fetch_source_frames(
                     }
                 };
                 texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
+            }
+            Step::Push { slot, texture, origin: Origin::Whep(..) | Origin::Whip, .. }
+                if remote_wait.is_some() && !waited && slot.pushed() > 0 =>
+            {
+                waited = true;
+                // A stream that stopped costs at most the wait; then the last frame shows again.
+                if let Some(frame) = slot.take_waiting(remote_wait.unwrap_or_default()) {
+                    texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
+                }
             }
             Step::Push { slot, texture, .. } => {
                 if let Some(frame) = slot.take() {
