@@ -10,6 +10,9 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/native/target
 # nasm: OpenH264's SIMD; without it the codec builds silently as plain C, several times slower.
 APT_PACKAGES := build-essential pkg-config libshaderc-dev glslang-dev glslang-tools spirv-tools python3-venv \
                 mesa-vulkan-drivers libvulkan1 ffmpeg chromium nasm
+# The GStreamer relay that webrtc_bench.py measures streamlib's hop against (benches/gst_relay.py, system Python).
+BENCH_APT_PACKAGES := python3-gi gir1.2-gst-plugins-bad-1.0 gir1.2-gst-plugins-base-1.0 gstreamer1.0-nice \
+                      gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
 # Tools come from .venv first (maturin's PEP 517 hook runs `maturin` from PATH), never from whatever else is there.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
@@ -105,7 +108,9 @@ lint: build ## rustfmt, clippy -D warnings, eslint, tsc, ruff (check + format), 
 	$(VENV)/bin/mypy
 	$(PY) -m mypy.stubtest streamlib._native streamlib.node_types
 
-bench: build ## benchmarks against peers (glslangValidator, wgpu-py, jupyter_rfb, aiortc); tables + bench-results/*.json
+bench: build ## benchmarks against peers (glslangValidator, wgpu-py, jupyter_rfb, aiortc, GStreamer); tables + bench-results/*.json
+	@if ! dpkg -s $(BENCH_APT_PACKAGES) >/dev/null 2>&1; then \
+		$(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BENCH_APT_PACKAGES); fi
 	$(PY) benches/compile_bench.py --out bench-results/compile.json
 	$(PY) -m pip install -q --group bench
 	$(PY) benches/graph_bench.py --out bench-results/graph.json
