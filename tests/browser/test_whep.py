@@ -19,6 +19,7 @@ from streamlib import RemoteRuntime
 
 from ..runtime.test_http_api import Server, start_server
 from ..runtime.test_whep import PICTURE, TOKEN, node_picture, picture_graph
+from ..runtime.test_whep_relay import INVERT
 from ..runtime.webrtc_peer import psnr
 from .conftest import Lab
 from .lab_helpers import open_notebook, run_all, wait_for_output, write_notebook
@@ -85,12 +86,16 @@ def test_chromium_plays_a_node_over_whep(server: Server, browser: Any) -> None:
         context.close()
 
 
+# Runtime A renders a picture; B plays A's node over WHEP and inverts it; the page plays B's node over WHEP.
 NOTEBOOK = [
-    "import os\nfrom streamlib import Effect, RemoteRuntime, TestPattern\nfrom streamlib.jupyter import Preview\n"
-    f"remote = RemoteRuntime.launch(token={TOKEN!r}, allow_origins=['*'])\n"
-    f"remote.connect(TestPattern(640, 480, name='pattern'), Effect({PICTURE!r}, name='fx'))\n"
-    "remote.start(fps=30)\nview = Preview(remote.node('fx'))\ndisplay(view)\n"
-    "print('served at', remote.url, 'pid', remote.process.pid)",
+    "from streamlib import Effect, RemoteRuntime, TestPattern\nfrom streamlib.jupyter import Preview\n"
+    f"a = RemoteRuntime.launch(token={TOKEN!r})\n"
+    f"b = RemoteRuntime.launch(token={TOKEN!r}, allow_origins=['*'])\n"
+    f"a.connect(TestPattern(640, 480, name='pattern'), Effect({PICTURE!r}, name='fx'))\n"
+    "a.start(fps=30)\n"
+    f"b.connect(a.node('fx'), Effect({INVERT!r}, name='out'))\n"
+    "b.start(fps=30)\nview = Preview(b.node('out'))\ndisplay(view)\n"
+    "print('served at', b.url, 'from', a.url, 'pids', a.process.pid, b.process.pid)",
 ]
 VIDEO = ".streamlib-preview[data-run=whep]"
 
@@ -108,21 +113,27 @@ def _video_pixels(page: Any) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(shown.split(",", 1)[1]))).convert("RGB"))
 
 
-def test_a_notebook_preview_plays_a_remote_node_over_whep(page: Any, lab: Lab) -> None:
+def test_a_notebook_preview_plays_a_runtime_fed_by_another_over_whep(page: Any, lab: Lab) -> None:
     open_notebook(page, lab.notebook_url(write_notebook(lab.root, "whep-preview.ipynb", NOTEBOOK)))
     run_all(page)
     said = wait_for_output(page, 0, "served at").split()
-    url, pid = said[said.index("at") + 1], int(said[said.index("pid") + 1])
+    url, a_url = said[said.index("at") + 1], said[said.index("from") + 1]
+    pids = [int(p) for p in said[said.index("pids") + 1 :][:2]]
     try:
         page.wait_for_function(
             f"() => Number(document.querySelector('{VIDEO}')?.dataset.presented || 0) >= 30", timeout=90_000
         )
         overlay = page.evaluate(f"document.querySelector('{VIDEO} .streamlib-preview-overlay').textContent")
         assert "640×480" in overlay and "fps" in overlay and "WHEP" in overlay, overlay
-        expected = RemoteRuntime(url, token=TOKEN).latest_frame()[..., :3]
-        quality = psnr(_video_pixels(page), expected)
+        b = RemoteRuntime(url, token=TOKEN)
+        assert b.stats()["remote"], "B plays A"
+        quality = psnr(_video_pixels(page), b.latest_frame()[..., :3])
         assert quality >= 35, f"PSNR {quality:.1f} dB"
-        sessions = RemoteRuntime(url, token=TOKEN).stats()["webrtc"]["sessions"]
-        assert [s["node"] for s in sessions if s.get("connected")] == ["fx"], sessions
+        # B shows A's picture, inverted at B.
+        a_frame = RemoteRuntime(a_url, token=TOKEN).latest_frame()[..., :3]
+        assert psnr(255 - a_frame, b.latest_frame()[..., :3]) >= 30
+        sessions = b.stats()["webrtc"]["sessions"]
+        assert [s["node"] for s in sessions if s.get("connected")] == ["out"], sessions
     finally:
-        os.kill(pid, signal.SIGTERM)
+        for pid in pids:
+            os.kill(pid, signal.SIGTERM)
