@@ -19,7 +19,9 @@ from streamlib.nodes import NumpySink
 from streamlib.remote import RemoteRequestError
 
 from ..conftest import poll_until
-from .webrtc_peer import psnr
+
+pytest.importorskip("aiortc", reason="aiortc (PyAV's H.264, used to compare pictures) is not installed")
+from .webrtc_peer import gradient, psnr  # noqa: E402
 
 TINT = """cbuffer params { float strength; /* @default(0.5) */ };
 float4 main(float2 uv : TEXCOORD) : SV_Target {
@@ -31,9 +33,7 @@ INVERT = """float4 main(float2 uv : TEXCOORD) : SV_Target {
 }
 """
 TOKEN = "remote-graph-token"
-# A still picture, smooth enough for H.264 to keep well (the test pattern moves and stamps each frame).
-_Y, _X = np.mgrid[0:120, 0:160]
-PICTURE = np.dstack([_X * 255 // 159, _Y * 255 // 119, (_X + _Y) * 255 // 278]).astype(np.uint8)
+PICTURE = gradient(160, 120)
 
 
 def picture(name: str = "pattern") -> ImageSource:

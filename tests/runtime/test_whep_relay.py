@@ -5,6 +5,7 @@ its last frame, says so in `/v1/stats`, and picks A up again when it comes back 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,26 @@ def test_python_runtime_plays_a_served_node(tmp_path: Path, a_port: int) -> None
         a_run.close()
 
 
+@contextmanager
+def publishing(url: str, token: str | None) -> Iterator[tuple[Runtime, np.ndarray]]:
+    """A Python graph whose `WhipSink` "out" publishes the picture to `url`: the runtime, once it publishes,
+    and the picture as rendered here (RGB). Stopped on leaving."""
+    runtime = Runtime()
+    picture, local = Effect(PICTURE, name="fx"), NumpySink(name="local")
+    runtime.connect(TestPattern(640, 480), picture)
+    runtime.connect(picture, local)
+    runtime.connect(picture, WhipSink(url, token=token, name="out"))
+    runtime.start(fps=30)
+    try:
+        poll_until(
+            lambda: runtime.stats()["remote"].get("out", {}).get("state") == "publishing", "publishing", 30
+        )
+        poll_until(lambda: local.latest() is not None, "a local frame")
+        yield runtime, np.asarray(local.latest())[..., :3]
+    finally:
+        runtime.stop()
+
+
 def test_a_whip_sink_publishes_into_another_runtime(tmp_path: Path) -> None:
     """A Python graph's `WhipSink` publishes to a served runtime's `WhipSource` (`POST /v1/whip/cam`)."""
     b_run = start_server(tmp_path, token=TOKEN)
@@ -160,29 +181,13 @@ def test_a_whip_sink_publishes_into_another_runtime(tmp_path: Path) -> None:
     try:
         assert b.json("PUT", "/v1/graph", ingest_graph())[0] == 200
         assert b.json("POST", "/v1/graph/start", {})[0] == 200
-        runtime = Runtime()
-        picture = Effect(PICTURE, name="fx")
-        local = NumpySink(name="local")
-        runtime.connect(TestPattern(640, 480), picture)
-        runtime.connect(picture, local)
-        runtime.connect(picture, WhipSink(f"{b.url}/v1/whip/cam", token=TOKEN, name="out"))
-        runtime.start(fps=30)
-        try:
-            poll_until(
-                lambda: runtime.stats()["remote"].get("out", {}).get("state") == "publishing",
-                "publishing",
-                30,
-            )
-            poll_until(lambda: local.latest() is not None, "a local frame")
-            expected = np.asarray(local.latest())[..., :3]
+        with publishing(f"{b.url}/v1/whip/cam", TOKEN) as (runtime, expected):
             poll_until(
                 lambda: psnr(node_picture(b, "cam"), expected) >= 35,
                 "the published picture in the other runtime",
                 timeout=20,
             )
             assert runtime.stats()["remote"]["out"]["frames"] > 0
-        finally:
-            runtime.stop()
         exported = runtime.export(tmp_path / "graph.streamlib.json").read_text()
         assert '"type": "whip"' in exported and "/v1/whip/cam" in exported
     finally:

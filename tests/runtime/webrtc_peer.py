@@ -121,6 +121,13 @@ async def publish(
         await pc.close()
 
 
+def gradient(width: int, height: int) -> np.ndarray:
+    """A still RGB picture smooth enough for H.264 to keep well (the test pattern moves and stamps frames)."""
+    y, x = np.mgrid[0:height, 0:width]
+    channels = [x * 255 // (width - 1), y * 255 // (height - 1), (x + y) * 255 // (width + height - 2)]
+    return np.dstack(channels).astype(np.uint8)
+
+
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     error = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
     return float("inf") if error == 0 else float(10 * np.log10(255.0**2 / error))
