@@ -33,12 +33,12 @@ pub fn default_gpu(adapter: Option<&str>) -> Result<std::sync::Arc<Gpu>, GpuErro
 /// the loaded graph, stopping and replacing any graph loaded before.
 pub fn load(state: &AppState, text: &str) -> Result<Value, ApiError> {
     let config = GraphConfig::parse(text).map_err(|e| ApiError::bad_config(&e))?;
-    install(state, config, &[], false)
+    install(state, config, &[])
 }
 
 /// Applies `edit` to the loaded graph (to an empty one when none is loaded): the edited config is checked
-/// and built before anything changes, and a graph that ran is restarted at its rate, so an edit that would
-/// leave it unable to run (an input left unconnected) is refused with the graph untouched.
+/// and built before anything changes (the build refuses an input left unconnected, or a cycle), and a graph
+/// that ran is restarted at its rate.
 pub fn edit(state: &AppState, edit: &GraphEdit) -> Result<Value, ApiError> {
     let rebuild = match Rebuild::of(state) {
         Ok(rebuild) => rebuild,
@@ -49,9 +49,8 @@ pub fn edit(state: &AppState, edit: &GraphEdit) -> Result<Value, ApiError> {
 }
 
 /// Builds `config` (already parsed) with a frame tap on each of `taps` and makes it the loaded graph, as
-/// `load`. With `must_run`, a graph that could not start (an input not connected, a cycle) is refused
-/// before the loaded one is touched.
-fn install(state: &AppState, config: GraphConfig, taps: &[String], must_run: bool) -> Result<Value, ApiError> {
+/// `load`.
+fn install(state: &AppState, config: GraphConfig, taps: &[String]) -> Result<Value, ApiError> {
     check_file_access(&config, state.allow_files).map_err(|e| ApiError::bad_config(&e))?;
     if latest_frame_source(&config).is_none() {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_config", "nodes: the graph has no source or effect")
@@ -61,15 +60,6 @@ fn install(state: &AppState, config: GraphConfig, taps: &[String], must_run: boo
         .map_err(|e| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_gpu", e.to_string()))?;
     let mut built =
         Graph::from_config(&gpu, &state.compiler, &config, &BTreeMap::new()).map_err(|e| ApiError::bad_config(&e))?;
-    if must_run {
-        built.graph.plan_order().map_err(|e| {
-            ApiError::new(
-                StatusCode::CONFLICT,
-                "not_runnable",
-                format!("the running graph would stop: {e} (make both changes in one edit)"),
-            )
-        })?;
-    }
     let tap = attach_latest_frame(&mut built.graph, &config, &gpu)
         .map_err(|e| ApiError::internal(format!("cannot attach the latest-frame sink: {e}")))?;
     let mut tapped = BTreeMap::new();
@@ -364,7 +354,7 @@ impl Rebuild {
 
     /// Installs `config` (with the taps) and restarts it at the old rate if the old graph ran.
     fn install(self, state: &AppState, config: GraphConfig) -> Result<Value, ApiError> {
-        let mut answer = install(state, config, &self.taps, self.running)?;
+        let mut answer = install(state, config, &self.taps)?;
         if self.running {
             answer["started"] = start(state, None, self.fps)?;
         }
