@@ -50,16 +50,14 @@ class RemoteNode:
 
     def as_source(self, *, name: str | None = None) -> Node:
         """A `WhepSource` playing this node, for another graph: what `connect` makes of a node of another
-        runtime. Its size is this node's."""
+        runtime. Its size is this node's where the server knows it."""
         from streamlib.node_types import WhepSource
 
         if not self.outputs:
             raise GraphError(f"'{self.name}' is a {self.kind}: it has no video to play")
-        width, height = self.size or (1280, 720)
-        netloc = urllib.parse.urlsplit(self.runtime.url).netloc
-        return WhepSource(
-            self.whep_url, width, height, token=self.runtime.token, name=name or f"{self.name}@{netloc}"
-        )
+        name = name or f"{self.name}@{urllib.parse.urlsplit(self.runtime.url).netloc}"
+        size = self.size or ()  # unknown: the node type's default size
+        return WhepSource(self.whep_url, *size, token=self.runtime.token, name=name)
 
     def set(self, **params: Any) -> dict[str, Any]:
         """Sets parameters of this effect on the server (all or none); returns its current values."""

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::model::{DeliveryName, RawEdge, RawNode, ShaderConfig};
 use super::{ConfigError, GraphConfig};
-use crate::nodes::NodeType;
+use crate::nodes::{NodeType, Role};
 
 /// One edit: removals first (edges, then nodes with every edge touching them), then additions (shaders,
 /// nodes, edges). All of it applies or none does.
@@ -122,7 +122,7 @@ impl GraphConfig {
 fn drop_unused(shaders: &mut BTreeMap<String, ShaderConfig>, nodes: &[RawNode]) {
     let used: Vec<&str> = nodes
         .iter()
-        .filter(|n| n.ty == "effect")
+        .filter(|n| n.kind == Role::Effect)
         .filter_map(|n| n.params.get("shader").and_then(Value::as_str))
         .collect();
     shaders.retain(|key, _| used.contains(&key.as_str()));
