@@ -286,6 +286,7 @@ class Effect(Node):
     """A shader applied to every frame. `set()` takes effect on the next frame; `replace_shader()` hot-swaps.
 
     `on_error(err)` is called with the `ShaderCompileError` of a failed swap (the old shader keeps running).
+    `fuse=False` keeps it out of the single passes the runtime draws effect chains in (`Runtime.fuse`).
     """
 
     _handle: _native.NativeEffect | None = None
@@ -298,10 +299,14 @@ class Effect(Node):
         params: Mapping[str, Any] | None = None,
         name: str | None = None,
         on_error: Callable[[StreamlibError], None] | None = None,
+        fuse: bool = True,
     ) -> None:
         self.shader = _as_shader(shader, name)
         super().__init__(
-            self.shader.native, values=dict(params or {}), name=name or Path(self.shader.name).stem
+            self.shader.native,
+            values=dict(params or {}),
+            fuse=fuse,
+            name=name or Path(self.shader.name).stem,
         )
         # Effects made from a registered name (a %%hlsl cell) follow that name's later versions.
         registered = shader if isinstance(shader, str) and shader in shaders else None

@@ -93,6 +93,10 @@ class Runtime:
         #: input passes through) until swapped or resumed. None: 2 s (ten frame times below 5 fps). Used by
         #: `start`/`run` and written into exported configs.
         self.watchdog_ms: float | None = None
+        #: Whether chains of effects are drawn as single GPU passes where they allow it (on by default; see
+        #: `stats()["fusion"]` for how the graph was fused). Used by `start`/`run`, written into exported configs
+        #: when off. `Effect(..., fuse=False)` keeps one effect out.
+        self.fuse: bool = True
         #: For a runtime from `streamlib.load`: per shader, whether its precompiled artifact was used or it
         #: was recompiled from source, and why ({"shader", "used", "why"}).
         self.load_report: list[dict[str, str]] = []
@@ -106,11 +110,12 @@ class Runtime:
     def from_config(cls, text: str) -> Runtime:
         """A runtime holding the graph of config `text` (see `streamlib.load`)."""
         _library.ensure_configured()
-        gpu, graph, fps, adapter, watchdog_ms, report = _native.load_graph(text)
+        gpu, graph, fps, adapter, watchdog_ms, fuse, report = _native.load_graph(text)
         runtime = cls.__new__(cls)
         runtime._setup(gpu, graph, adapter)
         runtime.config_fps = fps
         runtime.watchdog_ms = watchdog_ms
+        runtime.fuse = fuse is not False
         runtime.load_report = [dict(line) for line in report]
         for node_id, (name, spec) in enumerate(graph.nodes()):
             runtime._nodes[name] = node_class(spec.class_name).adopt(runtime, graph, node_id, name, spec)
@@ -302,11 +307,13 @@ class Runtime:
                 f"targets: expected a sequence of target names such as ('vulkan',), not {targets!r}",
                 "targets",
             )
-        return self._graph.to_config(self.config_fps, self._adapter_request, list(targets), self.watchdog_ms)
+        return self._graph.to_config(
+            self.config_fps, self._adapter_request, list(targets), self.watchdog_ms, None if self.fuse else False
+        )
 
     def run(self, frames: int, *, fps: float | None = None) -> dict[str, Any]:
         """Runs the graph for `frames` frames in Rust and waits (GIL released); returns the stats."""
-        self._graph.start(frames, fps, self.watchdog_ms)
+        self._graph.start(frames, fps, self.watchdog_ms, self.fuse)
         stats = dict(self._graph.wait())
         if stats.get("error"):
             raise GraphError(f"the graph stopped at frame {stats['frames']}: {stats['error']}")
@@ -314,7 +321,7 @@ class Runtime:
 
     def start(self, *, fps: float | None = 30.0, frames: int | None = None) -> None:
         """Starts the frame loop on its own thread and returns at once (notebook friendly)."""
-        self._graph.start(frames, fps, self.watchdog_ms)
+        self._graph.start(frames, fps, self.watchdog_ms, self.fuse)
 
     def stop(self) -> dict[str, Any]:
         stats = dict(self._graph.stop())

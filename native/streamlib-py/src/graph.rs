@@ -7,6 +7,7 @@ use std::time::Duration;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use streamlib_core::config::{GraphConfig, RuntimeSettings, Target};
+use streamlib_core::graph::fusion::Fusion;
 use streamlib_core::graph::scheduler::{self, Mouse};
 use streamlib_core::graph::{AddError, Delivery, Graph, NodeKind, Overrun, RunOptions, Running, Stats};
 use streamlib_core::nodes::NodeSpec;
@@ -49,6 +50,10 @@ fn stats_dict<'py>(py: Python<'py>, stats: &Stats) -> PyResult<Bound<'py, PyDict
     let remote =
         serde_json::to_value(&stats.remote).map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
     dict.set_item("remote", crate::values::to_python(py, &remote)?)?;
+    let fusion =
+        serde_json::to_value(&stats.fusion).map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+    dict.set_item("fusion", crate::values::to_python(py, &fusion)?)?;
+    dict.set_item("unfused", stats.unfused.clone())?;
     Ok(dict)
 }
 
@@ -68,7 +73,8 @@ impl NativeGraph {
     }
 }
 
-type Loaded<'py> = (NativeGpu, NativeGraph, Option<f64>, Option<String>, Option<f64>, Vec<Bound<'py, PyDict>>);
+type Loaded<'py> =
+    (NativeGpu, NativeGraph, Option<f64>, Option<String>, Option<f64>, Option<bool>, Vec<Bound<'py, PyDict>>);
 
 /// Builds the graph of a config on the GPU it asks for, with the GIL released: the GPU, the graph, the
 /// config's fps and adapter, and per shader whether its artifact was used or it was recompiled, and why.
@@ -89,7 +95,8 @@ pub fn load_graph<'py>(py: Python<'py>, text: &str) -> PyResult<Loaded<'py>> {
         report.push(dict);
     }
     let graph = NativeGraph::with_graph(&gpu, built.graph);
-    Ok((gpu, graph, config.runtime.fps, config.runtime.adapter, config.runtime.watchdog_ms, report))
+    let settings = config.runtime;
+    Ok((gpu, graph, settings.fps, settings.adapter, settings.watchdog_ms, settings.fuse, report))
 }
 
 impl NativeGraph {
@@ -134,7 +141,7 @@ impl NativeGraph {
     }
 
     /// The graph as config text (canonical), with the artifacts `targets` ask for.
-    #[pyo3(signature = (fps, adapter, targets, watchdog_ms=None))]
+    #[pyo3(signature = (fps, adapter, targets, watchdog_ms=None, fuse=None))]
     fn to_config(
         &self,
         py: Python<'_>,
@@ -142,9 +149,10 @@ impl NativeGraph {
         adapter: Option<String>,
         targets: Vec<String>,
         watchdog_ms: Option<f64>,
+        fuse: Option<bool>,
     ) -> PyResult<String> {
         let wanted = Target::parse_list(&targets).map_err(|e| config_error(py, &e))?;
-        let settings = RuntimeSettings { fps, adapter, watchdog_ms };
+        let settings = RuntimeSettings { fps, adapter, watchdog_ms, fuse };
         let config = self.lock().to_config(settings, &wanted).map_err(|e| config_error(py, &e))?;
         config.to_json().map_err(|e| config_error(py, &e))
     }
@@ -201,15 +209,24 @@ impl NativeGraph {
         self.lock().resolution(id)
     }
 
-    #[pyo3(signature = (frames=None, fps=None, watchdog_ms=None))]
-    fn start(&self, py: Python<'_>, frames: Option<u64>, fps: Option<f64>, watchdog_ms: Option<f64>) -> PyResult<()> {
+    /// `fuse`: None or true draws chains of effects as single passes where they allow it.
+    #[pyo3(signature = (frames=None, fps=None, watchdog_ms=None, fuse=None))]
+    fn start(
+        &self,
+        py: Python<'_>,
+        frames: Option<u64>,
+        fps: Option<f64>,
+        watchdog_ms: Option<f64>,
+        fuse: Option<bool>,
+    ) -> PyResult<()> {
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         if running.as_ref().is_some_and(Running::is_running) {
             return Err(graph_error(py, "the graph is already running; stop() it first".to_owned()));
         }
         let graph = self.lock();
         let (gpu, mouse) = (self.gpu.current(), self.mouse.clone());
-        let options = RunOptions { frames, fps, watchdog_ms };
+        let fusion = Fusion::unless_off(fuse, &crate::shader::compiler(py)?);
+        let options = RunOptions { frames, fps, watchdog_ms, fusion };
         let started = long_call(py, "starting the graph", || scheduler::start(gpu, &graph, options, mouse))?
             .map_err(|e| graph_error(py, e.0))?;
         *running = Some(started);

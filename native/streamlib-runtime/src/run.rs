@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use streamlib_core::config::{check_sink_overrides, GraphConfig};
 use streamlib_core::gpu::{AdapterPreference, Gpu};
+use streamlib_core::graph::fusion::Fusion;
 use streamlib_core::graph::{scheduler, Graph, RunOptions, Stats};
 
 /// What to run and for how long.
@@ -49,7 +50,7 @@ pub fn run(request: &RunRequest) -> Result<(), RunError> {
     // Before the GPU and the compiler start, so a typo fails fast.
     check_sink_overrides(&config, &overrides).map_err(|e| bad(e.to_string()))?;
 
-    let compiler = crate::compiler().map_err(|e| RunError::Runtime(e.to_string()))?;
+    let compiler = Arc::new(crate::compiler().map_err(|e| RunError::Runtime(e.to_string()))?);
     let mut preference = AdapterPreference::from_env();
     // As in Python, an adapter the graph asks for by name beats the environment's.
     if let Some(adapter) = &config.runtime.adapter {
@@ -68,8 +69,13 @@ pub fn run(request: &RunRequest) -> Result<(), RunError> {
             eprintln!("streamlib-runtime: warning: Ctrl-C will not stop the run cleanly ({err})");
         }
     }
-    let options =
-        RunOptions { frames: request.frames, fps: config.runtime.fps, watchdog_ms: config.runtime.watchdog_ms };
+    let fusion = Fusion::unless_off(config.runtime.fuse, &compiler);
+    let options = RunOptions {
+        frames: request.frames,
+        fps: config.runtime.fps,
+        watchdog_ms: config.runtime.watchdog_ms,
+        fusion,
+    };
     let mouse = Arc::new(Mutex::new([0.0f32; 4]));
     let mut running = scheduler::start(gpu, &built.graph, options, mouse)
         .map_err(|e| RunError::Runtime(format!("cannot start the graph: {e}")))?;

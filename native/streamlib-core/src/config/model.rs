@@ -29,6 +29,9 @@ pub struct RuntimeSettings {
     /// The frame watchdog's budget for one effect pass; None: `graph::watchdog::budget_ms`'s default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watchdog_ms: Option<f64>,
+    /// Whether chains of effects may be drawn as single passes (`graph::fusion`); None: yes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuse: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -380,6 +380,31 @@ impl EffectInstance {
         output: &GpuTexture,
         frame: &FrameValues,
     ) -> Result<(), GpuError> {
+        let params: Vec<&[u8]> = self.blocks.iter().map(ParamBlock::bytes).collect();
+        self.encode_with_params(gpu, encoder, inputs, output, frame, &params)
+    }
+
+    /// The names of the shader's parameter cbuffers, in the order `encode_with_params` takes their bytes.
+    pub fn cbuffer_names(&self) -> impl Iterator<Item = &str> {
+        self.pipeline.param_slots.iter().map(|(_, buffer)| buffer.name.as_str())
+    }
+
+    /// The current bytes of the cbuffer named `name`.
+    pub fn cbuffer_bytes(&self, name: &str) -> Option<&[u8]> {
+        self.cbuffer_names().position(|n| n == name).map(|i| self.blocks[i].bytes())
+    }
+
+    /// `encode` with `params[i]` as the bytes of the i-th parameter cbuffer: a fused pass binds its members'
+    /// values, laid out exactly as in their own shaders.
+    pub fn encode_with_params(
+        &self,
+        gpu: &Gpu,
+        encoder: &mut wgpu::CommandEncoder,
+        inputs: &[&GpuTexture],
+        output: &GpuTexture,
+        frame: &FrameValues,
+        params: &[&[u8]],
+    ) -> Result<(), GpuError> {
         let pipeline = &self.pipeline;
         let fail = |message: String| GpuError::Effect { effect: pipeline.name.clone(), message };
         let names = pipeline.input_names();
@@ -406,8 +431,13 @@ impl EffectInstance {
                 output.format.as_str()
             )));
         }
-        for (block, buffer) in self.blocks.iter().zip(&self.buffers) {
-            gpu.queue.write_buffer(buffer, 0, block.bytes());
+        let sizes_match = params.len() == self.buffers.len()
+            && params.iter().zip(&self.buffers).all(|(bytes, buffer)| bytes.len() as u64 == buffer.size());
+        if !sizes_match {
+            return Err(fail("parameter bytes do not match its cbuffers".to_owned()));
+        }
+        for (bytes, buffer) in params.iter().zip(&self.buffers) {
+            gpu.queue.write_buffer(buffer, 0, bytes);
         }
         if let Some(buffer) = &self.frame_buffer {
             let mut values = *frame;

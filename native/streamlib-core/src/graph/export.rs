@@ -22,7 +22,8 @@ impl Graph {
                 NodeKind::Effect(handle) => {
                     let shader = handle.shader();
                     let values = handle.lock().values().into_iter().collect();
-                    NodeType::Effect(EffectParams { shader: shaders.key(&shader, targets), values })
+                    let fuse = !matches!(&node.params, NodeType::Effect(p) if !p.fuse);
+                    NodeType::Effect(EffectParams { shader: shaders.key(&shader, targets), values, fuse })
                 }
                 _ => node.params.clone(),
             };

@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod export;
+pub mod fusion;
 pub mod scheduler;
 pub mod watchdog;
 

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::fusion::{self, Fusion, GroupReport};
 use super::watchdog::{budget_ms, Overrun, Watchdog};
 use super::{Graph, GraphError, NodeKind, SourceKind, VIDEO};
 use crate::gpu::scale::{fit, Scaler};
@@ -27,6 +28,8 @@ pub struct RunOptions {
     pub fps: Option<f64>,
     /// The frame watchdog's pass-time budget (None: `watchdog::budget_ms`'s default for the rate).
     pub watchdog_ms: Option<f64>,
+    /// Draw chains of effects as single passes, compiled with this (None: every effect on its own).
+    pub fusion: Option<Fusion>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -52,6 +55,10 @@ pub struct Stats {
     pub device_lost: Option<String>,
     /// WHEP sources and WHIP sinks by node name: their endpoint, whether frames flow, reconnects.
     pub remote: BTreeMap<String, LinkReport>,
+    /// The groups of effects drawn as one pass each, in graph order, and their state.
+    pub fusion: Vec<GroupReport>,
+    /// Effects drawn on their own with fusion on, by node name, and why.
+    pub unfused: BTreeMap<String, String>,
 }
 
 /// Mouse position in pixels and buttons, set by a preview and read by every effect as `mouse`.
@@ -74,6 +81,15 @@ enum Origin {
     Whep(String, Link),
     /// The server's WHIP ingest sessions.
     Whip,
+}
+
+/// A fused group's member steps (in order; the last one's texture takes the pass's output), the step
+/// feeding the first, and whether the fused pass draws this frame.
+struct Fused {
+    group: fusion::Group,
+    steps: Vec<usize>,
+    input: usize,
+    active: bool,
 }
 
 /// A preview's frame scaled down on the GPU to the size the page shows it at, read back at that size.
@@ -142,10 +158,11 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
     // A device lost since the graph was built has a successor, and the effects move to it now.
     let mut gpu = gpu.current();
     let order = graph.plan_order()?;
+    let plan = options.fusion.as_ref().map(|_| fusion::plan(graph, &order));
     let mut steps: Vec<Step> = Vec::new();
     let mut step_of: BTreeMap<usize, usize> = BTreeMap::new();
     let gpu_err = |e: crate::gpu::GpuError| GraphError(e.to_string());
-    for id in order {
+    for &id in &order {
         let node = &graph.nodes[id];
         let input_step = |port: &str| -> Option<usize> {
             graph.edges.iter().find(|e| e.to == id && e.to_port == port).and_then(|e| step_of.get(&e.from).copied())
@@ -216,11 +233,32 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
         steps.push(step);
     }
 
+    let mut fused = Vec::new();
+    let mut unfused = BTreeMap::new();
+    if let (Some(plan), Some(Fusion(compiler))) = (plan, &options.fusion) {
+        for members in plan.groups {
+            let handles = members
+                .iter()
+                .filter_map(|id| match &graph.nodes[*id].kind {
+                    NodeKind::Effect(handle) => Some((graph.nodes[*id].name.clone(), handle.clone())),
+                    _ => None,
+                })
+                .collect();
+            let input = graph.edges.iter().find(|e| e.to == members[0] && e.to_port == VIDEO).map(|e| e.from);
+            let Some(input) = input.and_then(|id| step_of.get(&id).copied()) else { continue };
+            let steps = members.iter().filter_map(|id| step_of.get(id).copied()).collect();
+            let group = fusion::Group::new(handles, compiler.clone(), &gpu);
+            fused.push(Fused { group, steps, input, active: false });
+        }
+        unfused = plan.alone;
+    }
+
     let stop = Arc::new(AtomicBool::new(false));
     let stats = Arc::new(Mutex::new(Stats {
         running: true,
         adapter: gpu.adapter.name.clone(),
         watchdog_ms: budget_ms(options.fps, options.watchdog_ms),
+        unfused,
         ..Stats::default()
     }));
     let thread = {
@@ -228,7 +266,8 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
         std::thread::Builder::new()
             .name("streamlib-frame-loop".into())
             .spawn(move || {
-                let outcome = frame_loop(&mut gpu, &mut steps, &options, &stop, &stats, &mouse);
+                let run = Run { options: &options, stop: &stop, stats: &stats, mouse: &mouse };
+                let outcome = frame_loop(&mut gpu, &mut steps, &mut fused, &run);
                 let finished = finish_sinks(&mut steps);
                 let mut stats = stats.lock().unwrap_or_else(|p| p.into_inner());
                 stats.running = false;
@@ -241,14 +280,16 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
     Ok(Running { stop, thread: Some(thread), stats })
 }
 
-fn frame_loop(
-    gpu: &mut Arc<Gpu>,
-    steps: &mut [Step],
-    options: &RunOptions,
-    stop: &AtomicBool,
-    stats: &Mutex<Stats>,
-    mouse: &Mouse,
-) -> Result<(), String> {
+/// What a frame loop runs under: its options, and what it shares with the `Running` handle.
+struct Run<'a> {
+    options: &'a RunOptions,
+    stop: &'a AtomicBool,
+    stats: &'a Mutex<Stats>,
+    mouse: &'a Mouse,
+}
+
+fn frame_loop(gpu: &mut Arc<Gpu>, steps: &mut [Step], fused: &mut [Fused], run: &Run) -> Result<(), String> {
+    let Run { options, stop, stats, mouse } = *run;
     let started = Instant::now();
     let mut frame_times: VecDeque<f64> = VecDeque::with_capacity(1024);
     let mut completed: VecDeque<Instant> = VecDeque::with_capacity(64);
@@ -265,6 +306,9 @@ fn frame_loop(
             return Ok(());
         }
         let frame_start = Instant::now();
+        for f in fused.iter_mut() {
+            f.active = f.group.refresh(gpu);
+        }
         let values = FrameValues {
             time: (index as f64 / nominal_fps) as f32,
             frame: index as u32,
@@ -275,7 +319,7 @@ fn frame_loop(
             .and_then(|ended| fit_previews(gpu, steps).map(|()| ended))
         {
             Ok(Some(reason)) => Ok(Outcome::SourcesEnded(reason)),
-            Ok(None) => render(gpu, steps, &mut watchdog, &values, options, index)
+            Ok(None) => render(gpu, steps, fused, &mut watchdog, &values, options, index)
                 .and_then(|(wanted, gpu_ms)| deliver(gpu, steps, &wanted, index).map(|()| Outcome::Shown { gpu_ms })),
             Err(error) => Err(error),
         };
@@ -310,7 +354,7 @@ fn frame_loop(
         }
         completed.push_back(Instant::now());
         index += 1;
-        update_stats(stats, steps, &frame_times, &completed, index, started);
+        update_stats(stats, steps, fused, &frame_times, &completed, index, started);
         // A camera the loop follows paces it: sleeping to the loop's own rate would only hold its next frame.
         let camera_paced = follow_camera
             && steps.iter().any(|s| matches!(s, Step::Push { slot, origin: Origin::Local, .. } if slot.pushed() > 0));
@@ -336,6 +380,7 @@ enum Outcome {
 fn render(
     gpu: &Gpu,
     steps: &[Step],
+    fused: &mut [Fused],
     watchdog: &mut Watchdog,
     values: &FrameValues,
     options: &RunOptions,
@@ -349,6 +394,19 @@ fn render(
         let (before, rest) = steps.split_at(at);
         match &rest[0] {
             Step::Pattern { pattern, texture } => pattern.encode(gpu, &mut encoder, texture, index),
+            Step::Effect { texture, .. } if fused.iter().any(|f| f.active && f.steps.contains(&at)) => {
+                let Some(f) = fused.iter_mut().find(|f| f.active && f.steps.last() == Some(&at)) else {
+                    continue; // drawn by its group's pass
+                };
+                let Some(input) = before.get(f.input).and_then(Step::texture) else { continue };
+                if probing {
+                    flush(gpu, &mut encoder)?;
+                }
+                f.group.encode(gpu, &mut encoder, input, texture, values).map_err(|e| e.to_string())?;
+                if probing && watchdog.judge(flush(gpu, &mut encoder)?, index).is_some() {
+                    f.group.overran();
+                }
+            }
             Step::Effect { handle, inputs, texture, .. } => {
                 let main = inputs.get(VIDEO).copied();
                 if handle.overrun().is_some() {
@@ -600,6 +658,7 @@ fn fit_previews(gpu: &Gpu, steps: &mut [Step]) -> Result<(), String> {
 fn update_stats(
     stats: &Mutex<Stats>,
     steps: &[Step],
+    fused: &[Fused],
     frame_times: &VecDeque<f64>,
     completed: &VecDeque<Instant>,
     frames: u64,
@@ -621,6 +680,7 @@ fn update_stats(
     stats.frame_ms_p50 = pick(0.5);
     stats.frame_ms_p99 = pick(0.99);
     stats.bypassed.clear();
+    stats.fusion = fused.iter().map(|f| f.group.report()).collect();
     for step in steps {
         match step {
             Step::Sink { name, sink, .. } => {

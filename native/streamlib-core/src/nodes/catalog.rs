@@ -135,7 +135,7 @@ pub const CATALOG: &[NodeTypeInfo] = &[
         name: "effect",
         class: "Effect",
         summary: "A shader applied to every frame, with its parameter values.",
-        params: &[required("shader"), optional("values", "{}")],
+        params: &[required("shader"), optional("values", "{}"), optional("fuse", "true")],
         parse: |v, at| Ok(NodeType::Effect(typed(v, at)?)),
     },
     NodeTypeInfo {
@@ -299,6 +299,17 @@ pub struct EffectParams {
     /// Parameter values; a number or a boolean reads as a one-element list.
     #[serde(deserialize_with = "numbers_by_name")]
     pub values: BTreeMap<String, Vec<f64>>,
+    /// Whether the runtime may draw it in one pass with its neighbours (`graph::fusion`); on by default.
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub fuse: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_yes(value: &bool) -> bool {
+    *value
 }
 
 fn numbers_by_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, Vec<f64>>, D::Error> {

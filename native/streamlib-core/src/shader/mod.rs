@@ -7,6 +7,7 @@ pub mod cross;
 pub mod d3d9;
 pub mod diagnostics;
 pub mod env;
+pub mod fuse;
 pub mod loop_guard;
 pub mod pipeline;
 pub mod prelude;

@@ -36,7 +36,7 @@ pub struct Loaded {
 }
 
 pub struct AppState {
-    pub compiler: Compiler,
+    pub compiler: Arc<Compiler>,
     token: Option<String>,
     pub allow_files: bool,
     pub max_concurrent: usize,
@@ -56,7 +56,7 @@ impl AppState {
     /// `token`: what every request but health must send as `Authorization: Bearer`; None asks nothing.
     pub fn new(compiler: Compiler, token: Option<String>, allow_files: bool, max_concurrent: usize) -> AppState {
         AppState {
-            compiler,
+            compiler: Arc::new(compiler),
             token,
             allow_files,
             max_concurrent,

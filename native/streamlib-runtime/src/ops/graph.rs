@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use streamlib_core::config::{GraphConfig, GraphEdit, ShaderConfig};
 use streamlib_core::gpu::{AdapterPreference, Gpu, GpuError};
+use streamlib_core::graph::fusion::Fusion;
 use streamlib_core::graph::{scheduler, Graph, RunOptions, Stats};
 use streamlib_core::nodes::sinks::{encode_jpeg, encode_png};
 use streamlib_core::nodes::{LatestFrame, Role};
@@ -151,7 +152,9 @@ pub fn start(state: &AppState, frames: Option<u64>, fps: Option<f64>) -> Result<
     }
     let fps = fps.or(loaded.config.runtime.fps);
     loaded.fps = fps;
-    let options = RunOptions { frames, fps, watchdog_ms: loaded.config.runtime.watchdog_ms };
+    let settings = &loaded.config.runtime;
+    let fusion = Fusion::unless_off(settings.fuse, &state.compiler);
+    let options = RunOptions { frames, fps, watchdog_ms: settings.watchdog_ms, fusion };
     let mouse = std::sync::Arc::new(std::sync::Mutex::new([0.0f32; 4]));
     let running = scheduler::start(loaded.gpu.current(), &loaded.built.graph, options, mouse).map_err(|e| {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "start_failed", format!("cannot start the graph: {e}"))
@@ -184,6 +187,8 @@ fn stats_json(stats: &Stats) -> Value {
         "device_recoveries": stats.device_recoveries,
         "device_lost": stats.device_lost,
         "remote": serde_json::to_value(&stats.remote).unwrap_or_default(),
+        "fusion": serde_json::to_value(&stats.fusion).unwrap_or_default(),
+        "unfused": stats.unfused,
     })
 }
 

@@ -1,0 +1,152 @@
+"""Effect fusion: chains of effects drawn as single passes give the unfused graph's pixels, say how they were
+fused, and keep every member's own parameters, swaps and export."""
+
+from __future__ import annotations
+
+import json
+from itertools import permutations
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import streamlib
+from streamlib import Effect, ImageSource, NumpySink, Runtime
+
+from ..conftest import SHADERS
+from .references import make_test_image
+
+PIXEL_EFFECTS = sorted(
+    p for p in SHADERS.glob("*.hlsl") if streamlib.compile(p.read_text(), name=p.name).stage == "pixel"
+)
+TUTORIAL_EFFECTS = Path(__file__).resolve().parents[2] / "notebooks"
+#: Effects whose pass reads only their own pixel (the rest sample around it, or move it).
+POINTWISE = {"color_adjust", "grayscale", "invert", "red_tint", "sepia", "tint", "vignette"}
+
+
+def render(chain: list[str | streamlib.Shader], *, fuse: bool, frames: int = 2) -> tuple[np.ndarray, dict]:
+    """`chain` (library names or shaders) on the test image; the last frame and the run's stats."""
+    runtime = Runtime()
+    runtime.fuse = fuse
+    node = ImageSource(make_test_image())
+    for i, shader in enumerate(chain):
+        effect = Effect(SHADERS / f"{shader}.hlsl" if isinstance(shader, str) else shader, name=f"fx{i}")
+        runtime.connect(node, effect)
+        node = effect
+    sink = NumpySink()
+    runtime.connect(node, sink)
+    stats = runtime.run(frames)
+    return sink.latest(), stats
+
+
+def test_the_library_knows_which_effects_are_pointwise() -> None:
+    assert {p.stem for p in PIXEL_EFFECTS} >= POINTWISE
+
+
+@pytest.mark.parametrize(("first", "second"), list(permutations(sorted(p.stem for p in PIXEL_EFFECTS), 2)))
+def test_every_ordered_pair_fuses_when_either_reads_pointwise_and_matches_the_unfused_pixels(
+    first: str, second: str
+) -> None:
+    fused, stats = render([first, second], fuse=True)
+    unfused, plain = render([first, second], fuse=False)
+    assert plain["fusion"] == [] and plain["unfused"] == {}
+    if first in POINTWISE or second in POINTWISE:
+        assert stats["fusion"] == [{"members": ["fx0", "fx1"], "state": "fused"}], stats["unfused"]
+        diff = np.abs(fused.astype(int) - unfused.astype(int))
+        assert diff.max() <= 1, f"{first}→{second}: max diff {diff.max()}, {np.count_nonzero(diff > 1)} px over 1"
+    else:
+        assert stats["fusion"] == []
+        assert set(stats["unfused"]) == {"fx0", "fx1"}
+        assert np.array_equal(fused, unfused)
+
+
+def test_a_three_effect_chain_is_one_pass_with_the_unfused_pixels() -> None:
+    chain = ["tint", "gaussian_blur", "vignette"]
+    fused, stats = render(chain, fuse=True)
+    unfused, _ = render(chain, fuse=False)
+    assert stats["fusion"] == [{"members": ["fx0", "fx1", "fx2"], "state": "fused"}]
+    assert np.abs(fused.astype(int) - unfused.astype(int)).max() <= 1
+
+
+def test_two_neighbourhood_readers_never_share_a_pass() -> None:
+    _, stats = render(["sharpen", "tint", "gaussian_blur"], fuse=True)
+    assert stats["fusion"] == [{"members": ["fx0", "fx1"], "state": "fused"}]
+    assert stats["unfused"] == {"fx2": "no neighbouring effect it can share a pass with"}
+
+
+def test_an_effect_whose_output_is_also_watched_is_not_fused_away() -> None:
+    runtime = Runtime()
+    source, tint, vignette = ImageSource(make_test_image()), Effect(SHADERS / "tint.hlsl"), Effect(
+        SHADERS / "vignette.hlsl"
+    )
+    watched, out = NumpySink(name="watched"), NumpySink(name="out")
+    runtime.connect(source, tint)
+    runtime.connect(tint, vignette)
+    runtime.connect(tint, watched)
+    runtime.connect(vignette, out)
+    stats = runtime.run(2)
+    assert stats["fusion"] == []
+    assert watched.latest() is not None and out.latest() is not None
+
+
+def test_what_does_not_fuse_says_why() -> None:
+    defined = streamlib.compile(
+        "#define K 0.5\nfloat4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv) * K; }",
+        name="macro",
+    )
+    _, stats = render(["tint", defined, SHADERS.joinpath("invert_compute.hlsl").stem], fuse=True)
+    assert stats["fusion"] == []
+    assert stats["unfused"]["fx1"] == "uses the preprocessor"
+    assert stats["unfused"]["fx2"] == "compute form: only pixel-form effects fuse"
+
+
+def test_fusion_is_off_per_effect_and_the_setting_is_exported() -> None:
+    runtime = Runtime()
+    source = ImageSource(make_test_image())
+    tint, vignette = Effect(SHADERS / "tint.hlsl", fuse=False), Effect(SHADERS / "vignette.hlsl")
+    runtime.connect(source, tint)
+    runtime.connect(tint, vignette)
+    runtime.connect(vignette, NumpySink())
+    stats = runtime.run(1)
+    assert stats["fusion"] == []
+    assert stats["unfused"]["tint"] == "fusion is off for this effect"
+    config = json.loads(runtime.config_text())
+    assert [n["params"].get("fuse") for n in config["nodes"] if n["type"] == "effect"] == [False, None]
+    loaded = Runtime.from_config(runtime.config_text())
+    assert loaded.run(1)["unfused"]["tint"] == "fusion is off for this effect"
+
+
+def test_fusion_off_per_graph_is_exported_and_loaded() -> None:
+    runtime = Runtime()
+    runtime.fuse = False
+    tint = Effect(SHADERS / "tint.hlsl")
+    runtime.connect(ImageSource(make_test_image()), tint)
+    runtime.connect(tint, NumpySink())
+    assert json.loads(runtime.config_text())["runtime"]["fuse"] is False
+    loaded = Runtime.from_config(runtime.config_text())
+    assert loaded.fuse is False and loaded.run(1)["fusion"] == []
+
+
+def test_members_keep_their_own_parameters_and_a_swap_refuses_nothing() -> None:
+    runtime = Runtime()
+    source, tint, vignette = (
+        ImageSource(make_test_image()),
+        Effect(SHADERS / "tint.hlsl"),
+        Effect(SHADERS / "vignette.hlsl"),
+    )
+    sink = NumpySink()
+    runtime.connect(source, tint)
+    runtime.connect(tint, vignette)
+    runtime.connect(vignette, sink)
+    tint.set(strength=1.0, tint=(0.0, 1.0, 0.0))
+    vignette.set(strength=0.0)
+    stats = runtime.run(1)
+    assert stats["fusion"][0]["state"] == "fused"
+    frame = sink.latest()
+    assert frame[..., 0].max() == 0 and frame[..., 2].max() == 0  # green only: tint's own `strength`
+    assert np.array_equal(frame[..., 1], make_test_image()[..., 1])  # vignette's own `strength` 0
+
+    vignette.replace_shader(SHADERS / "invert.hlsl")
+    stats = runtime.run(1)
+    assert stats["fusion"] == [{"members": ["tint", "vignette"], "state": "fused"}]
+    assert np.array_equal(sink.latest()[..., 1], 255 - make_test_image()[..., 1])
