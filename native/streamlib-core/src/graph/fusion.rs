@@ -10,9 +10,9 @@ use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::sync::Arc;
 
 use super::{Graph, NodeId, NodeKind, VIDEO};
-use crate::gpu::{EffectInstance, EffectPipeline, FrameValues, Gpu, GpuError, GpuTexture};
+use crate::gpu::{EffectInstance, EffectPipeline, FrameValues, Gpu, GpuError, GpuTexture, TextureFormat};
 use crate::nodes::{EffectHandle, NodeType};
-use crate::shader::fuse::{fused_source, member_cbuffer, shape_of, Shape};
+use crate::shader::fuse::{fused_source, member_cbuffer, shape_of, Handoff, Shape};
 use crate::shader::{CompileOptions, CompileRequest, Compiler};
 
 /// The compiler fused passes are built with; a run without one draws every effect on its own.
@@ -128,7 +128,7 @@ impl Group {
         let mut group =
             Group { members, compiler, pass: None, pending: None, tried: None, failed: None, overran: false };
         group.tried = Some((group.swaps(), gpu_key(gpu)));
-        match build(&group.compiler, gpu, &group.member_shaders(), group.swaps()) {
+        match build(&group.compiler, gpu, &group.handles(), group.swaps()) {
             Ok(pass) => group.pass = Some(pass),
             Err(why) => group.failed = Some(why),
         }
@@ -139,8 +139,8 @@ impl Group {
         self.members.iter().map(|(_, handle)| handle.swaps()).collect()
     }
 
-    fn member_shaders(&self) -> Vec<Arc<crate::shader::CompiledShader>> {
-        self.members.iter().map(|(_, handle)| handle.shader()).collect()
+    fn handles(&self) -> Vec<Arc<EffectHandle>> {
+        self.members.iter().map(|(_, handle)| handle.clone()).collect()
     }
 
     /// Takes a finished build, starts one (on its own thread) when the pass no longer matches the members or
@@ -161,10 +161,10 @@ impl Group {
             self.tried = Some(key);
             self.overran = false;
             let (sender, receiver) = mpsc::channel();
-            let (compiler, gpu, shaders) = (self.compiler.clone(), gpu.clone(), self.member_shaders());
+            let (compiler, gpu, handles) = (self.compiler.clone(), gpu.clone(), self.handles());
             let spawned = std::thread::Builder::new()
                 .name("streamlib-fuse".into())
-                .spawn(move || sender.send(build(&compiler, &gpu, &shaders, swaps)));
+                .spawn(move || sender.send(build(&compiler, &gpu, &handles, swaps)));
             match spawned {
                 Ok(_) => self.pending = Some(receiver),
                 Err(e) => self.failed = Some(format!("cannot start the fusion build: {e}")),
@@ -190,14 +190,7 @@ impl Group {
         frame: &FrameValues,
     ) -> Result<(), GpuError> {
         let Some(pass) = &self.pass else { return Ok(()) };
-        let mut params: Vec<Vec<u8>> = Vec::new();
-        for name in pass.instance.cbuffer_names() {
-            let bytes = member_cbuffer(name)
-                .and_then(|(k, own)| self.members.get(k.checked_sub(1)?)?.1.lock().cbuffer_bytes(own).map(<[u8]>::to_vec));
-            params.push(bytes.unwrap_or_default());
-        }
-        let params: Vec<&[u8]> = params.iter().map(Vec::as_slice).collect();
-        pass.instance.encode_with_params(gpu, encoder, &[input], output, frame, &params)
+        encode_fused(&pass.instance, &self.handles(), gpu, encoder, input, output, frame)
     }
 
     pub fn report(&self) -> GroupReport {
@@ -221,15 +214,34 @@ fn gpu_key(gpu: &Arc<Gpu>) -> usize {
     Arc::as_ptr(gpu) as usize
 }
 
-/// Compiles and builds the pass of `shaders` (members in order), checking again that each still fuses.
-fn build(
-    compiler: &Compiler,
-    gpu: &Arc<Gpu>,
-    shaders: &[Arc<crate::shader::CompiledShader>],
-    swaps: Vec<u64>,
-) -> Result<Pass, String> {
+/// Records `fused` from `input` into `output`, each member's cbuffers filled with that member's current values.
+fn encode_fused(
+    fused: &EffectInstance,
+    members: &[Arc<EffectHandle>],
+    gpu: &Gpu,
+    encoder: &mut wgpu::CommandEncoder,
+    input: &GpuTexture,
+    output: &GpuTexture,
+    frame: &FrameValues,
+) -> Result<(), GpuError> {
+    let params: Vec<Vec<u8>> = fused
+        .cbuffer_names()
+        .map(|name| {
+            member_cbuffer(name)
+                .and_then(|(k, own)| members.get(k.checked_sub(1)?)?.lock().cbuffer_bytes(own).map(<[u8]>::to_vec))
+                .unwrap_or_default()
+        })
+        .collect();
+    let params: Vec<&[u8]> = params.iter().map(Vec::as_slice).collect();
+    fused.encode_with_params(gpu, encoder, &[input], output, frame, &params)
+}
+
+/// Compiles and builds the pass of `members` (in order), checking again that each still fuses, then checks
+/// it against the members drawn one by one.
+fn build(compiler: &Compiler, gpu: &Arc<Gpu>, members: &[Arc<EffectHandle>], swaps: Vec<u64>) -> Result<Pass, String> {
+    let shaders: Vec<Arc<crate::shader::CompiledShader>> = members.iter().map(|h| h.shader()).collect();
     let mut neighbourhood = 0;
-    for shader in shaders {
+    for shader in &shaders {
         match shape_of(shader) {
             Ok(Shape::Neighbourhood) => neighbourhood += 1,
             Ok(Shape::Pointwise) => {}
@@ -241,13 +253,80 @@ fn build(
     }
     let sources: Vec<&str> = shaders.iter().map(|s| s.source.as_str()).collect();
     let names: Vec<&str> = shaders.iter().map(|s| s.name.as_str()).collect();
-    let request = CompileRequest {
-        name: format!("fused {}", names.join("+")),
-        source: fused_source(&sources),
-        options: CompileOptions::default(),
-    };
-    let shader = compiler.compile(&request).map_err(|e| format!("the fused pass did not compile: {e}"))?;
-    let pipeline = EffectPipeline::new(gpu, Arc::new(shader)).map_err(|e| e.to_string())?;
-    let instance = EffectInstance::new(gpu, Arc::new(pipeline)).map_err(|e| e.to_string())?;
-    Ok(Pass { instance, swaps, gpu: gpu.clone() })
+    // The cheap hand-off first; rounding to rgba8 between members only where the check asks for it.
+    let mut refused = String::new();
+    for handoff in [Handoff::Direct, Handoff::Stored] {
+        let request = CompileRequest {
+            name: format!("fused {}", names.join("+")),
+            source: fused_source(&sources, handoff),
+            options: CompileOptions::default(),
+        };
+        let shader = compiler.compile(&request).map_err(|e| format!("the fused pass did not compile: {e}"))?;
+        let pipeline = EffectPipeline::new(gpu, Arc::new(shader)).map_err(|e| e.to_string())?;
+        let instance = EffectInstance::new(gpu, Arc::new(pipeline)).map_err(|e| e.to_string())?;
+        match check(gpu, &instance, members) {
+            Ok(()) => return Ok(Pass { instance, swaps, gpu: gpu.clone() }),
+            Err(why) => refused = why,
+        }
+    }
+    Err(refused)
+}
+
+/// Size of the picture a fused pass is checked on: odd, so no read lands on a texel centre by accident.
+const CHECK_SIZE: (u32, u32) = (67, 45);
+
+/// Draws the check picture through the members one by one (fresh instances with their current values) and
+/// through the fused pass; Err when any channel differs by more than one step of rgba8. A fused member is
+/// evaluated where its consumer reads, which matches filtering its stored output exactly at texel centres and
+/// for members linear in their input; this refuses the rest (a clamping colour matrix read by a warp).
+fn check(gpu: &Arc<Gpu>, fused: &EffectInstance, members: &[Arc<EffectHandle>]) -> Result<(), String> {
+    let failed = |e: GpuError| format!("the fused pass could not be checked: {e}");
+    let (width, height) = CHECK_SIZE;
+    let texture = || GpuTexture::new(gpu, width, height, TextureFormat::Rgba8Unorm, "fusion check").map_err(failed);
+    let input = texture()?;
+    input.upload(gpu, &check_picture(width, height)).map_err(failed)?;
+    let frame = FrameValues { resolution: [width as f32, height as f32], ..FrameValues::default() };
+    let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("check") });
+    let mut outputs: Vec<GpuTexture> = Vec::new();
+    let mut instances = Vec::new();
+    for handle in members {
+        let live = handle.lock();
+        instances.push(live.swapped(gpu, live.pipeline.clone()).map_err(failed)?);
+    }
+    for instance in &instances {
+        let output = texture()?;
+        instance.encode(gpu, &mut encoder, &[outputs.last().unwrap_or(&input)], &output, &frame).map_err(failed)?;
+        outputs.push(output);
+    }
+    let together = texture()?;
+    encode_fused(fused, members, gpu, &mut encoder, &input, &together, &frame).map_err(failed)?;
+    gpu.submit_and_wait(encoder.finish()).map_err(failed)?;
+    let one_by_one = outputs.last().map(|t| t.read(gpu)).transpose().map_err(failed)?.unwrap_or_default();
+    let fused_pixels = together.read(gpu).map_err(failed)?;
+    let worst = one_by_one.iter().zip(&fused_pixels).map(|(a, b)| a.abs_diff(*b)).max().unwrap_or(0);
+    if worst > 1 {
+        return Err(format!("drawn as one pass it differs from its effects drawn one by one by up to {worst}/255"));
+    }
+    Ok(())
+}
+
+/// Ramps, noise and a hard-edged checkerboard: what tells a fused pass from the members one by one.
+fn check_picture(width: u32, height: u32) -> Vec<u8> {
+    let mut pixels = Vec::with_capacity((width * height * 4) as usize);
+    let mut noise: u32 = 0x9e37_79b9;
+    for y in 0..height {
+        for x in 0..width {
+            noise ^= noise << 13;
+            noise ^= noise >> 17;
+            noise ^= noise << 5;
+            let checker = (x / 5 + y / 5) % 2 == 0;
+            let board = x >= width / 2 && y < height / 2;
+            let ramp_x = (x * 255 / (width - 1)) as u8;
+            let ramp_y = (y * 255 / (height - 1)) as u8;
+            let rgb = if board { [if checker { 255 } else { 0 }; 3] } else { [ramp_x, ramp_y, (noise >> 24) as u8] };
+            let alpha = if x < width / 4 && y > height / 2 { 128 } else { 255 };
+            pixels.extend_from_slice(&[rgb[0], rgb[1], rgb[2], alpha]);
+        }
+    }
+    pixels
 }

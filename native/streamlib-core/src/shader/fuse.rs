@@ -2,9 +2,8 @@
 //!
 //! A fused pass holds each member's source with its top-level names prefixed (`streamlib_m{k}_`), so their
 //! cbuffers keep their own layouts and bind the members' own parameter bytes. Member k's `tex2D(input, p)`
-//! becomes a call of member k-1 at `p`, through a read function that reproduces what the unfused graph's
-//! intermediate texture would have given: clamp to the edge texel, rgba8 storage, bilinear filtering between
-//! texel centres (one evaluation when `p` is a texel centre, four otherwise).
+//! becomes a call of member k-1 at `p`, through a read function that gives what the unfused graph's
+//! intermediate texture would have: clamped to the edge texels, stored as rgba8.
 
 use super::tokens::tokens;
 use super::{CompiledShader, Language, Stage};
@@ -132,9 +131,19 @@ pub fn member_cbuffer(fused_name: &str) -> Option<(usize, &str)> {
     Some((k.parse().ok()?, name))
 }
 
+/// How a fused pass hands one member's result to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handoff {
+    /// As computed: the cheapest, and within a step of rgba8 for most chains.
+    Direct,
+    /// Rounded to rgba8 as the unfused graph's intermediate texture stores it: for consumers that amplify
+    /// small differences (sharpening, edge detection).
+    Stored,
+}
+
 /// The HLSL of one pass that runs `members` (sources of effects `shape_of` accepted, in graph order: each
 /// reads the one before it, the first reads `input`).
-pub fn fused_source(members: &[&str]) -> String {
+pub fn fused_source(members: &[&str], handoff: Handoff) -> String {
     let mut out = String::new();
     for (index, source) in members.iter().enumerate() {
         let k = index + 1;
@@ -143,8 +152,11 @@ pub fn fused_source(members: &[&str]) -> String {
         }
         out.push_str(&prefixed(source, &member_prefix(k)));
         out.push('\n');
-        if k < members.len() {
-            out.push_str(&read_function(k));
+        if let Some(consumer) = members.get(k) {
+            // A consumer reading only at its own pixel never reads past the edge; nor does a member whose
+            // position matters only through its own read of `input` (which the sampler clamps) need clamping.
+            let clamp = shape_of_source(consumer) != Ok(Shape::Pointwise) && uses_position(source);
+            out.push_str(&read_function(k, clamp, handoff));
         }
     }
     out.push_str(&format!(
@@ -154,25 +166,25 @@ pub fn fused_source(members: &[&str]) -> String {
     out
 }
 
-/// What the unfused graph's consumer would read at `p` from member k's rgba8 output texture.
-fn read_function(k: usize) -> String {
-    let main = format!("{}main", member_prefix(k));
-    format!(
-        "float4 streamlib_texel_{k}(float2 t) {{\n\
-         \x20   float2 at = (clamp(t, 0.0, resolution - 1.0) + 0.5) / resolution;\n\
-         \x20   return round(saturate({main}(at)) * 255.0) / 255.0;\n\
-         }}\n\
-         float4 streamlib_read_{k}(float2 p) {{\n\
-         \x20   float2 t = p * resolution - 0.5;\n\
-         \x20   float2 nearest = round(t);\n\
-         \x20   if (all(abs(t - nearest) < 1.0 / 512.0)) return streamlib_texel_{k}(nearest);\n\
-         \x20   float2 low = floor(t);\n\
-         \x20   float2 f = t - low;\n\
-         \x20   float4 top = lerp(streamlib_texel_{k}(low), streamlib_texel_{k}(low + float2(1, 0)), f.x);\n\
-         \x20   float4 bottom = lerp(streamlib_texel_{k}(low + float2(0, 1)), streamlib_texel_{k}(low + 1.0), f.x);\n\
-         \x20   return lerp(top, bottom, f.y);\n\
-         }}\n"
-    )
+/// What the unfused graph's consumer would read at `p` from member k's output texture: with `clamp`, the
+/// member at `p` clamped into the texel centres (clamp-to-edge addressing). Between texel centres the member
+/// is evaluated at `p` rather than filtered from its four neighbours: the same for members linear in their
+/// input, and one evaluation instead of four; `graph::fusion` checks the pass before using it.
+fn read_function(k: usize, clamp: bool, handoff: Handoff) -> String {
+    let at = if clamp { "clamp(p, 0.5 / resolution, 1.0 - 0.5 / resolution)" } else { "p" };
+    let value = format!("{}main({at})", member_prefix(k));
+    let value = match handoff {
+        Handoff::Direct => value,
+        Handoff::Stored => format!("round(saturate({value}) * 255.0) / 255.0"),
+    };
+    format!("float4 streamlib_read_{k}(float2 p) {{ return {value}; }}\n")
+}
+
+/// Whether main's `uv` is used for more than reading `input` at it: its result depends on where it is drawn.
+fn uses_position(source: &str) -> bool {
+    let words = tokens(source);
+    let Some((uv, body)) = main_signature(&words) else { return true };
+    body.filter(|&i| words[i] == uv).any(|i| !(i >= 4 && words[i - 4] == "tex2D" && words[i - 2] == "input"))
 }
 
 /// `source` with every name it declares at the top level (functions, globals, structs, cbuffers and their
@@ -293,12 +305,25 @@ mod tests {
     }
 
     #[test]
+    fn only_a_member_whose_position_matters_is_clamped_where_its_consumer_reads_past_the_edge() {
+        let vignette = "cbuffer Params { float k; };\n\
+            float4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv) * length(uv - 0.5) * k; }";
+        assert!(!uses_position(TINT));
+        assert!(uses_position(vignette));
+        assert!(fused_source(&[vignette, BLUR], Handoff::Direct).contains("streamlib_m1_main(clamp(p"));
+        assert!(!fused_source(&[TINT, BLUR], Handoff::Direct).contains("clamp("));
+        assert!(!fused_source(&[BLUR, vignette], Handoff::Direct).contains("clamp("));
+    }
+
+    #[test]
     fn a_fused_source_chains_members_through_read_functions() {
-        let out = fused_source(&[TINT, BLUR]);
+        let out = fused_source(&[TINT, BLUR], Handoff::Stored);
         assert!(out.contains("cbuffer streamlib_m1_Params"), "{out}");
         assert!(out.contains("cbuffer streamlib_m2_Params"), "{out}");
         assert!(out.contains("#define tex2D(tex, uv) streamlib_read_1(uv)"), "{out}");
         assert!(out.contains("return streamlib_m2_main(uv);"), "{out}");
+        assert!(out.contains("round(saturate(streamlib_m1_main(p)) * 255.0) / 255.0"), "{out}");
+        assert!(!fused_source(&[TINT, BLUR], Handoff::Direct).contains("round("));
         assert_eq!(member_cbuffer("streamlib_m2_Params"), Some((2, "Params")));
         assert_eq!(member_cbuffer("streamlib_m12_My_Params"), Some((12, "My_Params")));
         assert_eq!(member_cbuffer("streamlib_frame"), None);
