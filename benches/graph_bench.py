@@ -6,9 +6,9 @@ image, at 1920×1080 and 3840×2160, measured three ways in one process on one a
 * **(a) streamlib graph** — `ImageSource → Effect ×3 → PreviewSink` that nobody reads. After the first
   frame the preview queue stays full, so no frame is read back: each frame encodes the chain, fused into
   one pass (`graph::fusion`), submits it and waits for the GPU. **(u)** is the same graph with
-  `Runtime.fuse = False`: the three effects as three passes in one command buffer. Frames/s = N / wall time around
-  `Runtime.run(frames=N)` (which includes planning the graph and uploading the image once per run);
-  the loop's own `frame_ms_p50` is recorded too.
+  `Runtime.fuse = False`: the three effects as three passes in one command buffer. Frames/s = N / wall
+  time around `Runtime.run(frames=N)` (which includes planning the graph and uploading the image once per
+  run); the loop's own `frame_ms_p50` is recorded too.
 * **(b) wgpu-py, one submit per effect** — the way its users write it: the SPIR-V streamlib produced
   (`Shader.spirv`, through naga like streamlib on drivers without passthrough), bind groups made once,
   the frame-values cbuffer written with `queue.write_buffer` each frame, one command encoder and one
@@ -636,7 +636,8 @@ def print_report(
         print(f"wgpu-py   : not available ({facts['wgpu_py_error']}): columns (b) and (c) skipped")
     print()
     header = (
-        f"{'resolution':<11} {'N':>5}  {'(a) fused':>10}  {'loop only':>9}  {'p50 ms':>7}  {'(u) unfused':>11}  "
+        f"{'resolution':<11} {'N':>5}  {'(a) fused':>10}  {'loop only':>9}  {'p50 ms':>7}  "
+        f"{'(u) unfused':>11}  "
         f"{'(b) 3 submits':>13}  "
         f"{'(c) 1 submit':>12}  {'(a)/(b)':>7}  {'(a)/(c)':>7}  {'(u)/(c)':>7}  {'(a)/(u)':>7}"
     )

@@ -93,9 +93,9 @@ class Runtime:
         #: input passes through) until swapped or resumed. None: 2 s (ten frame times below 5 fps). Used by
         #: `start`/`run` and written into exported configs.
         self.watchdog_ms: float | None = None
-        #: Whether chains of effects are drawn as single GPU passes where they allow it (on by default; see
-        #: `stats()["fusion"]` for how the graph was fused). Used by `start`/`run`, written into exported configs
-        #: when off. `Effect(..., fuse=False)` keeps one effect out.
+        #: Whether chains of effects are drawn as single GPU passes where they allow it (on by default;
+        #: `stats()["fusion"]` says how the graph was fused). Used by `start`/`run`, written into exported
+        #: configs when off. `Effect(..., fuse=False)` keeps one effect out.
         self.fuse: bool = True
         #: For a runtime from `streamlib.load`: per shader, whether its precompiled artifact was used or it
         #: was recompiled from source, and why ({"shader", "used", "why"}).
@@ -307,8 +307,9 @@ class Runtime:
                 f"targets: expected a sequence of target names such as ('vulkan',), not {targets!r}",
                 "targets",
             )
+        fuse = None if self.fuse else False
         return self._graph.to_config(
-            self.config_fps, self._adapter_request, list(targets), self.watchdog_ms, None if self.fuse else False
+            self.config_fps, self._adapter_request, list(targets), self.watchdog_ms, fuse
         )
 
     def run(self, frames: int, *, fps: float | None = None) -> dict[str, Any]:
@@ -338,9 +339,30 @@ class Runtime:
 
     def stats(self) -> dict[str, Any]:
         """fps, frame time p50/p99 (ms), frames dropped per sink, adapter, the error that stopped it, the
-        effects the frame watchdog bypasses (`bypassed`: node name → pass_ms, budget_ms, frame, message), and
-        how often the GPU device was lost and recreated in the run (`device_recoveries`, `device_lost`)."""
+        effects the frame watchdog bypasses (`bypassed`: node name → pass_ms, budget_ms, frame, message),
+        how often the GPU device was lost and recreated in the run (`device_recoveries`, `device_lost`), the
+        effects drawn as single passes (`fusion`: [{members, state}]) and why the others are drawn on their
+        own (`unfused`: node name → reason)."""
         return dict(self._graph.stats())
+
+    def _repr_markdown_(self) -> str:
+        """The notebook card: the graph's edges, whether it runs, and how its effects are drawn (which were
+        fused into single passes, and why the others were not) as of its last start."""
+        stats = self.stats()
+        frames = stats["frames"]
+        if stats["running"]:
+            state = f"running, {stats['fps']:.1f} fps"
+        else:
+            state = f"stopped after {frames} frames" if frames else "not started"
+        lines = [f"**streamlib graph** on {self.adapter['name']}: {len(self._nodes)} nodes, {state}", ""]
+        lines += [f"- `{a}.{ap}` → `{b}.{bp}`" for a, ap, b, bp, _ in self.edges()]
+        if frames or stats["running"]:
+            lines.append("")
+            lines += [f"- one pass: {' + '.join(g['members'])} ({g['state']})" for g in stats["fusion"]]
+            lines += [f"- `{name}` drawn on its own: {why}" for name, why in stats["unfused"].items()]
+            if not self.fuse:
+                lines.append("- fusion is off for this graph (`runtime.fuse = False`)")
+        return "\n".join(lines)
 
     def simulate_device_loss(self) -> None:
         """Destroys the GPU device as a driver reset or a GPU going away would lose it, to try recovery out:

@@ -541,3 +541,21 @@ def test_remote_runtime_loads_a_local_runtime(server: Server) -> None:
         time.sleep(0.05)
     assert remote.latest_frame().shape == (16, 32, 4)
     assert remote.config()["nodes"][1]["params"]["values"]["strength"] == [0.25]
+
+
+def test_the_example_chain_runs_as_one_fused_pass_unless_the_config_turns_fusion_off(server: Server) -> None:
+    config = example_without_files()
+    assert server.json("PUT", "/v1/graph", config)[0] == 200
+    assert server.json("POST", "/v1/graph/start", {"frames": 3})[0] == 200
+    stats = poll_until(lambda: (s := server.json("GET", "/v1/stats")[1])["frames"] >= 3 and s, "three frames")
+    assert stats["fusion"] == [{"members": ["tint", "blur", "vignette"], "state": "fused"}]
+    assert stats["unfused"] == {}
+    _, fused = frame_of(server)
+
+    config["runtime"]["fuse"] = False
+    assert server.json("PUT", "/v1/graph", config)[0] == 200
+    assert server.json("POST", "/v1/graph/start", {"frames": 3})[0] == 200
+    stats = poll_until(lambda: (s := server.json("GET", "/v1/stats")[1])["frames"] >= 3 and s, "three frames")
+    assert stats["fusion"] == [] and stats["unfused"] == {}
+    _, unfused = frame_of(server)
+    assert np.abs(fused.astype(int) - unfused.astype(int)).max() <= 1

@@ -160,7 +160,8 @@ pub fn insert_effect(config: &mut GraphConfig, insertion: Insertion<'_>) -> Resu
     let key = if config.shaders.contains_key(id) { format!("{id}@{id}") } else { id.to_owned() };
     config.shaders.insert(key.clone(), shader);
     // Next to its upstream in node order, so the chain's end (what `latest_frame_source` picks) stays the end.
-    let node = NodeConfig { id: id.to_owned(), node: NodeType::Effect(EffectParams { shader: key, values, fuse: true }) };
+    let node =
+        NodeConfig { id: id.to_owned(), node: NodeType::Effect(EffectParams { shader: key, values, fuse: true }) };
     config.nodes.insert(at + 1, node);
     let from = Endpoint { node: after.to_owned(), port: VIDEO.to_owned() };
     let own = Endpoint { node: id.to_owned(), port: VIDEO.to_owned() };

@@ -51,7 +51,7 @@ fn a_graph_writes_the_config_it_is_built_from() {
     graph.connect(pattern, "video", effect, "video", None).unwrap();
     graph.connect(effect, "video", sink, "video", None).unwrap();
 
-    let settings = RuntimeSettings { fps: None, adapter: None, watchdog_ms: None };
+    let settings = RuntimeSettings { fps: None, adapter: None, watchdog_ms: None, fuse: None };
     let text = graph.to_config(settings.clone(), &[Target::Vulkan]).unwrap().to_json().unwrap();
     let config = GraphConfig::parse(&text).unwrap();
     assert_eq!(config.shaders.keys().collect::<Vec<_>>(), ["tint"]);

@@ -225,7 +225,8 @@ impl NativeGraph {
         }
         let graph = self.lock();
         let (gpu, mouse) = (self.gpu.current(), self.mouse.clone());
-        let fusion = Fusion::unless_off(fuse, &crate::shader::compiler(py)?);
+        // Without a configured compiler nothing was compiled, so there is no effect to fuse.
+        let fusion = crate::shader::compiler(py).ok().and_then(|compiler| Fusion::unless_off(fuse, &compiler));
         let options = RunOptions { frames, fps, watchdog_ms, fusion };
         let started = long_call(py, "starting the graph", || scheduler::start(gpu, &graph, options, mouse))?
             .map_err(|e| graph_error(py, e.0))?;

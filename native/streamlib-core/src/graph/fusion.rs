@@ -82,8 +82,8 @@ pub fn plan(graph: &Graph, order: &[NodeId]) -> Plan {
             }
         };
         let reads_around = |n: &NodeId| matches!(shapes.get(n), Some(Ok(Shape::Neighbourhood)));
-        let fits = *shape == Shape::Pointwise
-            || (*feed_shape == Shape::Pointwise && !groups[group].iter().any(reads_around));
+        let fits =
+            *shape == Shape::Pointwise || (*feed_shape == Shape::Pointwise && !groups[group].iter().any(reads_around));
         if fits {
             groups[group].push(id);
             group_of.insert(id, group);

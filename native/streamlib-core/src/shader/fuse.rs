@@ -58,7 +58,8 @@ fn shape_of_source(source: &str) -> Result<Shape, String> {
         return Err(format!("takes screen-space derivatives ({d})"));
     }
     let reads: Vec<usize> = (0..words.len()).filter(|&i| words[i] == "input").collect();
-    if reads.iter().any(|&i| i < 2 || words[i - 2] != "tex2D" || words[i - 1] != "(" || words.get(i + 1) != Some(&",")) {
+    if reads.iter().any(|&i| i < 2 || words[i - 2] != "tex2D" || words[i - 1] != "(" || words.get(i + 1) != Some(&","))
+    {
         return Err("reads `input` other than through tex2D(input, …)".to_owned());
     }
     let (uv, body) = main_signature(&words).ok_or("its main takes more than `float2 uv : TEXCOORD`")?;
@@ -72,7 +73,8 @@ fn shape_of_source(source: &str) -> Result<Shape, String> {
 
 /// The name of main's `float2 … : TEXCOORD` parameter, its only one, and the token range of main's body.
 fn main_signature<'a>(words: &[&'a str]) -> Option<(&'a str, std::ops::Range<usize>)> {
-    let open = (1..words.len()).find(|&i| words[i] == "main" && words.get(i + 1) == Some(&"(") && depth_at(words, i) == 0)?;
+    let open =
+        (1..words.len()).find(|&i| words[i] == "main" && words.get(i + 1) == Some(&"(") && depth_at(words, i) == 0)?;
     let close = open + 1 + words[open + 1..].iter().position(|w| *w == ")")?;
     let params: Vec<&str> = words[open + 2..close].iter().copied().filter(|w| *w != "in").collect();
     let [ty, uv, ":", semantic] = params.as_slice() else { return None };
@@ -112,10 +114,7 @@ fn assigned(words: &[&str], name: &str) -> bool {
         let compound = matches!(at(next), "+" | "-" | "*" | "/" | "%" | "&" | "|" | "^") && assigns(next + 1);
         let step = |a: &str, b: &str| (a == "+" && b == "+") || (a == "-" && b == "-");
         let before = i >= 2 && step(at(i - 2), at(i - 1));
-        assigns(next)
-            || compound
-            || step(at(next), at(next + 1))
-            || before
+        assigns(next) || compound || step(at(next), at(next + 1)) || before
     })
 }
 
@@ -214,7 +213,8 @@ fn declared_names<'a>(words: &[&'a str]) -> Vec<&'a str> {
     let (mut braces, mut parens) = (0, 0);
     let mut in_cbuffer = false;
     for i in 0..words.len() {
-        let (word, prev, next) = (words[i], if i > 0 { words[i - 1] } else { "" }, words.get(i + 1).copied().unwrap_or(""));
+        let (word, prev, next) =
+            (words[i], if i > 0 { words[i - 1] } else { "" }, words.get(i + 1).copied().unwrap_or(""));
         match word {
             "{" => {
                 braces += 1;
@@ -278,11 +278,20 @@ mod tests {
     #[test]
     fn what_cannot_fuse_says_why() {
         let cases = [
-            ("#define K 2\nfloat4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv) * K; }", "preprocessor"),
+            (
+                "#define K 2\nfloat4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv) * K; }",
+                "preprocessor",
+            ),
             ("float4 main(float2 uv : TEXCOORD) : SV_Target { return ddx(tex2D(input, uv)); }", "derivatives"),
             ("float4 main(float2 uv : TEXCOORD) : SV_Target { return input.Sample(input_sampler, uv); }", "tex2D"),
-            ("float4 main(float4 p : SV_Position, float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv); }", "main takes"),
-            ("cbuffer P : register(b1) { float k; };\nfloat4 main(float2 uv : TEXCOORD) : SV_Target { return k; }", "register"),
+            (
+                "float4 main(float4 p : SV_Position, float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv); }",
+                "main takes",
+            ),
+            (
+                "cbuffer P : register(b1) { float k; };\nfloat4 main(float2 uv : TEXCOORD) : SV_Target { return k; }",
+                "register",
+            ),
         ];
         for (src, why) in cases {
             let error = shape_of_source(src).unwrap_err();
@@ -296,7 +305,9 @@ mod tests {
             static const float K = 2.0;\nfloat f(S s) { return s.tint * K; }\n\
             float4 main(float2 uv : TEXCOORD) : SV_Target { float4 c = tex2D(input, uv); c.rgb *= tint * a * b; return c; }";
         let out = prefixed(src, "p_");
-        for expected in ["struct p_S", "cbuffer p_Params", "float3 p_tint;", "float p_a, p_b;", "float p_K", "float p_f(p_S s)"] {
+        for expected in
+            ["struct p_S", "cbuffer p_Params", "float3 p_tint;", "float p_a, p_b;", "float p_K", "float p_f(p_S s)"]
+        {
             assert!(out.contains(expected), "{expected} in {out}");
         }
         assert!(out.contains("s.tint * p_K"), "{out}");
