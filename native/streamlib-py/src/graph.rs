@@ -35,6 +35,8 @@ fn stats_dict<'py>(py: Python<'py>, stats: &Stats) -> PyResult<Bound<'py, PyDict
     dict.set_item("fps", stats.fps)?;
     dict.set_item("frame_ms_p50", stats.frame_ms_p50)?;
     dict.set_item("frame_ms_p99", stats.frame_ms_p99)?;
+    dict.set_item("loop_cpu_us", stats.loop_cpu_us)?;
+    dict.set_item("loop_user_cpu_us", stats.loop_user_cpu_us)?;
     dict.set_item("dropped", stats.dropped.clone())?;
     dict.set_item("adapter", &stats.adapter)?;
     dict.set_item("error", &stats.error)?;

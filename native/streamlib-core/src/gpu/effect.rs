@@ -1,7 +1,7 @@
 //! A compiled shader turned into a wgpu pipeline, with bind group layouts built from its reflection.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::shader::{CompiledShader, ResourceKind, Stage};
 
@@ -307,6 +307,8 @@ pub struct EffectInstance {
     blocks: Vec<ParamBlock>,
     buffers: Vec<wgpu::Buffer>,
     frame_buffer: Option<wgpu::Buffer>,
+    /// The bind groups of the last encode and the texture views they were made for.
+    bind_groups: Mutex<Option<(Vec<wgpu::TextureView>, Vec<wgpu::BindGroup>)>>,
 }
 
 impl EffectInstance {
@@ -331,7 +333,7 @@ impl EffectInstance {
                 mapped_at_creation: false,
             })
         });
-        Ok(EffectInstance { pipeline, blocks, buffers, frame_buffer })
+        Ok(EffectInstance { pipeline, blocks, buffers, frame_buffer, bind_groups: Mutex::new(None) })
     }
 
     /// A new instance of another pipeline that keeps every parameter value both shaders share.
@@ -444,46 +446,18 @@ impl EffectInstance {
             values.resolution = [output.width as f32, output.height as f32];
             gpu.queue.write_buffer(buffer, 0, &values.bytes());
         }
-        let mut bindings: Vec<Vec<wgpu::BindGroupEntry>> = vec![Vec::new(); pipeline.groups.len()];
         let ordered: Vec<&Slot> =
             names.iter().filter_map(|n| pipeline.textures.iter().find(|t| &t.name == n)).collect();
-        for (slot, texture) in ordered.iter().zip(inputs) {
-            bindings[slot.group as usize].push(wgpu::BindGroupEntry {
-                binding: slot.binding,
-                resource: wgpu::BindingResource::TextureView(&texture.view),
-            });
+        // Everything else in the bind groups is the instance's own, so the views decide whether the groups of
+        // the last frame still fit (they do, frame after frame): making them costs more than the rest of the
+        // recording on a fast driver.
+        let mut views: Vec<wgpu::TextureView> = inputs.iter().take(ordered.len()).map(|t| t.view.clone()).collect();
+        views.extend(pipeline.storage_output.as_ref().map(|_| output.view.clone()));
+        let mut cached = self.bind_groups.lock().unwrap_or_else(|p| p.into_inner());
+        if cached.as_ref().is_none_or(|(made_for, _)| *made_for != views) {
+            *cached = Some((views, self.make_bind_groups(gpu, &ordered, inputs, output)));
         }
-        for slot in &pipeline.samplers {
-            bindings[slot.group as usize].push(wgpu::BindGroupEntry {
-                binding: slot.binding,
-                resource: wgpu::BindingResource::Sampler(&pipeline.sampler),
-            });
-        }
-        if let Some((slot, _)) = &pipeline.storage_output {
-            bindings[slot.group as usize].push(wgpu::BindGroupEntry {
-                binding: slot.binding,
-                resource: wgpu::BindingResource::TextureView(&output.view),
-            });
-        }
-        if let (Some(slot), Some(buffer)) = (&pipeline.frame_slot, &self.frame_buffer) {
-            bindings[slot.group as usize]
-                .push(wgpu::BindGroupEntry { binding: slot.binding, resource: buffer.as_entire_binding() });
-        }
-        for ((slot, _), buffer) in pipeline.param_slots.iter().zip(&self.buffers) {
-            bindings[slot.group as usize]
-                .push(wgpu::BindGroupEntry { binding: slot.binding, resource: buffer.as_entire_binding() });
-        }
-        let groups: Vec<wgpu::BindGroup> = bindings
-            .iter()
-            .zip(&pipeline.groups)
-            .map(|(entries, layout)| {
-                gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some(&pipeline.name),
-                    layout,
-                    entries,
-                })
-            })
-            .collect();
+        let groups = cached.as_ref().map(|(_, groups)| groups.as_slice()).unwrap_or_default();
         match &pipeline.kind {
             Kind::Render(render) => {
                 let mut pass = fullscreen_pass(encoder, output, &pipeline.name, wgpu::Color::TRANSPARENT);
@@ -510,6 +484,54 @@ impl EffectInstance {
             }
         }
         Ok(())
+    }
+
+    fn make_bind_groups(
+        &self,
+        gpu: &Gpu,
+        ordered: &[&Slot],
+        inputs: &[&GpuTexture],
+        output: &GpuTexture,
+    ) -> Vec<wgpu::BindGroup> {
+        let pipeline = &self.pipeline;
+        let mut bindings: Vec<Vec<wgpu::BindGroupEntry>> = vec![Vec::new(); pipeline.groups.len()];
+        for (slot, texture) in ordered.iter().zip(inputs) {
+            bindings[slot.group as usize].push(wgpu::BindGroupEntry {
+                binding: slot.binding,
+                resource: wgpu::BindingResource::TextureView(&texture.view),
+            });
+        }
+        for slot in &pipeline.samplers {
+            bindings[slot.group as usize].push(wgpu::BindGroupEntry {
+                binding: slot.binding,
+                resource: wgpu::BindingResource::Sampler(&pipeline.sampler),
+            });
+        }
+        if let Some((slot, _)) = &pipeline.storage_output {
+            bindings[slot.group as usize].push(wgpu::BindGroupEntry {
+                binding: slot.binding,
+                resource: wgpu::BindingResource::TextureView(&output.view),
+            });
+        }
+        if let (Some(slot), Some(buffer)) = (&pipeline.frame_slot, &self.frame_buffer) {
+            bindings[slot.group as usize]
+                .push(wgpu::BindGroupEntry { binding: slot.binding, resource: buffer.as_entire_binding() });
+        }
+        for ((slot, _), buffer) in pipeline.param_slots.iter().zip(&self.buffers) {
+            bindings[slot.group as usize]
+                .push(wgpu::BindGroupEntry { binding: slot.binding, resource: buffer.as_entire_binding() });
+        }
+        bindings
+            .iter()
+            .zip(&pipeline.groups)
+            .map(|(entries, layout)| {
+                gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some(&pipeline.name),
+                    layout,
+                    entries,
+                })
+            })
+            .collect()
     }
 }
 

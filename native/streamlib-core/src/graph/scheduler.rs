@@ -40,6 +40,12 @@ pub struct Stats {
     pub fps: f64,
     pub frame_ms_p50: f64,
     pub frame_ms_p99: f64,
+    /// CPU time the loop's own thread spends per frame, over the run so far (µs):
+    /// recording, submitting, delivering, and the kernel's part of waking the driver and waiting for it; not
+    /// the driver's drawing on its own threads. 0 where the platform cannot tell.
+    pub loop_cpu_us: f64,
+    /// The user-space part of `loop_cpu_us`: the loop's and wgpu's own instructions.
+    pub loop_user_cpu_us: f64,
     /// Frames each sink did not receive (previews nobody read fast enough).
     pub dropped: BTreeMap<String, u64>,
     pub adapter: String,
@@ -292,6 +298,8 @@ fn frame_loop(gpu: &mut Arc<Gpu>, steps: &mut [Step], fused: &mut [Fused], run: 
     let Run { options, stop, stats, mouse } = *run;
     let started = Instant::now();
     let mut frame_times: VecDeque<f64> = VecDeque::with_capacity(1024);
+    let mut cpu = LoopCpu::default();
+    let mut last_full_stats: Option<Instant> = None;
     let mut completed: VecDeque<Instant> = VecDeque::with_capacity(64);
     let nominal_fps = options.fps.unwrap_or(30.0);
     // A run of a set number of frames renders them at its own rate: waiting for a camera could never end.
@@ -303,6 +311,7 @@ fn frame_loop(gpu: &mut Arc<Gpu>, steps: &mut [Step], fused: &mut [Fused], run: 
     let mut watchdog = Watchdog::new(budget_ms(options.fps, options.watchdog_ms));
     loop {
         if stop.load(Ordering::SeqCst) || options.frames.is_some_and(|n| index >= n) {
+            update_stats(stats, steps, fused, (&frame_times, &mut cpu, true), &completed, index, started);
             return Ok(());
         }
         let frame_start = Instant::now();
@@ -354,7 +363,11 @@ fn frame_loop(gpu: &mut Arc<Gpu>, steps: &mut [Step], fused: &mut [Fused], run: 
         }
         completed.push_back(Instant::now());
         index += 1;
-        update_stats(stats, steps, fused, &frame_times, &completed, index, started);
+        let full = last_full_stats.is_none_or(|at: Instant| at.elapsed() >= FULL_STATS_EVERY);
+        if full {
+            last_full_stats = Some(Instant::now());
+        }
+        update_stats(stats, steps, fused, (&frame_times, &mut cpu, full), &completed, index, started);
         // A camera the loop follows paces it: sleeping to the loop's own rate would only hold its next frame.
         let camera_paced = follow_camera
             && steps.iter().any(|s| matches!(s, Step::Push { slot, origin: Origin::Local, .. } if slot.pushed() > 0));
@@ -457,7 +470,7 @@ fn render(
             Step::Still { .. } | Step::Video { .. } | Step::Push { .. } => {}
         }
     }
-    Ok((wanted, flush(gpu, &mut encoder)?))
+    Ok((wanted, submit_and_wait(gpu, encoder)?))
 }
 
 /// Moves the run to a new device after `gpu` was lost: the device, the effects' pipelines and buffers (with
@@ -509,9 +522,13 @@ fn recover(gpu: &mut Arc<Gpu>, steps: &mut [Step], why: &str, frame: u64) -> Res
 /// Submits what `encoder` holds and waits for it; the milliseconds it took. `encoder` starts afresh.
 fn flush(gpu: &Gpu, encoder: &mut wgpu::CommandEncoder) -> Result<f64, String> {
     let fresh = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
-    let recorded = std::mem::replace(encoder, fresh);
+    submit_and_wait(gpu, std::mem::replace(encoder, fresh))
+}
+
+/// Submits `encoder`'s commands and waits for them; the milliseconds it took.
+fn submit_and_wait(gpu: &Gpu, encoder: wgpu::CommandEncoder) -> Result<f64, String> {
     let started = Instant::now();
-    gpu.queue.submit([recorded.finish()]);
+    gpu.queue.submit([encoder.finish()]);
     gpu.wait_idle().map_err(|e| e.to_string())?;
     Ok(started.elapsed().as_secs_f64() * 1e3)
 }
@@ -655,36 +672,57 @@ fn fit_previews(gpu: &Gpu, steps: &mut [Step]) -> Result<(), String> {
     Ok(())
 }
 
-fn update_stats(
-    stats: &Mutex<Stats>,
-    steps: &[Step],
-    fused: &[Fused],
-    frame_times: &VecDeque<f64>,
-    completed: &VecDeque<Instant>,
-    frames: u64,
-    started: Instant,
-) {
-    let mut sorted: Vec<f64> = frame_times.iter().copied().collect();
-    sorted.sort_by(f64::total_cmp);
-    let pick = |q: f64| sorted.get(((sorted.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0.0);
-    let fps = match (completed.front(), completed.back()) {
+const FULL_STATS_EVERY: Duration = Duration::from_millis(50);
+
+fn recent_fps(completed: &VecDeque<Instant>) -> f64 {
+    match (completed.front(), completed.back()) {
         (Some(first), Some(last)) if completed.len() > 1 => {
             (completed.len() - 1) as f64 / last.duration_since(*first).as_secs_f64().max(1e-9)
         }
         _ => 0.0,
-    };
+    }
+}
+
+fn update_stats(
+    stats: &Mutex<Stats>,
+    steps: &[Step],
+    fused: &[Fused],
+    (frame_times, cpu, full): (&VecDeque<f64>, &mut LoopCpu, bool),
+    completed: &VecDeque<Instant>,
+    frames: u64,
+    started: Instant,
+) {
+    let fps = recent_fps(completed);
     let mut stats = stats.lock().unwrap_or_else(|p| p.into_inner());
     stats.frames = frames;
     stats.elapsed_s = started.elapsed().as_secs_f64();
     stats.fps = fps;
-    stats.frame_ms_p50 = pick(0.5);
-    stats.frame_ms_p99 = pick(0.99);
-    stats.bypassed.clear();
-    stats.fusion = fused.iter().map(|f| f.group.report()).collect();
+    // The figures that take sorting and formatting, a few times a second: every frame they would cost the
+    // loop more than small frames themselves.
+    if full {
+        let mut sorted: Vec<f64> = frame_times.iter().copied().collect();
+        sorted.sort_by(f64::total_cmp);
+        let pick = |q: f64| sorted.get(((sorted.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0.0);
+        stats.frame_ms_p50 = pick(0.5);
+        stats.frame_ms_p99 = pick(0.99);
+        if let Some((total, user)) = cpu.per_frame(frames) {
+            (stats.loop_cpu_us, stats.loop_user_cpu_us) = (total, user);
+        }
+        stats.fusion = fused.iter().map(|f| f.group.report()).collect();
+    }
+    if !stats.bypassed.is_empty() {
+        stats.bypassed.clear();
+    }
     for step in steps {
         match step {
             Step::Sink { name, sink, .. } => {
-                stats.dropped.insert(name.clone(), sink.dropped());
+                let dropped = sink.dropped();
+                match stats.dropped.get_mut(name) {
+                    Some(count) => *count = dropped,
+                    None => {
+                        stats.dropped.insert(name.clone(), dropped);
+                    }
+                }
                 if let Some(report) = sink.link_report() {
                     stats.remote.insert(name.clone(), report);
                 }
@@ -712,4 +750,36 @@ fn finish_sinks(steps: &mut [Step]) -> Result<(), String> {
         }
     }
     result
+}
+
+/// The loop thread's CPU time per frame since its first frame (the kernel splits user from system time by
+/// sampling, so only a long span tells them apart).
+#[derive(Default)]
+struct LoopCpu {
+    /// (frames, user µs, system µs) at the first update.
+    start: Option<(u64, f64, f64)>,
+}
+
+impl LoopCpu {
+    /// (user + system, user) µs per frame since the first call, once there are frames between.
+    fn per_frame(&mut self, frames: u64) -> Option<(f64, f64)> {
+        let (user, system) = thread_cpu_us()?;
+        let (then, user_then, system_then) = *self.start.get_or_insert((frames, user, system));
+        let count = frames.checked_sub(then).filter(|&n| n > 0)? as f64;
+        Some(((user - user_then + system - system_then) / count, (user - user_then) / count))
+    }
+}
+
+/// User and system CPU time of the calling thread in µs (None where the platform cannot tell).
+fn thread_cpu_us() -> Option<(f64, f64)> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `usage` is a valid rusage to write; RUSAGE_THREAD asks about the calling thread only.
+        if unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) } == 0 {
+            let us = |t: libc::timeval| t.tv_sec as f64 * 1e6 + t.tv_usec as f64;
+            return Some((us(usage.ru_utime), us(usage.ru_stime)));
+        }
+    }
+    None
 }

@@ -171,6 +171,8 @@ fn stats_json(stats: &Stats) -> Value {
         "fps": stats.fps,
         "frame_ms_p50": stats.frame_ms_p50,
         "frame_ms_p99": stats.frame_ms_p99,
+        "loop_cpu_us": stats.loop_cpu_us,
+        "loop_user_cpu_us": stats.loop_user_cpu_us,
         "dropped": stats.dropped.iter().filter(|(k, _)| !is_runtime_sink(k)).map(|(k, v)| (k.clone(), json!(v))).collect::<serde_json::Map<String, Value>>(),
         "adapter": stats.adapter,
         "error": stats.error,
