@@ -199,7 +199,8 @@ def test_schema_violations_name_the_field_path(tmp_path: Path, example: dict[str
     example["nodes"][1]["params"]["colour"] = 1
     message = refusal(tmp_path, example)
     assert message.startswith(
-        "nodes[1].params.colour: node 'tint': unknown field `colour`, expected one of `shader`, `values`, `fuse`"
+        "nodes[1].params.colour: node 'tint': unknown field `colour`, "
+        "expected one of `shader`, `values`, `fuse`"
     )
     del example["nodes"][1]["params"]["colour"]
     del example["edges"][2]["delivery"]
