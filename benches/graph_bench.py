@@ -694,9 +694,7 @@ def print_report(
         f"p50 {m['frame_ms_p50'] * 1e3:.1f} us)"
         f"  target <= {TARGET_LOOP_US:.0f}: {verdict(m['stats_us_per_frame'], lambda v: v <= TARGET_LOOP_US)}"
     )
-    print(
-        f"  process CPU {m['cpu_us_per_frame']:.1f} us/frame (all threads, the driver's drawing included)"
-    )
+    print(f"  process CPU {m['cpu_us_per_frame']:.1f} us/frame (all threads, the driver's drawing included)")
     thread, user = m["loop_thread_cpu_us"], m["loop_thread_user_cpu_us"]
     print(
         f"  loop thread CPU {thread:.1f} us/frame (user + kernel: waking the driver and waiting for it)"
