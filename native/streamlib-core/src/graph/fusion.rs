@@ -162,12 +162,10 @@ impl Group {
             self.overran = false;
             let (sender, receiver) = mpsc::channel();
             let (compiler, gpu, handles) = (self.compiler.clone(), gpu.clone(), self.handles());
-            let spawned = std::thread::Builder::new()
-                .name("streamlib-fuse".into())
-                .spawn(move || {
-                    // Nobody waiting any more (the run ended) is fine: the pass is simply dropped.
-                    let _ = sender.send(build(&compiler, &gpu, &handles, swaps));
-                });
+            let spawned = std::thread::Builder::new().name("streamlib-fuse".into()).spawn(move || {
+                // Nobody waiting any more (the run ended) is fine: the pass is simply dropped.
+                let _ = sender.send(build(&compiler, &gpu, &handles, swaps));
+            });
             match spawned {
                 Ok(_) => self.pending = Some(receiver),
                 Err(e) => self.failed = Some(format!("cannot start the fusion build: {e}")),
