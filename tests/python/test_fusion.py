@@ -24,13 +24,24 @@ TUTORIAL_EFFECTS = Path(__file__).resolve().parents[2] / "notebooks"
 POINTWISE = {"color_adjust", "grayscale", "invert", "red_tint", "sepia", "tint", "vignette"}
 
 
-def render(chain: list[str | streamlib.Shader], *, fuse: bool, frames: int = 2) -> tuple[np.ndarray, dict]:
-    """`chain` (library names or shaders) on the test image; the last frame and the run's stats."""
+def render(
+    chain: list[str | streamlib.Shader],
+    *,
+    fuse: bool,
+    frames: int = 2,
+    values: dict[str, dict[str, float]] | None = None,
+) -> tuple[np.ndarray, dict]:
+    """`chain` (library names or shaders) on the test image, with `values` by node name; the last frame and the
+    run's stats."""
     runtime = Runtime()
     runtime.fuse = fuse
     node = ImageSource(make_test_image())
     for i, shader in enumerate(chain):
-        effect = Effect(SHADERS / f"{shader}.hlsl" if isinstance(shader, str) else shader, name=f"fx{i}")
+        effect = Effect(
+            SHADERS / f"{shader}.hlsl" if isinstance(shader, str) else shader,
+            name=f"fx{i}",
+            params=(values or {}).get(f"fx{i}"),
+        )
         runtime.connect(node, effect)
         node = effect
     sink = NumpySink()
@@ -189,7 +200,7 @@ def test_a_swap_while_running_draws_the_new_shader_at_once_and_fuses_it_again() 
     try:
         fused = [{"members": ["tint", "vignette"], "state": "fused"}]
         poll_until(lambda: runtime.stats()["fusion"] == fused, "the chain drawn fused")
-        assert np.array_equal(sink.latest(), image)
+        poll_until(lambda: (np.array_equal(sink.latest(), image),)[0], "the first frame, fused")
         vignette.replace_shader(SHADERS / "invert.hlsl")
         inverted = 255 - image[..., :3]
         # Drawn unfused while the new pass compiles, then fused again: the picture is right either way.
@@ -221,3 +232,33 @@ def test_the_notebook_card_says_how_the_graph_was_drawn() -> None:
     assert "stopped after 1 frames" in card
     assert "- one pass: tint + gaussian_blur (fused)" in card
     assert "- `sharpen` drawn on its own: no neighbouring effect it can share a pass with" in card
+
+
+def test_new_values_are_checked_before_they_are_drawn_fused() -> None:
+    """A blur radius of 1.5 moves the taps between texel centres, where sepia's clamping colour matrix,
+    evaluated there, is not what filtering its stored output gives: that chain is drawn unfused until the radius
+    is whole again."""
+    image = make_test_image()
+    runtime = Runtime()
+    source, sepia, blur, sink = (
+        ImageSource(image),
+        Effect(SHADERS / "sepia.hlsl"),
+        Effect(SHADERS / "gaussian_blur.hlsl"),
+        NumpySink(),
+    )
+    runtime.connect(source, sepia)
+    runtime.connect(sepia, blur)
+    runtime.connect(blur, sink)
+    runtime.start(fps=60)
+    try:
+        state = lambda: runtime.stats()["fusion"][0]["state"]  # noqa: E731
+        poll_until(lambda: state() == "fused", "the chain drawn fused")
+        blur.set(radius=1.5)
+        poll_until(lambda: state().endswith("at the current parameter values"), "the new radius refused")
+        assert state().startswith("unfused: drawn as one pass it differs from its effects drawn one by one")
+        unfused, _ = render(["sepia", "gaussian_blur"], fuse=False, values={"fx1": {"radius": 1.5}})
+        poll_until(lambda: (np.array_equal(sink.latest(), unfused),)[0], "the unfused picture on screen")
+        blur.set(radius=1.0)
+        poll_until(lambda: state() == "fused", "the whole radius fused again")
+    finally:
+        runtime.stop()

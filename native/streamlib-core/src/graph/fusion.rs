@@ -107,6 +107,9 @@ struct Pass {
     instance: EffectInstance,
     swaps: Vec<u64>,
     gpu: Arc<Gpu>,
+    /// The members' parameter bytes it was last checked at, and why the check refused it at those.
+    checked: Vec<Vec<u8>>,
+    refused: Option<String>,
 }
 
 /// One fused group while the graph runs.
@@ -156,6 +159,17 @@ impl Group {
         }
         let swaps = self.swaps();
         let current = self.pass.as_ref().is_some_and(|p| p.swaps == swaps && Arc::ptr_eq(&p.gpu, gpu));
+        let handles = self.handles();
+        if let Some(pass) = self.pass.as_mut().filter(|_| current) {
+            // Whether a member's result can be taken where its consumer reads depends on the values too (a
+            // blur radius moving its taps between texel centres): new values are checked before they are drawn.
+            let params = member_params(&pass.instance, &handles);
+            if params != pass.checked {
+                pass.refused = check(gpu, &pass.instance, &handles).err();
+                pass.checked = params;
+            }
+        }
+        let checked = self.pass.as_ref().is_some_and(|p| p.refused.is_none());
         let key = (swaps.clone(), gpu_key(gpu));
         if !current && self.pending.is_none() && self.tried.as_ref() != Some(&key) {
             self.tried = Some(key);
@@ -171,7 +185,7 @@ impl Group {
                 Err(e) => self.failed = Some(format!("cannot start the fusion build: {e}")),
             }
         }
-        current && !self.overran && self.members.iter().all(|(_, handle)| handle.overrun().is_none())
+        current && checked && !self.overran && self.members.iter().all(|(_, handle)| handle.overrun().is_none())
     }
 
     /// The watchdog found the fused pass too slow: its members run (and are judged) on their own until one
@@ -196,8 +210,11 @@ impl Group {
 
     pub fn report(&self) -> GroupReport {
         let members = self.members.iter().map(|(name, _)| name.clone()).collect();
-        let state = if self.pass.as_ref().is_some_and(|p| p.swaps == self.swaps()) && self.failed.is_none() {
-            if self.overran {
+        let current = self.pass.as_ref().filter(|p| p.swaps == self.swaps() && self.failed.is_none());
+        let state = if let Some(pass) = current {
+            if let Some(why) = &pass.refused {
+                format!("unfused: {why} at the current parameter values")
+            } else if self.overran {
                 "unfused: the fused pass overran the watchdog's budget".to_owned()
             } else {
                 "fused".to_owned()
@@ -225,16 +242,21 @@ fn encode_fused(
     output: &GpuTexture,
     frame: &FrameValues,
 ) -> Result<(), GpuError> {
-    let params: Vec<Vec<u8>> = fused
+    let params = member_params(fused, members);
+    let params: Vec<&[u8]> = params.iter().map(Vec::as_slice).collect();
+    fused.encode_with_params(gpu, encoder, &[input], output, frame, &params)
+}
+
+/// Each of `fused`'s cbuffers, as the bytes of the member's own cbuffer it stands for.
+fn member_params(fused: &EffectInstance, members: &[Arc<EffectHandle>]) -> Vec<Vec<u8>> {
+    fused
         .cbuffer_names()
         .map(|name| {
             member_cbuffer(name)
                 .and_then(|(k, own)| members.get(k.checked_sub(1)?)?.lock().cbuffer_bytes(own).map(<[u8]>::to_vec))
                 .unwrap_or_default()
         })
-        .collect();
-    let params: Vec<&[u8]> = params.iter().map(Vec::as_slice).collect();
-    fused.encode_with_params(gpu, encoder, &[input], output, frame, &params)
+        .collect()
 }
 
 /// Compiles and builds the pass of `members` (in order), checking again that each still fuses, then checks
@@ -265,8 +287,9 @@ fn build(compiler: &Compiler, gpu: &Arc<Gpu>, members: &[Arc<EffectHandle>], swa
         let shader = compiler.compile(&request).map_err(|e| format!("the fused pass did not compile: {e}"))?;
         let pipeline = EffectPipeline::new(gpu, Arc::new(shader)).map_err(|e| e.to_string())?;
         let instance = EffectInstance::new(gpu, Arc::new(pipeline)).map_err(|e| e.to_string())?;
+        let checked = member_params(&instance, members);
         match check(gpu, &instance, members) {
-            Ok(()) => return Ok(Pass { instance, swaps, gpu: gpu.clone() }),
+            Ok(()) => return Ok(Pass { instance, swaps, gpu: gpu.clone(), checked, refused: None }),
             Err(why) => refused = why,
         }
     }
@@ -286,30 +309,39 @@ fn check(gpu: &Arc<Gpu>, fused: &EffectInstance, members: &[Arc<EffectHandle>]) 
     let texture = || GpuTexture::new(gpu, width, height, TextureFormat::Rgba8Unorm, "fusion check").map_err(failed);
     let input = texture()?;
     input.upload(gpu, &check_picture(width, height)).map_err(failed)?;
-    let frame = FrameValues { resolution: [width as f32, height as f32], ..FrameValues::default() };
-    let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("check") });
-    let mut outputs: Vec<GpuTexture> = Vec::new();
     let mut instances = Vec::new();
     for handle in members {
         let live = handle.lock();
         instances.push(live.swapped(gpu, live.pipeline.clone()).map_err(failed)?);
     }
-    for instance in &instances {
-        let output = texture()?;
-        instance.encode(gpu, &mut encoder, &[outputs.last().unwrap_or(&input)], &output, &frame).map_err(failed)?;
-        outputs.push(output);
-    }
-    let together = texture()?;
-    encode_fused(fused, members, gpu, &mut encoder, &input, &together, &frame).map_err(failed)?;
-    gpu.submit_and_wait(encoder.finish()).map_err(failed)?;
-    let one_by_one = outputs.last().map(|t| t.read(gpu)).transpose().map_err(failed)?.unwrap_or_default();
-    let fused_pixels = together.read(gpu).map_err(failed)?;
-    let worst = one_by_one.iter().zip(&fused_pixels).map(|(a, b)| a.abs_diff(*b)).max().unwrap_or(0);
-    if worst > 1 {
-        return Err(format!("drawn as one pass it differs from its effects drawn one by one by up to {worst}/255"));
+    // Effects that move with time (a wave) read elsewhere at every moment: a few of them are checked.
+    for time in CHECK_TIMES {
+        let resolution = [width as f32, height as f32];
+        let frame =
+            FrameValues { time, resolution, mouse: [resolution[0] / 2.0, resolution[1] / 2.0, 0.0, 0.0], frame: 0 };
+        let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("check") });
+        let mut outputs: Vec<GpuTexture> = Vec::new();
+        for instance in &instances {
+            let output = texture()?;
+            let previous = outputs.last().unwrap_or(&input);
+            instance.encode(gpu, &mut encoder, &[previous], &output, &frame).map_err(failed)?;
+            outputs.push(output);
+        }
+        let together = texture()?;
+        encode_fused(fused, members, gpu, &mut encoder, &input, &together, &frame).map_err(failed)?;
+        gpu.submit_and_wait(encoder.finish()).map_err(failed)?;
+        let one_by_one = outputs.last().map(|t| t.read(gpu)).transpose().map_err(failed)?.unwrap_or_default();
+        let fused_pixels = together.read(gpu).map_err(failed)?;
+        let worst = one_by_one.iter().zip(&fused_pixels).map(|(a, b)| a.abs_diff(*b)).max().unwrap_or(0);
+        if worst > 1 {
+            return Err(format!("drawn as one pass it differs from its effects drawn one by one by up to {worst}/255"));
+        }
     }
     Ok(())
 }
+
+/// The `time` values a fused pass is checked at.
+const CHECK_TIMES: [f32; 3] = [0.0, 0.37, 1.91];
 
 /// Ramps, noise and a hard-edged checkerboard: what tells a fused pass from the members one by one.
 fn check_picture(width: u32, height: u32) -> Vec<u8> {

@@ -264,6 +264,7 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
         running: true,
         adapter: gpu.adapter.name.clone(),
         watchdog_ms: budget_ms(options.fps, options.watchdog_ms),
+        fusion: fused.iter().map(|f| f.group.report()).collect(),
         unfused,
         ..Stats::default()
     }));
