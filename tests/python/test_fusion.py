@@ -31,8 +31,8 @@ def render(
     frames: int = 2,
     values: dict[str, dict[str, float]] | None = None,
 ) -> tuple[np.ndarray, dict]:
-    """`chain` (library names or shaders) on the test image, with `values` by node name; the last frame and the
-    run's stats."""
+    """`chain` (library names or shaders) on the test image, with `values` by node name; the last frame and
+    the run's stats."""
     runtime = Runtime()
     runtime.fuse = fuse
     node = ImageSource(make_test_image())
@@ -236,8 +236,8 @@ def test_the_notebook_card_says_how_the_graph_was_drawn() -> None:
 
 def test_new_values_are_checked_before_they_are_drawn_fused() -> None:
     """A blur radius of 1.5 moves the taps between texel centres, where sepia's clamping colour matrix,
-    evaluated there, is not what filtering its stored output gives: that chain is drawn unfused until the radius
-    is whole again."""
+    evaluated there, is not what filtering its stored output gives: that chain is drawn unfused until the
+    radius is whole again."""
     image = make_test_image()
     runtime = Runtime()
     source, sepia, blur, sink = (
