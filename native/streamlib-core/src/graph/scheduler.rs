@@ -122,11 +122,17 @@ pub struct Running {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     stats: Arc<Mutex<Stats>>,
+    /// The graph's effects by node name: their bypass is read when stats are asked for, so stats agree
+    /// with `effect.bypassed` even while the frame that bypassed one is still being delivered.
+    effects: Vec<(String, Arc<EffectHandle>)>,
 }
 
 impl Running {
     pub fn stats(&self) -> Stats {
-        self.stats.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        let mut stats = self.stats.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        stats.bypassed =
+            self.effects.iter().filter_map(|(name, handle)| Some((name.clone(), handle.overrun()?))).collect();
+        stats
     }
 
     pub fn is_running(&self) -> bool {
@@ -259,6 +265,13 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
         unfused = plan.alone;
     }
 
+    let effects = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Effect { name, handle, .. } => Some((name.clone(), handle.clone())),
+            _ => None,
+        })
+        .collect();
     let stop = Arc::new(AtomicBool::new(false));
     let stats = Arc::new(Mutex::new(Stats {
         running: true,
@@ -284,7 +297,7 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
             })
             .map_err(|e| GraphError(format!("cannot start the frame loop: {e}")))?
     };
-    Ok(Running { stop, thread: Some(thread), stats })
+    Ok(Running { stop, thread: Some(thread), stats, effects })
 }
 
 /// What a frame loop runs under: its options, and what it shares with the `Running` handle.
@@ -711,9 +724,6 @@ fn update_stats(
         }
         stats.fusion = fused.iter().map(|f| f.group.report()).collect();
     }
-    if !stats.bypassed.is_empty() {
-        stats.bypassed.clear();
-    }
     for step in steps {
         match step {
             Step::Sink { name, sink, .. } => {
@@ -726,11 +736,6 @@ fn update_stats(
                 }
                 if let Some(report) = sink.link_report() {
                     stats.remote.insert(name.clone(), report);
-                }
-            }
-            Step::Effect { name, handle, .. } => {
-                if let Some(overrun) = handle.overrun() {
-                    stats.bypassed.insert(name.clone(), overrun);
                 }
             }
             Step::Push { origin: Origin::Whep(name, player), .. } => {
