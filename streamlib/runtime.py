@@ -97,6 +97,10 @@ class Runtime:
         #: `stats()["fusion"]` says how the graph was fused). Used by `start`/`run`, written into exported
         #: configs when off. `Effect(..., fuse=False)` keeps one effect out.
         self.fuse: bool = True
+        #: Frames the GPU may work on while the loop records the next: 2 (None, the default) overlaps them
+        #: for throughput, 1 delivers each frame before starting the next. A loop that waits for a camera or
+        #: sleeps to its rate delivers before waiting either way, so overlap never delays what is shown.
+        self.frames_in_flight: int | None = None
         #: For a runtime from `streamlib.load`: per shader, whether its precompiled artifact was used or it
         #: was recompiled from source, and why ({"shader", "used", "why"}).
         self.load_report: list[dict[str, str]] = []
@@ -314,7 +318,7 @@ class Runtime:
 
     def run(self, frames: int, *, fps: float | None = None) -> dict[str, Any]:
         """Runs the graph for `frames` frames in Rust and waits (GIL released); returns the stats."""
-        self._graph.start(frames, fps, self.watchdog_ms, self.fuse)
+        self._graph.start(frames, fps, self.watchdog_ms, self.fuse, self.frames_in_flight)
         stats = dict(self._graph.wait())
         if stats.get("error"):
             raise GraphError(f"the graph stopped at frame {stats['frames']}: {stats['error']}")
@@ -322,7 +326,7 @@ class Runtime:
 
     def start(self, *, fps: float | None = 30.0, frames: int | None = None) -> None:
         """Starts the frame loop on its own thread and returns at once (notebook friendly)."""
-        self._graph.start(frames, fps, self.watchdog_ms, self.fuse)
+        self._graph.start(frames, fps, self.watchdog_ms, self.fuse, self.frames_in_flight)
 
     def stop(self) -> dict[str, Any]:
         stats = dict(self._graph.stop())

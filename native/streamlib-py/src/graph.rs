@@ -212,7 +212,7 @@ impl NativeGraph {
     }
 
     /// `fuse`: None or true draws chains of effects as single passes where they allow it.
-    #[pyo3(signature = (frames=None, fps=None, watchdog_ms=None, fuse=None))]
+    #[pyo3(signature = (frames=None, fps=None, watchdog_ms=None, fuse=None, frames_in_flight=None))]
     fn start(
         &self,
         py: Python<'_>,
@@ -220,6 +220,7 @@ impl NativeGraph {
         fps: Option<f64>,
         watchdog_ms: Option<f64>,
         fuse: Option<bool>,
+        frames_in_flight: Option<u32>,
     ) -> PyResult<()> {
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         if running.as_ref().is_some_and(Running::is_running) {
@@ -229,7 +230,7 @@ impl NativeGraph {
         let (gpu, mouse) = (self.gpu.current(), self.mouse.clone());
         // Without a configured compiler nothing was compiled, so there is no effect to fuse.
         let fusion = crate::shader::compiler(py).ok().and_then(|compiler| Fusion::unless_off(fuse, &compiler));
-        let options = RunOptions { frames, fps, watchdog_ms, fusion };
+        let options = RunOptions { frames, fps, watchdog_ms, fusion, frames_in_flight };
         let started = long_call(py, "starting the graph", || scheduler::start(gpu, &graph, options, mouse))?
             .map_err(|e| graph_error(py, e.0))?;
         *running = Some(started);

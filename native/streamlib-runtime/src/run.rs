@@ -70,8 +70,13 @@ pub fn run(request: &RunRequest) -> Result<(), RunError> {
         }
     }
     let fusion = Fusion::unless_off(config.runtime.fuse, &compiler);
-    let options =
-        RunOptions { frames: request.frames, fps: config.runtime.fps, watchdog_ms: config.runtime.watchdog_ms, fusion };
+    let options = RunOptions {
+        frames: request.frames,
+        fps: config.runtime.fps,
+        watchdog_ms: config.runtime.watchdog_ms,
+        fusion,
+        frames_in_flight: None,
+    };
     let mouse = Arc::new(Mutex::new([0.0f32; 4]));
     let mut running = scheduler::start(gpu, &built.graph, options, mouse)
         .map_err(|e| RunError::Runtime(format!("cannot start the graph: {e}")))?;

@@ -1,6 +1,10 @@
 //! Adapter enumeration and choice, and the device every GPU object of a runtime lives on.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+
+use parking_lot::lock_api::ArcReentrantMutexGuard;
+use parking_lot::{RawMutex, RawThreadId, ReentrantMutex, ReentrantMutexGuard};
 
 use serde::{Deserialize, Serialize};
 
@@ -115,10 +119,13 @@ pub struct Gpu {
     /// SPIR-V / MSL handed to the driver as-is (keeps HLSL cbuffer packing, which naga rejects).
     pub passthrough: bool,
     pub max_texture_dimension: u32,
-    /// Held while creating pipelines and while a submission runs to completion. Mesa 22.3's lavapipe
+    /// Held while creating pipelines and while submitted work runs to completion. Mesa 22.3's lavapipe
     /// crashes (SIGBUS/SIGSEGV in its LLVM JIT) when one thread builds a pipeline while another's work
     /// executes — exactly a hot swap during a running graph. Pipelines are rare, so this costs little.
-    driver_lock: Mutex<()>,
+    /// Re-entrant: a frame loop holds it across frames in flight (`hold`) and takes it again inside.
+    driver_lock: Arc<ReentrantMutex<()>>,
+    /// Threads waiting for `driver_lock`: a frame loop holding it lets its frames finish and hands over.
+    driver_waiters: AtomicUsize,
     preference: AdapterPreference,
     /// Why the device was lost (a driver reset, the GPU gone, `simulate_loss`), once it was.
     lost: Arc<Mutex<Option<String>>>,
@@ -130,6 +137,16 @@ pub struct Gpu {
 
 /// One device per adapter choice per process; a lost device's entry is replaced by its successor.
 static SHARED: Mutex<Vec<(AdapterPreference, Arc<Gpu>)>> = Mutex::new(Vec::new());
+
+/// The driver held across frames in flight (`Gpu::hold`).
+pub struct DriverHold(ArcReentrantMutexGuard<RawMutex, RawThreadId, ()>);
+
+impl DriverHold {
+    /// Lets a waiting thread in before this one takes the driver again.
+    pub fn hand_over(self) {
+        ArcReentrantMutexGuard::unlock_fair(self.0);
+    }
+}
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -227,7 +244,8 @@ impl Gpu {
             backend: info.backend,
             passthrough: features.contains(wgpu::Features::PASSTHROUGH_SHADERS),
             max_texture_dimension: limits.max_texture_dimension_2d,
-            driver_lock: Mutex::new(()),
+            driver_lock: Arc::new(ReentrantMutex::new(())),
+            driver_waiters: AtomicUsize::new(0),
             preference: preference.clone(),
             lost,
             uncaptured,
@@ -279,8 +297,33 @@ impl Gpu {
     }
 
     /// Exclusive use of the driver; see `driver_lock`.
-    pub fn exclusive(&self) -> std::sync::MutexGuard<'_, ()> {
-        lock(&self.driver_lock)
+    pub fn exclusive(&self) -> ReentrantMutexGuard<'_, ()> {
+        self.driver_waiters.fetch_add(1, Ordering::SeqCst);
+        let guard = self.driver_lock.lock();
+        self.driver_waiters.fetch_sub(1, Ordering::SeqCst);
+        guard
+    }
+
+    /// Exclusive use of the driver for as long as the returned hold lives, across frames in flight. Its
+    /// holder should `DriverHold::hand_over` once `driver_wanted` says another thread waits.
+    pub fn hold(&self) -> DriverHold {
+        self.driver_waiters.fetch_add(1, Ordering::SeqCst);
+        let guard = self.driver_lock.lock_arc();
+        self.driver_waiters.fetch_sub(1, Ordering::SeqCst);
+        DriverHold(guard)
+    }
+
+    /// Whether another thread waits for the driver.
+    pub fn driver_wanted(&self) -> bool {
+        self.driver_waiters.load(Ordering::SeqCst) > 0
+    }
+
+    /// Waits until `submission` (and all before it) has run; later submissions may still be running.
+    pub fn wait_for(&self, submission: wgpu::SubmissionIndex) -> Result<(), GpuError> {
+        self.device
+            .poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: None })
+            .map(|_| ())
+            .map_err(|e| GpuError::Operation(e.to_string()))
     }
 
     /// Submits and waits for completion, holding the driver exclusively; an error the device raised on the

@@ -173,6 +173,12 @@ impl Readback {
         (self.width, self.height)
     }
 
+    /// Whether `texture` copies into this buffer (same size and bytes per pixel).
+    pub fn fits(&self, texture: &GpuTexture) -> bool {
+        (self.width, self.height, self.row)
+            == (texture.width, texture.height, texture.width * texture.format.bytes_per_pixel())
+    }
+
     pub fn encode_copy(&self, encoder: &mut wgpu::CommandEncoder, texture: &GpuTexture) {
         encoder.copy_texture_to_buffer(
             texture.texture.as_image_copy(),
@@ -190,12 +196,21 @@ impl Readback {
 
     /// Maps the buffer (after the submission that filled it) and strips row padding; reusable after.
     pub fn finish(&self, gpu: &Gpu) -> Result<Vec<u8>, GpuError> {
+        self.finish_when(|| gpu.wait_idle())
+    }
+
+    /// `finish` for a copy made by `submission`, leaving later submissions running.
+    pub fn finish_after(&self, gpu: &Gpu, submission: wgpu::SubmissionIndex) -> Result<Vec<u8>, GpuError> {
+        self.finish_when(|| gpu.wait_for(submission))
+    }
+
+    fn finish_when(&self, wait: impl FnOnce() -> Result<(), GpuError>) -> Result<Vec<u8>, GpuError> {
         let slice = self.buffer.slice(..);
         let (send, receive) = std::sync::mpsc::channel();
         slice.map_async(wgpu::MapMode::Read, move |result| {
             let _ = send.send(result);
         });
-        gpu.wait_idle()?;
+        wait()?;
         receive
             .recv()
             .map_err(|_| GpuError::Operation("readback mapping was dropped".to_owned()))?

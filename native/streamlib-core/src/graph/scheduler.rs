@@ -1,4 +1,8 @@
 //! The frame loop: its own thread; each frame's sources, effects and readbacks go out in one submission.
+//! Up to two frames are in flight: the loop records and submits frame N+1 (fetching its sources first)
+//! while the GPU runs frame N, then reads N back and delivers it. Nothing on the loop waits for the GPU
+//! except that bound — and a loop about to wait for a camera, sleep to its rate, or let another thread
+//! build a pipeline first finishes what is in flight, so overlap never adds a frame of latency there.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
@@ -10,6 +14,7 @@ use std::time::{Duration, Instant};
 use super::fusion::{self, Fusion, GroupReport};
 use super::watchdog::{budget_ms, Overrun, Watchdog};
 use super::{Graph, GraphError, NodeKind, SourceKind, VIDEO};
+use crate::gpu::device::DriverHold;
 use crate::gpu::scale::{fit, Scaler};
 use crate::gpu::texture::Readback;
 use crate::gpu::{FrameValues, Gpu, GpuTexture, TextureFormat};
@@ -30,7 +35,13 @@ pub struct RunOptions {
     pub watchdog_ms: Option<f64>,
     /// Draw chains of effects as single passes, compiled with this (None: every effect on its own).
     pub fusion: Option<Fusion>,
+    /// Frames the GPU may be working on while the loop records the next: 2 overlaps them, 1 runs each
+    /// frame to delivery before starting the next (None: `DEFAULT_FRAMES_IN_FLIGHT`).
+    pub frames_in_flight: Option<u32>,
 }
+
+/// What `RunOptions::frames_in_flight` is unless set.
+pub const DEFAULT_FRAMES_IN_FLIGHT: u32 = 2;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Stats {
@@ -71,12 +82,40 @@ pub struct Stats {
 pub type Mouse = Arc<Mutex<[f32; 4]>>;
 
 enum Step {
-    Pattern { pattern: TestPattern, texture: GpuTexture },
-    Still { texture: GpuTexture, pixels: Arc<Vec<u8>> },
-    Video { reader: VideoReader, texture: GpuTexture, path: PathBuf, looping: bool },
-    Push { slot: Arc<PushSlot>, texture: GpuTexture, fallback: Option<TestPattern>, origin: Origin },
-    Effect { name: String, handle: Arc<EffectHandle>, inputs: BTreeMap<String, usize>, texture: GpuTexture },
-    Sink { name: String, input: usize, readback: Readback, sink: OpenSink, scaled: Option<Scaled> },
+    Pattern {
+        pattern: TestPattern,
+        texture: GpuTexture,
+    },
+    Still {
+        texture: GpuTexture,
+        pixels: Arc<Vec<u8>>,
+    },
+    Video {
+        reader: VideoReader,
+        texture: GpuTexture,
+        path: PathBuf,
+        looping: bool,
+    },
+    Push {
+        slot: Arc<PushSlot>,
+        texture: GpuTexture,
+        fallback: Option<TestPattern>,
+        origin: Origin,
+    },
+    Effect {
+        name: String,
+        handle: Arc<EffectHandle>,
+        inputs: BTreeMap<String, usize>,
+        texture: GpuTexture,
+    },
+    /// `spare`: staging buffers no frame in flight uses, kept for the next readback of the same size.
+    Sink {
+        name: String,
+        input: usize,
+        spare: Vec<Readback>,
+        sink: OpenSink,
+        scaled: Option<Scaled>,
+    },
 }
 
 /// Who fills a push step's slot.
@@ -102,7 +141,15 @@ struct Fused {
 struct Scaled {
     scaler: Scaler,
     texture: GpuTexture,
-    readback: Readback,
+}
+
+/// A frame submitted and not yet delivered: the readbacks it copies into, by sink step, in step order.
+struct InFlight {
+    index: u64,
+    started: Instant,
+    submitted: Instant,
+    submission: wgpu::SubmissionIndex,
+    readbacks: Vec<(usize, Readback)>,
 }
 
 impl Step {
@@ -167,6 +214,9 @@ impl Drop for Running {
 
 /// Builds the frame plan from `graph` and starts the loop on its own thread.
 pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) -> Result<Running, GraphError> {
+    if let Some(n) = options.frames_in_flight.filter(|n| !(1..=2).contains(n)) {
+        return Err(GraphError(format!("frames_in_flight: expected 1 or 2, got {n}")));
+    }
     // A device lost since the graph was built has a successor, and the effects move to it now.
     let mut gpu = gpu.current();
     let order = graph.plan_order()?;
@@ -235,10 +285,10 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
                     .ok_or_else(|| GraphError(format!("missing input: '{}.video' is not connected", node.name)))?;
                 let texture =
                     steps[input].texture().ok_or_else(|| GraphError(format!("'{}' is fed by a sink", node.name)))?;
-                let readback = Readback::new(&gpu, texture);
+                let spare = vec![Readback::new(&gpu, texture)];
                 let sink = OpenSink::open(kind, texture.width, texture.height)
                     .map_err(|e| GraphError(format!("sink '{}': {e}", node.name)))?;
-                Step::Sink { name: node.name.clone(), input, readback, sink, scaled: None }
+                Step::Sink { name: node.name.clone(), input, spare, sink, scaled: None }
             }
         };
         step_of.insert(id, steps.len());
@@ -310,25 +360,34 @@ struct Run<'a> {
 
 fn frame_loop(gpu: &mut Arc<Gpu>, steps: &mut [Step], fused: &mut [Fused], run: &Run) -> Result<(), String> {
     let Run { options, stop, stats, mouse } = *run;
-    let started = Instant::now();
-    let mut frame_times: VecDeque<f64> = VecDeque::with_capacity(1024);
-    let mut cpu = LoopCpu::default();
-    let mut last_full_stats: Option<Instant> = None;
-    let mut completed: VecDeque<Instant> = VecDeque::with_capacity(64);
+    let mut progress = Progress::new(budget_ms(options.fps, options.watchdog_ms));
     let nominal_fps = options.fps.unwrap_or(30.0);
     // A run of a set number of frames renders them at its own rate: waiting for a camera could never end.
     let follow_camera = options.frames.is_none() && follows_camera(steps);
     // A graph fed only by a remote stream shows each frame as it arrives, waiting at most a frame time for it.
     let remote_wait = (options.frames.is_none() && !follow_camera && follows_remote(steps))
         .then(|| Duration::from_secs_f64(1.0 / nominal_fps));
+    let overlap = options.frames_in_flight.unwrap_or(DEFAULT_FRAMES_IN_FLIGHT) >= 2;
+    let mut in_flight: Option<InFlight> = None;
+    let mut hold: Option<DriverHold> = None;
     let mut index: u64 = 0;
-    let mut watchdog = Watchdog::new(budget_ms(options.fps, options.watchdog_ms));
     loop {
         if stop.load(Ordering::SeqCst) || options.frames.is_some_and(|n| index >= n) {
-            update_stats(stats, steps, fused, (&frame_times, &mut cpu, true), &completed, index, started);
+            if let Some(frame) = in_flight.take() {
+                progress.complete(gpu, steps, frame)?;
+            }
+            progress.update_stats(stats, steps, fused, true);
             return Ok(());
         }
-        let frame_start = Instant::now();
+        // A wait for a camera or a remote frame, or another thread's pipeline, comes with nothing in flight.
+        if in_flight.is_some() && (follow_camera || remote_wait.is_some() || gpu.driver_wanted()) {
+            progress.complete_and_report(gpu, steps, fused, in_flight.take(), stats)?;
+        }
+        if in_flight.is_none() {
+            if let Some(hold) = hold.take() {
+                hold.hand_over();
+            }
+        }
         for f in fused.iter_mut() {
             f.active = f.group.refresh(gpu);
         }
@@ -338,16 +397,34 @@ fn frame_loop(gpu: &mut Arc<Gpu>, steps: &mut [Step], fused: &mut [Fused], run: 
             resolution: [0.0; 2],
             mouse: *mouse.lock().unwrap_or_else(|p| p.into_inner()),
         };
+        let started = Instant::now();
         let outcome = match fetch_source_frames(gpu, steps, stop, follow_camera, remote_wait)
             .and_then(|ended| fit_previews(gpu, steps).map(|()| ended))
         {
             Ok(Some(reason)) => Ok(Outcome::SourcesEnded(reason)),
-            Ok(None) => render(gpu, steps, fused, &mut watchdog, &values, options, index)
-                .and_then(|(wanted, gpu_ms)| deliver(gpu, steps, &wanted, index).map(|()| Outcome::Shown { gpu_ms })),
+            Ok(None) => {
+                hold.get_or_insert_with(|| gpu.hold());
+                render(gpu, steps, fused, &mut progress.watchdog, &values, options, index).and_then(|submission| {
+                    let frame = InFlight {
+                        index,
+                        started,
+                        submitted: Instant::now(),
+                        submission: submission.0,
+                        readbacks: submission.1,
+                    };
+                    match in_flight.replace(frame) {
+                        Some(previous) => progress.complete(gpu, steps, previous),
+                        None => Ok(()),
+                    }
+                    .map(|()| Outcome::Shown)
+                })
+            }
             Err(error) => Err(error),
         };
-        // A lost device fails whatever was under way; the frame is dropped and the run moves to a new one.
+        // A lost device fails whatever was under way; the frames are dropped and the run moves to a new one.
         if let Some(why) = gpu.lost() {
+            in_flight = None;
+            drop(hold.take());
             let note = recover(gpu, steps, &why, index)?;
             let mut stats = stats.lock().unwrap_or_else(|p| p.into_inner());
             stats.device_recoveries += 1;
@@ -357,31 +434,23 @@ fn frame_loop(gpu: &mut Arc<Gpu>, steps: &mut [Step], fused: &mut [Fused], run: 
         if let Some(error) = gpu.take_uncaptured_error() {
             return Err(format!("the GPU refused frame {index}: {error}"));
         }
-        let gpu_ms = match outcome? {
-            Outcome::Shown { gpu_ms } => gpu_ms,
+        match outcome? {
+            Outcome::Shown => index += 1,
             // Frames the file sources have no more of end the run cleanly.
             Outcome::SourcesEnded(reason) => {
+                if let Some(frame) = in_flight.take() {
+                    progress.complete(gpu, steps, frame)?;
+                }
+                progress.update_stats(stats, steps, fused, true);
                 stats.lock().unwrap_or_else(|p| p.into_inner()).ended = Some(reason);
                 return Ok(());
             }
-        };
-        watchdog.frame_done(gpu_ms);
-
-        let frame_ms = frame_start.elapsed().as_secs_f64() * 1e3;
-        if frame_times.len() == 1024 {
-            frame_times.pop_front();
         }
-        frame_times.push_back(frame_ms);
-        if completed.len() == 64 {
-            completed.pop_front();
+        if !overlap {
+            progress.complete_and_report(gpu, steps, fused, in_flight.take(), stats)?;
+        } else {
+            progress.update_stats(stats, steps, fused, false);
         }
-        completed.push_back(Instant::now());
-        index += 1;
-        let full = last_full_stats.is_none_or(|at: Instant| at.elapsed() >= FULL_STATS_EVERY);
-        if full {
-            last_full_stats = Some(Instant::now());
-        }
-        update_stats(stats, steps, fused, (&frame_times, &mut cpu, full), &completed, index, started);
         // A camera the loop follows paces it: sleeping to the loop's own rate would only hold its next frame.
         let camera_paced = follow_camera
             && steps.iter().any(|s| matches!(s, Step::Push { slot, origin: Origin::Local, .. } if slot.pushed() > 0));
@@ -389,37 +458,120 @@ fn frame_loop(gpu: &mut Arc<Gpu>, steps: &mut [Step], fused: &mut [Fused], run: 
         let remote_paced = remote_wait.is_some()
             && steps.iter().any(|s| matches!(s, Step::Push { slot, .. } if is_remote(s) && slot.pushed() > 0));
         if let Some(fps) = options.fps.filter(|_| !camera_paced && !remote_paced) {
-            let due = started + Duration::from_secs_f64(index as f64 / fps);
-            if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                std::thread::sleep(wait);
+            let due = progress.started + Duration::from_secs_f64(index as f64 / fps);
+            if due > Instant::now() {
+                // Ahead of the rate, the frame in flight is shown now rather than after the pause.
+                progress.complete_and_report(gpu, steps, fused, in_flight.take(), stats)?;
+                if let Some(hold) = hold.take() {
+                    hold.hand_over();
+                }
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
             }
         }
     }
 }
 
+/// What the loop keeps about frames it has delivered: their times, the watchdog, its CPU.
+struct Progress {
+    started: Instant,
+    watchdog: Watchdog,
+    delivered: u64,
+    frame_times: VecDeque<f64>,
+    completed: VecDeque<Instant>,
+    /// When the last frame's work was seen done: the next frame's GPU time starts no earlier.
+    last_done: Option<Instant>,
+    cpu: LoopCpu,
+    last_full_stats: Option<Instant>,
+}
+
+impl Progress {
+    fn new(budget_ms: f64) -> Progress {
+        Progress {
+            started: Instant::now(),
+            watchdog: Watchdog::new(budget_ms),
+            delivered: 0,
+            frame_times: VecDeque::with_capacity(1024),
+            completed: VecDeque::with_capacity(64),
+            last_done: None,
+            cpu: LoopCpu::default(),
+            last_full_stats: None,
+        }
+    }
+
+    /// Waits for `frame`, delivers it to its sinks and counts it. Its GPU time runs from its submission (or
+    /// the end of the frame before, if later) to when the loop saw it done, which with a frame recorded in
+    /// between can be late by that recording: the watchdog's budget is seconds, far above it.
+    fn complete(&mut self, gpu: &Gpu, steps: &mut [Step], frame: InFlight) -> Result<(), String> {
+        let InFlight { index, started, submitted, submission, readbacks } = frame;
+        deliver(gpu, steps, readbacks, &submission, index)?;
+        let done = Instant::now();
+        let gpu_from = self.last_done.map_or(submitted, |last| last.max(submitted));
+        self.watchdog.frame_done(done.duration_since(gpu_from).as_secs_f64() * 1e3);
+        self.last_done = Some(done);
+        if self.frame_times.len() == 1024 {
+            self.frame_times.pop_front();
+        }
+        self.frame_times.push_back(done.duration_since(started).as_secs_f64() * 1e3);
+        if self.completed.len() == 64 {
+            self.completed.pop_front();
+        }
+        self.completed.push_back(done);
+        self.delivered += 1;
+        Ok(())
+    }
+
+    fn complete_and_report(
+        &mut self,
+        gpu: &Gpu,
+        steps: &mut [Step],
+        fused: &[Fused],
+        frame: Option<InFlight>,
+        stats: &Mutex<Stats>,
+    ) -> Result<(), String> {
+        if let Some(frame) = frame {
+            self.complete(gpu, steps, frame)?;
+        }
+        self.update_stats(stats, steps, fused, false);
+        Ok(())
+    }
+
+    /// Publishes the counts; the figures that take sorting (`full`, or when due) a few times a second.
+    fn update_stats(&mut self, stats: &Mutex<Stats>, steps: &[Step], fused: &[Fused], full: bool) {
+        let full = full || self.last_full_stats.is_none_or(|at: Instant| at.elapsed() >= FULL_STATS_EVERY);
+        if full {
+            self.last_full_stats = Some(Instant::now());
+        }
+        let figures = (&self.frame_times, &mut self.cpu, full);
+        update_stats(stats, steps, fused, figures, &self.completed, self.delivered, self.started);
+    }
+}
+
 enum Outcome {
-    Shown { gpu_ms: f64 },
+    Shown,
     SourcesEnded(String),
 }
 
 /// Encodes and submits one frame: every source, effect and sink readback in one submission (one per effect
-/// while the watchdog probes). Which sinks want the frame, and the milliseconds the GPU took.
+/// while the watchdog probes). The submission, and the readbacks of the sinks that want the frame.
 fn render(
     gpu: &Gpu,
-    steps: &[Step],
+    steps: &mut [Step],
     fused: &mut [Fused],
     watchdog: &mut Watchdog,
     values: &FrameValues,
     options: &RunOptions,
     index: u64,
-) -> Result<(Vec<bool>, f64), String> {
+) -> Result<(wgpu::SubmissionIndex, Vec<(usize, Readback)>), String> {
     let probing = watchdog.probing();
     let _exclusive = gpu.exclusive();
     let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
-    let mut wanted = Vec::new();
+    let mut readbacks = Vec::new();
     for at in 0..steps.len() {
-        let (before, rest) = steps.split_at(at);
-        match &rest[0] {
+        let (before, rest) = steps.split_at_mut(at);
+        let before = &*before;
+        match &mut rest[0] {
             Step::Pattern { pattern, texture } => pattern.encode(gpu, &mut encoder, texture, index),
             Step::Effect { texture, .. } if fused.iter().any(|f| f.active && f.steps.contains(&at)) => {
                 let Some(f) = fused.iter_mut().find(|f| f.active && f.steps.last() == Some(&at)) else {
@@ -459,23 +611,26 @@ fn render(
                     }
                 }
             }
-            Step::Sink { input, readback, sink, scaled, .. } => {
+            Step::Sink { input, spare, sink, scaled, .. } => {
                 // A counted run's last frame always reaches the preview: it is what stays on screen.
                 let last = options.frames.is_some_and(|n| index + 1 == n);
-                let wants = sink.wants_frame(last);
-                if wants {
-                    match (before.get(*input).and_then(Step::texture), scaled) {
-                        (Some(texture), Some(scaled)) => {
-                            scaled.scaler.encode(gpu, &mut encoder, texture, &scaled.texture);
-                            scaled.readback.encode_copy(&mut encoder, &scaled.texture);
-                        }
-                        (Some(texture), None) => readback.encode_copy(&mut encoder, texture),
-                        (None, _) => {}
-                    }
-                } else {
+                let Some(texture) = before.get(*input).and_then(Step::texture) else { continue };
+                if !sink.wants_frame(last) {
                     sink.skipped();
+                    continue;
                 }
-                wanted.push(wants);
+                let copied = match scaled {
+                    Some(scaled) => {
+                        scaled.scaler.encode(gpu, &mut encoder, texture, &scaled.texture);
+                        &scaled.texture
+                    }
+                    None => texture,
+                };
+                // The frame before may still be in flight with its own buffer, which is not among the spares.
+                spare.retain(|r| r.fits(copied));
+                let readback = spare.pop().unwrap_or_else(|| Readback::new(gpu, copied));
+                readback.encode_copy(&mut encoder, copied);
+                readbacks.push((at, readback));
             }
             // A camera that has sent nothing yet shows the test pattern (headless runs, no device).
             Step::Push { slot, texture, fallback: Some(pattern), .. } if slot.pushed() == 0 => {
@@ -484,7 +639,7 @@ fn render(
             Step::Still { .. } | Step::Video { .. } | Step::Push { .. } => {}
         }
     }
-    Ok((wanted, submit_and_wait(gpu, encoder)?))
+    Ok((gpu.queue.submit([encoder.finish()]), readbacks))
 }
 
 /// Moves the run to a new device after `gpu` was lost: the device, the effects' pipelines and buffers (with
@@ -495,9 +650,8 @@ fn recover(gpu: &mut Arc<Gpu>, steps: &mut [Step], why: &str, frame: u64) -> Res
     let failed = |e: crate::gpu::GpuError| format!("the GPU device was lost ({why}) and could not be recreated: {e}");
     let fresh = gpu.recreate().map_err(failed)?;
     let mut effects = 0;
-    for at in 0..steps.len() {
-        let (before, rest) = steps.split_at_mut(at);
-        match &mut rest[0] {
+    for step in steps.iter_mut() {
+        match step {
             Step::Pattern { pattern, texture } => {
                 *pattern = TestPattern::new(&fresh).map_err(failed)?;
                 *texture = texture.recreated_on(&fresh).map_err(failed)?;
@@ -518,9 +672,8 @@ fn recover(gpu: &mut Arc<Gpu>, steps: &mut [Step], why: &str, frame: u64) -> Res
                 *texture = texture.recreated_on(&fresh).map_err(failed)?;
                 effects += 1;
             }
-            Step::Sink { input, readback, scaled, .. } => {
-                let source = before.get(*input).and_then(Step::texture).ok_or("a sink lost its input")?;
-                *readback = Readback::new(&fresh, source);
+            Step::Sink { spare, scaled, .. } => {
+                spare.clear();
                 *scaled = None;
             }
         }
@@ -641,19 +794,26 @@ fn fetch_source_frames(
     Ok(None)
 }
 
-fn deliver(gpu: &Gpu, steps: &mut [Step], wanted: &[bool], index: u64) -> Result<(), String> {
-    let mut sink_number = 0;
-    for step in steps.iter_mut() {
-        let Step::Sink { name, readback, sink, scaled, .. } = step else { continue };
-        let readback = scaled.as_ref().map_or(&*readback, |scaled| &scaled.readback);
-        let wants = wanted.get(sink_number).copied().unwrap_or(false);
-        sink_number += 1;
-        if !wants {
-            continue;
-        }
-        let pixels = readback.finish(gpu).map_err(|e| e.to_string())?;
+/// Reads `frame`'s copies back once `submission` has run and hands them to their sinks; each staging
+/// buffer goes back to its sink for a later frame (two at most: one in flight, one being read).
+fn deliver(
+    gpu: &Gpu,
+    steps: &mut [Step],
+    readbacks: Vec<(usize, Readback)>,
+    submission: &wgpu::SubmissionIndex,
+    index: u64,
+) -> Result<(), String> {
+    if readbacks.is_empty() {
+        return gpu.wait_for(submission.clone()).map_err(|e| e.to_string());
+    }
+    for (at, readback) in readbacks {
+        let Some(Step::Sink { name, spare, sink, .. }) = steps.get_mut(at) else { continue };
+        let pixels = readback.finish_after(gpu, submission.clone()).map_err(|e| e.to_string())?;
         let (width, height) = readback.size();
         sink.deliver(Frame { index, width, height, pixels }).map_err(|e| format!("sink '{name}': {e}"))?;
+        if spare.len() < 2 {
+            spare.push(readback);
+        }
     }
     Ok(())
 }
@@ -679,7 +839,7 @@ fn fit_previews(gpu: &Gpu, steps: &mut [Step]) -> Result<(), String> {
                     Some(previous) => previous.scaler,
                     None => Scaler::new(gpu).map_err(|e| e.to_string())?,
                 };
-                Some(Scaled { scaler, readback: Readback::new(gpu, &texture), texture })
+                Some(Scaled { scaler, texture })
             }
         };
     }

@@ -154,7 +154,7 @@ pub fn start(state: &AppState, frames: Option<u64>, fps: Option<f64>) -> Result<
     loaded.fps = fps;
     let settings = &loaded.config.runtime;
     let fusion = Fusion::unless_off(settings.fuse, &state.compiler);
-    let options = RunOptions { frames, fps, watchdog_ms: settings.watchdog_ms, fusion };
+    let options = RunOptions { frames, fps, watchdog_ms: settings.watchdog_ms, fusion, frames_in_flight: None };
     let mouse = std::sync::Arc::new(std::sync::Mutex::new([0.0f32; 4]));
     let running = scheduler::start(loaded.gpu.current(), &loaded.built.graph, options, mouse).map_err(|e| {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "start_failed", format!("cannot start the graph: {e}"))
