@@ -17,6 +17,16 @@ image, at 1920×1080 and 3840×2160, measured three ways in one process on one a
   output into a MAP_READ buffer, recorded in the last submission, and `buffer.map_sync()`.
 * **(c) wgpu-py, one submit per frame** — the same, with all three passes in one command encoder.
 
+Frame overlap (issue 15's second part) is measured in the same rounds: **(a1)** is (a) with
+`Runtime.frames_in_flight = 1` (each frame delivered before the next is recorded). And with every frame
+read back, as a user taking frames into numpy does: **(r)** the fused graph into a `NumpySink` (two frames
+in flight: the readback of N overlaps the GPU drawing N+1), **(r1)** the same with one frame in flight, and
+**(cr)** wgpu-py (c) plus a full-frame `copy_texture_to_buffer`, `map_sync` and copy into numpy each frame.
+
+What fusion can reach at all is measured too: **(g)** is the graph with gaussian_blur alone (its nine
+filtered taps are most of the fused pass's work on a CPU driver). A fused chain still does all of (g)'s
+work, so (g)/(c) bounds (a)/(c) from above, whatever the fusion.
+
 Before timing, one frame of each is read back and compared with (u) (max abs difference ≤ 1 over all
 rgba8 channels), so all of them do the same work. The repetitions interleave the methods and rotate their
 order; the table reports the **best** of `--repeat` runs (highest frames/s, lowest µs/frame;
@@ -95,12 +105,27 @@ struct Out { @builtin(position) position: vec4<f32>, @location(0) uv: vec2<f32> 
 """
 
 Pixels = npt.NDArray[np.uint8]
-METHODS = ("streamlib", "streamlib_unfused", "wgpu_multi", "wgpu_single")
+METHODS = (
+    "streamlib",
+    "streamlib_unfused",
+    "wgpu_multi",
+    "wgpu_single",
+    "streamlib_serial",
+    "streamlib_readback",
+    "streamlib_readback_serial",
+    "wgpu_single_readback",
+    "streamlib_blur_only",
+)
 LABELS = {
     "streamlib": "(a) streamlib graph, fused",
     "streamlib_unfused": "(u) streamlib graph, unfused",
     "wgpu_multi": "(b) wgpu-py 3 submits",
     "wgpu_single": "(c) wgpu-py 1 submit",
+    "streamlib_serial": "(a1) fused, 1 frame in flight",
+    "streamlib_readback": "(r) fused, NumpySink",
+    "streamlib_readback_serial": "(r1) fused, NumpySink, 1 frame in flight",
+    "wgpu_single_readback": "(cr) wgpu-py 1 submit + readback",
+    "streamlib_blur_only": "(g) gaussian_blur alone",
 }
 
 
@@ -169,15 +194,24 @@ class StreamlibChain:
     shaders: list[streamlib.Shader]
 
     @classmethod
-    def build(cls, image: Pixels, shaders: list[streamlib.Shader], *, fuse: bool) -> StreamlibChain:
+    def build(
+        cls,
+        image: Pixels,
+        shaders: list[streamlib.Shader],
+        *,
+        fuse: bool,
+        in_flight: int | None = None,
+        read_back: bool = False,
+    ) -> StreamlibChain:
         runtime = streamlib.Runtime()
         runtime.fuse = fuse
+        runtime.frames_in_flight = in_flight
         source = streamlib.ImageSource(image)
         effects = [streamlib.Effect(shader) for shader in shaders]
         runtime.connect(source, effects[0])
         for before, after in zip(effects, effects[1:], strict=False):
             runtime.connect(before, after)
-        runtime.connect(effects[-1], streamlib.PreviewSink())
+        runtime.connect(effects[-1], streamlib.NumpySink() if read_back else streamlib.PreviewSink())
         return cls(runtime, effects, image, shaders)
 
     def run(self, frames: int) -> tuple[float, dict[str, Any]]:
@@ -271,6 +305,7 @@ class WgpuChain:
     # else "pixel_readback" (a 1-pixel copy of the output into a mapped buffer, in the last submission).
     sync: str = "work_done"
     staging: Any = None
+    frame_staging: Any = None
 
     @classmethod
     def build(cls, wgpu: Any, device: Any, image: Pixels, shaders: list[streamlib.Shader]) -> WgpuChain:
@@ -428,7 +463,32 @@ class WgpuChain:
             self._encode(encoder, step)
         self._submit_last(encoder)
 
-    def run(self, frame: Callable[[int], None], frames: int) -> float:
+    def frame_single_submit_readback(self, index: int) -> Pixels:
+        """(cr): (c), then the whole output copied into a mapped buffer and into numpy."""
+        self._write_frame_values(index)
+        encoder = self.device.create_command_encoder()
+        for step in self.passes:
+            self._encode(encoder, step)
+        padded = -(-self.width * 4 // 256) * 256
+        if self.frame_staging is None:
+            self.frame_staging = self.device.create_buffer(
+                size=padded * self.height,
+                usage=self.wgpu.BufferUsage.MAP_READ | self.wgpu.BufferUsage.COPY_DST,
+            )
+        encoder.copy_texture_to_buffer(
+            {"texture": self.output},
+            {"buffer": self.frame_staging, "bytes_per_row": padded, "rows_per_image": self.height},
+            (self.width, self.height, 1),
+        )
+        self.device.queue.submit([encoder.finish()])
+        self.frame_staging.map_sync(self.wgpu.MapMode.READ)
+        data = self.frame_staging.read_mapped(copy=False)
+        rows = np.frombuffer(data, dtype=np.uint8).reshape(self.height, padded)
+        pixels: Pixels = rows[:, : self.width * 4].reshape(self.height, self.width, 4).copy()
+        self.frame_staging.unmap()
+        return pixels
+
+    def run(self, frame: Callable[[int], Any], frames: int) -> float:
         started = time.perf_counter()
         for index in range(frames):
             frame(index)
@@ -475,8 +535,13 @@ def bench_resolution(
     image = test_image(width, height)
     graph = StreamlibChain.build(image, shaders, fuse=True)
     unfused = StreamlibChain.build(image, shaders, fuse=False)
+    serial = StreamlibChain.build(image, shaders, fuse=True, in_flight=1)
+    readback = StreamlibChain.build(image, shaders, fuse=True, read_back=True)
+    readback_serial = StreamlibChain.build(image, shaders, fuse=True, in_flight=1, read_back=True)
+    blur_only = StreamlibChain.build(image, [shaders[CHAIN.index("gaussian_blur")]], fuse=True)
     _, warm = graph.run(2)  # warm-up: pipelines, the preview queue fills (no readback from here on)
-    unfused.run(2)
+    for other in (unfused, serial, readback, readback_serial, blur_only):
+        other.run(2)
     calibration_s, _ = unfused.run(2)
     frames = frames_override or frames_for(calibration_s / 2, target_s)
     result: dict[str, Any] = {
@@ -500,20 +565,34 @@ def bench_resolution(
         result["pixel_check"]["wgpu_multi"] = compare(reference, chain.read_output())
         chain.frame_single_submit(0)
         result["pixel_check"]["wgpu_single"] = compare(reference, chain.read_output())
+        result["pixel_check"]["wgpu_single_readback"] = compare(
+            reference, chain.frame_single_submit_readback(0)
+        )
         chain.run(chain.frame_multi_submit, 2)  # warm-up
         chain.run(chain.frame_single_submit, 2)
+        chain.run(chain.frame_single_submit_readback, 2)
+
+    streamlib_graphs = {
+        "streamlib_unfused": unfused,
+        "streamlib_serial": serial,
+        "streamlib_readback": readback,
+        "streamlib_readback_serial": readback_serial,
+        "streamlib_blur_only": blur_only,
+    }
 
     def measure(method: str) -> None:
         if method == "streamlib":
             wall, stats = graph.run(frames)
             result["streamlib_frame_ms_p50"].append(stats["frame_ms_p50"])
             result["streamlib_loop_fps"].append(stats["frames"] / stats["elapsed_s"])
-        elif method == "streamlib_unfused":
-            wall, _ = unfused.run(frames)
+        elif method in streamlib_graphs:
+            wall, _ = streamlib_graphs[method].run(frames)
         elif chain is None:
             return
         elif method == "wgpu_multi":
             wall = chain.run(chain.frame_multi_submit, frames)
+        elif method == "wgpu_single_readback":
+            wall = chain.run(chain.frame_single_submit_readback, frames)
         else:
             wall = chain.run(chain.frame_single_submit, frames)
         result["samples"][method].append({"wall_s": wall, "fps": frames / wall})
@@ -534,6 +613,11 @@ def bench_resolution(
     result["ratio_a_c"] = ratio(fps["streamlib"], fps["wgpu_single"])
     result["ratio_u_c"] = ratio(fps["streamlib_unfused"], fps["wgpu_single"])
     result["ratio_a_u"] = ratio(fps["streamlib"], fps["streamlib_unfused"])
+    result["ratio_a_a1"] = ratio(fps["streamlib"], fps["streamlib_serial"])
+    result["ratio_r_r1"] = ratio(fps["streamlib_readback"], fps["streamlib_readback_serial"])
+    result["ratio_r_cr"] = ratio(fps["streamlib_readback"], fps["wgpu_single_readback"])
+    result["ratio_g_c"] = ratio(fps["streamlib_blur_only"], fps["wgpu_single"])
+    result["ratio_a_g"] = ratio(fps["streamlib"], fps["streamlib_blur_only"])
     other = "median" if stat == "best" else "best"
     result[f"{other}_ratio_a_c"] = ratio(
         result[f"{other}_fps"]["streamlib"], result[f"{other}_fps"]["wgpu_single"]
@@ -670,6 +754,31 @@ def print_report(
             f"{verdict(ac, lambda v: v >= TARGET_VS_SINGLE_SUBMIT)} ({fmt(ac, 2)}x {stat}, "
             f"{fmt(other_ac, 2)}x {other})   (a)/(b) >= {TARGET_VS_MULTI_SUBMIT}: "
             f"{verdict(ab, lambda v: v >= TARGET_VS_MULTI_SUBMIT)} ({fmt(ab, 2)}x)"
+        )
+    print()
+    overlap_header = (
+        f"{'resolution':<11}  {'(a) 2 in flight':>15}  {'(a1) 1 in flight':>16}  {'(a)/(a1)':>8}  "
+        f"{'(r) 2 + readback':>16}  {'(r1) 1 + readback':>17}  {'(cr) wgpu-py':>12}  "
+        f"{'(r)/(r1)':>8}  {'(r)/(cr)':>8}"
+    )
+    print(f"frame overlap, frames/s ({stat}); (r), (r1), (cr) read every frame back into numpy:")
+    print(overlap_header)
+    print("-" * len(overlap_header))
+    for r in results:
+        fps = r["fps"]
+        print(
+            f"{r['resolution']:<11}  {fmt(fps['streamlib'], 2):>15}  {fmt(fps['streamlib_serial'], 2):>16}  "
+            f"{fmt(r['ratio_a_a1'], 2):>8}  {fmt(fps['streamlib_readback'], 2):>16}  "
+            f"{fmt(fps['streamlib_readback_serial'], 2):>17}  {fmt(fps['wgpu_single_readback'], 2):>12}  "
+            f"{fmt(r['ratio_r_r1'], 2):>8}  {fmt(r['ratio_r_cr'], 2):>8}"
+        )
+    print("-" * len(overlap_header))
+    for r in results:
+        print(
+            f"ceiling {r['resolution']:<9}: (g) gaussian_blur alone "
+            f"{fmt(r['fps']['streamlib_blur_only'], 2)} frames/s; "
+            f"(g)/(c) = {fmt(r['ratio_g_c'], 2)}x is the most fusion can reach; "
+            f"(a)/(g) = {fmt(r['ratio_a_g'], 2)}x"
         )
     for r in results:
         groups = "; ".join(f"{' + '.join(g['members'])}: {g['state']}" for g in r["fusion"]) or "none"

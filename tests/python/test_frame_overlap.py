@@ -1,0 +1,66 @@
+"""Frames in flight: with two, the loop records frame N+1 while the GPU draws N, yet every frame arrives,
+in order and with the same pixels as with one; a loop paced to its rate delivers each frame before it
+sleeps, so overlap adds no latency there; and a bad setting is named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from streamlib import Effect, GraphError, NumpySink, Runtime, TestPattern
+
+from ..conftest import poll_until
+
+# Moves with `time`, so every frame of the pattern differs from the one before.
+SHIFT = """float4 main(float2 uv : TEXCOORD) : SV_Target {
+    float4 c = tex2D(input, frac(uv + float2(time * 0.37, 0)));
+    return float4(c.bgr, 1);
+}"""
+
+
+def counted_run(frames_in_flight: int | None, frames: int) -> tuple[int, np.ndarray, dict[str, Any]]:
+    """Frames the sink received, the last of them, and the run's stats."""
+    runtime = Runtime()
+    runtime.frames_in_flight = frames_in_flight
+    effect, sink = Effect(SHIFT, name="shift"), NumpySink()
+    runtime.connect(TestPattern(160, 90), effect)
+    runtime.connect(effect, sink)
+    stats = runtime.run(frames=frames)
+    frame = sink.latest()
+    assert frame is not None
+    return sink.received, frame.copy(), stats
+
+
+def test_two_frames_in_flight_deliver_every_frame_with_the_same_pixels_as_one() -> None:
+    received_overlapped, last_overlapped, stats = counted_run(None, 9)
+    received_serial, last_serial, _ = counted_run(1, 9)
+    assert received_overlapped == received_serial == 9
+    assert stats["frames"] == 9
+    np.testing.assert_array_equal(last_overlapped, last_serial)
+    # The last frame is the ninth, not one before it left behind in flight.
+    _, eighth, _ = counted_run(1, 8)
+    assert not np.array_equal(last_overlapped, eighth)
+
+
+def test_a_paced_loop_delivers_each_frame_before_it_sleeps() -> None:
+    runtime = Runtime()
+    sink = NumpySink()
+    runtime.connect(TestPattern(64, 64), sink)
+    runtime.start(fps=4)
+    try:
+        poll_until(lambda: runtime.stats()["frames"] >= 3, "three frames at 4 fps", timeout=30)
+        # Held in flight through the pause, a frame would take a whole frame time (250 ms) to arrive.
+        assert runtime.stats()["frame_ms_p50"] < 100
+    finally:
+        runtime.stop()
+
+
+@pytest.mark.parametrize("value", [0, 3])
+def test_frames_in_flight_outside_one_or_two_is_refused(value: int) -> None:
+    runtime = Runtime()
+    runtime.frames_in_flight = value
+    runtime.connect(TestPattern(32, 32), NumpySink())
+    with pytest.raises(GraphError, match=rf"frames_in_flight: expected 1 or 2, got {value}"):
+        runtime.run(frames=1)
