@@ -97,9 +97,11 @@ class Runtime:
         #: `stats()["fusion"]` says how the graph was fused). Used by `start`/`run`, written into exported
         #: configs when off. `Effect(..., fuse=False)` keeps one effect out.
         self.fuse: bool = True
-        #: Frames the GPU may work on while the loop records the next: 2 (None, the default) overlaps them
-        #: for throughput, 1 delivers each frame before starting the next. A loop that waits for a camera or
-        #: sleeps to its rate delivers before waiting either way, so overlap never delays what is shown.
+        #: Frames the GPU may work on while the loop records the next: 2 overlaps them for throughput, 1
+        #: delivers each frame before starting the next. None: 2 on a GPU, 1 on a CPU adapter (lavapipe),
+        #: where overlap measured no faster; `stats()["frames_in_flight"]` says which. A loop that waits for a
+        #: camera or sleeps to its rate delivers before waiting either way, so overlap never delays what is
+        #: shown.
         self.frames_in_flight: int | None = None
         #: For a runtime from `streamlib.load`: per shader, whether its precompiled artifact was used or it
         #: was recompiled from source, and why ({"shader", "used", "why"}).

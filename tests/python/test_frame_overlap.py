@@ -1,6 +1,6 @@
 """Frames in flight: with two, the loop records frame N+1 while the GPU draws N, yet every frame arrives,
 in order and with the same pixels as with one; a loop paced to its rate delivers each frame before it
-sleeps, so overlap adds no latency there; and a bad setting is named."""
+sleeps, so overlap adds no latency there; the default follows the adapter; a bad setting is named."""
 
 from __future__ import annotations
 
@@ -34,18 +34,26 @@ def counted_run(frames_in_flight: int | None, frames: int) -> tuple[int, np.ndar
 
 
 def test_two_frames_in_flight_deliver_every_frame_with_the_same_pixels_as_one() -> None:
-    received_overlapped, last_overlapped, stats = counted_run(None, 9)
-    received_serial, last_serial, _ = counted_run(1, 9)
+    received_overlapped, last_overlapped, stats = counted_run(2, 9)
+    received_serial, last_serial, serial_stats = counted_run(1, 9)
     assert received_overlapped == received_serial == 9
-    assert stats["frames"] == 9
+    assert (stats["frames"], stats["frames_in_flight"], serial_stats["frames_in_flight"]) == (9, 2, 1)
     np.testing.assert_array_equal(last_overlapped, last_serial)
     # The last frame is the ninth, not one before it left behind in flight.
     _, eighth, _ = counted_run(1, 8)
     assert not np.array_equal(last_overlapped, eighth)
 
 
+def test_without_a_setting_a_cpu_adapter_runs_one_frame_at_a_time_and_a_gpu_two() -> None:
+    runtime = Runtime()
+    runtime.connect(TestPattern(32, 32), NumpySink())
+    stats = runtime.run(frames=2)
+    assert stats["frames_in_flight"] == (1 if runtime.adapter["device_type"] == "cpu" else 2)
+
+
 def test_a_paced_loop_delivers_each_frame_before_it_sleeps() -> None:
     runtime = Runtime()
+    runtime.frames_in_flight = 2
     sink = NumpySink()
     runtime.connect(TestPattern(64, 64), sink)
     runtime.start(fps=4)

@@ -56,6 +56,7 @@ fn stats_dict<'py>(py: Python<'py>, stats: &Stats) -> PyResult<Bound<'py, PyDict
         serde_json::to_value(&stats.fusion).map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
     dict.set_item("fusion", crate::values::to_python(py, &fusion)?)?;
     dict.set_item("unfused", stats.unfused.clone())?;
+    dict.set_item("frames_in_flight", stats.frames_in_flight)?;
     Ok(dict)
 }
 

@@ -17,7 +17,7 @@ use super::{Graph, GraphError, NodeKind, SourceKind, VIDEO};
 use crate::gpu::device::DriverHold;
 use crate::gpu::scale::{fit, Scaler};
 use crate::gpu::texture::Readback;
-use crate::gpu::{FrameValues, Gpu, GpuTexture, TextureFormat};
+use crate::gpu::{AdapterDescription, FrameValues, Gpu, GpuTexture, TextureFormat};
 use crate::nodes::frames::Frame;
 use crate::nodes::sinks::OpenSink;
 use crate::nodes::video::VideoReader;
@@ -36,12 +36,20 @@ pub struct RunOptions {
     /// Draw chains of effects as single passes, compiled with this (None: every effect on its own).
     pub fusion: Option<Fusion>,
     /// Frames the GPU may be working on while the loop records the next: 2 overlaps them, 1 runs each
-    /// frame to delivery before starting the next (None: `DEFAULT_FRAMES_IN_FLIGHT`).
+    /// frame to delivery before starting the next (None: `default_frames_in_flight` for the adapter).
     pub frames_in_flight: Option<u32>,
 }
 
-/// What `RunOptions::frames_in_flight` is unless set.
-pub const DEFAULT_FRAMES_IN_FLIGHT: u32 = 2;
+/// Two frames in flight on a GPU; one on a CPU adapter, where the "GPU" is threads on the cores the loop
+/// runs on and there is nothing to overlap with: measured on lavapipe (2 cores, graph_bench), two in flight
+/// ran at 0.79–1.10× one (benches/README.md).
+pub fn default_frames_in_flight(adapter: &AdapterDescription) -> u32 {
+    if adapter.device_type == "cpu" {
+        1
+    } else {
+        2
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Stats {
@@ -74,6 +82,8 @@ pub struct Stats {
     pub remote: BTreeMap<String, LinkReport>,
     /// The groups of effects drawn as one pass each, in graph order, and their state.
     pub fusion: Vec<GroupReport>,
+    /// Frames the GPU may work on while the loop records the next (the option, or the adapter's default).
+    pub frames_in_flight: u32,
     /// Effects drawn on their own with fusion on, by node name, and why.
     pub unfused: BTreeMap<String, String>,
 }
@@ -219,6 +229,8 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
     }
     // A device lost since the graph was built has a successor, and the effects move to it now.
     let mut gpu = gpu.current();
+    let in_flight = options.frames_in_flight.unwrap_or_else(|| default_frames_in_flight(&gpu.adapter));
+    let options = RunOptions { frames_in_flight: Some(in_flight), ..options };
     let order = graph.plan_order()?;
     let plan = options.fusion.as_ref().map(|_| fusion::plan(graph, &order));
     let mut steps: Vec<Step> = Vec::new();
@@ -327,6 +339,7 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
         running: true,
         adapter: gpu.adapter.name.clone(),
         watchdog_ms: budget_ms(options.fps, options.watchdog_ms),
+        frames_in_flight: in_flight,
         fusion: fused.iter().map(|f| f.group.report()).collect(),
         unfused,
         ..Stats::default()
@@ -367,7 +380,8 @@ fn frame_loop(gpu: &mut Arc<Gpu>, steps: &mut [Step], fused: &mut [Fused], run: 
     // A graph fed only by a remote stream shows each frame as it arrives, waiting at most a frame time for it.
     let remote_wait = (options.frames.is_none() && !follow_camera && follows_remote(steps))
         .then(|| Duration::from_secs_f64(1.0 / nominal_fps));
-    let overlap = options.frames_in_flight.unwrap_or(DEFAULT_FRAMES_IN_FLIGHT) >= 2;
+    // `start` has settled the number.
+    let overlap = options.frames_in_flight.is_some_and(|n| n >= 2);
     let mut in_flight: Option<InFlight> = None;
     let mut hold: Option<DriverHold> = None;
     let mut index: u64 = 0;

@@ -191,6 +191,7 @@ fn stats_json(stats: &Stats) -> Value {
         "remote": serde_json::to_value(&stats.remote).unwrap_or_default(),
         "fusion": serde_json::to_value(&stats.fusion).unwrap_or_default(),
         "unfused": stats.unfused,
+        "frames_in_flight": stats.frames_in_flight,
     })
 }
 
