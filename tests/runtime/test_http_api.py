@@ -548,7 +548,9 @@ def test_the_example_chain_runs_as_one_fused_pass_unless_the_config_turns_fusion
     assert server.json("PUT", "/v1/graph", config)[0] == 200
     assert server.json("POST", "/v1/graph/start", {"frames": 3})[0] == 200
     stats = poll_until(lambda: (s := server.json("GET", "/v1/stats")[1])["frames"] >= 3 and s, "three frames")
-    assert stats["fusion"] == [{"members": ["tint", "blur", "vignette"], "state": "fused"}]
+    assert stats["fusion"] == [
+        {"members": ["tint", "blur", "vignette"], "state": "fused, reordered: blur, tint, vignette"}
+    ]
     assert stats["unfused"] == {}
     _, fused = frame_of(server)
 

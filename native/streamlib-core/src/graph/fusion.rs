@@ -12,7 +12,7 @@ use std::sync::Arc;
 use super::{Graph, NodeId, NodeKind, VIDEO};
 use crate::gpu::{EffectInstance, EffectPipeline, FrameValues, Gpu, GpuError, GpuTexture, TextureFormat};
 use crate::nodes::{EffectHandle, NodeType};
-use crate::shader::fuse::{fused_source, member_cbuffer, shape_of, Handoff, Shape};
+use crate::shader::fuse::{fused_source, member_cbuffer, reader_first, shape_of, Handoff, Shape};
 use crate::shader::{CompileOptions, CompileRequest, Compiler};
 
 /// The compiler fused passes are built with; a run without one draws every effect on its own.
@@ -110,6 +110,15 @@ struct Pass {
     /// The members' parameter bytes it was last checked at, and why the check refused it at those.
     checked: Vec<Vec<u8>>,
     refused: Option<String>,
+    /// The order it evaluates the members in (indices into the group's graph order; see `reader_first`).
+    order: Vec<usize>,
+}
+
+impl Pass {
+    /// `members` (in graph order) in the order the pass evaluates them: its member k is `ordered[k - 1]`.
+    fn ordered(&self, members: &[Arc<EffectHandle>]) -> Vec<Arc<EffectHandle>> {
+        self.order.iter().filter_map(|&i| members.get(i).cloned()).collect()
+    }
 }
 
 /// One fused group while the graph runs.
@@ -163,9 +172,10 @@ impl Group {
         if let Some(pass) = self.pass.as_mut().filter(|_| current) {
             // Whether a member's result can be taken where its consumer reads depends on the values too (a
             // blur radius moving its taps between texel centres): new values are checked before they are drawn.
-            let params = member_params(&pass.instance, &handles);
+            let ordered = pass.ordered(&handles);
+            let params = member_params(&pass.instance, &ordered);
             if params != pass.checked {
-                pass.refused = check(gpu, &pass.instance, &handles).err();
+                pass.refused = check(gpu, &pass.instance, &handles, &ordered).err();
                 pass.checked = params;
             }
         }
@@ -205,7 +215,7 @@ impl Group {
         frame: &FrameValues,
     ) -> Result<(), GpuError> {
         let Some(pass) = &self.pass else { return Ok(()) };
-        encode_fused(&pass.instance, &self.handles(), gpu, encoder, input, output, frame)
+        encode_fused(&pass.instance, &pass.ordered(&self.handles()), gpu, encoder, input, output, frame)
     }
 
     pub fn report(&self) -> GroupReport {
@@ -216,6 +226,10 @@ impl Group {
                 format!("unfused: {why} at the current parameter values")
             } else if self.overran {
                 "unfused: the fused pass overran the watchdog's budget".to_owned()
+            } else if pass.order.iter().enumerate().any(|(k, &i)| k != i) {
+                let names: Vec<&str> =
+                    pass.order.iter().filter_map(|&i| self.members.get(i)).map(|(n, _)| n.as_str()).collect();
+                format!("fused, reordered: {}", names.join(", "))
             } else {
                 "fused".to_owned()
             }
@@ -276,20 +290,27 @@ fn build(compiler: &Compiler, gpu: &Arc<Gpu>, members: &[Arc<EffectHandle>], swa
     }
     let sources: Vec<&str> = shaders.iter().map(|s| s.source.as_str()).collect();
     let names: Vec<&str> = shaders.iter().map(|s| s.name.as_str()).collect();
-    // The cheap hand-off first; rounding to rgba8 between members only where the check asks for it.
+    // The cheapest pass first: the reader of neighbours first where that may be the same picture, then graph
+    // order with the direct hand-off, then rounding to rgba8 between members where the check asks for it.
+    let graph_order: Vec<usize> = (0..members.len()).collect();
+    let mut tries: Vec<(Vec<usize>, Handoff)> =
+        reader_first(&sources).map(|o| (o, Handoff::Direct)).into_iter().collect();
+    tries.extend([(graph_order.clone(), Handoff::Direct), (graph_order, Handoff::Stored)]);
     let mut refused = String::new();
-    for handoff in [Handoff::Direct, Handoff::Stored] {
+    for (order, handoff) in tries {
+        let ordered_sources: Vec<&str> = order.iter().map(|&i| sources[i]).collect();
+        let ordered: Vec<Arc<EffectHandle>> = order.iter().map(|&i| members[i].clone()).collect();
         let request = CompileRequest {
-            name: format!("fused {}", names.join("+")),
-            source: fused_source(&sources, handoff),
+            name: format!("fused {}", order.iter().map(|&i| names[i]).collect::<Vec<_>>().join("+")),
+            source: fused_source(&ordered_sources, handoff),
             options: CompileOptions::default(),
         };
         let shader = compiler.compile(&request).map_err(|e| format!("the fused pass did not compile: {e}"))?;
         let pipeline = EffectPipeline::new(gpu, Arc::new(shader)).map_err(|e| e.to_string())?;
         let instance = EffectInstance::new(gpu, Arc::new(pipeline)).map_err(|e| e.to_string())?;
-        let checked = member_params(&instance, members);
-        match check(gpu, &instance, members) {
-            Ok(()) => return Ok(Pass { instance, swaps, gpu: gpu.clone(), checked, refused: None }),
+        let checked = member_params(&instance, &ordered);
+        match check(gpu, &instance, members, &ordered) {
+            Ok(()) => return Ok(Pass { instance, swaps, gpu: gpu.clone(), checked, refused: None, order }),
             Err(why) => refused = why,
         }
     }
@@ -303,7 +324,13 @@ const CHECK_SIZE: (u32, u32) = (67, 45);
 /// through the fused pass; Err when any channel differs by more than one step of rgba8. A fused member is
 /// evaluated where its consumer reads, which matches filtering its stored output exactly at texel centres and
 /// for members linear in their input; this refuses the rest (a clamping colour matrix read by a warp).
-fn check(gpu: &Arc<Gpu>, fused: &EffectInstance, members: &[Arc<EffectHandle>]) -> Result<(), String> {
+/// `members` are in graph order, `ordered` in the pass's.
+fn check(
+    gpu: &Arc<Gpu>,
+    fused: &EffectInstance,
+    members: &[Arc<EffectHandle>],
+    ordered: &[Arc<EffectHandle>],
+) -> Result<(), String> {
     let failed = |e: GpuError| format!("the fused pass could not be checked: {e}");
     let (width, height) = CHECK_SIZE;
     let texture = || GpuTexture::new(gpu, width, height, TextureFormat::Rgba8Unorm, "fusion check").map_err(failed);
@@ -328,7 +355,7 @@ fn check(gpu: &Arc<Gpu>, fused: &EffectInstance, members: &[Arc<EffectHandle>]) 
             outputs.push(output);
         }
         let together = texture()?;
-        encode_fused(fused, members, gpu, &mut encoder, &input, &together, &frame).map_err(failed)?;
+        encode_fused(fused, ordered, gpu, &mut encoder, &input, &together, &frame).map_err(failed)?;
         gpu.submit_and_wait(encoder.finish()).map_err(failed)?;
         let one_by_one = outputs.last().map(|t| t.read(gpu)).transpose().map_err(failed)?.unwrap_or_default();
         let fused_pixels = together.read(gpu).map_err(failed)?;

@@ -165,6 +165,22 @@ pub fn fused_source(members: &[&str], handoff: Handoff) -> String {
     out
 }
 
+/// An order for a group's members (indices into `members`, sources in graph order) that draws its one
+/// neighbourhood reader first, sampling the group's input itself, and applies the members before it to its
+/// result: each of those is then evaluated once per pixel instead of once per tap. For members that depend
+/// on neither position nor neighbours and commute with the reader's filtering (affine colour maps under taps
+/// weighted to sum to one: a tint under a blur) it is the same picture; `graph::fusion` checks it like any
+/// pass and falls back to graph order. None when no member after the first reads around, or one before it
+/// depends on its position.
+pub fn reader_first(members: &[&str]) -> Option<Vec<usize>> {
+    let reader = members.iter().position(|s| shape_of_source(s) == Ok(Shape::Neighbourhood))?;
+    let before = &members[..reader];
+    if reader == 0 || before.iter().any(|s| shape_of_source(s) != Ok(Shape::Pointwise) || uses_position(s)) {
+        return None;
+    }
+    Some([reader].into_iter().chain(0..reader).chain(reader + 1..members.len()).collect())
+}
+
 /// What the unfused graph's consumer would read at `p` from member k's output texture: with `clamp`, the
 /// member at `p` clamped into the texel centres (clamp-to-edge addressing). Between texel centres the member
 /// is evaluated at `p` rather than filtered from its four neighbours: the same for members linear in their
@@ -324,6 +340,16 @@ mod tests {
         assert!(fused_source(&[vignette, BLUR], Handoff::Direct).contains("streamlib_m1_main(clamp(p"));
         assert!(!fused_source(&[TINT, BLUR], Handoff::Direct).contains("clamp("));
         assert!(!fused_source(&[BLUR, vignette], Handoff::Direct).contains("clamp("));
+    }
+
+    #[test]
+    fn the_reader_of_neighbours_goes_first_only_past_members_that_ignore_position() {
+        let vignette = "float4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv) * length(uv - 0.5); }";
+        assert_eq!(reader_first(&[TINT, BLUR]), Some(vec![1, 0]));
+        assert_eq!(reader_first(&[TINT, TINT, BLUR, vignette]), Some(vec![2, 0, 1, 3]));
+        assert_eq!(reader_first(&[BLUR, TINT]), None, "already first");
+        assert_eq!(reader_first(&[TINT, vignette]), None, "no reader of neighbours");
+        assert_eq!(reader_first(&[vignette, BLUR]), None, "the vignette depends on where it is drawn");
     }
 
     #[test]
