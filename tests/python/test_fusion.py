@@ -287,3 +287,32 @@ def test_new_values_are_checked_before_they_are_drawn_fused() -> None:
         poll_until(lambda: state() == "fused", "the whole radius fused again")
     finally:
         runtime.stop()
+
+
+def test_values_a_reordered_pass_does_not_hold_for_are_fused_in_graph_order() -> None:
+    """At its defaults colour_adjust is the identity and is applied after the blur; a contrast that clamps
+    does not commute with blurring, so the group is built again in graph order (adjust at each tap)."""
+    image = make_test_image()
+    runtime = Runtime()
+    source, adjust, blur, sink = (
+        ImageSource(image),
+        Effect(SHADERS / "color_adjust.hlsl"),
+        Effect(SHADERS / "gaussian_blur.hlsl"),
+        NumpySink(),
+    )
+    runtime.connect(source, adjust)
+    runtime.connect(adjust, blur)
+    runtime.connect(blur, sink)
+    runtime.start(fps=60)
+    try:
+        state = lambda: runtime.stats()["fusion"][0]["state"]  # noqa: E731
+        poll_until(lambda: state() == "fused, reordered: gaussian_blur, color_adjust", "the reordered pass")
+        adjust.set(contrast=2.0)
+        poll_until(lambda: state() == "fused", "the group fused again in graph order", timeout=60)
+        unfused, _ = render(["color_adjust", "gaussian_blur"], fuse=False, values={"fx0": {"contrast": 2.0}})
+        poll_until(
+            lambda: (np.abs(sink.latest().astype(int) - unfused.astype(int)).max() <= 1,)[0],
+            "the graph-order pass's picture on screen",
+        )
+    finally:
+        runtime.stop()

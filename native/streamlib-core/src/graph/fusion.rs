@@ -119,6 +119,10 @@ impl Pass {
     fn ordered(&self, members: &[Arc<EffectHandle>]) -> Vec<Arc<EffectHandle>> {
         self.order.iter().filter_map(|&i| members.get(i).cloned()).collect()
     }
+
+    fn reordered(&self) -> bool {
+        self.order.iter().enumerate().any(|(k, &i)| k != i)
+    }
 }
 
 /// One fused group while the graph runs.
@@ -177,11 +181,20 @@ impl Group {
             if params != pass.checked {
                 pass.refused = check(gpu, &pass.instance, &handles, &ordered).err();
                 pass.checked = params;
+                // Values a reordered pass does not hold for (a contrast that clamps, under a blur) may still
+                // fuse in graph order: that is built again, on its own thread, at these values.
+                if pass.refused.is_some() && pass.reordered() {
+                    self.tried = None;
+                } else if pass.refused.is_none() {
+                    // Drawn fused again: what a rebuild at other values could not do no longer applies.
+                    self.failed = None;
+                }
             }
         }
         let checked = self.pass.as_ref().is_some_and(|p| p.refused.is_none());
         let key = (swaps.clone(), gpu_key(gpu));
-        if !current && self.pending.is_none() && self.tried.as_ref() != Some(&key) {
+        let refused_reordered = self.pass.as_ref().is_some_and(|p| p.refused.is_some() && p.reordered());
+        if (!current || refused_reordered) && self.pending.is_none() && self.tried.as_ref() != Some(&key) {
             self.tried = Some(key);
             self.overran = false;
             let (sender, receiver) = mpsc::channel();
@@ -226,7 +239,7 @@ impl Group {
                 format!("unfused: {why} at the current parameter values")
             } else if self.overran {
                 "unfused: the fused pass overran the watchdog's budget".to_owned()
-            } else if pass.order.iter().enumerate().any(|(k, &i)| k != i) {
+            } else if pass.reordered() {
                 let names: Vec<&str> =
                     pass.order.iter().filter_map(|&i| self.members.get(i)).map(|(n, _)| n.as_str()).collect();
                 format!("fused, reordered: {}", names.join(", "))
