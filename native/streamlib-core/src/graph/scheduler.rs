@@ -519,11 +519,13 @@ impl Progress {
     /// between can be late by that recording: the watchdog's budget is seconds, far above it.
     fn complete(&mut self, gpu: &Gpu, steps: &mut [Step], frame: InFlight) -> Result<(), String> {
         let InFlight { index, started, submitted, submission, readbacks } = frame;
+        gpu.wait_for(submission.clone()).map_err(|e| e.to_string())?;
+        let gpu_done = Instant::now();
+        let gpu_from = self.last_done.map_or(submitted, |last| last.max(submitted));
+        self.watchdog.frame_done(gpu_done.duration_since(gpu_from).as_secs_f64() * 1e3);
+        self.last_done = Some(gpu_done);
         deliver(gpu, steps, readbacks, &submission, index)?;
         let done = Instant::now();
-        let gpu_from = self.last_done.map_or(submitted, |last| last.max(submitted));
-        self.watchdog.frame_done(done.duration_since(gpu_from).as_secs_f64() * 1e3);
-        self.last_done = Some(done);
         if self.frame_times.len() == 1024 {
             self.frame_times.pop_front();
         }
@@ -808,7 +810,7 @@ fn fetch_source_frames(
     Ok(None)
 }
 
-/// Reads `frame`'s copies back once `submission` has run and hands them to their sinks; each staging
+/// Reads a frame's copies back once `submission` has run and hands them to their sinks; each staging
 /// buffer goes back to its sink for a later frame (two at most: one in flight, one being read).
 fn deliver(
     gpu: &Gpu,
@@ -817,9 +819,6 @@ fn deliver(
     submission: &wgpu::SubmissionIndex,
     index: u64,
 ) -> Result<(), String> {
-    if readbacks.is_empty() {
-        return gpu.wait_for(submission.clone()).map_err(|e| e.to_string());
-    }
     for (at, readback) in readbacks {
         let Some(Step::Sink { name, spare, sink, .. }) = steps.get_mut(at) else { continue };
         let pixels = readback.finish_after(gpu, submission.clone()).map_err(|e| e.to_string())?;
