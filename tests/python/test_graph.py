@@ -129,8 +129,10 @@ def test_three_effect_chain_matches_primitives(tmp_path: Path) -> None:
     stats = runtime.run(frames=300)
 
     assert stats["frames"] == 300 and stats["dropped"][sink.name] == 0
-    # Drawn as one pass: within one step of rgba8 of the effects one by one (tests/python/test_fusion.py).
-    assert stats["fusion"] == [{"members": [tint.name, blur.name, vignette.name], "state": "fused"}]
+    # Drawn as one pass, the blur sampling the pattern and the tint applied to its result: within one step
+    # of rgba8 of the effects one by one (tests/python/test_fusion.py).
+    reordered = f"fused, reordered: {blur.name}, {tint.name}, {vignette.name}"
+    assert stats["fusion"] == [{"members": [tint.name, blur.name, vignette.name], "state": reordered}]
     written = sorted((tmp_path / "out").glob("*.png"))
     assert [p.name for p in written] == [f"frame_{i:06d}.png" for i in range(300)]
 
