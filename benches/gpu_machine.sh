@@ -117,7 +117,7 @@ if [ "$NVIDIA_ADAPTER" = "True" ]; then
     export STREAMLIB_ADAPTER=NVIDIA
     echo "STREAMLIB_ADAPTER=NVIDIA"
 else
-    echo "no NVIDIA adapter visible to wgpu: the benchmark runs on whatever adapter is there (see above)"
+    echo "no NVIDIA adapter visible to wgpu (Vulkan, or OpenGL ES through EGL): the benchmark runs on whatever adapter is there (see above)"
 fi
 case " $OK " in
     *" wgpu "*) run 60 python3 -c "import wgpu; [print(a.summary) for a in wgpu.gpu.enumerate_adapters_sync()]" ;;

@@ -57,8 +57,9 @@ impl AdapterPreference {
 fn instance() -> wgpu::Instance {
     quiet_wayland_probe();
     let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
-    // Vulkan on Linux (lavapipe where there is no GPU), Metal on Apple platforms.
-    descriptor.backends = wgpu::Backends::VULKAN | wgpu::Backends::METAL;
+    // Vulkan on Linux (lavapipe where there is no GPU), Metal on Apple platforms; OpenGL ES through EGL
+    // (headless: Mesa's surfaceless platform, or the driver's default display) ranks after them.
+    descriptor.backends = wgpu::Backends::VULKAN | wgpu::Backends::METAL | wgpu::Backends::GL;
     wgpu::Instance::new(descriptor)
 }
 
@@ -183,24 +184,29 @@ impl Gpu {
         let chosen = match &preference.name_contains {
             Some(needle) => {
                 let needle = needle.to_lowercase();
-                candidates.into_iter().find(|a| a.get_info().name.to_lowercase().contains(&needle)).ok_or_else(
-                    || GpuError::NoAdapter {
+                // The backend is part of what is matched: "(gl)" picks OpenGL ES, "(vulkan)" Vulkan.
+                let label = |a: &wgpu::Adapter| format!("{} ({:?})", a.get_info().name, a.get_info().backend);
+                candidates.into_iter().find(|a| label(a).to_lowercase().contains(&needle)).ok_or_else(|| {
+                    GpuError::NoAdapter {
                         tried: format!(
                             "no adapter name contains '{needle}' (STREAMLIB_ADAPTER); found: {}",
                             list_or_none(&tried)
                         ),
                         hint: hint.clone(),
-                    },
-                )?
+                    }
+                })?
             }
             None => {
-                let rank = |a: &wgpu::Adapter| match (a.get_info().device_type, preference.low_power) {
+                let kind = |a: &wgpu::Adapter| match (a.get_info().device_type, preference.low_power) {
                     (wgpu::DeviceType::DiscreteGpu, false) | (wgpu::DeviceType::IntegratedGpu, true) => 0,
                     (wgpu::DeviceType::IntegratedGpu, false) | (wgpu::DeviceType::DiscreteGpu, true) => 1,
                     (wgpu::DeviceType::VirtualGpu, _) => 2,
                     (wgpu::DeviceType::Cpu, _) => 3,
                     (wgpu::DeviceType::Other, _) => 4,
                 };
+                // OpenGL ES only where Vulkan or Metal offers nothing of that kind: a GPU through GL still
+                // ranks above a CPU driver through Vulkan.
+                let rank = |a: &wgpu::Adapter| (kind(a), a.get_info().backend == wgpu::Backend::Gl);
                 candidates.into_iter().min_by_key(rank).ok_or_else(|| GpuError::NoAdapter {
                     tried: format!("found none ({})", list_or_none(&tried)),
                     hint,
@@ -352,6 +358,10 @@ impl Gpu {
 /// pipelines crash the process (SIGBUS/SIGSEGV) or write nothing in about half of runs (measured), while
 /// the same SPIR-V through naga is reliable. `STREAMLIB_GPU_PASSTHROUGH=0/1` overrides the choice.
 fn passthrough_wanted(info: &wgpu::AdapterInfo) -> bool {
+    // Passthrough hands over SPIR-V or MSL; an OpenGL ES device takes neither, and naga writes its GLSL.
+    if !matches!(info.backend, wgpu::Backend::Vulkan | wgpu::Backend::Metal) {
+        return false;
+    }
     match std::env::var("STREAMLIB_GPU_PASSTHROUGH").as_deref() {
         Ok("0") => false,
         Ok("1") => true,
