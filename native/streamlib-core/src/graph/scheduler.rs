@@ -41,8 +41,8 @@ pub struct RunOptions {
 }
 
 /// Two frames in flight on a GPU; one on a CPU adapter, where the "GPU" is threads on the cores the loop
-/// runs on and there is nothing to overlap with: measured on lavapipe (2 cores, graph_bench), two in flight
-/// ran at 0.79–1.10× one (benches/README.md).
+/// runs on and there is nothing to overlap with: measured on lavapipe (2 cores, graph_bench, three runs),
+/// two in flight ran at 0.77–1.28× one per round, with no consistent gain (benches/README.md).
 pub fn default_frames_in_flight(adapter: &AdapterDescription) -> u32 {
     if adapter.device_type == "cpu" {
         1
