@@ -259,32 +259,44 @@ def test_the_notebook_card_says_how_the_graph_was_drawn() -> None:
     assert "- `sharpen` drawn on its own: no neighbouring effect it can share a pass with" in card
 
 
+def live_chain(first: str, second: str) -> tuple[Runtime, Effect, Effect, NumpySink]:
+    """Library effects `first` → `second` on the test image, started at 60 fps."""
+    runtime = Runtime()
+    source, one, two, sink = (
+        ImageSource(make_test_image()),
+        Effect(SHADERS / f"{first}.hlsl"),
+        Effect(SHADERS / f"{second}.hlsl"),
+        NumpySink(),
+    )
+    for a, b in [(source, one), (one, two), (two, sink)]:
+        runtime.connect(a, b)
+    runtime.start(fps=60)
+    return runtime, one, two, sink
+
+
+def group_state(runtime: Runtime) -> str:
+    state: str = runtime.stats()["fusion"][0]["state"]
+    return state
+
+
 def test_new_values_are_checked_before_they_are_drawn_fused() -> None:
     """A blur radius of 1.5 moves the taps between texel centres, where sepia's clamping colour matrix,
     evaluated there, is not what filtering its stored output gives: that chain is drawn unfused until the
     radius is whole again."""
-    image = make_test_image()
-    runtime = Runtime()
-    source, sepia, blur, sink = (
-        ImageSource(image),
-        Effect(SHADERS / "sepia.hlsl"),
-        Effect(SHADERS / "gaussian_blur.hlsl"),
-        NumpySink(),
-    )
-    runtime.connect(source, sepia)
-    runtime.connect(sepia, blur)
-    runtime.connect(blur, sink)
-    runtime.start(fps=60)
+    runtime, _, blur, sink = live_chain("sepia", "gaussian_blur")
     try:
-        state = lambda: runtime.stats()["fusion"][0]["state"]  # noqa: E731
-        poll_until(lambda: state() == "fused", "the chain drawn fused")
+        poll_until(lambda: group_state(runtime) == "fused", "the chain drawn fused")
         blur.set(radius=1.5)
-        poll_until(lambda: state().endswith("at the current parameter values"), "the new radius refused")
-        assert state().startswith("unfused: drawn as one pass it differs from its effects drawn one by one")
+        poll_until(
+            lambda: group_state(runtime).endswith("at the current parameter values"), "the new radius refused"
+        )
+        assert group_state(runtime).startswith(
+            "unfused: drawn as one pass it differs from its effects drawn one by one"
+        )
         unfused, _ = render(["sepia", "gaussian_blur"], fuse=False, values={"fx1": {"radius": 1.5}})
         poll_until(lambda: (np.array_equal(sink.latest(), unfused),)[0], "the unfused picture on screen")
         blur.set(radius=1.0)
-        poll_until(lambda: state() == "fused", "the whole radius fused again")
+        poll_until(lambda: group_state(runtime) == "fused", "the whole radius fused again")
     finally:
         runtime.stop()
 
@@ -292,23 +304,14 @@ def test_new_values_are_checked_before_they_are_drawn_fused() -> None:
 def test_values_a_reordered_pass_does_not_hold_for_are_fused_in_graph_order() -> None:
     """At its defaults colour_adjust is the identity and is applied after the blur; a contrast that clamps
     does not commute with blurring, so the group is built again in graph order (adjust at each tap)."""
-    image = make_test_image()
-    runtime = Runtime()
-    source, adjust, blur, sink = (
-        ImageSource(image),
-        Effect(SHADERS / "color_adjust.hlsl"),
-        Effect(SHADERS / "gaussian_blur.hlsl"),
-        NumpySink(),
-    )
-    runtime.connect(source, adjust)
-    runtime.connect(adjust, blur)
-    runtime.connect(blur, sink)
-    runtime.start(fps=60)
+    runtime, adjust, _, sink = live_chain("color_adjust", "gaussian_blur")
     try:
-        state = lambda: runtime.stats()["fusion"][0]["state"]  # noqa: E731
-        poll_until(lambda: state() == "fused, reordered: gaussian_blur, color_adjust", "the reordered pass")
+        reordered = "fused, reordered: gaussian_blur, color_adjust"
+        poll_until(lambda: group_state(runtime) == reordered, "the reordered pass")
         adjust.set(contrast=2.0)
-        poll_until(lambda: state() == "fused", "the group fused again in graph order", timeout=60)
+        poll_until(
+            lambda: group_state(runtime) == "fused", "the group fused again in graph order", timeout=60
+        )
         unfused, _ = render(["color_adjust", "gaussian_blur"], fuse=False, values={"fx0": {"contrast": 2.0}})
         poll_until(
             lambda: (np.abs(sink.latest().astype(int) - unfused.astype(int)).max() <= 1,)[0],

@@ -221,8 +221,11 @@ impl NativeGraph {
         fps: Option<f64>,
         watchdog_ms: Option<f64>,
         fuse: Option<bool>,
-        frames_in_flight: Option<u32>,
+        frames_in_flight: Option<i64>,
     ) -> PyResult<()> {
+        // Checked by the core's rule, so -1 gets the same sentence as 3 rather than an overflow.
+        let frames_in_flight =
+            frames_in_flight.map(scheduler::frames_in_flight).transpose().map_err(|e| graph_error(py, e.0))?;
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         if running.as_ref().is_some_and(Running::is_running) {
             return Err(graph_error(py, "the graph is already running; stop() it first".to_owned()));

@@ -40,6 +40,14 @@ pub struct RunOptions {
     pub frames_in_flight: Option<u32>,
 }
 
+/// A number of frames in flight a caller asked for, as `RunOptions::frames_in_flight` takes it: 1 or 2.
+pub fn frames_in_flight(asked: i64) -> Result<u32, GraphError> {
+    match asked {
+        1 | 2 => Ok(asked as u32),
+        _ => Err(GraphError(format!("frames_in_flight: expected 1 or 2, got {asked}"))),
+    }
+}
+
 /// Two frames in flight on a GPU; one on a CPU adapter, where the "GPU" is threads on the cores the loop
 /// runs on and there is nothing to overlap with: measured on lavapipe (2 cores, graph_bench, three runs),
 /// two in flight ran at 0.77–1.28× one per round, with no consistent gain (benches/README.md).
@@ -224,8 +232,8 @@ impl Drop for Running {
 
 /// Builds the frame plan from `graph` and starts the loop on its own thread.
 pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) -> Result<Running, GraphError> {
-    if let Some(n) = options.frames_in_flight.filter(|n| !(1..=2).contains(n)) {
-        return Err(GraphError(format!("frames_in_flight: expected 1 or 2, got {n}")));
+    if let Some(n) = options.frames_in_flight {
+        frames_in_flight(i64::from(n))?;
     }
     // A device lost since the graph was built has a successor, and the effects move to it now.
     let mut gpu = gpu.current();
