@@ -35,8 +35,11 @@ How it is measured (all times are wall-clock epoch, `time.time()` in the kernel 
   completes, so a kernel thread polling it every 2 ms gives, per frame k, the loop-relative completion
   time E_k and (min over samples of `time.time() - elapsed_s`) the loop's start t0 in epoch time. The loop
   starts frame i at max(t0 + i/fps, t0 + E_i) (it sleeps until i/fps unless behind), which is the start of
-  the frame's render, readback and JPEG encode. The Preview's `send` is wrapped on the instance (nothing in
-  the package changes) to split the latency into kernel (start → handed to the comm) and transport + page.
+  the frame's render, readback and JPEG encode. A graph whose only sink is the preview makes each frame
+  when the preview asks for it (`PreviewSink.set_paced`): the preview's `take` is wrapped on the instance
+  too, and such a frame started at max(the ask, t0 + E_i). The Preview's `send` is wrapped on the instance
+  (nothing in the package changes) to split the latency into kernel (start → handed to the comm) and
+  transport + page.
 * **Camera (3)** — exact, in the page alone: Chromium's fake camera is fed a generated Y4M file
   (`--use-file-for-fake-video-capture`, 640×480 at 30 fps, looping every 3 s) whose frames carry their
   number in binary (16 cells of 16×16 px). `requestVideoFrameCallback` on the Camera widget's `<video>` gives
@@ -216,6 +219,19 @@ def _timed_send(content, buffers=None):  # instance-level wrapper: when each fra
 
 
 preview.send = _timed_send
+bench["asked"] = []
+_take = preview.sink.take
+
+
+def _timed_take(timeout=1.0):  # when the page's side asked for each frame the graph then made
+    asked = time.time()
+    frame = _take(timeout)
+    if frame is not None:
+        bench["asked"].append((asked, frame[0]))
+    return frame
+
+
+preview.sink.take = _timed_take
 
 
 def _poll():  # frames/elapsed_s change together at the end of each frame
@@ -539,8 +555,14 @@ def analyse_preview(page_rec: dict[str, Any], kernel: dict[str, Any], window: tu
     completed = {frames: elapsed for _, frames, elapsed in stats}  # frames = i ⇒ frame i-1 done at E_i
     missing = 0
 
+    # A preview paces its graph: a frame is made once the preview asks for it (and not before the frame
+    # ahead of it is done), so it started at the later of the two.
+    asked = {index: at for at, index in kernel.get("asked", [])}
+
     def started(i: int) -> float:
         nonlocal missing
+        if i in asked:
+            return max(asked[i], t0 + completed.get(i, 0.0))
         paced = i / fps if fps else 0.0
         if i == 0:
             return t0

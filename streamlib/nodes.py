@@ -443,6 +443,11 @@ class PreviewSink(Node):
         """PNG instead of JPEG (exact pixels, bigger frames)."""
         self._queue.set_lossless(lossless)
 
+    def set_paced(self, paced: bool) -> None:
+        """Lets the reader pace the graph: where every sink is a paced preview, a frame is made only when a
+        `take` waits for one (at most at the graph's rate), so a slow page costs no frames it never shows."""
+        self._queue.set_paced(paced)
+
     def set_display_size(self, width: int, height: int) -> None:
         """Frames are scaled down on the GPU to fit `width`×`height` (aspect kept) before they are read back
         and encoded; (0, 0) sends them at full size."""

@@ -168,6 +168,8 @@ class Preview(anywidget.AnyWidget):
     ) -> None:
         target, runtime = self.node, self.runtime
         self.sink = PreviewSink(quality=quality, name=f"preview_{target.name}_{len(_live) + 1}")
+        # The page's acknowledgements pace the graph: no frame is made that the page cannot take.
+        self.sink.set_paced(True)
         was_running = runtime.is_running
         if was_running:
             runtime.stop()

@@ -127,6 +127,11 @@ impl NativePreviewQueue {
         self.inner.set_lossless(lossless);
     }
 
+    /// Whether the reader paces the graph: with only such previews as sinks, frames are made when asked for.
+    fn set_paced(&self, paced: bool) {
+        self.inner.set_paced(paced);
+    }
+
     /// The size the page shows the preview at, in device pixels; (0, 0) asks for full-size frames.
     fn set_display_size(&self, width: u32, height: u32) {
         self.inner.set_display_size(width, height);

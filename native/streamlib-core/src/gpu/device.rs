@@ -36,6 +36,12 @@ impl AdapterDescription {
             driver_info: info.driver_info.clone(),
         }
     }
+
+    /// A rasteriser on the CPU (lavapipe, SwiftShader): its "GPU" work runs on the cores the frame loop,
+    /// encoders and page use, so work that only moves effort onto the GPU does not pay there.
+    pub fn is_cpu(&self) -> bool {
+        self.device_type == "cpu"
+    }
 }
 
 /// How to pick among adapters: a name substring (`STREAMLIB_ADAPTER`), else the power preference.

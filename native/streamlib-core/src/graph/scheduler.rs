@@ -52,7 +52,7 @@ pub fn frames_in_flight(asked: i64) -> Result<u32, GraphError> {
 /// runs on and there is nothing to overlap with: measured on lavapipe (2 cores, graph_bench, three runs),
 /// two in flight ran at 0.77–1.28× one per round, with no consistent gain (benches/README.md).
 pub fn default_frames_in_flight(adapter: &AdapterDescription) -> u32 {
-    if adapter.device_type == "cpu" {
+    if adapter.is_cpu() {
         1
     } else {
         2
@@ -388,6 +388,9 @@ fn frame_loop(gpu: &mut Arc<Gpu>, steps: &mut [Step], fused: &mut [Fused], run: 
     // A graph fed only by a remote stream shows each frame as it arrives, waiting at most a frame time for it.
     let remote_wait = (options.frames.is_none() && !follow_camera && follows_remote(steps))
         .then(|| Duration::from_secs_f64(1.0 / nominal_fps));
+    // A graph following no stream, whose only sinks are previews paced by their readers, makes frames only
+    // when a reader asks for one, at most at its rate: frames a page cannot show cost nothing.
+    let own_pace = options.frames.is_none() && !follow_camera && remote_wait.is_none();
     // `start` has settled the number.
     let overlap = options.frames_in_flight.is_some_and(|n| n >= 2);
     let mut in_flight: Option<InFlight> = None;
@@ -400,6 +403,17 @@ fn frame_loop(gpu: &mut Arc<Gpu>, steps: &mut [Step], fused: &mut [Fused], run: 
             }
             progress.update_stats(stats, steps, fused, true);
             return Ok(());
+        }
+        let asks = crate::nodes::frames::reader_asks();
+        let reader_paced = own_pace && reader_paced(steps);
+        if reader_paced && !reader_waiting(steps) {
+            // Nobody would see a frame made now: show what is in flight and wait for a reader to ask.
+            progress.complete_and_report(gpu, steps, fused, in_flight.take(), stats)?;
+            if let Some(hold) = hold.take() {
+                hold.hand_over();
+            }
+            crate::nodes::frames::wait_for_reader(asks, Duration::from_millis(50));
+            continue;
         }
         // A wait for a camera or a remote frame, or another thread's pipeline, comes with nothing in flight.
         if in_flight.is_some() && (follow_camera || remote_wait.is_some() || gpu.driver_wanted()) {
@@ -480,7 +494,12 @@ fn frame_loop(gpu: &mut Arc<Gpu>, steps: &mut [Step], fused: &mut [Fused], run: 
         let remote_paced = remote_wait.is_some()
             && steps.iter().any(|s| matches!(s, Step::Push { slot, .. } if is_remote(s) && slot.pushed() > 0));
         if let Some(fps) = options.fps.filter(|_| !camera_paced && !remote_paced) {
-            let due = progress.started + Duration::from_secs_f64(index as f64 / fps);
+            // Frames made on demand keep the rate from each other: after a pause there is no backlog to catch up.
+            let due = if reader_paced {
+                started + Duration::from_secs_f64(1.0 / fps)
+            } else {
+                progress.started + Duration::from_secs_f64(index as f64 / fps)
+            };
             if due > Instant::now() {
                 // Ahead of the rate, the frame in flight is shown now rather than after the pause.
                 progress.complete_and_report(gpu, steps, fused, in_flight.take(), stats)?;
@@ -737,6 +756,19 @@ fn pass_through(encoder: &mut wgpu::CommandEncoder, input: Option<&GpuTexture>, 
     }
 }
 
+/// Whether every sink is a preview whose reader paces the loop (and there is one).
+fn reader_paced(steps: &[Step]) -> bool {
+    let mut sinks = steps.iter().filter_map(|s| match s {
+        Step::Sink { sink, .. } => Some(sink.reader_waiting().is_some()),
+        _ => None,
+    });
+    sinks.next().is_some_and(|first| first && sinks.all(|paced| paced))
+}
+
+fn reader_waiting(steps: &[Step]) -> bool {
+    steps.iter().any(|s| matches!(s, Step::Sink { sink, .. } if sink.reader_waiting() == Some(true)))
+}
+
 /// Whether the loop renders as a remote stream's frames arrive (WHEP and WHIP sources, the only moving ones):
 /// at its own rate it would add up to a frame time to every hop. Unlike a camera's, a remote frame is awaited
 /// for at most a frame time, since the sender may vanish: the graph then carries on with the last frame.
@@ -846,7 +878,7 @@ fn fit_previews(gpu: &Gpu, steps: &mut [Step]) -> Result<(), String> {
         let (before, rest) = steps.split_at_mut(at);
         let Step::Sink { input, sink, scaled, .. } = &mut rest[0] else { continue };
         let Some(source) = before.get(*input).and_then(Step::texture) else { continue };
-        let wanted = fit((source.width, source.height), sink.display_size());
+        let wanted = fit((source.width, source.height), sink.display_size(), gpu.adapter.is_cpu());
         let current = scaled.as_ref().map(|s| (s.texture.width, s.texture.height));
         if wanted == current {
             continue;

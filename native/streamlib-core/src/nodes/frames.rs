@@ -69,6 +69,33 @@ pub struct PreviewQueue {
     display: Mutex<(u32, u32)>,
     /// The size of the frames the sink is fed (before scaling), set when a run starts.
     source: Mutex<(u32, u32)>,
+    /// The reader paces the frame loop: a graph whose every sink is such a preview makes a frame only when a
+    /// reader asks for one (`wait_for_reader`), so a page slower than the loop costs no frames it never shows.
+    paced: std::sync::atomic::AtomicBool,
+}
+
+/// Bumped, and waited on by frame loops, whenever a preview reader starts waiting for a frame: one waker for
+/// every queue, so a loop feeding several previews wakes for any of them (others' wakes only cost a re-check).
+static READER_ASKED: (Mutex<u64>, Condvar) = (Mutex::new(0), Condvar::new());
+
+/// Waits until any preview reader asks for a frame after `seen` (a value of `reader_asks()`), or `timeout`.
+pub fn wait_for_reader(seen: u64, timeout: Duration) {
+    let (asked, changed) = &READER_ASKED;
+    let count = asked.lock().unwrap_or_else(|p| p.into_inner());
+    if *count == seen {
+        drop(changed.wait_timeout(count, timeout).unwrap_or_else(|p| p.into_inner()));
+    }
+}
+
+/// How many times preview readers have asked for a frame, process-wide.
+pub fn reader_asks() -> u64 {
+    *READER_ASKED.0.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn reader_asked() {
+    let (asked, changed) = &READER_ASKED;
+    *asked.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+    changed.notify_all();
 }
 
 pub const MAX_WAITING_AGE: Duration = Duration::from_millis(100);
@@ -94,7 +121,23 @@ impl PreviewQueue {
             delivered: AtomicU64::new(0),
             display: Mutex::new((0, 0)),
             source: Mutex::new((0, 0)),
+            paced: Default::default(),
         }
+    }
+
+    /// Lets the reader pace the loop (see `paced`): the preview widget does, a queue polled now and then
+    /// by other code does not.
+    pub fn set_paced(&self, paced: bool) {
+        self.paced.store(paced, Ordering::Relaxed);
+    }
+
+    pub fn paced(&self) -> bool {
+        self.paced.load(Ordering::Relaxed)
+    }
+
+    /// True while a reader waits in `take` for a frame newer than the slot's.
+    pub fn reader_waiting(&self) -> bool {
+        self.wanted.load(Ordering::Relaxed)
     }
 
     /// The size the preview is shown at; (0, 0) asks for frames at full size.
@@ -153,6 +196,7 @@ impl PreviewQueue {
         };
         if stale_since.is_some() || slot.is_none() {
             self.wanted.store(true, Ordering::Relaxed);
+            reader_asked();
         }
         loop {
             let fresh = slot.as_ref().is_some_and(|(_, at)| Some(*at) != stale_since);
@@ -339,6 +383,27 @@ mod tests {
 
     fn jpeg(width: u32, height: u32) -> Vec<u8> {
         encoded(width, height, image::ImageFormat::Jpeg)
+    }
+
+    #[test]
+    fn a_reader_asking_for_a_frame_wakes_a_waiting_loop_and_the_frame_it_gets_ends_the_ask() {
+        let queue = std::sync::Arc::new(PreviewQueue::new(80));
+        assert!(!queue.reader_waiting());
+        let seen = reader_asks();
+        let reader = {
+            let queue = queue.clone();
+            std::thread::spawn(move || queue.take(Duration::from_secs(10)))
+        };
+        let asked = Instant::now();
+        // The loop's wait ends when the reader asks, long before its timeout.
+        while !queue.reader_waiting() {
+            wait_for_reader(seen, Duration::from_secs(10));
+        }
+        assert!(asked.elapsed() < Duration::from_secs(5));
+        let frame = EncodedFrame { index: 7, width: 1, height: 1, mime: "image/jpeg", bytes: vec![1] };
+        queue.offer(frame.clone());
+        assert_eq!(reader.join().unwrap(), Some(frame));
+        assert!(!queue.reader_waiting());
     }
 
     #[test]

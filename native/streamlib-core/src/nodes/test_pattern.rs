@@ -17,10 +17,6 @@ struct Frame { index: u32, width: u32, height: u32, pad: u32 };
     return vec4<f32>(p, 0.0, 1.0);
 }
 
-const BARS = array<vec3<f32>, 8>(
-    vec3<f32>(0.75, 0.75, 0.75), vec3<f32>(0.75, 0.75, 0.0), vec3<f32>(0.0, 0.75, 0.75), vec3<f32>(0.0, 0.75, 0.0),
-    vec3<f32>(0.75, 0.0, 0.75), vec3<f32>(0.75, 0.0, 0.0), vec3<f32>(0.0, 0.0, 0.75), vec3<f32>(0.1, 0.1, 0.1));
-
 @fragment fn fs(@builtin(position) position: vec4<f32>) -> @location(0) vec4<f32> {
     let x = u32(position.x);
     let y = u32(position.y);
@@ -38,8 +34,14 @@ const BARS = array<vec3<f32>, 8>(
         return vec4<f32>(1.0, 1.0, 1.0, 1.0);
     }
     if (y < h * 2u / 3u) {
-        let bar = min(x * 8u / max(w, 1u), 7u);
-        return vec4<f32>(BARS[bar], 1.0);
+        // floor(8x / w), exact: the half keeps the quotient clear of whole numbers by 0.5 / w, far beyond any
+        // rounding, and a CPU rasteriser turns a per-pixel integer division into one scalar division a pixel.
+        let bar = min(u32((f32(x * 8u) + 0.5) / f32(max(w, 1u))), 7u);
+        // Bars of 75 % white, yellow, cyan, green, magenta, red, blue, then near-black: channels from the
+        // bar's bits, not from an array indexed per pixel (a gather on a CPU rasteriser).
+        let lit = vec3<bool>((bar & 2u) == 0u, bar < 4u, (bar & 1u) == 0u);
+        let colour = select(vec3<f32>(0.0), vec3<f32>(0.75), lit);
+        return vec4<f32>(select(colour, vec3<f32>(0.1), bar == 7u), 1.0);
     }
     let t = f32(x) / f32(max(w - 1u, 1u));
     return vec4<f32>(t, t, t, 1.0);

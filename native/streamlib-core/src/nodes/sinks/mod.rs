@@ -60,6 +60,15 @@ impl OpenSink {
         last || !matches!(self, OpenSink::Preview(preview) if !preview.queue.needs_frame())
     }
 
+    /// For a preview whose reader paces the loop: whether a reader waits for a frame now. None for other
+    /// sinks, which take frames at the loop's own rate.
+    pub fn reader_waiting(&self) -> Option<bool> {
+        match self {
+            OpenSink::Preview(preview) if preview.queue.paced() => Some(preview.queue.reader_waiting()),
+            _ => None,
+        }
+    }
+
     /// The size a preview is shown at, to scale its frames down to; None for other sinks, and for a preview
     /// shown at full size.
     pub fn display_size(&self) -> Option<(u32, u32)> {
