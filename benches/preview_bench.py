@@ -354,6 +354,27 @@ def _sample_kernel():
 
 
 threading.Thread(target=_sample_kernel, daemon=True).start()
+# Instance-level wrappers (nothing in the package changes): when each camera frame reached the kernel, and
+# when a preview frame naming it as handled was handed to the comm: the kernel's part of the round trip.
+bench.update(arrived=[], left=[])
+_push = camera.source.push_encoded
+
+
+def _timed_push(data, timeout=1.0):
+    bench["arrived"].append(time.time())
+    return _push(data, timeout)
+
+
+camera.source.push_encoded = _timed_push
+if hasattr(preview, "sink"):
+    _psend = preview.send
+
+    def _timed_psend(content, buffers=None):
+        if content.get("type") == "frame":
+            bench["left"].append((time.time(), content.get("cameras", {}).get(camera.key, 0)))
+        return _psend(content, buffers=buffers)
+
+    preview.send = _timed_psend
 ipywidgets.HBox([camera, preview])
 """
 
@@ -658,6 +679,14 @@ def analyse_camera(page_rec: dict[str, Any], kernel: dict[str, Any], window: tup
     ]
     samples = kernel.get("kernel", [])
     window_s = (window[0] / 1000, window[1] / 1000)
+    # Camera frame n (1-based, in arrival order) left the kernel in the first preview frame handling it.
+    arrived = kernel.get("arrived", [])
+    stays, first_left = [], {}
+    for at, handled in kernel.get("left", []):
+        first_left.setdefault(handled, at)
+    for n, at in enumerate(arrived, start=1):
+        if n in first_left and window_s[0] <= at <= window_s[1]:
+            stays.append(1000 * (first_left[n] - at))
     return {
         "camera_presented_fps": len(new_video) / seconds,
         "kernel_received_fps": _rate(samples, 1, window_s),
@@ -666,6 +695,7 @@ def analyse_camera(page_rec: dict[str, Any], kernel: dict[str, Any], window: tup
         "loop_fps": _rate(samples, 4, window_s),
         "round_trip_ms": _summary(latency),
         "round_trip_p95_by_third_ms": [_pct(part, 95) for part in thirds],
+        "kernel_stay_ms": _summary(stays),
         "unreadable_stamps": unreadable,
         "unmatched_stamps": unmatched,
         "kernel_cpu_percent": _cpu_percent(kernel, window_s),
@@ -887,6 +917,7 @@ def print_report(results: dict[str, Any]) -> None:
             ("round trip p95 (ms)", ("round_trip_ms", "p95")),
             ("  p95, first third of the window (ms)", ("round_trip_p95_by_third_ms", 0)),
             ("  p95, last third of the window (ms)", ("round_trip_p95_by_third_ms", 2)),
+            ("  kernel part p50: arrival → sent (ms)", ("kernel_stay_ms", "p50")),
             ("kernel CPU (% of a core)", ("kernel_cpu_percent",)),
         ):
             ours = _cell(_over_rounds(rounds, "camera", *keys))
