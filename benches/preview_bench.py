@@ -371,7 +371,8 @@ if hasattr(preview, "sink"):
 
     def _timed_psend(content, buffers=None):
         if content.get("type") == "frame":
-            bench["left"].append((time.time(), content.get("cameras", {}).get(camera.key, 0)))
+            handled = content.get("cameras", {}).get(camera.key, 0)
+            bench["left"].append((time.time(), handled, content["index"]))
         return _psend(content, buffers=buffers)
 
     preview.send = _timed_psend
@@ -682,11 +683,15 @@ def analyse_camera(page_rec: dict[str, Any], kernel: dict[str, Any], window: tup
     # Camera frame n (1-based, in arrival order) left the kernel in the first preview frame handling it.
     arrived = kernel.get("arrived", [])
     stays, first_left = [], {}
-    for at, handled in kernel.get("left", []):
+    for at, handled, *_ in kernel.get("left", []):
         first_left.setdefault(handled, at)
     for n, at in enumerate(arrived, start=1):
         if n in first_left and window_s[0] <= at <= window_s[1]:
             stays.append(1000 * (first_left[n] - at))
+    # And each preview frame from the comm to the page's canvas (transport, decode, draw).
+    sent_at = {index: 1000 * at for at, _, index in kernel.get("left", [])}
+    drawn = [(at, int(i)) for at, i, _ in draws if window[0] <= at <= window[1]]
+    to_page = [at - sent_at[i] for at, i in drawn if i in sent_at]
     return {
         "camera_presented_fps": len(new_video) / seconds,
         "kernel_received_fps": _rate(samples, 1, window_s),
@@ -696,6 +701,7 @@ def analyse_camera(page_rec: dict[str, Any], kernel: dict[str, Any], window: tup
         "round_trip_ms": _summary(latency),
         "round_trip_p95_by_third_ms": [_pct(part, 95) for part in thirds],
         "kernel_stay_ms": _summary(stays),
+        "sent_to_drawn_ms": _summary(to_page),
         "unreadable_stamps": unreadable,
         "unmatched_stamps": unmatched,
         "kernel_cpu_percent": _cpu_percent(kernel, window_s),
@@ -918,6 +924,7 @@ def print_report(results: dict[str, Any]) -> None:
             ("  p95, first third of the window (ms)", ("round_trip_p95_by_third_ms", 0)),
             ("  p95, last third of the window (ms)", ("round_trip_p95_by_third_ms", 2)),
             ("  kernel part p50: arrival → sent (ms)", ("kernel_stay_ms", "p50")),
+            ("  sent → drawn in the page p50 (ms)", ("sent_to_drawn_ms", "p50")),
             ("kernel CPU (% of a core)", ("kernel_cpu_percent",)),
         ):
             ours = _cell(_over_rounds(rounds, "camera", *keys))
