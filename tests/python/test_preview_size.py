@@ -95,13 +95,28 @@ def test_frames_are_sent_at_the_size_they_are_shown_at() -> None:
         runtime.stop()
 
 
-def test_a_still_picture_is_sent_scaled_and_lossless_once_then_not_again_until_it_changes() -> None:
+# The same inversion writing rgba32float frames, which do not filter: scaled texel by texel instead.
+INVERT_TO_FLOAT = """Texture2D<float4> input; [[spv::format_rgba32f]] RWTexture2D<float4> output;
+[numthreads(8, 8, 1)]
+void main(uint3 id : SV_DispatchThreadID) { output[id.xy] = float4(1 - input[id.xy].rgb, input[id.xy].a); }"""
+COPY = "float4 main(float2 uv : TEXCOORD0) : SV_Target { return tex2D(input, uv); }"
+COPY_TO_FLOAT = INVERT_TO_FLOAT.replace("1 - input[id.xy].rgb", "input[id.xy].rgb")
+
+
+@pytest.mark.parametrize(
+    ("invert", "copy"),
+    [(INVERT, COPY), (INVERT_TO_FLOAT, COPY_TO_FLOAT)],
+    ids=["rgba8 filtered", "rgba32float loaded"],
+)
+def test_a_still_picture_is_sent_scaled_and_lossless_once_then_not_again_until_it_changes(
+    invert: str, copy: str
+) -> None:
     # 2×2 blocks of distinct colours: scaled to half size, each block becomes one exact pixel.
     blocks = np.random.default_rng(11).integers(0, 256, (32, 64, 4), dtype=np.uint8)
     blocks[..., 3] = 255
     image = blocks.repeat(2, axis=0).repeat(2, axis=1)
     runtime = Runtime()
-    effect = Effect(INVERT)
+    effect = Effect(invert)
     runtime.connect(ImageSource(image), effect)
     preview = Preview(effect)
     page = Page(preview)
@@ -123,7 +138,7 @@ def test_a_still_picture_is_sent_scaled_and_lossless_once_then_not_again_until_i
         assert len(page.frames) == sent, [c["mime"] for c, _ in page.frames[sent:]]
 
         # A change is sent at once, as JPEG.
-        effect.replace_shader("float4 main(float2 uv : TEXCOORD0) : SV_Target { return tex2D(input, uv); }")
+        effect.replace_shader(copy)
         poll_until(lambda: len(page.frames) > sent, "the changed picture to be sent", timeout=30)
         assert page.frames[sent][0]["mime"] == "image/jpeg"
     finally:

@@ -152,7 +152,7 @@ fn previews_are_box_filtered_down_to_the_size_they_are_shown_at() {
     source.upload(&gpu, &pixels).unwrap();
     let target = GpuTexture::new(&gpu, 2, 1, TextureFormat::Rgba8Unorm, "target").unwrap();
     let mut encoder = gpu.device.create_command_encoder(&Default::default());
-    Scaler::new(&gpu).unwrap().encode(&gpu, &mut encoder, &source, &target);
+    Scaler::new(&gpu, &source, (2, 1)).unwrap().encode(&gpu, &mut encoder, &source, &target);
     gpu.submit_and_wait(encoder.finish()).unwrap();
     let out = target.read(&gpu).unwrap();
     // The checkerboard averages to grey (one bilinear tap per pixel would give black or white), red stays red.

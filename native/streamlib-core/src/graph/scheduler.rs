@@ -888,10 +888,7 @@ fn fit_previews(gpu: &Gpu, steps: &mut [Step]) -> Result<(), String> {
             Some((width, height)) => {
                 let texture = GpuTexture::new(gpu, width, height, TextureFormat::Rgba8Unorm, "preview at display size")
                     .map_err(|e| e.to_string())?;
-                let scaler = match scaled.take() {
-                    Some(previous) => previous.scaler,
-                    None => Scaler::new(gpu).map_err(|e| e.to_string())?,
-                };
+                let scaler = Scaler::new(gpu, source, (width, height)).map_err(|e| e.to_string())?;
                 Some(Scaled { scaler, texture })
             }
         };
