@@ -416,7 +416,9 @@ fn frame_loop(gpu: &mut Arc<Gpu>, steps: &mut [Step], fused: &mut [Fused], run: 
             continue;
         }
         // A wait for a camera or a remote frame, or another thread's pipeline, comes with nothing in flight.
-        if in_flight.is_some() && (follow_camera || remote_wait.is_some() || gpu.driver_wanted()) {
+        if in_flight.is_some()
+            && (follow_camera || remote_wait.is_some() || gpu.driver_wanted() || previews_to_refit(gpu, steps))
+        {
             progress.complete_and_report(gpu, steps, fused, in_flight.take(), stats)?;
         }
         if in_flight.is_none() {
@@ -873,16 +875,26 @@ fn deliver(
 
 /// Gives each preview a scaled copy of its frame at the size the page shows it (made again when that size
 /// changes), or none when it is shown at about full size.
+/// The size a preview sink's frames should be read back at, when it differs from what its scaler makes now.
+fn refit(gpu: &Gpu, steps: &[Step], at: usize) -> Option<Option<(u32, u32)>> {
+    let Step::Sink { input, sink, scaled, .. } = &steps[at] else { return None };
+    let source = steps.get(*input).and_then(Step::texture)?;
+    let wanted = fit((source.width, source.height), sink.display_size(), gpu.adapter.is_cpu());
+    (wanted != scaled.as_ref().map(|s| (s.texture.width, s.texture.height))).then_some(wanted)
+}
+
+/// Whether a preview's view changed size: its new scaler is a pipeline, which lavapipe must not build while
+/// a frame executes, so the frame in flight is finished first.
+fn previews_to_refit(gpu: &Gpu, steps: &[Step]) -> bool {
+    (0..steps.len()).any(|at| refit(gpu, steps, at).is_some())
+}
+
 fn fit_previews(gpu: &Gpu, steps: &mut [Step]) -> Result<(), String> {
     for at in 0..steps.len() {
+        let Some(wanted) = refit(gpu, steps, at) else { continue };
         let (before, rest) = steps.split_at_mut(at);
-        let Step::Sink { input, sink, scaled, .. } = &mut rest[0] else { continue };
+        let Step::Sink { input, scaled, .. } = &mut rest[0] else { continue };
         let Some(source) = before.get(*input).and_then(Step::texture) else { continue };
-        let wanted = fit((source.width, source.height), sink.display_size(), gpu.adapter.is_cpu());
-        let current = scaled.as_ref().map(|s| (s.texture.width, s.texture.height));
-        if wanted == current {
-            continue;
-        }
         *scaled = match wanted {
             None => None,
             Some((width, height)) => {
