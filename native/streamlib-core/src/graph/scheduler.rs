@@ -873,8 +873,6 @@ fn deliver(
     Ok(())
 }
 
-/// Gives each preview a scaled copy of its frame at the size the page shows it (made again when that size
-/// changes), or none when it is shown at about full size.
 /// The size a preview sink's frames should be read back at, when it differs from what its scaler makes now.
 fn refit(gpu: &Gpu, steps: &[Step], at: usize) -> Option<Option<(u32, u32)>> {
     let Step::Sink { input, sink, scaled, .. } = &steps[at] else { return None };
@@ -889,6 +887,8 @@ fn previews_to_refit(gpu: &Gpu, steps: &[Step]) -> bool {
     (0..steps.len()).any(|at| refit(gpu, steps, at).is_some())
 }
 
+/// Gives each preview a scaled copy of its frame at the size the page shows it (made again when that size
+/// changes), or none when it is shown at about full size.
 fn fit_previews(gpu: &Gpu, steps: &mut [Step]) -> Result<(), String> {
     for at in 0..steps.len() {
         let Some(wanted) = refit(gpu, steps, at) else { continue };
