@@ -56,10 +56,12 @@ def test_a_paced_loop_delivers_each_frame_before_it_sleeps() -> None:
     runtime.frames_in_flight = 2
     sink = NumpySink()
     runtime.connect(TestPattern(64, 64), sink)
-    runtime.start(fps=0.5)
+    runtime.start(fps=0.2)
     try:
-        # Held in flight through the pause, the first frame would arrive only with the second, 2 s later.
-        poll_until(lambda: sink.received >= 1, "the first frame before the second is due", timeout=1.5)
+        # Held in flight through the pause, the first frame would arrive only with the second, 5 s later.
+        # The wait is tied to that frame time (4 of its 5 s left for a loaded machine to start the loop),
+        # not to how fast a frame renders.
+        poll_until(lambda: sink.received >= 1, "the first frame before the second is due", timeout=4)
         assert runtime.stats()["frames"] == 1
     finally:
         runtime.stop()
