@@ -20,8 +20,9 @@ The peers, in the same run, each the same one hop done by another stack:
 * `aiortc relay`: an aiortc peer receives the publisher's track and sends it on to the viewer — decode,
   re-encode — with signalling in process: the WebRTC stack a Python user would reach for.
 
-Reported per phase: frames the viewer decoded per second, latency p50/p95 (ms), CPU of each runtime process
-(% of one core, from /proc), and the bitrate B (or A) sent. A table is printed and the rows go to JSON.
+Reported per phase: new frames the viewer decoded per second, latency p50/p95 (ms), frames sent again with
+no new picture (a repeat is counted, not timed), CPU of each runtime process (% of one core, from /proc), and
+the bitrate B (or A) sent. A table is printed and the rows go to JSON.
 
 Usage: .venv/bin/python benches/webrtc_bench.py [--seconds S] [--sizes 640x480,1280x720] [--out FILE]
 """
@@ -207,7 +208,7 @@ async def whip_publish(port: int, path: str, width: int, height: int) -> RTCPeer
 async def watch(track: Any, seconds: float) -> dict[str, float]:
     latencies: list[float] = []
     arrivals: list[float] = []
-    unread = 0
+    unread = repeats = last = 0
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -219,6 +220,11 @@ async def watch(track: Any, seconds: float) -> dict[str, float]:
         if value is None:
             unread += 1
             continue
+        # A frame sent again (the relay had nothing new) shows nothing new: it is counted, not timed.
+        if latencies and value == last:
+            repeats += 1
+            continue
+        last = value
         latencies.append(arrived - value)
         arrivals.append(time.monotonic())
     if len(arrivals) < 2:
@@ -228,6 +234,7 @@ async def watch(track: Any, seconds: float) -> dict[str, float]:
             "p95_ms": float("nan"),
             "frames": len(arrivals),
             "unread": unread,
+            "repeats": repeats,
         }
     # The first second settles (keyframe, jitter buffer).
     settled = [
@@ -239,6 +246,7 @@ async def watch(track: Any, seconds: float) -> dict[str, float]:
         "p95_ms": float(np.percentile(settled, 95)),
         "frames": len(arrivals),
         "unread": unread,
+        "repeats": repeats,
     }
 
 
@@ -425,12 +433,12 @@ def main() -> None:
         "CPU: of each runtime process; for the aiortc relay, its one process (publisher, relay and viewer);"
         " for the GStreamer relay, its process"
     )
-    header = ["fps", "p50 ms", "p95 ms", "CPU A %", "CPU B %", "Mbit/s"]
+    header = ["fps", "p50 ms", "p95 ms", "repeats", "CPU A %", "CPU B %", "Mbit/s"]
     print(f"{'size':>9} {'path':<22} " + " ".join(f"{h:>7}" for h in header))
     for r in rows:
         print(
             f"{r['size']:>9} {r['path']:<22} {r['fps']:7.1f} {r['p50_ms']:7.0f} {r['p95_ms']:7.0f} "
-            f"{r['cpu_a_pct']:7.0f} {r['cpu_b_pct']:7.0f} {r['mbps']:7.2f}"
+            f"{r.get('repeats', 0):7d} {r['cpu_a_pct']:7.0f} {r['cpu_b_pct']:7.0f} {r['mbps']:7.2f}"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(

@@ -385,9 +385,9 @@ fn frame_loop(gpu: &mut Arc<Gpu>, steps: &mut [Step], fused: &mut [Fused], run: 
     let nominal_fps = options.fps.unwrap_or(30.0);
     // A run of a set number of frames renders them at its own rate: waiting for a camera could never end.
     let follow_camera = options.frames.is_none() && follows_camera(steps);
-    // A graph fed only by a remote stream shows each frame as it arrives, waiting at most a frame time for it.
+    // A graph fed only by a remote stream shows each frame as it arrives, waiting a few frame times for it.
     let remote_wait = (options.frames.is_none() && !follow_camera && follows_remote(steps))
-        .then(|| Duration::from_secs_f64(1.0 / nominal_fps));
+        .then(|| Duration::from_secs_f64(REMOTE_WAIT_FRAMES / nominal_fps));
     // A graph following no stream, whose only sinks are previews paced by their readers, makes frames only
     // when a reader asks for one, at most at its rate: frames a page cannot show cost nothing.
     let own_pace = options.frames.is_none() && !follow_camera && remote_wait.is_none();
@@ -771,9 +771,14 @@ fn reader_waiting(steps: &[Step]) -> bool {
     steps.iter().any(|s| matches!(s, Step::Sink { sink, .. } if sink.reader_waiting() == Some(true)))
 }
 
+/// How many of its frame times the loop waits for a remote stream's next frame before it renders the last one
+/// again. Remote frames arrive with jitter (the network, the sender's encoder): at one frame time, a frame a
+/// little late made the loop render a repeat, whose encode then held the real frame up behind it downstream.
+const REMOTE_WAIT_FRAMES: f64 = 3.0;
+
 /// Whether the loop renders as a remote stream's frames arrive (WHEP and WHIP sources, the only moving ones):
 /// at its own rate it would add up to a frame time to every hop. Unlike a camera's, a remote frame is awaited
-/// for at most a frame time, since the sender may vanish: the graph then carries on with the last frame.
+/// for at most `REMOTE_WAIT_FRAMES`, since the sender may vanish: the graph then carries on with the last frame.
 fn follows_remote(steps: &[Step]) -> bool {
     let own_pace =
         |s: &Step| matches!(s, Step::Pattern { .. } | Step::Video { .. } | Step::Push { origin: Origin::Local, .. });

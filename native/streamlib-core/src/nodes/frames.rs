@@ -23,8 +23,11 @@ pub struct LatestFrame {
 
 impl LatestFrame {
     pub fn store(&self, frame: Frame) {
-        *self.slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(frame);
+        // Counted under the lock: a waiter that read the old count is waiting by the time it changes.
+        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        *slot = Some(frame);
         self.received.fetch_add(1, Ordering::Relaxed);
+        drop(slot);
         self.changed.notify_all();
     }
 
@@ -34,6 +37,21 @@ impl LatestFrame {
 
     pub fn received(&self) -> u64 {
         self.received.load(Ordering::Relaxed)
+    }
+
+    /// The newest frame and the count of frames received, once more than `seen` have been; None when none
+    /// arrives within `timeout`.
+    pub fn wait_newer(&self, seen: u64, timeout: Duration) -> Option<(u64, Frame)> {
+        let deadline = Instant::now() + timeout;
+        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            let received = self.received.load(Ordering::Relaxed);
+            if received > seen {
+                return slot.clone().map(|frame| (received, frame));
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            slot = self.changed.wait_timeout(slot, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
     }
 
     /// Waits until a frame with index ≥ `index` arrives, or `timeout` passes.
@@ -373,6 +391,31 @@ impl PushSlot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn frame(index: u64) -> Frame {
+        Frame { index, width: 1, height: 1, pixels: vec![0; 4] }
+    }
+
+    #[test]
+    fn a_waiter_wakes_for_the_next_frame_and_times_out_without_one() {
+        let latest = std::sync::Arc::new(LatestFrame::default());
+        assert!(latest.wait_newer(0, Duration::from_millis(20)).is_none(), "nothing stored yet");
+        let storer = {
+            let latest = latest.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(50));
+                latest.store(frame(7));
+            })
+        };
+        let asked = Instant::now();
+        let (count, got) = latest.wait_newer(0, Duration::from_secs(10)).expect("woken by the store");
+        assert!(asked.elapsed() < Duration::from_secs(5), "woken, not timed out");
+        assert_eq!((count, got.index), (1, 7));
+        storer.join().unwrap();
+        assert!(latest.wait_newer(1, Duration::from_millis(20)).is_none(), "frame 1 was given already");
+        latest.store(frame(8));
+        assert_eq!(latest.wait_newer(1, Duration::ZERO).map(|(n, f)| (n, f.index)), Some((2, 8)));
+    }
 
     fn encoded(width: u32, height: u32, format: image::ImageFormat) -> Vec<u8> {
         let mut out = Vec::new();

@@ -55,6 +55,16 @@ impl Peer {
         let wait = deadline.saturating_duration_since(Instant::now()).clamp(Duration::from_millis(1), longest);
         let _ = self.socket.set_nonblocking(false);
         let _ = self.socket.set_read_timeout(Some(wait));
+        self.receive()
+    }
+
+    /// Hands str0m the datagrams already waiting (or the time, if none), without waiting for one.
+    pub fn take_waiting(&mut self) -> Result<(), String> {
+        let _ = self.socket.set_nonblocking(true);
+        self.receive()
+    }
+
+    fn receive(&mut self) -> Result<(), String> {
         for taken in 0..MAX_BATCH {
             match self.socket.recv_from(&mut self.buffer) {
                 Ok((n, source)) => {

@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use str0m::media::Direction;
 
@@ -52,7 +53,7 @@ fn session(
             if stats.connected.load(Ordering::Relaxed) {
                 status.flowing("publishing");
             }
-            std::thread::sleep(std::time::Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(50));
         }
         running.join().unwrap_or_else(|_| "the publishing session panicked".into())
     })
@@ -65,12 +66,9 @@ struct Latest {
 }
 
 impl FrameFeed for Latest {
-    fn next_frame(&mut self) -> Option<Frame> {
-        let received = self.frames.received();
-        if received == self.given {
-            return None;
-        }
+    fn next_frame(&mut self, wait: Duration) -> Option<Frame> {
+        let (received, frame) = self.frames.wait_newer(self.given, wait)?;
         self.given = received;
-        self.frames.latest()
+        Some(frame)
     }
 }

@@ -16,13 +16,14 @@ use super::session::{accept, Accepted, SessionStats, SessionThread, Way, CONNECT
 use super::OfferError;
 use crate::nodes::frames::Frame;
 
-/// How often the session looks for a new frame while no packet arrives: the most it adds to latency.
-const FRAME_POLL: Duration = Duration::from_millis(4);
+/// The longest a connected session waits for a frame before it takes the datagrams that came meanwhile
+/// (receiver reports, NACKs, keyframe requests, consent checks): the most they wait.
+const SOCKET_POLL: Duration = Duration::from_millis(10);
 
 /// Where a sender's frames come from.
 pub trait FrameFeed: Send + 'static {
-    /// A frame not given before, if one arrived since the last call.
-    fn next_frame(&mut self) -> Option<Frame>;
+    /// A frame not given before, waiting up to `wait` for one: the session wakes as a frame arrives.
+    fn next_frame(&mut self, wait: Duration) -> Option<Frame>;
 }
 
 /// Answers a receiver's SDP offer (WHEP): the answer carries one host candidate (ICE lite; the receiver
@@ -89,15 +90,19 @@ impl Session {
             if !connected && started.elapsed() > CONNECT_TIMEOUT {
                 return format!("no receiver connected within {} s", CONNECT_TIMEOUT.as_secs());
             }
-            if connected {
-                if let Some(frame) = self.feed.next_frame() {
+            let received = if connected {
+                // Waiting on the feed, not the socket: a frame goes out as soon as the graph delivers it.
+                let wait = deadline.saturating_duration_since(Instant::now()).min(SOCKET_POLL);
+                if let Some(frame) = self.feed.next_frame(wait) {
                     if let Err(why) = self.send(&frame, started, stats) {
                         return why;
                     }
-                    continue;
                 }
-            }
-            if let Err(why) = self.peer.wait(deadline, FRAME_POLL) {
+                self.peer.take_waiting()
+            } else {
+                self.peer.wait(deadline, SOCKET_POLL)
+            };
+            if let Err(why) = received {
                 return why;
             }
         }
@@ -131,7 +136,7 @@ mod tests {
     struct Nothing;
 
     impl FrameFeed for Nothing {
-        fn next_frame(&mut self) -> Option<Frame> {
+        fn next_frame(&mut self, _: Duration) -> Option<Frame> {
             None
         }
     }

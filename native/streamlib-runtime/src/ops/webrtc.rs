@@ -3,10 +3,11 @@
 //! receiving a publication into a `whip` source (WHIP; the session decodes into the source's slot).
 
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use streamlib_core::nodes::catalog::NodeType;
-use streamlib_core::nodes::frames::Frame;
+use streamlib_core::nodes::frames::{Frame, LatestFrame};
 use streamlib_core::webrtc::{receiver, sender, FrameFeed, OfferError, Way};
 
 use super::graph;
@@ -75,27 +76,39 @@ struct NodeFeed {
     /// Weak: the state holds the sessions that hold feeds.
     state: Weak<AppState>,
     node: String,
-    /// The tap and frame count last given, so a frame goes out once.
-    last: Option<(usize, u64)>,
+    /// The tap and frame count last given, so a frame goes out once. The tap is held, so a new one is never
+    /// taken for it (a freed tap's address can be reused).
+    last: Option<(Arc<LatestFrame>, u64)>,
 }
 
 impl FrameFeed for NodeFeed {
-    fn next_frame(&mut self) -> Option<Frame> {
-        let state = self.state.upgrade()?;
-        let frames = {
-            let graph = state.graph();
-            let loaded = graph.as_ref()?;
-            if loaded.latest_from == self.node {
-                loaded.latest.clone()
-            } else {
-                loaded.taps.get(&self.node)?.clone()
-            }
-        };
-        let key = (Arc::as_ptr(&frames) as usize, frames.received());
-        if self.last == Some(key) || key.1 == 0 {
+    fn next_frame(&mut self, wait: Duration) -> Option<Frame> {
+        let frames = self.frames();
+        let Some(frames) = frames else {
+            std::thread::sleep(wait); // no graph or no such node: nothing to wait on but the time
             return None;
+        };
+        // A new tap (the graph was reloaded) has given nothing yet.
+        let seen = match &self.last {
+            Some((tap, count)) if Arc::ptr_eq(tap, &frames) => *count,
+            _ => 0,
+        };
+        let (count, frame) = frames.wait_newer(seen, wait)?;
+        self.last = Some((frames, count));
+        Some(frame)
+    }
+}
+
+impl NodeFeed {
+    /// The tap of the node in the graph loaded now.
+    fn frames(&self) -> Option<Arc<LatestFrame>> {
+        let state = self.state.upgrade()?;
+        let graph = state.graph();
+        let loaded = graph.as_ref()?;
+        if loaded.latest_from == self.node {
+            Some(loaded.latest.clone())
+        } else {
+            loaded.taps.get(&self.node).cloned()
         }
-        self.last = Some(key);
-        frames.latest()
     }
 }
