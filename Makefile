@@ -7,10 +7,11 @@ PY          := $(VENV)/bin/python
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Build output outside the clone is fine (CI may point this at a cache); a fresh machine just builds.
 export CARGO_TARGET_DIR ?= $(CURDIR)/native/target
-# nasm: OpenH264's SIMD; without it the codec builds silently as plain C, several times slower.
+# nasm: OpenH264's and libjpeg-turbo's SIMD; without it OpenH264 builds silently as plain C, several times
+# slower (libjpeg-turbo's build refuses). cmake: builds libjpeg-turbo (the turbojpeg crate's bundled source).
 # libegl1 + libegl-mesa0: the OpenGL ES backend through EGL (the fallback where Vulkan finds no device).
 APT_PACKAGES := build-essential pkg-config libshaderc-dev glslang-dev glslang-tools spirv-tools python3-venv \
-                mesa-vulkan-drivers libvulkan1 libegl1 libegl-mesa0 ffmpeg chromium nasm
+                mesa-vulkan-drivers libvulkan1 libegl1 libegl-mesa0 ffmpeg chromium nasm cmake
 # The GStreamer relay that webrtc_bench.py measures streamlib's hop against (benches/gst_relay.py, system Python).
 BENCH_APT_PACKAGES := python3-gi gir1.2-gst-plugins-bad-1.0 gir1.2-gst-plugins-base-1.0 gstreamer1.0-nice \
                       gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav

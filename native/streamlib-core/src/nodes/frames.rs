@@ -334,8 +334,8 @@ impl PushSlot {
             Pushed::Pixels(pixels) => return Some(pixels),
             Pushed::Encoded(data) => data,
         };
-        match image::load_from_memory(&data).map(|image| image.to_rgba8()) {
-            Ok(image) if image.dimensions() == (self.width, self.height) => Some(image.into_raw()),
+        match decode_rgba(&data) {
+            Some((pixels, width, height)) if (width, height) == (self.width, self.height) => Some(pixels),
             _ => {
                 self.rejected.fetch_add(1, Ordering::Relaxed);
                 None
@@ -386,6 +386,17 @@ impl PushSlot {
     pub fn rejected(&self) -> u64 {
         self.rejected.load(Ordering::Relaxed)
     }
+}
+
+/// A pushed JPEG (by libjpeg-turbo, the camera's format) or PNG as RGBA pixels and their size.
+fn decode_rgba(data: &[u8]) -> Option<(Vec<u8>, u32, u32)> {
+    if data.starts_with(&[0xff, 0xd8]) {
+        let image = turbojpeg::decompress(data, turbojpeg::PixelFormat::RGBA).ok()?;
+        return Some((image.pixels, image.width as u32, image.height as u32));
+    }
+    let image = image::load_from_memory(data).ok()?.to_rgba8();
+    let (width, height) = image.dimensions();
+    Some((image.into_raw(), width, height))
 }
 
 #[cfg(test)]
