@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,11 @@ from streamlib.nodes import PushSource
 
 STATIC = Path(__file__).parent / "static"
 _live: weakref.WeakSet[Camera] = weakref.WeakSet()
+# While a kernel-path preview's frames carry this camera's count of frames handled, those counts end the
+# frames' time in flight in the page; an ack per frame would add a message each way (and the kernel's
+# busy/idle status pair to the page), which measurably slowed the camera round trip. Acks then only refresh
+# `wanted` and the count this often.
+ACK_REFRESH_S = 0.5
 
 
 class Camera(anywidget.AnyWidget):
@@ -47,12 +53,15 @@ class Camera(anywidget.AnyWidget):
         self.source = PushSource(width, height, fallback=None, name=name)
         self.frames_received = 0
         self.decode_errors = 0
+        self._counted_at = self._acked_at = -float("inf")
         self.on_msg(self._on_message)
         _live.add(self)
 
     def _on_message(self, _: Any, message: dict[str, Any], buffers: list[bytes]) -> None:
         if message.get("type") != "frame" or not buffers:
             return
+        # The page numbers its frames; an ack names the last one handled, so one ack stands for all before it.
+        number = message.get("number")
         try:
             # Only the JPEG header is read here; the frame loop decodes the pixels, off this comm handler.
             self.source.push_encoded(bytes(buffers[0]), 1.0)
@@ -61,10 +70,19 @@ class Camera(anywidget.AnyWidget):
             self.decode_errors += 1
             self.error = f"frame rejected: {err}"
         finally:
-            # While no running graph reads the camera (an in-page preview alone needs nothing from the
-            # kernel), the page sends only a trickle, sparing its CPU for what is on screen.
-            runtime = self.source.runtime
-            self.send({"type": "ack", "wanted": runtime is not None and runtime.is_running})
+            now = time.monotonic()
+            if now - self._counted_at > ACK_REFRESH_S or now - self._acked_at > ACK_REFRESH_S:
+                self._acked_at = now
+                # While no running graph reads the camera (an in-page preview alone needs nothing from the
+                # kernel), the page sends only a trickle, sparing its CPU for what is on screen.
+                runtime = self.source.runtime
+                wanted = runtime is not None and runtime.is_running
+                handled = number if isinstance(number, int) else self.frames_handled
+                self.send({"type": "ack", "handled": handled, "wanted": wanted})
+
+    def counted_by_preview(self) -> None:
+        """A preview frame carrying this camera's `frames_handled` is on its way to the page."""
+        self._counted_at = time.monotonic()
 
     @property
     def frames_handled(self) -> int:

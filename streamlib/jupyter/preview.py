@@ -261,6 +261,7 @@ class Preview(anywidget.AnyWidget):
     def _pump(self) -> None:
         """Moves encoded frames from the Rust preview queue to the page (the only Python on this path)."""
         unseen_since = time.monotonic()
+        last_cameras: dict[str, int] = {}
         while not self._closed.is_set():
             with self._wake:
                 if self._visible_views:
@@ -280,11 +281,21 @@ class Preview(anywidget.AnyWidget):
             full_width, full_height = self.sink.source_size
             # A camera frame handled by now is in this frame or superseded by it, except at most one that
             # arrived while this frame rendered and still waits in the source (counted one frame early).
-            cameras = {camera.key: camera.frames_handled for camera in cameras_feeding(self.runtime)}
+            feeding = list(cameras_feeding(self.runtime))
+            cameras = {camera.key: camera.frames_handled for camera in feeding}
+            # A frame with new camera frames in it is paced by the cameras' own limit on frames in flight
+            # (capture → draw, counted by these numbers): the page does not ack it, which spares a message
+            # each way per frame.
+            paced_by_camera = any(count > last_cameras.get(key, 0) for key, count in cameras.items())
+            last_cameras = cameras
+            if paced_by_camera:
+                for camera in feeding:
+                    camera.counted_by_preview()
             stats = self.runtime.stats()
             self._report_gpu_events(stats)
             with self._wake:
-                self._in_flight += 1
+                if not paced_by_camera:
+                    self._in_flight += 1
             self.send(
                 {
                     "type": "frame",
@@ -299,6 +310,7 @@ class Preview(anywidget.AnyWidget):
                     "dropped": self.sink.dropped,
                     # The page's cameras count these frames as shown, ending their time in flight.
                     "cameras": cameras,
+                    "paced_by_camera": paced_by_camera,
                 },
                 buffers=[data],
             )

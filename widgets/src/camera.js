@@ -86,14 +86,19 @@ function render({ model, el }) {
   let canvas = null;
   let context = null;
   let stream = null;
-  // Frames started (being encoded or sent), given up (failed encodes), acknowledged by the kernel on arrival,
+  // Frames started (being encoded or sent), given up (failed encodes), acknowledged by the kernel (an ack
+  // carries the number of the last frame it handled, and acks come only now and then while a kernel preview
+  // shows this camera),
   // and shown: the kernel had handled them when a preview frame drawn in this page was made. While a preview
   // shows this camera, a frame is in flight until shown, so the limit bounds capture → draw; else until acked.
+  // With no progress either way for a second, one frame goes anyway: its ack brings the count up to date
+  // (after a preview stopped showing this camera, whose frames were then never acked one by one).
   let started = 0;
   let failed = 0;
   let acked = 0;
   let shown = 0;
   let shownAt = -Infinity;
+  let progressAt = performance.now();
   let running = false;
   let timer = null;
   const sentAt = [];
@@ -162,7 +167,8 @@ function render({ model, el }) {
     sent += 1;
     captureTimes.set(sent, capturedAt);
     // anywidget mirrors Backbone: send(content, callbacks, buffers).
-    model.send({ type: "frame", width, height, sent_at: now, encoder: encoder ? "worker" : "main" }, undefined, [
+    const frame = { type: "frame", number: sent, width, height, sent_at: now, encoder: encoder ? "worker" : "main" };
+    model.send(frame, undefined, [
       buffer,
     ]);
   }
@@ -192,7 +198,10 @@ function render({ model, el }) {
       ? now - lastSent >= 900 / Math.max(1, model.get("fps"))
       : now - lastSent >= IDLE_INTERVAL_MS;
     if (!due || (followsFrames && presented === captured)) return;
-    if (inFlight() >= model.get("max_in_flight")) return;
+    if (inFlight() >= model.get("max_in_flight")) {
+      if (now - progressAt < 1000) return;
+      progressAt = now; // then one frame a second until the count moves again
+    }
     captured = presented;
     started += 1;
     lastSent = now;
@@ -220,14 +229,15 @@ function render({ model, el }) {
     if (captureTimes.has(handled)) event.detail.latencies.push(performance.now() - captureTimes.get(handled));
     for (const number of captureTimes.keys()) if (number <= handled) captureTimes.delete(number);
     shown = Math.max(shown, handled);
-    shownAt = performance.now();
+    shownAt = progressAt = performance.now();
     capture();
   }
   window.addEventListener("streamlib:camera-frames-shown", onShown);
 
   function onMessage(message) {
     if (message.type === "ack") {
-      acked += 1;
+      acked = Math.max(acked, message.handled ?? acked + 1);
+      progressAt = performance.now();
       wanted = message.wanted !== false;
       capture();
       const fps = sentAt.length > 1 ? ((sentAt.length - 1) * 1000) / (sentAt[sentAt.length - 1] - sentAt[0]) : 0;

@@ -1,6 +1,6 @@
 // Live preview of a streamlib graph. Frames arrive as binary comm buffers (JPEG or PNG encoded in Rust),
 // are decoded off the main thread with createImageBitmap and drawn into a canvas; each drawn frame is
-// acknowledged so the kernel keeps at most a few in flight. Nothing is drawn or requested while hidden.
+// acknowledged so the kernel keeps at most a few in flight (except frames a camera paces, see camera.js). Nothing is drawn or requested while hidden.
 // The page says how large it shows the picture, and the kernel sends frames that size (scaled on the GPU):
 // the canvas keeps the frame's full size, so layout and pointer coordinates do not change with it.
 // `run="browser"` runs the effect chain in the page instead (inpage.js); a remote runtime's node plays over
@@ -111,7 +111,8 @@ function render({ model, el }) {
       canvas.dataset.fps = state.fps.toFixed(2);
       refresh();
     } finally {
-      model.send({ type: "ack", index: message.index, drawn_at: performance.now() });
+      // A frame with new camera frames in it is paced by the camera (camera.js), which counts it as shown.
+      if (!message.paced_by_camera) model.send({ type: "ack", index: message.index, drawn_at: performance.now() });
     }
   }
   model.on("msg:custom", onMessage);
