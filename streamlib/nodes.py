@@ -112,6 +112,12 @@ class Node:
         """The params as a graph config writes them, defaults filled in."""
         return dict(self._spec.params())
 
+    @property
+    def resolution(self) -> tuple[int, int] | None:
+        """(width, height) of a source's frames (a video file's, probed when the node was made); None for
+        nodes whose size comes from their inputs."""
+        return self._spec.resolution
+
     def __getattr__(self, name: str) -> Any:
         # `pattern.width`, `sink.path`: a param by name (only reached when no attribute has the name).
         if not name.startswith("_"):

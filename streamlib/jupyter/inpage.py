@@ -3,18 +3,22 @@ GLSL ES the core emits, with parameter values and the control widgets that drive
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from streamlib import _native
 from streamlib.errors import GraphError
 from streamlib.jupyter.camera import Camera, live_cameras
 from streamlib.jupyter.controls import Controls, live_controls
-from streamlib.node_types import TestPattern
+from streamlib.node_types import TestPattern, VideoFileSource
 from streamlib.nodes import Effect, ImageSource, Node
 from streamlib.runtime import Runtime
 
 # The port an effect's first texture arrives on; its other textures' ports carry their own names.
 FIRST_INPUT_PORT = "video"
+# A video file goes to the page whole, once (the page plays it in a <video>); a larger one stays in the
+# kernel.
+MAX_VIDEO_BYTES = 64 * 1024 * 1024
 
 
 class NotInPage(GraphError):
@@ -104,13 +108,38 @@ def _source(node: Node, fps: float) -> dict[str, Any]:
             "fps": fps,
             "png_base64": node.png_base64(),
         }
+    if isinstance(node, VideoFileSource):
+        return _video_source(node)
     camera = next((c for c in live_cameras() if c.source is node), None)
     if camera is not None:
         return _camera_source(camera)
     raise NotInPage(
-        f"'{node.name}' is a {type(node).__name__}: the page has the browser camera, the test pattern and "
-        "still images"
+        f"'{node.name}' is a {type(node).__name__}: the page has the browser camera, the test pattern, "
+        "still images and video files"
     )
+
+
+def _video_source(node: VideoFileSource) -> dict[str, Any]:
+    """A video file the page plays itself at the file's own rate (it asks for the bytes: `video_bytes`),
+    scaled to the node's size. The browser's decoder, not the kernel's ffmpeg, makes the pixels, so they
+    can differ from the kernel path's by the decoders' rounding."""
+    path = Path(node.path)
+    size = path.stat().st_size
+    if size > MAX_VIDEO_BYTES:
+        raise NotInPage(
+            f"'{path.name}' is {size / 2**20:.1f} MB: the page plays video files of up to "
+            f"{MAX_VIDEO_BYTES / 2**20:g} MB, sent to it whole"
+        )
+    width, height = node.resolution or (0, 0)
+    return {"kind": "video", "width": width, "height": height, "loop": bool(node.loop), "name": path.name}
+
+
+def video_bytes(target: Node) -> bytes | None:
+    """The file of the video source `target`'s chain starts at, None when it starts elsewhere."""
+    source, _, _ = chain(target)
+    if not isinstance(source, VideoFileSource):
+        return None
+    return Path(source.path).read_bytes()
 
 
 def _camera_source(camera: Camera) -> dict[str, Any]:

@@ -133,6 +133,14 @@ class Preview(anywidget.AnyWidget):
             self.error = f"the page kept its last good effect: {message.get('message', '')}"
         elif kind == "program-ok" and message.get("generation") == self.program.get("generation"):
             self.error = ""
+        elif kind == "video-request":
+            try:
+                data = inpage.video_bytes(self.node)
+            except (OSError, inpage.NotInPage) as err:
+                self.send({"type": "video", "error": str(err)})
+                return
+            if data is not None:
+                self.send({"type": "video"}, buffers=[data])
 
     def _sync(self) -> None:
         """Keeps the page's chain in step with the kernel's: hot swaps, parameter values, control widgets."""

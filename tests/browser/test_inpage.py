@@ -155,6 +155,38 @@ def test_a_still_image_runs_in_the_page_too(page: Any, lab: Lab, shots: Any) -> 
     assert run == "browser", "the image chain must run in the page, not fall back to the kernel"
 
 
+VIDEO_CELLS = [
+    "import numpy as np, tempfile, pathlib\n"
+    "from streamlib import Effect, ImageSource, Runtime, VideoFileSink, VideoFileSource\n"
+    "from streamlib.jupyter import Preview\n"
+    "pixels = np.zeros((180, 320, 4), np.uint8)\npixels[..., 3] = 255\n"
+    "pixels[:, :160, 0] = 200\npixels[:, 160:, 2] = 40\n"
+    "movie = pathlib.Path(tempfile.mkdtemp()) / 'halves.mp4'\n"
+    "writer = Runtime()\nwriter.connect(ImageSource(pixels), VideoFileSink(movie, fps=30))\n"
+    "writer.run(frames=60)\n"
+    'runtime = Runtime()\ninvert = Effect("invert.hlsl")\n'
+    "runtime.connect(VideoFileSource(movie, loop=True), invert)\n"
+    'Preview(invert, run="browser")',
+]
+
+
+def test_a_video_file_plays_in_the_page_through_the_effect(page: Any, lab: Lab, shots: Any) -> None:
+    open_notebook(page, lab.notebook_url(write_notebook(lab.root, "inpage-video.ipynb", VIDEO_CELLS)))
+    run_all(page)
+    # The file's own 30 fps, looping: well past a still picture's redraws.
+    state = wait_for_frames(page, minimum_fps=10, cell=0)
+    screenshot(page, shots, "1-inverted-video")
+    run = page.evaluate(
+        "() => document.querySelectorAll('.jp-Cell')[0].querySelector('.streamlib-preview').dataset.run"
+    )
+    assert run == "browser", "the video chain must run in the page, not fall back to the kernel"
+    # Left half (200, 0, 0) inverted is (55, 255, 255), right half (0, 0, 40) is (255, 255, 215): through
+    # H.264 4:2:0 and the browser's decoder, within a few levels.
+    for (x, y), want in (((80, 90), (55, 255, 255)), ((240, 90), (255, 255, 215))):
+        got = sample(page, x, y, size=9, cell=0)
+        assert all(abs(g - w) <= 12 for g, w in zip(got, want, strict=True)), (x, y, got, state)
+
+
 DENIED_CELLS = [
     "from streamlib import Effect, Runtime\nfrom streamlib.jupyter import Camera, Preview\n"
     "camera = Camera(640, 480)\ncamera",

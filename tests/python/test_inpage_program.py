@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import io
+import shutil
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,7 +18,15 @@ import streamlib
 
 pytest.importorskip("anywidget")
 
-from streamlib import Effect, ImageSource, PushSource, Runtime, TestPattern  # noqa: E402
+from streamlib import (  # noqa: E402
+    Effect,
+    ImageSource,
+    PushSource,
+    Runtime,
+    TestPattern,
+    VideoFileSink,
+    VideoFileSource,
+)
 from streamlib.jupyter import (  # noqa: E402
     Controls,
     Preview,
@@ -84,6 +94,34 @@ def test_a_still_image_goes_to_the_page_as_the_png_the_kernel_decodes() -> None:
     assert (source["kind"], source["width"], source["height"], source["fps"]) == ("image", 20, 12, 12)
     decoded = Image.open(io.BytesIO(base64.b64decode(source["png_base64"]))).convert("RGBA")
     np.testing.assert_array_equal(np.asarray(decoded), pixels)
+
+
+def test_a_video_file_goes_to_the_page_whole_when_asked_and_a_large_one_stays_in_the_kernel(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
+        pytest.skip("ffmpeg/ffprobe not installed: video files unavailable")
+    movie = tmp_path / "pattern.mp4"
+    writer = Runtime()
+    writer.connect(TestPattern(96, 64), VideoFileSink(movie, fps=30))
+    writer.run(frames=10)
+    runtime = Runtime()
+    effect = Effect("invert.hlsl")
+    runtime.connect(VideoFileSource(movie, loop=True), effect)
+    source = inpage.program(effect, fps=30)["source"]
+    assert source == {"kind": "video", "width": 96, "height": 64, "loop": True, "name": "pattern.mp4"}
+    assert inpage.video_bytes(effect) == movie.read_bytes()
+    preview = Preview(effect, run="browser")
+    sent: list[tuple[dict[str, Any], list[bytes]]] = []
+    preview.send = lambda content, buffers=None: sent.append((content, buffers or []))  # type: ignore[method-assign]
+    try:
+        preview._on_page_message(None, {"type": "video-request"}, [])
+        assert sent == [({"type": "video"}, [movie.read_bytes()])]
+    finally:
+        preview.close()
+    monkeypatch.setattr(inpage, "MAX_VIDEO_BYTES", 100)
+    with pytest.raises(inpage.NotInPage, match=r"pattern.mp4' is 0\.0 MB: the page plays video files of up to"):
+        inpage.program(effect, fps=30)
 
 
 def test_a_second_input_is_bound_to_its_own_texture() -> None:

@@ -1,5 +1,6 @@
 // `Preview(fx, run="browser")`: the effect chain runs in this page with WebGL2 on the camera (or the test
-// pattern, or a still image sent as PNG), at the source's own rate; no frame crosses to the kernel. The kernel sends the chain (`program`),
+// pattern, a still image sent as PNG, or a video file sent once and played here), at the source's own rate;
+// no frame crosses to the kernel. The kernel sends the chain (`program`),
 // parameter values and hot swaps; sliders of `Controls` drive the uniforms here directly (`bindings`), and a
 // heartbeat tells the widget when the kernel is gone, while the picture keeps running.
 
@@ -149,6 +150,48 @@ export function renderInPage({ model, el }) {
     ownStream = null;
   }
 
+  // A video file: its bytes come once from the kernel (`video-request`), and a <video> here plays them; each
+  // frame it presents is rendered, as a camera's is.
+  let ownVideo = null;
+  function requestVideo() {
+    return new Promise((resolve, reject) => {
+      const onVideo = (message, buffers) => {
+        if (message.type !== "video") return;
+        model.off("msg:custom", onVideo);
+        if (message.error || !buffers || buffers.length === 0) reject(new Error(message.error || "no bytes came"));
+        else resolve(buffers[0]);
+      };
+      model.on("msg:custom", onVideo);
+      model.send({ type: "video-request" });
+    });
+  }
+
+  async function startVideo(source) {
+    try {
+      const bytes = await requestVideo();
+      const element = document.createElement("video");
+      element.muted = true;
+      element.playsInline = true;
+      element.loop = source.loop;
+      element.src = URL.createObjectURL(new Blob([bytes]));
+      await element.play();
+      if (closed) return stopOwnVideo(element);
+      ownVideo = element;
+      messages.source = "";
+      follow(element);
+    } catch (error) {
+      messages.source = `cannot play '${source.name}' here: ${error.message}`;
+    }
+    refresh();
+  }
+
+  function stopOwnVideo(element = ownVideo) {
+    if (!element) return;
+    element.pause();
+    URL.revokeObjectURL(element.src);
+    if (element === ownVideo) ownVideo = null;
+  }
+
   async function decodeImage(base64) {
     const bytes = Uint8Array.from(window.atob(base64), (c) => c.charCodeAt(0));
     const blob = new Blob([bytes], { type: "image/png" });
@@ -169,6 +212,7 @@ export function renderInPage({ model, el }) {
       requestAnimationFrame(onAnimationFrame);
       return;
     }
+    if (source.kind === "video") return startVideo(source);
     const shared = await sharedCamera(source.camera_key, CAMERA_WAIT_MS);
     if (video) return; // the camera widget announced itself meanwhile (onCameraState follows it)
     try {
@@ -306,6 +350,7 @@ export function renderInPage({ model, el }) {
     model.off("change:program", loadProgram);
     model.off("change:bindings", bindControls);
     stopOwnCamera();
+    stopOwnVideo();
     renderer.dispose();
   };
 }
