@@ -120,7 +120,8 @@ def test_a_video_file_goes_to_the_page_whole_when_asked_and_a_large_one_stays_in
     finally:
         preview.close()
     monkeypatch.setattr(inpage, "MAX_VIDEO_BYTES", 100)
-    with pytest.raises(inpage.NotInPage, match=r"pattern.mp4' is 0\.0 MB: the page plays video files of up to"):
+    too_large = r"pattern.mp4' is 0\.0 MB: the page plays video files of up to"
+    with pytest.raises(inpage.NotInPage, match=too_large):
         inpage.program(effect, fps=30)
 
 
