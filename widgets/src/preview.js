@@ -24,6 +24,8 @@ function overlayText(state) {
   return parts.join(" · ");
 }
 
+const OVERLAY_EVERY_MS = 250;
+
 function render({ model, el }) {
   if (model.get("run") === "browser") return renderInPage({ model, el });
   if (model.get("run") === "whep") return renderWhep({ model, el });
@@ -53,6 +55,8 @@ function render({ model, el }) {
   const drawnAt = [];
   const latencies = [];
   let visible = true;
+  let refreshedAt = -Infinity;
+  let trailing = null;
 
   function refresh() {
     state.paused = model.get("paused");
@@ -109,7 +113,19 @@ function render({ model, el }) {
         }
       }
       canvas.dataset.fps = state.fps.toFixed(2);
-      refresh();
+      // The overlay's text is laid out and painted anew each time it changes: a few times a second is
+      // readable, and spares the page that work on every frame.
+      // The last frame's figures always show: a skipped update is made when the interval ends.
+      if (now - refreshedAt >= OVERLAY_EVERY_MS) {
+        refreshedAt = now;
+        refresh();
+      } else if (!trailing) {
+        trailing = setTimeout(() => {
+          trailing = null;
+          refreshedAt = performance.now();
+          refresh();
+        }, OVERLAY_EVERY_MS - (now - refreshedAt));
+      }
     } finally {
       // A frame with new camera frames in it is paced by the camera (camera.js), which counts it as shown.
       if (!message.paced_by_camera) model.send({ type: "ack", index: message.index, drawn_at: performance.now() });
@@ -160,6 +176,7 @@ function render({ model, el }) {
   refresh();
   model.send({ type: "ready", view });
   return () => {
+    clearTimeout(trailing);
     resizer.disconnect();
     observer.disconnect();
     document.removeEventListener("visibilitychange", onVisibility);
