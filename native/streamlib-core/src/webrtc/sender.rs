@@ -92,7 +92,8 @@ impl Session {
             }
             let received = if connected {
                 // Waiting on the feed, not the socket: a frame goes out as soon as the graph delivers it.
-                let wait = deadline.saturating_duration_since(Instant::now()).min(SOCKET_POLL);
+                let wait =
+                    deadline.saturating_duration_since(Instant::now()).clamp(Duration::from_millis(1), SOCKET_POLL);
                 if let Some(frame) = self.feed.next_frame(wait) {
                     if let Err(why) = self.send(&frame, started, stats) {
                         return why;
