@@ -17,11 +17,13 @@ from streamlib.nodes import PushSource
 
 STATIC = Path(__file__).parent / "static"
 _live: weakref.WeakSet[Camera] = weakref.WeakSet()
-# While a kernel-path preview's frames carry this camera's count of frames handled, those counts end the
-# frames' time in flight in the page; an ack per frame would add a message each way (and the kernel's
-# busy/idle status pair to the page), which measurably slowed the camera round trip. Acks then only refresh
-# `wanted` and the count this often.
+# While a kernel-path preview's frames carry this camera's count of frames handled and the camera's page says
+# it sees them drawn, those counts end the frames' time in flight there; an ack per frame would add a message
+# each way (and the kernel's busy/idle status pair to the page), which measurably slowed the camera round
+# trip. Acks then only refresh `wanted` and the count this often.
 ACK_REFRESH_S = 0.5
+# What ack timing is measured with (a test steps it by hand).
+clock = time.monotonic
 
 
 class Camera(anywidget.AnyWidget):
@@ -54,10 +56,15 @@ class Camera(anywidget.AnyWidget):
         self.frames_received = 0
         self.decode_errors = 0
         self._counted_at = self._acked_at = -float("inf")
+        # The camera's page sees preview frames with its count drawn (it says so when that starts and stops).
+        self._shown_in_page = False
         self.on_msg(self._on_message)
         _live.add(self)
 
     def _on_message(self, _: Any, message: dict[str, Any], buffers: list[bytes]) -> None:
+        if message.get("type") == "shown":
+            self._shown_in_page = bool(message.get("value"))
+            return
         if message.get("type") != "frame" or not buffers:
             return
         # The page numbers its frames; an ack names the last one handled, so one ack stands for all before it.
@@ -70,8 +77,9 @@ class Camera(anywidget.AnyWidget):
             self.decode_errors += 1
             self.error = f"frame rejected: {err}"
         finally:
-            now = time.monotonic()
-            if now - self._counted_at > ACK_REFRESH_S or now - self._acked_at > ACK_REFRESH_S:
+            now = clock()
+            thinned = self._shown_in_page and now - self._counted_at <= ACK_REFRESH_S
+            if not thinned or now - self._acked_at > ACK_REFRESH_S:
                 self._acked_at = now
                 # While no running graph reads the camera (an in-page preview alone needs nothing from the
                 # kernel), the page sends only a trickle, sparing its CPU for what is on screen.
@@ -82,7 +90,7 @@ class Camera(anywidget.AnyWidget):
 
     def counted_by_preview(self) -> None:
         """A preview frame carrying this camera's `frames_handled` is on its way to the page."""
-        self._counted_at = time.monotonic()
+        self._counted_at = clock()
 
     @property
     def frames_handled(self) -> int:

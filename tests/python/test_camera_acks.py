@@ -73,7 +73,8 @@ def test_a_preview_finds_the_cameras_feeding_its_runtime(camera: Any) -> None:
 
 def test_while_a_preview_counts_the_camera_acks_only_refresh(camera: Any, monkeypatch: Any) -> None:
     clock = [100.0]
-    monkeypatch.setattr("streamlib.jupyter.camera.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("streamlib.jupyter.camera.clock", lambda: clock[0])
+    camera._on_message(None, {"type": "shown", "value": True}, [])  # its page sees preview frames drawn
     camera._on_message(None, {"type": "frame", "number": 1}, [jpeg(32, 16)])
     camera.counted_by_preview()  # a preview frame with this camera's count is on its way to the page
     for number in range(2, 6):
@@ -84,9 +85,21 @@ def test_while_a_preview_counts_the_camera_acks_only_refresh(camera: Any, monkey
     for number in (6, 7):
         camera._on_message(None, {"type": "frame", "number": number}, [jpeg(32, 16)])
     assert [m["handled"] for m in camera.sent] == [1, 5, 6, 7]
+    # Counted, but its page does not see the preview (another browser window): every frame is acked.
+    camera._on_message(None, {"type": "shown", "value": False}, [])
+    camera.counted_by_preview()
+    for number in (8, 9):
+        clock[0] += 0.1
+        camera._on_message(None, {"type": "frame", "number": number}, [jpeg(32, 16)])
+    assert [m["handled"] for m in camera.sent] == [1, 5, 6, 7, 8, 9]
 
 
-def test_preview_frames_with_new_camera_frames_go_unacked_and_stand_for_the_camera_acks(camera: Any) -> None:
+def test_preview_frames_with_new_camera_frames_go_unacked_and_stand_for_the_camera_acks(
+    camera: Any, monkeypatch: Any
+) -> None:
+    # The camera's clock stands still: how long a frame takes to render on a loaded machine must not decide
+    # whether its ack is due.
+    monkeypatch.setattr("streamlib.jupyter.camera.clock", lambda: 100.0)
     runtime = Runtime()
     runtime.add_stream(camera.source)
     preview = Preview(camera.source, fps=30, max_in_flight=1)
@@ -101,6 +114,7 @@ def test_preview_frames_with_new_camera_frames_go_unacked_and_stand_for_the_came
 
     preview.send = page_receives  # type: ignore[method-assign]
     preview._on_message(None, {"type": "ready", "view": "v1"}, [])
+    camera._on_message(None, {"type": "shown", "value": True}, [])  # the camera's page draws the preview
     try:
         for number in range(1, 6):
             # A new picture each time: a still one is sent once more, lossless, then not until it moves.
@@ -110,11 +124,13 @@ def test_preview_frames_with_new_camera_frames_go_unacked_and_stand_for_the_came
                 f"the preview frame with camera frame {number}",
                 timeout=30,
             )
-        paced = [f for f in frames if f["cameras"].get(camera.key, 0) > 0]
-        assert [f["cameras"][camera.key] for f in paced] == [1, 2, 3, 4, 5]
-        # One in flight at most, none acknowledged: these five went because the camera paced them.
-        assert all(f["paced_by_camera"] for f in paced)
-        assert len(camera.sent) < 5, f"the preview's frames stood for most camera acks: {camera.sent}"
+        # One in flight at most, none of these acknowledged: they went because the camera paced them. (A frame
+        # may carry a count one frame early, its camera frame still waiting in the source; the next frame
+        # then carries the same count, is not paced by the camera, and is acknowledged.)
+        paced = [f["cameras"][camera.key] for f in frames if f["paced_by_camera"]]
+        assert paced == [1, 2, 3, 4, 5], [(f["cameras"], f["paced_by_camera"]) for f in frames]
+        # Frame 1 came (as a rule) before a preview frame counted the camera; the rest rode on the preview's.
+        assert [m["handled"] for m in camera.sent] in ([], [1]), camera.sent
     finally:
         preview.close()
         runtime.stop()

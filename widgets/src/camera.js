@@ -87,18 +87,24 @@ function render({ model, el }) {
   let context = null;
   let stream = null;
   // Frames started (being encoded or sent), given up (failed encodes), acknowledged by the kernel (an ack
-  // carries the number of the last frame it handled, and acks come only now and then while a kernel preview
-  // shows this camera),
+  // names the last frame it handled; while a kernel preview shows this camera, acks come only now and then),
   // and shown: the kernel had handled them when a preview frame drawn in this page was made. While a preview
   // shows this camera, a frame is in flight until shown, so the limit bounds capture → draw; else until acked.
   // With no progress either way for a second, one frame goes anyway: its ack brings the count up to date
-  // (after a preview stopped showing this camera, whose frames were then never acked one by one).
+  // (after a preview stopped showing this camera, whose frames were then never acked one by one). The kernel
+  // thins its acks only while this page says it sees preview frames drawn (`shown` messages, on change).
   let started = 0;
   let failed = 0;
   let acked = 0;
   let shown = 0;
   let shownAt = -Infinity;
   let progressAt = performance.now();
+  let seesPreview = false;
+  function reportSeen(value) {
+    if (value === seesPreview) return;
+    seesPreview = value;
+    model.send({ type: "shown", value });
+  }
   let running = false;
   let timer = null;
   const sentAt = [];
@@ -168,9 +174,7 @@ function render({ model, el }) {
     captureTimes.set(sent, capturedAt);
     // anywidget mirrors Backbone: send(content, callbacks, buffers).
     const frame = { type: "frame", number: sent, width, height, sent_at: now, encoder: encoder ? "worker" : "main" };
-    model.send(frame, undefined, [
-      buffer,
-    ]);
+    model.send(frame, undefined, [buffer]);
   }
 
   function inFlight() {
@@ -194,6 +198,7 @@ function render({ model, el }) {
   function capture() {
     if (!running || video.readyState < 2) return;
     const now = performance.now();
+    if (now - shownAt >= 1000) reportSeen(false);
     const due = wanted
       ? now - lastSent >= 900 / Math.max(1, model.get("fps"))
       : now - lastSent >= IDLE_INTERVAL_MS;
@@ -230,6 +235,7 @@ function render({ model, el }) {
     for (const number of captureTimes.keys()) if (number <= handled) captureTimes.delete(number);
     shown = Math.max(shown, handled);
     shownAt = progressAt = performance.now();
+    reportSeen(true);
     capture();
   }
   window.addEventListener("streamlib:camera-frames-shown", onShown);
