@@ -59,3 +59,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="rewrite tests/out/ from the current compiler output instead of comparing",
     )
+
+
+def pattern_movie(path: Path, width: int, height: int, frames: int) -> Path:
+    """An H.264 mp4 of `frames` test-pattern frames at `path` (skips the test where ffmpeg is missing)."""
+    import shutil
+
+    from streamlib import Runtime, TestPattern, VideoFileSink
+
+    if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
+        pytest.skip("ffmpeg/ffprobe not installed: video files unavailable")
+    writer = Runtime()
+    writer.connect(TestPattern(width, height), VideoFileSink(path, fps=30))
+    writer.run(frames=frames)
+    return path

@@ -139,7 +139,9 @@ class Preview(anywidget.AnyWidget):
             except (OSError, inpage.NotInPage) as err:
                 self.send({"type": "video", "error": str(err)})
                 return
-            if data is not None:
+            if data is None:  # the chain changed since the page was told to play a video
+                self.send({"type": "video", "error": "the chain no longer starts at a video file"})
+            else:
                 self.send({"type": "video"}, buffers=[data])
 
     def _sync(self) -> None:

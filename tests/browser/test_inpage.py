@@ -131,6 +131,15 @@ def test_the_test_pattern_runs_in_the_page_too(page: Any, lab: Lab, shots: Any) 
     assert frame > 0
 
 
+def preview_run(page: Any, cell: int) -> str:
+    """Where cell `cell`'s preview runs its chain ("browser", or "kernel" after a fallback)."""
+    return str(
+        page.evaluate(
+            f"() => document.querySelectorAll('.jp-Cell')[{cell}].querySelector('.streamlib-preview').dataset.run"
+        )
+    )
+
+
 IMAGE_CELLS = [
     "import numpy as np\nfrom streamlib import Effect, ImageSource, Runtime\nfrom streamlib.jupyter import Preview\n"
     "pixels = np.zeros((360, 640, 4), np.uint8)\npixels[..., 3] = 255\n"
@@ -149,9 +158,7 @@ def test_a_still_image_runs_in_the_page_too(page: Any, lab: Lab, shots: Any) -> 
     # no colour management, no premultiplication.
     assert sample(page, 100, 180, cell=0) == (55, 255, 255)
     assert sample(page, 500, 180, cell=0) == (255, 255, 215)
-    run = page.evaluate(
-        "() => document.querySelectorAll('.jp-Cell')[0].querySelector('.streamlib-preview').dataset.run"
-    )
+    run = preview_run(page, cell=0)
     assert run == "browser", "the image chain must run in the page, not fall back to the kernel"
 
 
@@ -176,9 +183,7 @@ def test_a_video_file_plays_in_the_page_through_the_effect(page: Any, lab: Lab, 
     # The file's own 30 fps, looping: well past a still picture's redraws.
     state = wait_for_frames(page, minimum_fps=10, cell=0)
     screenshot(page, shots, "1-inverted-video")
-    run = page.evaluate(
-        "() => document.querySelectorAll('.jp-Cell')[0].querySelector('.streamlib-preview').dataset.run"
-    )
+    run = preview_run(page, cell=0)
     assert run == "browser", "the video chain must run in the page, not fall back to the kernel"
     # Left half (200, 0, 0) inverted is (55, 255, 255), right half (0, 0, 40) is (255, 255, 215): through
     # H.264 4:2:0 and the browser's decoder, within a few levels.

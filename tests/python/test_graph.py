@@ -28,11 +28,10 @@ from streamlib import (
     Runtime,
     Stream,
     TestPattern,
-    VideoFileSink,
     VideoFileSource,
 )
 
-from ..conftest import SHADERS, poll_until
+from ..conftest import SHADERS, pattern_movie, poll_until
 
 BARS = np.array(
     [
@@ -357,12 +356,7 @@ def test_a_run_of_n_frames_does_not_wait_for_a_camera() -> None:
 
 # ------------------------------------------------------------------------------ 7. video file round trip
 def test_video_file_round_trip(tmp_path: Path) -> None:
-    if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
-        pytest.skip("ffmpeg/ffprobe not installed: video files unavailable")
-    movie = tmp_path / "pattern.mp4"
-    writer = Runtime()
-    writer.connect(TestPattern(320, 180), VideoFileSink(movie, fps=30))
-    writer.run(frames=30)
+    movie = pattern_movie(tmp_path / "pattern.mp4", 320, 180, frames=30)
     assert movie.is_file()
 
     probe = subprocess.run(

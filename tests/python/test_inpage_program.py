@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,6 @@ from streamlib import (  # noqa: E402
     PushSource,
     Runtime,
     TestPattern,
-    VideoFileSink,
     VideoFileSource,
 )
 from streamlib.jupyter import (  # noqa: E402
@@ -32,6 +30,8 @@ from streamlib.jupyter import (  # noqa: E402
     Preview,
     inpage,  # noqa: E402
 )
+
+from ..conftest import pattern_movie  # noqa: E402
 
 TWO_INPUTS = """Texture2D overlay;
 float4 main(float2 uv : TEXCOORD) : SV_Target {
@@ -99,12 +99,7 @@ def test_a_still_image_goes_to_the_page_as_the_png_the_kernel_decodes() -> None:
 def test_a_video_file_goes_to_the_page_whole_when_asked_and_a_large_one_stays_in_the_kernel(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
-    if shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None:
-        pytest.skip("ffmpeg/ffprobe not installed: video files unavailable")
-    movie = tmp_path / "pattern.mp4"
-    writer = Runtime()
-    writer.connect(TestPattern(96, 64), VideoFileSink(movie, fps=30))
-    writer.run(frames=10)
+    movie = pattern_movie(tmp_path / "pattern.mp4", 96, 64, frames=10)
     runtime = Runtime()
     effect = Effect("invert.hlsl")
     runtime.connect(VideoFileSource(movie, loop=True), effect)
