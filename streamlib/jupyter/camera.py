@@ -13,6 +13,7 @@ import anywidget
 import traitlets
 
 from streamlib.errors import CameraError
+from streamlib.jupyter import streaming
 from streamlib.nodes import PushSource
 
 STATIC = Path(__file__).parent / "static"
@@ -24,6 +25,8 @@ _live: weakref.WeakSet[Camera] = weakref.WeakSet()
 ACK_REFRESH_S = 0.5
 # What ack timing is measured with (a test steps it by hand).
 clock = time.monotonic
+# The page's frames and its notes on whether it sees them drawn: a stream, not work (`streaming`).
+STREAMED_MESSAGES = frozenset({"frame", "shown"})
 
 
 class Camera(anywidget.AnyWidget):
@@ -59,6 +62,7 @@ class Camera(anywidget.AnyWidget):
         # The camera's page sees preview frames with its count drawn (it says so when that starts and stops).
         self._shown_in_page = False
         self.on_msg(self._on_message)
+        streaming.stream_messages(self, STREAMED_MESSAGES)
         _live.add(self)
 
     def _on_message(self, _: Any, message: dict[str, Any], buffers: list[bytes]) -> None:
@@ -103,6 +107,10 @@ class Camera(anywidget.AnyWidget):
 
     def stop(self) -> None:
         self.active = False
+
+    def close(self) -> None:
+        streaming.forget(self)
+        super().close()
 
 
 def live_cameras() -> Iterator[Camera]:

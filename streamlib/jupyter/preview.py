@@ -13,7 +13,7 @@ import traitlets
 
 from streamlib.errors import GraphError
 from streamlib.graph import Stream
-from streamlib.jupyter import inpage
+from streamlib.jupyter import inpage, streaming
 from streamlib.jupyter.camera import cameras_feeding
 from streamlib.node_types import TestPattern
 from streamlib.nodes import Effect, Node, PreviewSink
@@ -29,6 +29,8 @@ IDLE_EXIT_S = 10.0
 # An in-page preview hears about hot swaps and parameter changes this often, and that the kernel is alive.
 SYNC_S = 0.05
 TICK_S = 1.0
+# What the page sends with every frame shown or pointer move: a stream, not work (`streaming`).
+STREAMED_MESSAGES = frozenset({"ack", "mouse"})
 
 
 class Preview(anywidget.AnyWidget):
@@ -185,6 +187,7 @@ class Preview(anywidget.AnyWidget):
             runtime.stop()
         runtime.connect(target, self.sink, delivery="latest")
         super().__init__(max_in_flight=max_in_flight, notice=notice)
+        streaming.stream_messages(self, STREAMED_MESSAGES)
         self._base_notice = notice
         self._in_flight = 0
         self._visible_views: set[str] = set()
@@ -340,6 +343,7 @@ class Preview(anywidget.AnyWidget):
     def close(self) -> None:
         """Stops sending frames. A graph this preview started for itself stops too; others keep running."""
         self._closed.set()
+        streaming.forget(self)
         if self.run in ("browser", "whep"):
             super().close()
             return
