@@ -239,6 +239,46 @@ def test_a_swap_while_running_draws_the_new_shader_at_once_and_fuses_it_again() 
         runtime.stop()
 
 
+def test_a_swap_that_changes_what_an_effect_reads_plans_the_groups_again() -> None:
+    runtime = Runtime()
+    node: streamlib.Node = ImageSource(make_test_image())
+    effects = [
+        Effect(SHADERS / f"{n}.hlsl", name=f"fx{i}")
+        for i, n in enumerate(["tint", "invert", "gaussian_blur"])
+    ]
+    sink = NumpySink()
+    for effect in [*effects, sink]:
+        runtime.connect(node, effect)
+        node = effect
+
+    def planned(groups: list[list[str]], alone: dict[str, str]) -> bool:
+        stats = runtime.stats()
+        fusion = stats["fusion"]
+        drawn = all(g["state"].startswith("fused") for g in fusion)
+        return [g["members"] for g in fusion] == groups and drawn and stats["unfused"] == alone
+
+    def shows(chain: list[str]) -> bool:
+        # A swap keeps the values of parameters the shaders share: sharpen's `amount` is invert's 1.
+        reference, _ = render(chain, fuse=False, values={"fx1": {"amount": 1.0}})
+        return bool(np.abs(sink.latest().astype(int) - reference.astype(int)).max() <= 1)
+
+    runtime.start(fps=60)
+    try:
+        poll_until(lambda: planned([["fx0", "fx1", "fx2"]], {}), "one pass of the three")
+        # Two readers of neighbours never share a pass: the swap splits the group.
+        effects[1].replace_shader(SHADERS / "sharpen.hlsl")
+        alone = {"fx2": "no neighbouring effect it can share a pass with"}
+        poll_until(lambda: planned([["fx0", "fx1"]], alone), "the chain planned again after the swap")
+        poll_until(lambda: shows(["tint", "sharpen", "gaussian_blur"]), "the new chain's pixels")
+        # And swapped back, the three share one pass again.
+        effects[1].replace_shader(SHADERS / "invert.hlsl")
+        poll_until(lambda: planned([["fx0", "fx1", "fx2"]], {}), "one pass of the three again")
+        poll_until(lambda: shows(["tint", "invert", "gaussian_blur"]), "the first chain's pixels again")
+        assert runtime.stats()["error"] is None
+    finally:
+        runtime.stop()
+
+
 def test_the_notebook_card_says_how_the_graph_was_drawn() -> None:
     runtime = Runtime()
     source, tint, blur, sharpen = (

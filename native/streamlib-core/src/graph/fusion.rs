@@ -47,31 +47,57 @@ pub struct GroupReport {
     pub state: String,
 }
 
-/// Groups the effects of `graph` (in `order`): an effect joins the one feeding it when that one's output goes
-/// nowhere else and either of the two reads pointwise; a group holds at most one neighbourhood reader, so no
-/// member is evaluated more than once per tap of the one that samples around.
-pub fn plan(graph: &Graph, order: &[NodeId]) -> Plan {
-    let shapes: BTreeMap<NodeId, Result<Shape, String>> = order
+/// An effect as planning sees it: what feeds it never changes while a graph runs; what it reads may.
+pub struct Candidate {
+    pub node: NodeId,
+    pub name: String,
+    pub handle: Arc<EffectHandle>,
+    /// Fusion is off for this effect.
+    off: bool,
+    /// The effect feeding its video input, when that effect's output goes nowhere else.
+    sole_feed: Option<NodeId>,
+}
+
+/// The effects of `graph`, in `order`.
+pub fn candidates(graph: &Graph, order: &[NodeId]) -> Vec<Candidate> {
+    let is_effect = |id: NodeId| matches!(graph.nodes[id].kind, NodeKind::Effect(_));
+    order
         .iter()
-        .filter_map(|&id| match (&graph.nodes[id].kind, &graph.nodes[id].params) {
-            (NodeKind::Effect(_), NodeType::Effect(p)) if !p.fuse => {
-                Some((id, Err("fusion is off for this effect".to_owned())))
-            }
-            (NodeKind::Effect(handle), _) => Some((id, shape_of(&handle.shader()))),
-            _ => None,
+        .filter_map(|&id| {
+            let NodeKind::Effect(handle) = &graph.nodes[id].kind else { return None };
+            let off = matches!(&graph.nodes[id].params, NodeType::Effect(p) if !p.fuse);
+            let feed = graph.edges.iter().find(|e| e.to == id && e.to_port == VIDEO).map(|e| e.from);
+            let sole_feed = feed.filter(|&f| is_effect(f) && graph.edges.iter().filter(|e| e.from == f).count() == 1);
+            Some(Candidate { node: id, name: graph.nodes[id].name.clone(), handle: handle.clone(), off, sole_feed })
         })
-        .collect();
+        .collect()
+}
+
+type Shapes = BTreeMap<NodeId, Result<Shape, String>>;
+
+/// How each candidate reads its input now (or why it cannot fuse).
+fn shapes(candidates: &[Candidate]) -> Shapes {
+    let shape = |c: &Candidate| {
+        if c.off {
+            Err("fusion is off for this effect".to_owned())
+        } else {
+            shape_of(&c.handle.shader())
+        }
+    };
+    candidates.iter().map(|c| (c.node, shape(c))).collect()
+}
+
+/// An effect joins the one feeding it when that one's output goes nowhere else and either of the two reads
+/// pointwise; a group holds at most one neighbourhood reader, so no member is evaluated more than once per
+/// tap of the one that samples around.
+fn group(candidates: &[Candidate], shapes: &Shapes) -> Plan {
     let mut groups: Vec<Vec<NodeId>> = Vec::new();
     let mut group_of: BTreeMap<NodeId, usize> = BTreeMap::new();
-    for &id in order {
+    for candidate in candidates {
+        let id = candidate.node;
         let Some(Ok(shape)) = shapes.get(&id) else { continue };
-        let Some(feed) = graph.edges.iter().find(|e| e.to == id && e.to_port == VIDEO).map(|e| e.from) else {
-            continue;
-        };
+        let Some(feed) = candidate.sole_feed else { continue };
         let Some(Ok(feed_shape)) = shapes.get(&feed) else { continue };
-        if graph.edges.iter().filter(|e| e.from == feed).count() != 1 {
-            continue;
-        }
         let group = match group_of.get(&feed) {
             Some(&g) if groups[g].last() == Some(&feed) => g,
             Some(_) => continue,
@@ -91,15 +117,62 @@ pub fn plan(graph: &Graph, order: &[NodeId]) -> Plan {
     }
     groups.retain(|g| g.len() > 1);
     let grouped: Vec<NodeId> = groups.iter().flatten().copied().collect();
-    let alone = shapes
-        .into_iter()
-        .filter(|(id, _)| !grouped.contains(id))
-        .map(|(id, shape)| {
-            let why = shape.err().unwrap_or_else(|| "no neighbouring effect it can share a pass with".to_owned());
-            (graph.nodes[id].name.clone(), why)
+    let alone = candidates
+        .iter()
+        .filter(|c| !grouped.contains(&c.node))
+        .map(|c| {
+            let why = match &shapes[&c.node] {
+                Err(why) => why.clone(),
+                Ok(_) => "no neighbouring effect it can share a pass with".to_owned(),
+            };
+            (c.name.clone(), why)
         })
         .collect();
     Plan { groups, alone }
+}
+
+/// Keeps a running graph's plan in step with swaps that change how an effect reads its input (a pointwise
+/// effect swapped for a blur leaves its group; one swapped the other way may join its neighbours).
+pub struct Replanner {
+    candidates: Vec<Candidate>,
+    swaps: Vec<u64>,
+    shapes: Shapes,
+}
+
+impl Replanner {
+    /// The planner of `graph` (in `order`), and its plan now.
+    pub fn new(graph: &Graph, order: &[NodeId]) -> (Replanner, Plan) {
+        let candidates = candidates(graph, order);
+        let swaps = candidates.iter().map(|c| c.handle.swaps()).collect();
+        let shapes = shapes(&candidates);
+        let plan = group(&candidates, &shapes);
+        (Replanner { candidates, swaps, shapes }, plan)
+    }
+
+    /// A new plan when a swap since the last call changed how any effect reads; None otherwise (a swap that
+    /// keeps every shape is the groups' own business: they rebuild their pass).
+    pub fn replan(&mut self) -> Option<Plan> {
+        let swapped = self.candidates.iter().zip(&self.swaps).any(|(c, &seen)| c.handle.swaps() != seen);
+        if !swapped {
+            return None;
+        }
+        self.swaps = self.candidates.iter().map(|c| c.handle.swaps()).collect();
+        let shapes = shapes(&self.candidates);
+        if shapes == self.shapes {
+            return None;
+        }
+        self.shapes = shapes;
+        Some(group(&self.candidates, &self.shapes))
+    }
+
+    /// The members of a planned group, by name with their handles.
+    pub fn members(&self, group: &[NodeId]) -> Vec<(String, Arc<EffectHandle>)> {
+        group
+            .iter()
+            .filter_map(|id| self.candidates.iter().find(|c| c.node == *id))
+            .map(|c| (c.name.clone(), c.handle.clone()))
+            .collect()
+    }
 }
 
 /// A pass built for members' shaders at given swap counts, on one device.
@@ -141,14 +214,19 @@ pub struct Group {
 impl Group {
     /// The group, with its pass built now (a start is allowed to wait for the compile; a swap is not).
     pub fn new(members: Vec<(String, Arc<EffectHandle>)>, compiler: Arc<Compiler>, gpu: &Arc<Gpu>) -> Group {
-        let mut group =
-            Group { members, compiler, pass: None, pending: None, tried: None, failed: None, overran: false };
+        let mut group = Group::deferred(members, compiler);
         group.tried = Some((group.swaps(), gpu_key(gpu)));
         match build(&group.compiler, gpu, &group.handles(), group.swaps()) {
             Ok(pass) => group.pass = Some(pass),
             Err(why) => group.failed = Some(why),
         }
         group
+    }
+
+    /// The group, its pass built on its own thread at the first `refresh`: its members are drawn on their own
+    /// until then (a group formed while the graph runs).
+    pub fn deferred(members: Vec<(String, Arc<EffectHandle>)>, compiler: Arc<Compiler>) -> Group {
+        Group { members, compiler, pass: None, pending: None, tried: None, failed: None, overran: false }
     }
 
     fn swaps(&self) -> Vec<u64> {

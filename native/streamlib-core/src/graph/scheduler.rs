@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::fusion::{self, Fusion, GroupReport};
+use super::fusion::{self, Fusion, GroupReport, Replanner};
 use super::watchdog::{budget_ms, Overrun, Watchdog};
-use super::{Graph, GraphError, NodeKind, SourceKind, VIDEO};
+use super::{Graph, GraphError, NodeId, NodeKind, SourceKind, VIDEO};
 use crate::gpu::device::DriverHold;
 use crate::gpu::scale::{fit, Scaler};
 use crate::gpu::texture::Readback;
@@ -22,6 +22,7 @@ use crate::nodes::frames::Frame;
 use crate::nodes::sinks::OpenSink;
 use crate::nodes::video::VideoReader;
 use crate::nodes::{EffectHandle, PushSlot, TestPattern};
+use crate::shader::Compiler;
 use crate::webrtc::link::{Link, LinkReport};
 use crate::webrtc::player;
 
@@ -155,6 +156,42 @@ struct Fused {
     active: bool,
 }
 
+/// What re-planning the fused groups while the graph runs needs: the planner, and where each effect's step and
+/// the step feeding it are.
+struct Replan {
+    planner: Replanner,
+    step_of: BTreeMap<NodeId, usize>,
+    input_of: BTreeMap<NodeId, usize>,
+    compiler: Arc<Compiler>,
+}
+
+impl Replan {
+    /// The groups of `plan`: one whose members were a group already keeps it (and its pass); a new one is built
+    /// now when `gpu` is given (the start may wait for it), otherwise on its own thread while its members run
+    /// unfused.
+    fn groups(&self, plan: &[Vec<NodeId>], mut old: Vec<Fused>, gpu: Option<&Arc<Gpu>>) -> Vec<Fused> {
+        let mut groups = Vec::new();
+        for members in plan {
+            let Some(&input) = members.first().and_then(|id| self.input_of.get(id)) else { continue };
+            let steps: Vec<usize> = members.iter().filter_map(|id| self.step_of.get(id).copied()).collect();
+            let kept = old.iter().position(|f| f.steps == steps).map(|i| old.swap_remove(i));
+            let group = match (kept, gpu) {
+                (Some(f), _) => f.group,
+                (None, Some(gpu)) => fusion::Group::new(self.planner.members(members), self.compiler.clone(), gpu),
+                (None, None) => fusion::Group::deferred(self.planner.members(members), self.compiler.clone()),
+            };
+            groups.push(Fused { group, steps, input, active: false });
+        }
+        groups
+    }
+
+    /// New groups, and why each other effect is drawn alone, when a swap changed how an effect reads.
+    fn after_swaps(&mut self, fused: &mut Vec<Fused>) -> Option<(Vec<Fused>, BTreeMap<String, String>)> {
+        let plan = self.planner.replan()?;
+        Some((self.groups(&plan.groups, std::mem::take(fused), None), plan.alone))
+    }
+}
+
 /// A preview's frame scaled down on the GPU to the size the page shows it at, read back at that size.
 struct Scaled {
     scaler: Scaler,
@@ -240,7 +277,7 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
     let in_flight = options.frames_in_flight.unwrap_or_else(|| default_frames_in_flight(&gpu.adapter));
     let options = RunOptions { frames_in_flight: Some(in_flight), ..options };
     let order = graph.plan_order()?;
-    let plan = options.fusion.as_ref().map(|_| fusion::plan(graph, &order));
+    let planned = options.fusion.as_ref().map(|_| Replanner::new(graph, &order));
     let mut steps: Vec<Step> = Vec::new();
     let mut step_of: BTreeMap<usize, usize> = BTreeMap::new();
     let gpu_err = |e: crate::gpu::GpuError| GraphError(e.to_string());
@@ -317,22 +354,18 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
 
     let mut fused = Vec::new();
     let mut unfused = BTreeMap::new();
-    if let (Some(plan), Some(Fusion(compiler))) = (plan, &options.fusion) {
-        for members in plan.groups {
-            let handles = members
-                .iter()
-                .filter_map(|id| match &graph.nodes[*id].kind {
-                    NodeKind::Effect(handle) => Some((graph.nodes[*id].name.clone(), handle.clone())),
-                    _ => None,
-                })
-                .collect();
-            let input = graph.edges.iter().find(|e| e.to == members[0] && e.to_port == VIDEO).map(|e| e.from);
-            let Some(input) = input.and_then(|id| step_of.get(&id).copied()) else { continue };
-            let steps = members.iter().filter_map(|id| step_of.get(id).copied()).collect();
-            let group = fusion::Group::new(handles, compiler.clone(), &gpu);
-            fused.push(Fused { group, steps, input, active: false });
-        }
+    let mut replan = None;
+    if let (Some((planner, plan)), Some(Fusion(compiler))) = (planned, &options.fusion) {
+        let input_of = graph
+            .edges
+            .iter()
+            .filter(|e| e.to_port == VIDEO && matches!(graph.nodes[e.to].kind, NodeKind::Effect(_)))
+            .filter_map(|e| Some((e.to, *step_of.get(&e.from)?)))
+            .collect();
+        let state = Replan { planner, step_of, input_of, compiler: compiler.clone() };
+        fused = state.groups(&plan.groups, Vec::new(), Some(&gpu));
         unfused = plan.alone;
+        replan = Some(state);
     }
 
     let effects = steps
@@ -358,7 +391,7 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
             .name("streamlib-frame-loop".into())
             .spawn(move || {
                 let run = Run { options: &options, stop: &stop, stats: &stats, mouse: &mouse };
-                let outcome = frame_loop(&mut gpu, &mut steps, &mut fused, &run);
+                let outcome = frame_loop(&mut gpu, &mut steps, &mut fused, replan, &run);
                 let finished = finish_sinks(&mut steps);
                 let mut stats = stats.lock().unwrap_or_else(|p| p.into_inner());
                 stats.running = false;
@@ -379,7 +412,13 @@ struct Run<'a> {
     mouse: &'a Mouse,
 }
 
-fn frame_loop(gpu: &mut Arc<Gpu>, steps: &mut [Step], fused: &mut [Fused], run: &Run) -> Result<(), String> {
+fn frame_loop(
+    gpu: &mut Arc<Gpu>,
+    steps: &mut [Step],
+    fused: &mut Vec<Fused>,
+    mut replan: Option<Replan>,
+    run: &Run,
+) -> Result<(), String> {
     let Run { options, stop, stats, mouse } = *run;
     let mut progress = Progress::new(budget_ms(options.fps, options.watchdog_ms));
     let nominal_fps = options.fps.unwrap_or(30.0);
@@ -425,6 +464,10 @@ fn frame_loop(gpu: &mut Arc<Gpu>, steps: &mut [Step], fused: &mut [Fused], run: 
             if let Some(hold) = hold.take() {
                 hold.hand_over();
             }
+        }
+        if let Some((groups, alone)) = replan.as_mut().and_then(|r| r.after_swaps(fused)) {
+            *fused = groups;
+            stats.lock().unwrap_or_else(|p| p.into_inner()).unfused = alone;
         }
         for f in fused.iter_mut() {
             f.active = f.group.refresh(gpu);

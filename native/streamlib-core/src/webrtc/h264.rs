@@ -220,4 +220,3 @@ mod tests {
         assert!(encoder.encode(&Frame { index: 2, width: 1, height: 1, pixels: vec![0; 4] }).is_err());
     }
 }
-
