@@ -74,6 +74,12 @@ class Shader:
         return self._native
 
     @property
+    def wgsl(self) -> str:
+        """WGSL of the compute form, for WebGPU pages (translated by naga from the SPIR-V); ValueError saying
+        why for a pixel shader or one WebGPU cannot take."""
+        return self._native.wgsl()
+
+    @property
     def workgroup_size(self) -> tuple[int, int, int] | None:
         size = self.reflection.get("workgroup_size")
         return (size[0], size[1], size[2]) if size else None

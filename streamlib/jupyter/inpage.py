@@ -88,6 +88,28 @@ def effect_pass(effect: Effect, inputs: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def compute_pass(effect: Effect, inputs: dict[str, str]) -> dict[str, Any]:
+    """One pass of a WebGPU chain (widgets/src/webgpu.js): `effect`'s WGSL, its reflection (bindings, cbuffer
+    layouts, workgroup size), which binding each input port fills from which pass (or "source"), and its
+    current parameter values. NotInPage when the effect is not a compute effect WebGPU can take."""
+    shader = effect.shader
+    try:
+        wgsl = shader.wgsl
+    except ValueError as why:
+        raise NotInPage(f"'{effect.name}': {why}") from None
+    bindings = _texture_bindings(effect)
+    values = effect_values(effect)
+    return {
+        "name": effect.name,
+        "wgsl": wgsl,
+        "reflection": shader.reflection,
+        "textures": [
+            {"binding": bindings[port], "from": source} for port, source in inputs.items() if port in bindings
+        ],
+        "values": {p.name: values.get(p.name, _flat(p.default)) for p in shader.parameters},
+    }
+
+
 def _source(node: Node, fps: float) -> dict[str, Any]:
     if isinstance(node, TestPattern):
         glsl, block = _native.test_pattern_glsl_es()

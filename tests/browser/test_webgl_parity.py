@@ -63,9 +63,11 @@ EFFECTS = _effects()
 IMAGES = _images()
 
 
-def _kernel(shader: streamlib.Shader, image: np.ndarray) -> np.ndarray:
+def _kernel(
+    shader: streamlib.Shader, image: np.ndarray, params: dict[str, float] | None = None
+) -> np.ndarray:
     runtime = Runtime()
-    effect = Effect(shader, name="fx")
+    effect = Effect(shader, name="fx", params=params)
     sink = NumpySink(name="out")
     runtime.connect(ImageSource(image, name="picture"), effect)
     runtime.connect(effect, sink)

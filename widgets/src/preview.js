@@ -188,3 +188,5 @@ function render({ model, el }) {
 export default { render };
 // The renderer alone, for the WebGL2 parity test (tests/browser/test_webgl_parity.py).
 export { createRenderer } from "./webgl.js";
+// The WebGPU renderer of compute effects, for its parity test (tests/browser/test_webgpu_parity.py).
+export { createComputeRenderer } from "./webgpu.js";

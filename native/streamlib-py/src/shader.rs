@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use streamlib_core::shader::{
@@ -79,6 +80,12 @@ impl NativeShader {
     fn spirv<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         let bytes: Vec<u8> = self.inner.spirv.iter().flat_map(|word| word.to_le_bytes()).collect();
         PyBytes::new(py, &bytes)
+    }
+
+    /// WGSL for a WebGPU page (compute form); ValueError saying why for another stage or a shader WebGPU cannot
+    /// take.
+    fn wgsl(&self) -> PyResult<String> {
+        streamlib_core::shader::wgsl::to_wgsl(&self.inner.spirv, self.inner.stage).map_err(PyValueError::new_err)
     }
 }
 

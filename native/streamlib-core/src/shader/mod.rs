@@ -22,6 +22,7 @@ pub mod std140;
 pub(crate) mod test_support;
 pub mod tokens;
 pub mod types;
+pub mod wgsl;
 pub mod worker;
 
 use std::path::PathBuf;

@@ -1,0 +1,132 @@
+"""Every library compute effect, on the same images, rendered by the kernel (wgpu on lavapipe) and by the page
+(the shipped widget bundle's WebGPU renderer, from the WGSL naga makes of the same SPIR-V, on Chromium's
+SwiftShader adapter): the pixels agree within 1/255 per channel.
+
+Chromium offers WebGPU only in a secure context (the page is served from 127.0.0.1) and, headless without a
+GPU, only with `--enable-unsafe-webgpu`; this test launches its own browser so, without `--disable-gpu`."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import http.server
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import streamlib
+from streamlib import Effect
+from streamlib.jupyter import inpage
+
+from .lab import CHROMIUM, CHROMIUM_ARGS
+from .test_webgl_parity import BUNDLE, HEIGHT, IMAGES, WIDTH, _kernel
+
+ROOT = Path(__file__).resolve().parents[2]
+WEBGPU_ARGS = [arg for arg in CHROMIUM_ARGS if arg != "--disable-gpu"] + ["--enable-unsafe-webgpu"]
+#: Values away from the defaults, so a parameter the page packs at the wrong offset shows.
+VALUES = {"invert_compute": {"amount": 0.75}, "posterize_compute": {"levels": 5}, "threshold_compute": {}}
+
+
+def _compute_effects() -> list[tuple[str, streamlib.Shader]]:
+    found = []
+    for path in sorted((ROOT / "shaders").glob("*.hlsl")):
+        shader = streamlib.compile_file(path)
+        if shader.stage == "compute":
+            found.append((path.stem, shader))
+    return found
+
+
+EFFECTS = _compute_effects()
+
+
+@pytest.fixture(scope="module")
+def webgpu_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    folder = tmp_path_factory.mktemp("webgpu")
+    (folder / "index.html").write_text("<!doctype html><title>webgpu</title>")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=WEBGPU_ARGS)
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+            bundle = base64.b64encode(BUNDLE.read_bytes()).decode()
+            said = page.evaluate(
+                """async (bundle) => {
+                    const module = await import(`data:text/javascript;base64,${bundle}`);
+                    try {
+                        window.renderer = await module.createComputeRenderer();
+                        return window.renderer.renderer;
+                    } catch (error) {
+                        return `unavailable: ${error.message}`;
+                    }
+                }""",
+                bundle,
+            )
+            if said.startswith("unavailable"):
+                pytest.skip(f"this Chromium gives the page no WebGPU ({said})")
+            print(f"page renderer: {said}")
+            yield page
+            browser.close()
+    finally:
+        server.shutdown()
+
+
+def _page_render(page: Any, effect: Effect, image: np.ndarray) -> np.ndarray:
+    program = {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "passes": [inpage.compute_pass(effect, {port: "source" for port in effect.port_names("input")})],
+    }
+    pixels = page.evaluate(
+        """async ([program, data]) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            await window.renderer.setProgram(program);
+            window.renderer.render({ frame: { data: bytes }, index: 0, time: 0 });
+            const out = await window.renderer.readPixels();
+            let text = "";
+            for (let i = 0; i < out.length; i += 0x8000) text += String.fromCharCode(...out.subarray(i, i + 0x8000));
+            return btoa(text);
+        }""",
+        [program, base64.b64encode(image.tobytes()).decode()],
+    )
+    return np.frombuffer(base64.b64decode(pixels), np.uint8).reshape(HEIGHT, WIDTH, 4)
+
+
+def test_the_library_has_compute_effects_and_each_has_wgsl() -> None:
+    assert {name for name, _ in EFFECTS} >= set(VALUES)
+    for name, shader in EFFECTS:
+        assert "@compute" in shader.wgsl, name
+    with pytest.raises(ValueError, match="only made for compute shaders"):
+        _ = streamlib.compile_file(ROOT / "shaders" / "invert.hlsl").wgsl
+
+
+@pytest.mark.parametrize("picture", sorted(IMAGES))
+def test_the_page_runs_every_compute_effect_like_the_kernel(webgpu_page: Any, picture: str) -> None:
+    image = IMAGES[picture]
+    worst: dict[str, int] = {}
+    spread: Counter[int] = Counter()
+    for name, shader in EFFECTS:
+        kernel = _kernel(shader, image, params=VALUES.get(name)).astype(np.int16)
+        page = _page_render(webgpu_page, Effect(shader, name="fx", params=VALUES.get(name)), image).astype(
+            np.int16
+        )
+        diff = np.abs(kernel - page)
+        worst[name] = int(diff.max())
+        spread.update(Counter(diff.ravel().tolist()))
+    total = sum(spread.values())
+    print(f"\n{picture}: max |kernel - page| per compute effect (of 255): {worst}")
+    print(
+        "distribution over all channels: "
+        + ", ".join(f"{d}: {n / total:.4%}" for d, n in sorted(spread.items()))
+    )
+    over = {name: d for name, d in worst.items() if d > 1}
+    assert not over, f"compute effects differ by more than 1/255 between the kernel and the page: {over}"

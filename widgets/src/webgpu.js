@@ -1,0 +1,188 @@
+/* global GPUShaderStage, GPUTextureUsage, GPUBufferUsage, GPUMapMode */
+// Runs a chain of streamlib compute effects in the page with WebGPU, from the WGSL the core emits (naga from the
+// same SPIR-V the kernel runs: shader/wgsl.rs).
+//
+// Bindings are the SPIR-V's own (set → group, binding → binding), described by the shader's reflection: each
+// pass reads its input textures, writes its rgba8 storage image, and takes its cbuffers as uniform buffers packed
+// at the reflected offsets (the effect's parameters, and the frame values in `streamlib_frame`). One thread per
+// pixel in the reflected workgroup size, as the kernel dispatches it.
+
+const FRAME_BLOCK = "streamlib_frame";
+
+// "float3" → { base: "float", count: 3 }; matrices are not among compute effects' parameters.
+function scalarKind(type) {
+  const match = /^(float|int|uint|bool)(\d?)$/.exec(type);
+  if (!match) throw new Error(`a uniform of type ${type} cannot be set from the page`);
+  return { base: match[1], count: Number(match[2] || 1) };
+}
+
+function packBlock(block, valueOf) {
+  const bytes = new ArrayBuffer(Math.max(16, Math.ceil(block.size / 16) * 16));
+  const view = new DataView(bytes);
+  for (const member of block.members) {
+    const { base, count } = scalarKind(member.type);
+    const values = valueOf(member.name) || [];
+    for (let i = 0; i < count; i += 1) {
+      const at = member.offset + 4 * i;
+      const value = Number(values[i] ?? 0);
+      if (base === "float") view.setFloat32(at, value, true);
+      else if (base === "uint" || base === "bool") view.setUint32(at, Math.max(0, Math.round(value)), true);
+      else view.setInt32(at, Math.round(value), true);
+    }
+  }
+  return bytes;
+}
+
+function layoutEntry(resource) {
+  const entry = { binding: resource.binding, visibility: GPUShaderStage.COMPUTE };
+  if (resource.kind === "texture") entry.texture = { sampleType: "unfilterable-float" };
+  else if (resource.kind === "storage_image") entry.storageTexture = { access: "write-only", format: "rgba8unorm" };
+  else if (resource.kind === "uniform_buffer") entry.buffer = { type: "uniform" };
+  else if (resource.kind === "sampler") entry.sampler = { type: "non-filtering" };
+  else throw new Error(`a compute effect's ${resource.kind} '${resource.name}' cannot be bound in the page`);
+  return entry;
+}
+
+export async function createComputeRenderer() {
+  if (!navigator.gpu) throw new Error("this browser offers no WebGPU (navigator.gpu is missing)");
+  const adapter = await navigator.gpu.requestAdapter();
+  if (!adapter) throw new Error("this browser offers WebGPU but no adapter for it");
+  const device = await adapter.requestDevice();
+  const info = adapter.info || {};
+  let passes = [];
+  let size = { width: 0, height: 0 };
+  let source = null;
+  let output = null;
+
+  const texture = (width, height, usage) =>
+    device.createTexture({ size: { width, height }, format: "rgba8unorm", usage });
+
+  async function checked(make) {
+    device.pushErrorScope("validation");
+    const made = make();
+    const error = await device.popErrorScope();
+    if (error) throw new Error(error.message);
+    return made;
+  }
+
+  // program: { width, height, passes: [{ name, wgsl, reflection, textures: [{binding, from}], values }] }
+  async function setProgram(program) {
+    size = { width: program.width, height: program.height };
+    source = texture(size.width, size.height, GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST);
+    const built = [];
+    for (const pass of program.passes) {
+      const module = device.createShaderModule({ code: pass.wgsl });
+      const messages = (await module.getCompilationInfo()).messages.filter((m) => m.type === "error");
+      if (messages.length) throw new Error(`WebGPU rejected '${pass.name}': ${messages.map((m) => m.message).join("; ")}`);
+      const groups = [];
+      for (const resource of pass.reflection.resources) {
+        (groups[resource.set] ||= []).push(layoutEntry(resource));
+      }
+      const layouts = [...groups].map((entries) => device.createBindGroupLayout({ entries: entries || [] }));
+      const pipeline = await checked(() =>
+        device.createComputePipeline({
+          layout: device.createPipelineLayout({ bindGroupLayouts: layouts }),
+          compute: { module, entryPoint: pass.reflection.entry_point },
+        }),
+      );
+      const target = texture(
+        size.width,
+        size.height,
+        GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_SRC,
+      );
+      const blocks = pass.reflection.uniform_buffers.map((block) => ({
+        block,
+        buffer: device.createBuffer({
+          size: Math.max(16, Math.ceil(block.size / 16) * 16),
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+        }),
+      }));
+      built.push({ pass, pipeline, layouts, target, blocks, values: { ...pass.values } });
+    }
+    passes = built;
+    output = passes.length ? passes[passes.length - 1].target : source;
+  }
+
+  function setValues(name, values) {
+    const pass = passes.find((p) => p.pass.name === name);
+    if (pass) Object.assign(pass.values, values);
+  }
+
+  // frame: RGBA bytes of the source picture, top row first.
+  function render({ frame, index, time, mouse }) {
+    device.queue.writeTexture(
+      { texture: source },
+      frame.data,
+      { bytesPerRow: size.width * 4, rowsPerImage: size.height },
+      size,
+    );
+    const frameValues = {
+      time: [time || 0],
+      frame: [index || 0],
+      resolution: [size.width, size.height],
+      mouse: mouse || [0, 0, 0, 0],
+    };
+    const encoder = device.createCommandEncoder();
+    const outputs = new Map();
+    for (const built of passes) {
+      const entries = [];
+      for (const resource of built.pass.reflection.resources) {
+        let resourceEntry;
+        if (resource.kind === "texture") {
+          const feed = built.pass.textures.find((t) => t.binding === resource.binding);
+          const from = feed && feed.from !== "source" ? outputs.get(feed.from) : source;
+          resourceEntry = (from || source).createView();
+        } else if (resource.kind === "storage_image") {
+          resourceEntry = built.target.createView();
+        } else if (resource.kind === "uniform_buffer") {
+          const { block, buffer } = built.blocks.find((b) => b.block.name === resource.name);
+          const valueOf = (member) => (block.name === FRAME_BLOCK ? frameValues[member] : built.values[member]);
+          device.queue.writeBuffer(buffer, 0, packBlock(block, valueOf));
+          resourceEntry = { buffer };
+        } else {
+          resourceEntry = device.createSampler({ addressModeU: "clamp-to-edge", addressModeV: "clamp-to-edge" });
+        }
+        (entries[resource.set] ||= []).push({ binding: resource.binding, resource: resourceEntry });
+      }
+      const compute = encoder.beginComputePass();
+      compute.setPipeline(built.pipeline);
+      built.layouts.forEach((layout, set) =>
+        compute.setBindGroup(set, device.createBindGroup({ layout, entries: entries[set] || [] })),
+      );
+      const [x, y] = built.pass.reflection.workgroup_size;
+      compute.dispatchWorkgroups(Math.ceil(size.width / x), Math.ceil(size.height / y));
+      compute.end();
+      outputs.set(built.pass.name, built.target);
+    }
+    device.queue.submit([encoder.finish()]);
+  }
+
+  // The last pass's picture, RGBA bytes, top row first.
+  async function readPixels() {
+    const row = Math.ceil((size.width * 4) / 256) * 256;
+    const buffer = device.createBuffer({
+      size: row * size.height,
+      usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ,
+    });
+    const encoder = device.createCommandEncoder();
+    encoder.copyTextureToBuffer({ texture: output }, { buffer, bytesPerRow: row }, size);
+    device.queue.submit([encoder.finish()]);
+    await buffer.mapAsync(GPUMapMode.READ);
+    const mapped = new Uint8Array(buffer.getMappedRange());
+    const pixels = new Uint8Array(size.width * size.height * 4);
+    for (let y = 0; y < size.height; y += 1) {
+      pixels.set(mapped.subarray(y * row, y * row + size.width * 4), y * size.width * 4);
+    }
+    buffer.unmap();
+    buffer.destroy();
+    return pixels;
+  }
+
+  return {
+    renderer: `WebGPU ${info.vendor || "?"} ${info.architecture || ""}`.trim(),
+    setProgram,
+    setValues,
+    render,
+    readPixels,
+  };
+}
