@@ -1,5 +1,6 @@
-"""What `Preview(fx, run="browser")` hands the page: fx's chain of pixel effects back to its source, as the
-GLSL ES the core emits, with parameter values and the control widgets that drive them."""
+"""What `Preview(fx, run="browser")` hands the page: fx's chain of effects back to its source, as the GLSL
+ES (pixel effects, WebGL2) or WGSL (compute effects, WebGPU) the core emits, with parameter values and the
+control widgets that drive them."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def effect_pass(effect: Effect, inputs: dict[str, str]) -> dict[str, Any]:
     if shader.stage != "pixel" or shader.glsl_es is None:
         raise NotInPage(
             f"'{effect.name}' is a {shader.stage} effect: WebGL2 runs the pixel form only "
-            "(WebGPU, which compute effects would need, is not used here)"
+            "(compute effects run in the page through WebGPU: `compute_pass`)"
         )
     bindings = _texture_bindings(effect)
     values = effect_values(effect)
@@ -209,10 +210,22 @@ def program(target: Node, *, fps: float, generation: int = 0) -> dict[str, Any]:
     source, effects, inputs = chain(target)
     if not effects:
         raise NotInPage(f"'{target.name}' is a source: the page runs effects on it, and there are none")
+    stages = {effect.shader.stage for effect in effects}
+    if stages == {"compute"}:
+        api, passes = "webgpu", [compute_pass(effect, inputs[effect.name]) for effect in effects]
+    elif "compute" in stages:
+        compute = ", ".join(e.name for e in effects if e.shader.stage == "compute")
+        raise NotInPage(
+            f"the chain mixes pixel effects (WebGL2 in the page) with compute effects ({compute}: WebGPU); "
+            "the page runs one or the other"
+        )
+    else:
+        api, passes = "webgl2", [effect_pass(effect, inputs[effect.name]) for effect in effects]
     return {
         "generation": generation,
+        "api": api,
         "source": _source(source, fps),
-        "passes": [effect_pass(effect, inputs[effect.name]) for effect in effects],
+        "passes": passes,
         "output": target.name if isinstance(target, Effect) else "source",
     }
 

@@ -95,17 +95,21 @@ class Preview(anywidget.AnyWidget):
                 )
                 self.full_resolution = full_resolution
             else:
-                self._init_in_page(program, fps)
+                self._init_in_page(program, fps, (quality, max_in_flight, owns_runtime, full_resolution))
             return
         self._init_kernel_path(quality, max_in_flight, fps, owns_runtime)
         self.full_resolution = full_resolution
 
-    def _init_in_page(self, program: dict[str, Any], fps: float) -> None:
+    def _init_in_page(
+        self, program: dict[str, Any], fps: float, fallback: tuple[int, int, bool, bool]
+    ) -> None:
         super().__init__(run="browser", program=program)
         _, self._effects, _ = inpage.chain(self.node)
         self._closed = threading.Event()
         self._fps = fps
         self._owns_runtime = False
+        # What the kernel path takes should the page say it cannot run the chain (no WebGPU adapter).
+        self._fallback = fallback
         self.frames_sent = 0
         self.on_msg(self._on_page_message)
         _live.add(self)
@@ -131,7 +135,9 @@ class Preview(anywidget.AnyWidget):
 
     def _on_page_message(self, _: Any, message: dict[str, Any], buffers: list[bytes]) -> None:
         kind = message.get("type")
-        if kind == "program-error":
+        if kind == "page-cannot-run" and self.run == "browser":
+            self._fall_back_to_kernel(str(message.get("reason", "")))
+        elif kind == "program-error":
             self.error = f"the page kept its last good effect: {message.get('message', '')}"
         elif kind == "program-ok" and message.get("generation") == self.program.get("generation"):
             self.error = ""
@@ -145,6 +151,18 @@ class Preview(anywidget.AnyWidget):
                 self.send({"type": "video", "error": "the chain no longer starts at a video file"})
             else:
                 self.send({"type": "video"}, buffers=[data])
+
+    def _fall_back_to_kernel(self, reason: str) -> None:
+        """The page cannot run the chain (a compute chain where the browser offers no WebGPU adapter): the
+        kernel runs it and streams frames, as `run="kernel"` would; the page's view has switched itself."""
+        quality, max_in_flight, owns_runtime, full_resolution = self._fallback
+        self._closed.set()  # ends the in-page sync thread
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.run = "kernel"
+        notice = f"runs in the kernel: {reason}"
+        self._start_kernel_path(quality, max_in_flight, self._fps, owns_runtime, notice)
+        self.full_resolution = full_resolution
 
     def _sync(self) -> None:
         """Keeps the page's chain in step with the kernel's: hot swaps, parameter values, control widgets."""
@@ -178,6 +196,12 @@ class Preview(anywidget.AnyWidget):
     def _init_kernel_path(
         self, quality: int, max_in_flight: int, fps: float, owns_runtime: bool, notice: str = ""
     ) -> None:
+        super().__init__()
+        self._start_kernel_path(quality, max_in_flight, fps, owns_runtime, notice)
+
+    def _start_kernel_path(
+        self, quality: int, max_in_flight: int, fps: float, owns_runtime: bool, notice: str
+    ) -> None:
         target, runtime = self.node, self.runtime
         self.sink = PreviewSink(quality=quality, name=f"preview_{target.name}_{len(_live) + 1}")
         # The page's acknowledgements pace the graph: no frame is made that the page cannot take.
@@ -186,7 +210,7 @@ class Preview(anywidget.AnyWidget):
         if was_running:
             runtime.stop()
         runtime.connect(target, self.sink, delivery="latest")
-        super().__init__(max_in_flight=max_in_flight, notice=notice)
+        self.max_in_flight, self.notice = max_in_flight, notice
         streaming.stream_messages(self, STREAMED_MESSAGES)
         self._base_notice = notice
         self._in_flight = 0

@@ -26,6 +26,9 @@ CHROMIUM_ARGS = [
     "--use-fake-device-for-media-stream=fps=30",
     "--use-fake-ui-for-media-stream",
 ]
+# Chromium offers the page WebGPU (SwiftShader's adapter, headless without a GPU) only so: in a secure context,
+# with this flag and without --disable-gpu.
+WEBGPU_ARGS = [arg for arg in CHROMIUM_ARGS if arg != "--disable-gpu"] + ["--enable-unsafe-webgpu"]
 
 
 # JupyterLab without streamlib's server extension, whose kernel websockets keep Nagle's algorithm on (the

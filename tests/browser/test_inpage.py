@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from .conftest import Lab
+from .lab import CHROMIUM, WEBGPU_ARGS
 from .lab_helpers import (
     cell,
     open_notebook,
@@ -135,7 +139,7 @@ def preview_run(page: Any, cell: int) -> str:
     """Where cell `cell`'s preview runs its chain ("browser", or "kernel" after a fallback)."""
     return str(
         page.evaluate(
-            f"() => document.querySelectorAll('.jp-Cell')[{cell}].querySelector('.streamlib-preview').dataset.run"
+            f"() => document.querySelectorAll('.jp-Cell')[{cell}]?.querySelector('.streamlib-preview')?.dataset.run"
         )
     )
 
@@ -250,3 +254,59 @@ def test_a_camera_stopping_mid_stream_says_so(page: Any, lab: Lab, shots: Any) -
     page.keyboard.press("Shift+Enter")
     said = wait_for_output(page, 2, "state ")
     assert said.startswith("state stopped: the camera stopped mid-stream"), said
+
+
+COMPUTE_CELLS = [
+    "from streamlib import Effect, Runtime, TestPattern\nfrom streamlib.jupyter import Preview\n"
+    'runtime = Runtime()\ninvert = Effect("invert_compute.hlsl")\nruntime.connect(TestPattern(640, 360), invert)\n'
+    'preview = Preview(invert, run="browser")\npreview',
+]
+
+
+def _inverted_pattern(page: Any) -> None:
+    # As the pixel form's: the first colour bar 0.75 grey inverted to 0.25, the last (0.1) to 0.9.
+    first, last = sample(page, 30, 100, cell=0), sample(page, 620, 100, cell=0)
+    assert all(60 <= c <= 68 for c in first), first
+    assert all(226 <= c <= 232 for c in last), last
+
+
+def _status(page: Any) -> str:
+    return str(page.evaluate("() => document.querySelector('.streamlib-preview-status').textContent"))
+
+
+def test_a_compute_chain_falls_back_to_the_kernel_where_the_page_has_no_webgpu(
+    page: Any, lab: Lab, shots: Any
+) -> None:
+    # The browser tests' Chromium runs with --disable-gpu: WebGPU there has no adapter.
+    open_notebook(
+        page, lab.notebook_url(write_notebook(lab.root, "inpage-compute-kernel.ipynb", COMPUTE_CELLS))
+    )
+    run_all(page)
+    wait_until(lambda: preview_run(page, 0) == "kernel", timeout=60)
+    wait_for_frames(page, minimum_fps=1, cell=0)
+    screenshot(page, shots, "1-kernel-fallback")
+    status = wait_until(lambda: "runs in the kernel" in _status(page) and _status(page), timeout=30)
+    assert "no adapter" in status, status
+    _inverted_pattern(page)
+
+
+@pytest.fixture()
+def webgpu_page(browser: Any, lab: Lab) -> Iterator[Any]:
+    """A page of a second Chromium, one that offers WebGPU (SwiftShader), from the same Playwright."""
+    webgpu = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=WEBGPU_ARGS)
+    page = webgpu.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    webgpu.close()
+
+
+def test_a_compute_chain_runs_in_the_page_through_webgpu(webgpu_page: Any, lab: Lab, shots: Any) -> None:
+    page = webgpu_page
+    open_notebook(page, lab.notebook_url(write_notebook(lab.root, "inpage-compute.ipynb", COMPUTE_CELLS)))
+    run_all(page)
+    wait_for_frames(page, minimum_fps=10, cell=0)
+    screenshot(page, shots, "1-compute-in-the-page")
+    assert preview_run(page, 0) == "browser"
+    overlay = page.evaluate("() => document.querySelector('.streamlib-preview-overlay').textContent")
+    assert "in page (WebGPU)" in overlay, overlay
+    _inverted_pattern(page)

@@ -23,11 +23,10 @@ import streamlib
 from streamlib import Effect
 from streamlib.jupyter import inpage
 
-from .lab import CHROMIUM, CHROMIUM_ARGS
+from .lab import CHROMIUM, WEBGPU_ARGS
 from .test_webgl_parity import BUNDLE, HEIGHT, IMAGES, WIDTH, _kernel
 
 ROOT = Path(__file__).resolve().parents[2]
-WEBGPU_ARGS = [arg for arg in CHROMIUM_ARGS if arg != "--disable-gpu"] + ["--enable-unsafe-webgpu"]
 #: Values away from the defaults, so a parameter the page packs at the wrong offset shows.
 VALUES = {"invert_compute": {"amount": 0.75}, "posterize_compute": {"levels": 5}, "threshold_compute": {}}
 
@@ -44,39 +43,42 @@ def _compute_effects() -> list[tuple[str, streamlib.Shader]]:
 EFFECTS = _compute_effects()
 
 
-@pytest.fixture(scope="module")
-def webgpu_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass
 
+
+@pytest.fixture(scope="module")
+def webgpu_page(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     folder = tmp_path_factory.mktemp("webgpu")
     (folder / "index.html").write_text("<!doctype html><title>webgpu</title>")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler = functools.partial(_QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    # A second Chromium from the session's Playwright: the shared one runs with --disable-gpu.
+    webgpu = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=WEBGPU_ARGS)
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=WEBGPU_ARGS)
-            page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
-            bundle = base64.b64encode(BUNDLE.read_bytes()).decode()
-            said = page.evaluate(
-                """async (bundle) => {
-                    const module = await import(`data:text/javascript;base64,${bundle}`);
-                    try {
-                        window.renderer = await module.createComputeRenderer();
-                        return window.renderer.renderer;
-                    } catch (error) {
-                        return `unavailable: ${error.message}`;
-                    }
-                }""",
-                bundle,
-            )
-            if said.startswith("unavailable"):
-                pytest.skip(f"this Chromium gives the page no WebGPU ({said})")
-            print(f"page renderer: {said}")
-            yield page
-            browser.close()
+        page = webgpu.new_page()
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+        bundle = base64.b64encode(BUNDLE.read_bytes()).decode()
+        said = page.evaluate(
+            """async (bundle) => {
+                const module = await import(`data:text/javascript;base64,${bundle}`);
+                try {
+                    window.renderer = await module.createComputeRenderer();
+                    return window.renderer.renderer;
+                } catch (error) {
+                    return `unavailable: ${error.message}`;
+                }
+            }""",
+            bundle,
+        )
+        if said.startswith("unavailable"):
+            pytest.skip(f"this Chromium gives the page no WebGPU ({said})")
+        print(f"page renderer: {said}")
+        yield page
     finally:
+        webgpu.close()
         server.shutdown()
 
 

@@ -134,27 +134,51 @@ def test_a_second_input_is_bound_to_its_own_texture() -> None:
     ("make", "why"),
     [
         (lambda: (PushSource(8, 8), "invert.hlsl"), "PushSource"),
-        (lambda: (TestPattern(64, 64), "invert_compute.hlsl"), "compute effect"),
+        (lambda: (TestPattern(64, 64), "invert.hlsl", "invert_compute.hlsl"), "mixes pixel effects"),
     ],
 )
 def test_a_chain_the_page_cannot_run_is_refused_with_the_reason(make: Any, why: str) -> None:
-    source, shader = make()
+    source, *shaders = make()
     runtime = Runtime()
-    effect = Effect(shader)
-    runtime.connect(source, effect)
+    node = source
+    for shader in shaders:
+        effect = Effect(shader)
+        runtime.connect(node, effect)
+        node = effect
     with pytest.raises(inpage.NotInPage, match=why):
-        inpage.program(effect, fps=30)
+        inpage.program(node, fps=30)
 
 
 def test_the_preview_falls_back_to_the_kernel_and_says_why() -> None:
     runtime = Runtime()
-    effect = Effect("invert_compute.hlsl")
-    runtime.connect(TestPattern(64, 64), effect)
-    preview = Preview(effect, run="browser")
+    pixel, compute = Effect("invert.hlsl"), Effect("invert_compute.hlsl")
+    runtime.connect(TestPattern(64, 64), pixel)
+    runtime.connect(pixel, compute)
+    preview = Preview(compute, run="browser")
     try:
         assert preview.run == "kernel"
         assert preview.notice.startswith("runs in the kernel: ") and "compute" in preview.notice
         assert runtime.is_running  # the kernel path took over
+    finally:
+        preview.close()
+        runtime.stop()
+
+
+def test_a_compute_chain_goes_to_the_page_as_wgsl_and_falls_back_when_the_page_cannot_run_it() -> None:
+    runtime = Runtime()
+    effect = Effect("posterize_compute.hlsl", params={"levels": 5})
+    runtime.connect(TestPattern(64, 64), effect)
+    preview = Preview(effect, run="browser")
+    try:
+        assert preview.run == "browser" and preview.program["api"] == "webgpu"
+        [one] = preview.program["passes"]
+        assert "@compute" in one["wgsl"] and one["values"] == {"levels": [5.0]}
+        assert one["textures"] == [{"binding": 16, "from": "source"}]
+        assert not runtime.is_running  # nothing to render in the kernel while the page runs the chain
+        # The page found no WebGPU adapter: the kernel takes the chain over and says why.
+        preview._on_page_message(None, {"type": "page-cannot-run", "reason": "no adapter here"}, [])
+        assert preview.run == "kernel" and preview.notice == "runs in the kernel: no adapter here"
+        assert runtime.is_running
     finally:
         preview.close()
         runtime.stop()

@@ -6,6 +6,7 @@
 
 import { previewFrame } from "./frame.js";
 import { createRenderer } from "./webgl.js";
+import { createWebGpuChain } from "./webgpu.js";
 
 const KERNEL_SILENT_MS = 3500;
 const CAMERA_WAIT_MS = 2000;
@@ -50,19 +51,25 @@ async function ownCamera(source) {
   return { video, stream };
 }
 
-export function renderInPage({ model, el }) {
+// `fallback()` renders the kernel path's view in `el` (and returns its cleanup): for a compute chain in a page
+// whose browser gives WebGPU no adapter, after the kernel is told so (`page-cannot-run`).
+export function renderInPage({ model, el, fallback }) {
   const { root, canvas, overlay, status } = previewFrame(model, el);
   root.dataset.run = "browser";
+  const api = (model.get("program") || {}).api === "webgpu" ? "WebGPU" : "WebGL2";
 
-  let renderer;
-  try {
-    renderer = createRenderer(canvas);
-  } catch (error) {
-    status.textContent = `in-page preview unavailable: ${error.message}`;
-    model.send({ type: "program-error", message: String(error.message) });
-    return () => {};
+  // Pixel chains: WebGL2, made at once; compute chains: WebGPU, whose device comes asynchronously.
+  let renderer = null;
+  if (api === "WebGL2") {
+    try {
+      renderer = createRenderer(canvas);
+    } catch (error) {
+      status.textContent = `in-page preview unavailable: ${error.message}`;
+      model.send({ type: "program-error", message: String(error.message) });
+      return () => {};
+    }
+    root.streamlibRenderer = renderer;
   }
-  root.streamlibRenderer = renderer;
 
   const state = { fps: 0, latency: 0, width: canvas.width, height: canvas.height };
   const messages = { program: "", source: "", kernel: "" };
@@ -81,7 +88,7 @@ export function renderInPage({ model, el }) {
   function refresh() {
     const parts = [`${state.fps.toFixed(1)} fps`, `${state.width}×${state.height}`];
     if (sourceKind === "camera") parts.push(`+${state.latency.toFixed(0)} ms`);
-    parts.push("in page (WebGL2)");
+    parts.push(`in page (${api})`);
     overlay.textContent = parts.join(" · ");
     status.textContent = [messages.kernel, messages.source, messages.program].filter(Boolean).join(" — ");
     canvas.dataset.fps = state.fps.toFixed(2);
@@ -104,9 +111,12 @@ export function renderInPage({ model, el }) {
     refresh();
   }
 
+  // False when the renderer skipped the frame (WebGPU's last one still on its way back).
   function renderFrame(frame) {
-    renderer.render({ frame, index: frameIndex, time: (performance.now() - startedAt) / 1000, mouse });
+    const time = (performance.now() - startedAt) / 1000;
+    if (renderer.render({ frame, index: frameIndex, time, mouse }) === false) return false;
     frameIndex += 1;
+    return true;
   }
 
   // Camera: one render per new camera frame, when the video has one (requestVideoFrameCallback). One chain
@@ -118,8 +128,7 @@ export function renderInPage({ model, el }) {
     const followed = video;
     const onVideoFrame = (now, metadata) => {
       if (closed || video !== followed) return;
-      if (visible) {
-        renderFrame(followed);
+      if (visible && renderFrame(followed)) {
         // How long after the camera frame was ready for display its output was: the latency this adds.
         const ready = metadata && metadata.presentationTime ? metadata.presentationTime : now;
         drew(performance.now() - ready);
@@ -138,9 +147,10 @@ export function renderInPage({ model, el }) {
     const fps = model.get("program").source.fps || 30;
     if (visible && now - lastPattern >= 1000 / fps - 2 && (sourceKind !== "image" || still)) {
       lastPattern = now;
-      renderer.render({ frame: still || undefined, index: frameIndex, time: frameIndex / fps, mouse });
-      frameIndex += 1;
-      drew();
+      if (renderer.render({ frame: still || undefined, index: frameIndex, time: frameIndex / fps, mouse }) !== false) {
+        frameIndex += 1;
+        drew();
+      }
     }
     requestAnimationFrame(onAnimationFrame);
   }
@@ -250,11 +260,11 @@ export function renderInPage({ model, el }) {
   }
   window.addEventListener("streamlib:camera-state", onCameraState);
 
-  function loadProgram() {
+  async function loadProgram() {
     const program = model.get("program");
-    if (!program || !program.passes) return;
+    if (!program || !program.passes || !renderer) return;
     try {
-      renderer.setProgram(program);
+      await renderer.setProgram(program);
       messages.program = "";
       model.send({ type: "program-ok", generation: program.generation });
       startSource(program.source);
@@ -305,7 +315,7 @@ export function renderInPage({ model, el }) {
         root.dataset.kernel = "alive";
         refresh();
       }
-    } else if (message.type === "params") {
+    } else if (message.type === "params" && renderer) {
       renderer.setParams(message.pass, message.values);
     }
   }
@@ -337,10 +347,32 @@ export function renderInPage({ model, el }) {
   observer.observe(root);
 
   root.dataset.kernel = "alive";
-  loadProgram();
+  let fallenBack = null;
+  if (renderer) {
+    loadProgram();
+  } else {
+    createWebGpuChain(canvas).then(
+      (made) => {
+        if (closed) return made.dispose();
+        renderer = made;
+        root.streamlibRenderer = renderer;
+        return loadProgram();
+      },
+      (error) => {
+        if (closed) return;
+        model.send({ type: "page-cannot-run", reason: `this page cannot run the compute chain: ${error.message}` });
+        cleanup();
+        el.replaceChildren();
+        fallenBack = fallback();
+      },
+    );
+  }
   refresh();
   model.send({ type: "ready", view: "in-page" });
-  return () => {
+  return () => (fallenBack ? fallenBack() : cleanup());
+
+  function cleanup() {
+    if (closed) return;
     closed = true;
     clearInterval(watchdog);
     observer.disconnect();
@@ -351,6 +383,6 @@ export function renderInPage({ model, el }) {
     model.off("change:bindings", bindControls);
     stopOwnCamera();
     stopOwnVideo();
-    renderer.dispose();
-  };
+    if (renderer) renderer.dispose();
+  }
 }

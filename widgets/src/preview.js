@@ -27,9 +27,15 @@ function overlayText(state) {
 const OVERLAY_EVERY_MS = 250;
 
 function render({ model, el }) {
-  if (model.get("run") === "browser") return renderInPage({ model, el });
+  // A chain the page cannot run after all (no WebGPU adapter) switches this view to the kernel's frames.
+  if (model.get("run") === "browser") return renderInPage({ model, el, fallback: () => renderKernel({ model, el }) });
   if (model.get("run") === "whep") return renderWhep({ model, el });
+  return renderKernel({ model, el });
+}
+
+function renderKernel({ model, el }) {
   const { root, canvas, overlay, status } = previewFrame(model, el);
+  root.dataset.run = "kernel";
   const context = canvas.getContext("2d");
 
   const button = document.createElement("button");
@@ -189,4 +195,4 @@ export default { render };
 // The renderer alone, for the WebGL2 parity test (tests/browser/test_webgl_parity.py).
 export { createRenderer } from "./webgl.js";
 // The WebGPU renderer of compute effects, for its parity test (tests/browser/test_webgpu_parity.py).
-export { createComputeRenderer } from "./webgpu.js";
+export { createComputeRenderer, createWebGpuChain } from "./webgpu.js";

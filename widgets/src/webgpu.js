@@ -7,6 +7,8 @@
 // at the reflected offsets (the effect's parameters, and the frame values in `streamlib_frame`). One thread per
 // pixel in the reflected workgroup size, as the kernel dispatches it.
 
+import { createRenderer } from "./webgl.js";
+
 const FRAME_BLOCK = "streamlib_frame";
 
 // "float3" → { base: "float", count: 3 }; matrices are not among compute effects' parameters.
@@ -44,10 +46,13 @@ function layoutEntry(resource) {
 }
 
 export async function createComputeRenderer() {
+  if (!window.isSecureContext) throw new Error("WebGPU needs a secure context (https or localhost)");
   if (!navigator.gpu) throw new Error("this browser offers no WebGPU (navigator.gpu is missing)");
   const adapter = await navigator.gpu.requestAdapter();
   if (!adapter) throw new Error("this browser offers WebGPU but no adapter for it");
   const device = await adapter.requestDevice();
+  device.lost.then((why) => console.warn(`streamlib: WebGPU device lost: ${why.reason} ${why.message}`));
+  device.addEventListener("uncapturederror", (event) => console.warn(`streamlib: WebGPU error: ${event.error.message}`));
   const info = adapter.info || {};
   let passes = [];
   let size = { width: 0, height: 0 };
@@ -99,13 +104,20 @@ export async function createComputeRenderer() {
       }));
       built.push({ pass, pipeline, layouts, target, blocks, values: { ...pass.values } });
     }
+    passes.forEach((old) => old.target.destroy());
     passes = built;
     output = passes.length ? passes[passes.length - 1].target : source;
   }
 
-  function setValues(name, values) {
+  function setParams(name, values) {
     const pass = passes.find((p) => p.pass.name === name);
-    if (pass) Object.assign(pass.values, values);
+    if (!pass) return;
+    for (const [param, value] of Object.entries(values)) pass.values[param] = Array.isArray(value) ? value : [value];
+  }
+
+  function params(name) {
+    const pass = passes.find((p) => p.pass.name === name);
+    return pass ? { ...pass.values } : {};
   }
 
   // frame: RGBA bytes of the source picture, top row first.
@@ -178,11 +190,62 @@ export async function createComputeRenderer() {
     return pixels;
   }
 
+  function dispose() {
+    passes.forEach((built) => built.target.destroy());
+    passes = [];
+    device.destroy();
+  }
+
   return {
     renderer: `WebGPU ${info.vendor || "?"} ${info.architecture || ""}`.trim(),
     setProgram,
-    setValues,
+    setParams,
+    params,
     render,
     readPixels,
+    dispose,
+  };
+}
+
+// A chain of compute effects shown in `canvas`, with the renderer interface of webgl.js (setProgram is async
+// here: WebGPU reports compile errors asynchronously). The source (camera, video, test pattern, image) is drawn
+// by the WebGL2 renderer as for pixel chains and read back for WebGPU; WebGPU's result is read back and shown
+// by WebGL2 in `canvas`. (Presenting through a WebGPU canvas context lost the device in headless Chromium's
+// SwiftShader.) A frame arriving while the last one is still on its way back is skipped.
+export async function createWebGpuChain(canvas) {
+  const compute = await createComputeRenderer();
+  const source = createRenderer(document.createElement("canvas"));
+  const shown = createRenderer(canvas);
+  let busy = false;
+  return {
+    renderer: `${compute.renderer}, shown by ${shown.renderer}`,
+    async setProgram(program) {
+      const { width, height } = program.source;
+      await compute.setProgram({ width, height, passes: program.passes });
+      source.setProgram({ source: program.source, passes: [], output: "source" });
+      shown.setProgram({ source: { kind: "image", width, height }, passes: [], output: "source" });
+    },
+    render({ frame, index = 0, time = 0, mouse = [0, 0, 0, 0] }) {
+      if (busy) return false;
+      busy = true;
+      source.render({ frame, index, time, mouse });
+      compute.render({ frame: { data: source.readPixels() }, index, time, mouse });
+      compute
+        .readPixels()
+        .then((pixels) => shown.render({ frame: { data: pixels } }))
+        .catch((error) => console.warn(`streamlib: a WebGPU frame was lost: ${error.message}`))
+        .finally(() => {
+          busy = false;
+        });
+      return true;
+    },
+    setParams: compute.setParams,
+    params: compute.params,
+    readPixels: compute.readPixels,
+    dispose() {
+      source.dispose();
+      shown.dispose();
+      compute.dispose();
+    },
   };
 }
