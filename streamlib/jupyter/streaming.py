@@ -24,7 +24,10 @@ _kernels: weakref.WeakSet[Any] = weakref.WeakSet()
 
 def stream_messages(widget: anywidget.AnyWidget, types: frozenset[str]) -> None:
     """Messages of `types` from `widget`'s page are streamed: they do not make the kernel busy."""
-    _streamed[widget.model_id] = types
+    model_id = widget.model_id
+    _streamed[model_id] = types
+    # A widget dropped without `close()` takes its entry with it.
+    weakref.finalize(widget, _streamed.pop, model_id, None)
     _install(_running_kernel())
 
 

@@ -1,4 +1,4 @@
-"""Every library compute effect, on the same images, rendered by the kernel (wgpu on lavapipe) and by the page
+"""Every library compute effect (and one with a cbuffer array), on the same images, rendered by the kernel (wgpu on lavapipe) and by the page
 (the shipped widget bundle's WebGPU renderer, from the WGSL naga makes of the same SPIR-V, on Chromium's
 SwiftShader adapter): the pixels agree within 1/255 per channel.
 
@@ -28,7 +28,30 @@ from .test_webgl_parity import BUNDLE, HEIGHT, IMAGES, WIDTH, _kernel
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Values away from the defaults, so a parameter the page packs at the wrong offset shows.
-VALUES = {"invert_compute": {"amount": 0.75}, "posterize_compute": {"levels": 5}, "threshold_compute": {}}
+VALUES: dict[str, dict[str, Any]] = {
+    "invert_compute": {"amount": 0.75},
+    "posterize_compute": {"levels": 5},
+    "threshold_compute": {},
+    "gains": {"gains": [0.5, 1.5, 0.25, 1.0, 0.1, 0.2, 0.3, 0.0], "bias": 0.5},
+}
+#: A cbuffer array (16 bytes between elements in HLSL and WGSL alike) followed by a scalar.
+GAINS = """Texture2D<float4> input;
+[[spv::format_rgba8]] RWTexture2D<float4> output;
+cbuffer Params { float4 gains[2]; float bias; };
+[numthreads(8, 8, 1)]
+void main(uint3 id : SV_DispatchThreadID) {
+    uint w, h;
+    output.GetDimensions(w, h);
+    if (id.x >= w || id.y >= h) return;
+    float4 c = input[id.xy];
+    output[id.xy] = float4(c.rgb * gains[0].rgb + gains[1].rgb * bias, c.a);
+}"""
+#: WGSL cannot space an array of scalars 16 bytes apart: such a shader stays in the kernel.
+SCALAR_ARRAY = (
+    GAINS.replace("float4 gains[2]", "float gains[8]")
+    .replace("gains[0].rgb", "gains[0]")
+    .replace("gains[1].rgb", "gains[1]")
+)
 
 
 def _compute_effects() -> list[tuple[str, streamlib.Shader]]:
@@ -37,7 +60,7 @@ def _compute_effects() -> list[tuple[str, streamlib.Shader]]:
         shader = streamlib.compile_file(path)
         if shader.stage == "compute":
             found.append((path.stem, shader))
-    return found
+    return [*found, ("gains", streamlib.compile(GAINS, name="gains"))]
 
 
 EFFECTS = _compute_effects()
@@ -104,11 +127,13 @@ def _page_render(page: Any, effect: Effect, image: np.ndarray) -> np.ndarray:
 
 
 def test_the_library_has_compute_effects_and_each_has_wgsl() -> None:
-    assert {name for name, _ in EFFECTS} >= set(VALUES)
+    assert {name for name, _ in EFFECTS} == set(VALUES)
     for name, shader in EFFECTS:
         assert "@compute" in shader.wgsl, name
     with pytest.raises(ValueError, match="only made for compute shaders"):
         _ = streamlib.compile_file(ROOT / "shaders" / "invert.hlsl").wgsl
+    with pytest.raises(ValueError, match="16-byte array strides"):
+        _ = streamlib.compile(SCALAR_ARRAY, name="scalar_array").wgsl
 
 
 @pytest.mark.parametrize("picture", sorted(IMAGES))

@@ -24,12 +24,17 @@ function packBlock(block, valueOf) {
   for (const member of block.members) {
     const { base, count } = scalarKind(member.type);
     const values = valueOf(member.name) || [];
-    for (let i = 0; i < count; i += 1) {
-      const at = member.offset + 4 * i;
-      const value = Number(values[i] ?? 0);
-      if (base === "float") view.setFloat32(at, value, true);
-      else if (base === "uint" || base === "bool") view.setUint32(at, Math.max(0, Math.round(value)), true);
-      else view.setInt32(at, Math.round(value), true);
+    // An array's elements sit `size / length` bytes apart (16 in std140); its values come flat.
+    const elements = member.array_len || 1;
+    const stride = member.size / elements;
+    for (let element = 0; element < elements; element += 1) {
+      for (let i = 0; i < count; i += 1) {
+        const at = member.offset + element * stride + 4 * i;
+        const value = Number(values[element * count + i] ?? 0);
+        if (base === "float") view.setFloat32(at, value, true);
+        else if (base === "uint" || base === "bool") view.setUint32(at, Math.max(0, Math.round(value)), true);
+        else view.setInt32(at, Math.round(value), true);
+      }
     }
   }
   return bytes;

@@ -22,8 +22,43 @@ pub fn to_wgsl(spirv: &[u32], stage: Stage) -> Result<String, String> {
     let info = Validator::new(ValidationFlags::all(), Capabilities::empty())
         .validate(&module)
         .map_err(|e| format!("the shader does not fit WebGPU: {}", e.into_inner()))?;
-    naga::back::wgsl::write_string(&module, &info, naga::back::wgsl::WriterFlags::empty())
-        .map_err(|e| format!("naga cannot write WGSL: {e}"))
+    let wgsl = naga::back::wgsl::write_string(&module, &info, naga::back::wgsl::WriterFlags::empty())
+        .map_err(|e| format!("naga cannot write WGSL: {e}"))?;
+    // WGSL has no explicit strides: a cbuffer array of scalars (16 bytes apart in HLSL) comes out 4 apart, which
+    // a browser refuses or, worse, reads from the wrong bytes. Such a shader stays in the kernel.
+    let again = naga::front::wgsl::parse_str(&wgsl).map_err(|e| format!("naga's WGSL does not parse again: {e}"))?;
+    if uniform_layouts(&again) != uniform_layouts(&module) {
+        return Err("WGSL cannot lay out a cbuffer of this shader as HLSL does (an array of scalars or vectors \
+                    under 16 bytes: WebGPU needs 16-byte array strides in uniforms)"
+            .to_owned());
+    }
+    Ok(wgsl)
+}
+
+/// A uniform block's group and binding, and its members' (offset, array stride).
+type UniformLayout = ((u32, u32), Vec<(u32, u32)>);
+
+/// Each uniform block's layout, by group and binding.
+fn uniform_layouts(module: &naga::Module) -> Vec<UniformLayout> {
+    let stride = |ty: naga::Handle<naga::Type>| match module.types[ty].inner {
+        naga::TypeInner::Array { stride, .. } => stride,
+        _ => 0,
+    };
+    let mut layouts: Vec<_> = module
+        .global_variables
+        .iter()
+        .filter(|(_, var)| var.space == naga::AddressSpace::Uniform)
+        .filter_map(|(_, var)| {
+            let binding = var.binding.as_ref()?;
+            let members = match &module.types[var.ty].inner {
+                naga::TypeInner::Struct { members, .. } => members.iter().map(|m| (m.offset, stride(m.ty))).collect(),
+                _ => Vec::new(),
+            };
+            Some(((binding.group, binding.binding), members))
+        })
+        .collect();
+    layouts.sort();
+    layouts
 }
 
 #[cfg(test)]
@@ -52,6 +87,17 @@ mod tests {
         assert!(wgsl.contains("@group(0) @binding(16)") && wgsl.contains("@group(0) @binding(48)"), "{wgsl}");
         let again = naga::front::wgsl::parse_str(&wgsl).unwrap();
         Validator::new(ValidationFlags::all(), Capabilities::empty()).validate(&again).unwrap();
+    }
+
+    #[test]
+    fn wgsl_refuses_a_cbuffer_array_it_cannot_lay_out() {
+        let source = "Texture2D<float4> input; RWTexture2D<float4> output; cbuffer P { float g[3]; float b; };\n\
+                      [numthreads(8, 8, 1)] void main(uint3 id : SV_DispatchThreadID) \
+                      { output[id.xy] = input[id.xy] * g[id.x % 3] + b; }\n";
+        let mut spirv = strip_source_debug_info(&spirv_for(source, Stage::Compute)).unwrap();
+        retarget_storage_images(&mut spirv, IMAGE_FORMAT_RGBA32F, IMAGE_FORMAT_RGBA8).unwrap();
+        let spirv = mark_write_only_storage_images(&spirv).unwrap();
+        assert!(to_wgsl(&spirv, Stage::Compute).unwrap_err().contains("16-byte array strides"));
     }
 
     #[test]
