@@ -77,6 +77,43 @@ def _kernel(
     return frame
 
 
+def render_in_page(page: Any, program: dict[str, Any], image: np.ndarray) -> np.ndarray:
+    """`image` through `program` by the page's `window.renderer` (WebGL2's or WebGPU's), read back."""
+    pixels = page.evaluate(
+        """async ([program, data]) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            await window.renderer.setProgram(program);
+            window.renderer.render({ frame: { data: bytes }, index: 0, time: 0 });
+            const out = await window.renderer.readPixels();
+            let text = "";
+            for (let i = 0; i < out.length; i += 0x8000) text += String.fromCharCode(...out.subarray(i, i + 0x8000));
+            return btoa(text);
+        }""",
+        [program, base64.b64encode(image.tobytes()).decode()],
+    )
+    return np.frombuffer(base64.b64decode(pixels), np.uint8).reshape(HEIGHT, WIDTH, 4)
+
+
+def assert_like_the_kernel(
+    picture: str, renders: list[tuple[str, np.ndarray, np.ndarray]], what: str
+) -> None:
+    """Each (name, kernel pixels, page pixels) within 1/255 per channel; prints the worst and the spread."""
+    worst: dict[str, int] = {}
+    spread: Counter[int] = Counter()
+    for name, kernel, page in renders:
+        diff = np.abs(kernel.astype(np.int16) - page.astype(np.int16))
+        worst[name] = int(diff.max())
+        spread.update(Counter(diff.ravel().tolist()))
+    total = sum(spread.values())
+    print(f"\n{picture}: max |kernel - page| per {what} (of 255): {worst}")
+    print(
+        "distribution over all channels: "
+        + ", ".join(f"{d}: {n / total:.4%}" for d, n in sorted(spread.items()))
+    )
+    over = {name: d for name, d in worst.items() if d > 1}
+    assert not over, f"{what}s differ by more than 1/255 between the kernel and the page: {over}"
+
+
 def _page_render(page: Any, shader: streamlib.Shader, image: np.ndarray) -> np.ndarray:
     effect = Effect(shader, name="fx")
     every_input_from_the_source = {port: "source" for port in effect.port_names("input")}
@@ -85,19 +122,7 @@ def _page_render(page: Any, shader: streamlib.Shader, image: np.ndarray) -> np.n
         "passes": [inpage.effect_pass(effect, every_input_from_the_source)],
         "output": "fx",
     }
-    pixels = page.evaluate(
-        """([program, data]) => {
-            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-            window.renderer.setProgram(program);
-            window.renderer.render({ frame: { data: bytes }, index: 0, time: 0 });
-            const out = window.renderer.readPixels();
-            let text = "";
-            for (let i = 0; i < out.length; i += 0x8000) text += String.fromCharCode(...out.subarray(i, i + 0x8000));
-            return btoa(text);
-        }""",
-        [program, base64.b64encode(image.tobytes()).decode()],
-    )
-    return np.frombuffer(base64.b64decode(pixels), np.uint8).reshape(HEIGHT, WIDTH, 4)
+    return render_in_page(page, program, image)
 
 
 @pytest.fixture(scope="module")
@@ -129,19 +154,7 @@ def test_there_is_something_to_compare() -> None:
 @pytest.mark.parametrize("picture", sorted(IMAGES))
 def test_the_page_renders_every_effect_like_the_kernel(renderer_page: Any, picture: str) -> None:
     image = IMAGES[picture]
-    worst: dict[str, int] = {}
-    spread: Counter[int] = Counter()
-    for name, shader in EFFECTS:
-        kernel = _kernel(shader, image).astype(np.int16)
-        page = _page_render(renderer_page, shader, image).astype(np.int16)
-        diff = np.abs(kernel - page)
-        worst[name] = int(diff.max())
-        spread.update(Counter(diff.ravel().tolist()))
-    total = sum(spread.values())
-    print(f"\n{picture}: max |kernel - page| per effect (of 255): {worst}")
-    print(
-        "distribution over all channels: "
-        + ", ".join(f"{d}: {n / total:.4%}" for d, n in sorted(spread.items()))
-    )
-    over = {name: d for name, d in worst.items() if d > 1}
-    assert not over, f"effects differ by more than 1/255 between the kernel and the page: {over}"
+    renders = [
+        (name, _kernel(shader, image), _page_render(renderer_page, shader, image)) for name, shader in EFFECTS
+    ]
+    assert_like_the_kernel(picture, renders, "effect")

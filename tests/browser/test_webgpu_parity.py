@@ -11,7 +11,6 @@ import base64
 import functools
 import http.server
 import threading
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from streamlib import Effect
 from streamlib.jupyter import inpage
 
 from .lab import CHROMIUM, WEBGPU_ARGS
-from .test_webgl_parity import BUNDLE, HEIGHT, IMAGES, WIDTH, _kernel
+from .test_webgl_parity import BUNDLE, HEIGHT, IMAGES, WIDTH, _kernel, assert_like_the_kernel, render_in_page
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Values away from the defaults, so a parameter the page packs at the wrong offset shows.
@@ -111,19 +110,7 @@ def _page_render(page: Any, effect: Effect, image: np.ndarray) -> np.ndarray:
         "height": HEIGHT,
         "passes": [inpage.compute_pass(effect, {port: "source" for port in effect.port_names("input")})],
     }
-    pixels = page.evaluate(
-        """async ([program, data]) => {
-            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-            await window.renderer.setProgram(program);
-            window.renderer.render({ frame: { data: bytes }, index: 0, time: 0 });
-            const out = await window.renderer.readPixels();
-            let text = "";
-            for (let i = 0; i < out.length; i += 0x8000) text += String.fromCharCode(...out.subarray(i, i + 0x8000));
-            return btoa(text);
-        }""",
-        [program, base64.b64encode(image.tobytes()).decode()],
-    )
-    return np.frombuffer(base64.b64decode(pixels), np.uint8).reshape(HEIGHT, WIDTH, 4)
+    return render_in_page(page, program, image)
 
 
 def test_the_library_has_compute_effects_and_each_has_wgsl() -> None:
@@ -139,21 +126,12 @@ def test_the_library_has_compute_effects_and_each_has_wgsl() -> None:
 @pytest.mark.parametrize("picture", sorted(IMAGES))
 def test_the_page_runs_every_compute_effect_like_the_kernel(webgpu_page: Any, picture: str) -> None:
     image = IMAGES[picture]
-    worst: dict[str, int] = {}
-    spread: Counter[int] = Counter()
-    for name, shader in EFFECTS:
-        kernel = _kernel(shader, image, params=VALUES.get(name)).astype(np.int16)
-        page = _page_render(webgpu_page, Effect(shader, name="fx", params=VALUES.get(name)), image).astype(
-            np.int16
+    renders = [
+        (
+            name,
+            _kernel(shader, image, params=VALUES.get(name)),
+            _page_render(webgpu_page, Effect(shader, name="fx", params=VALUES.get(name)), image),
         )
-        diff = np.abs(kernel - page)
-        worst[name] = int(diff.max())
-        spread.update(Counter(diff.ravel().tolist()))
-    total = sum(spread.values())
-    print(f"\n{picture}: max |kernel - page| per compute effect (of 255): {worst}")
-    print(
-        "distribution over all channels: "
-        + ", ".join(f"{d}: {n / total:.4%}" for d, n in sorted(spread.items()))
-    )
-    over = {name: d for name, d in worst.items() if d > 1}
-    assert not over, f"compute effects differ by more than 1/255 between the kernel and the page: {over}"
+        for name, shader in EFFECTS
+    ]
+    assert_like_the_kernel(picture, renders, "compute effect")
