@@ -20,8 +20,8 @@ STATIC = Path(__file__).parent / "static"
 _live: weakref.WeakSet[Camera] = weakref.WeakSet()
 # While a kernel-path preview's frames carry this camera's count of frames handled and the camera's page says
 # it sees them drawn, those counts end the frames' time in flight there; an ack per frame would add a message
-# each way (and the kernel's busy/idle status pair to the page), which measurably slowed the camera round
-# trip. Acks then only refresh `wanted` and the count this often.
+# to the page per frame, which measurably slowed the camera round trip. Acks then only refresh `wanted` and
+# the count this often.
 ACK_REFRESH_S = 0.5
 # What ack timing is measured with (a test steps it by hand).
 clock = time.monotonic
