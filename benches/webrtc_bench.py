@@ -24,7 +24,11 @@ Reported per phase: new frames the viewer decoded per second, latency p50/p95 (m
 no new picture (a repeat is counted, not timed), CPU of each runtime process (% of one core, from /proc), and
 the bitrate B (or A) sent. A table is printed and the rows go to JSON.
 
-Usage: .venv/bin/python benches/webrtc_bench.py [--seconds S] [--sizes 640x480,1280x720] [--out FILE]
+With `--rounds N` every measurement runs N times in turn, and a summary gives per path the median over the
+rounds and, per size, the one hop's p50 over the GStreamer relay's, a ratio taken within each round.
+
+Usage: .venv/bin/python benches/webrtc_bench.py [--seconds S] [--sizes 640x480,1280x720] [--rounds N]
+       [--out FILE]
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import json
 import os
 import platform
 import socket
+import statistics
 import subprocess
 import tempfile
 import time
@@ -323,6 +328,8 @@ async def runtimes(width: int, height: int, seconds: float, work: Path) -> list[
     return rows
 
 
+ONE_HOP = "streamlib one hop"
+GSTREAMER = "GStreamer relay (peer)"
 GST_PYTHON = "/usr/bin/python3"  # the system Python: GStreamer's bindings are Debian packages
 
 
@@ -357,7 +364,7 @@ async def gstreamer_relay(width: int, height: int, seconds: float) -> dict[str, 
                 await publisher.close()
             return {
                 "size": f"{width}x{height}",
-                "path": "GStreamer relay (peer)",
+                "path": GSTREAMER,
                 **watched,
                 "cpu_a_pct": 100 * (cpu_seconds(relay.pid) - cpu) / spent,
                 "cpu_b_pct": float("nan"),
@@ -409,23 +416,57 @@ async def aiortc_relay(width: int, height: int, seconds: float) -> dict[str, Any
             await pc.close()
 
 
+def median_and_spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.0f} [{min(values):.0f}-{max(values):.0f}]"
+
+
+def summary(rows: list[dict[str, Any]]) -> list[str]:
+    """Per size and path, the median over rounds (p50 with its spread); then the one-hop ratio to the
+    GStreamer relay, taken per round (both from the same round) and given as the median and spread."""
+    lines = [f"{'size':>9} {'path':<22} {'fps':>6} {'p50 ms [min-max]':>17} {'p95 ms':>7} {'CPU A %':>7}"]
+    for size in dict.fromkeys(r["size"] for r in rows):
+        for path in dict.fromkeys(r["path"] for r in rows if r["size"] == size):
+            mine = [r for r in rows if r["size"] == size and r["path"] == path]
+            lines.append(
+                f"{size:>9} {path:<22} {statistics.median(r['fps'] for r in mine):6.1f} "
+                f"{median_and_spread([r['p50_ms'] for r in mine]):>17} "
+                f"{statistics.median(r['p95_ms'] for r in mine):7.0f} "
+                f"{statistics.median(r['cpu_a_pct'] for r in mine):7.0f}"
+            )
+        ratios = []
+        for round_ in dict.fromkeys(r["round"] for r in rows):
+            p50 = {r["path"]: r["p50_ms"] for r in rows if (r["size"], r["round"]) == (size, round_)}
+            if ONE_HOP in p50 and GSTREAMER in p50:
+                ratios.append(p50[ONE_HOP] / p50[GSTREAMER])
+        if ratios:
+            spread = f"[{min(ratios):.2f}-{max(ratios):.2f}]"
+            lines.append(
+                f"{size:>9} one hop p50 / GStreamer relay p50: {statistics.median(ratios):.2f}x {spread} "
+                f"over {len(ratios)} round(s) (goal <= 1)"
+            )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--sizes", default="640x480,1280x720")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of every measurement, in turn")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as work:
-        for size in args.sizes.split(","):
-            width, height = (int(v) for v in size.split("x"))
-            rows += asyncio.run(runtimes(width, height, args.seconds, Path(work)))
-            rows.append(asyncio.run(aiortc_relay(width, height, args.seconds)))
-            gstreamer = asyncio.run(gstreamer_relay(width, height, args.seconds))
-            if gstreamer is not None:
-                rows.append(gstreamer)
+        for round_ in range(args.rounds):
+            for size in args.sizes.split(","):
+                width, height = (int(v) for v in size.split("x"))
+                measured = asyncio.run(runtimes(width, height, args.seconds, Path(work)))
+                measured.append(asyncio.run(aiortc_relay(width, height, args.seconds)))
+                gstreamer = asyncio.run(gstreamer_relay(width, height, args.seconds))
+                if gstreamer is not None:
+                    measured.append(gstreamer)
+                rows += [{**r, "round": round_} for r in measured]
     print(
         f"machine: {platform.node()} {os.cpu_count()} cores; publisher and viewer: aiortc (libx264 / ffmpeg)"
     )
@@ -434,12 +475,15 @@ def main() -> None:
         " for the GStreamer relay, its process"
     )
     header = ["fps", "p50 ms", "p95 ms", "repeats", "CPU A %", "CPU B %", "Mbit/s"]
-    print(f"{'size':>9} {'path':<22} " + " ".join(f"{h:>7}" for h in header))
+    print(f"{'round':>5} {'size':>9} {'path':<22} " + " ".join(f"{h:>7}" for h in header))
     for r in rows:
         print(
-            f"{r['size']:>9} {r['path']:<22} {r['fps']:7.1f} {r['p50_ms']:7.0f} {r['p95_ms']:7.0f} "
-            f"{r.get('repeats', 0):7d} {r['cpu_a_pct']:7.0f} {r['cpu_b_pct']:7.0f} {r['mbps']:7.2f}"
+            f"{r['round']:>5} {r['size']:>9} {r['path']:<22} {r['fps']:7.1f} {r['p50_ms']:7.0f} "
+            f"{r['p95_ms']:7.0f} {r.get('repeats', 0):7d} {r['cpu_a_pct']:7.0f} {r['cpu_b_pct']:7.0f} "
+            f"{r['mbps']:7.2f}"
         )
+    print()
+    print("\n".join(summary(rows)))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps({"machine": platform.node(), "cores": os.cpu_count(), "rows": rows}, indent=1)

@@ -320,6 +320,31 @@ def test_push_source_every_frame_delivers_all_pushed_frames(tmp_path: Path) -> N
         assert np.array_equal(png(path), frames[i]), f"frame {i}"
 
 
+def test_a_sink_fed_by_a_source_gets_each_frame_as_pushed(tmp_path: Path) -> None:
+    """A sink fed straight by a source takes the pushed pixels themselves (no GPU readback): the same bytes, under
+    the loop's frame numbers, beside a sink that reads the frame back after an effect."""
+    rng = np.random.default_rng(12)
+    frames = [rng.integers(0, 256, (36, 52, 4), dtype=np.uint8) for _ in range(12)]
+    runtime = Runtime()
+    push = PushSource(52, 36, every_frame=True)
+    identity = Effect(SHADERS / "invert.hlsl", params={"amount": 0.0})
+    runtime.connect(push, ImageSequenceSink(tmp_path / "direct"))
+    runtime.connect(push, identity)
+    runtime.connect(identity, ImageSequenceSink(tmp_path / "after"))
+    thread = threading.Thread(target=lambda: [push.push(frame) for frame in frames])
+    thread.start()
+    stats = runtime.run(frames=len(frames))
+    thread.join(10)
+
+    assert stats["frames"] == len(frames)
+    for kind in ("direct", "after"):
+        written = sorted((tmp_path / kind).glob("*.png"))
+        assert [p.name for p in written] == [p.name for p in sorted((tmp_path / "after").glob("*.png"))]
+        assert len(written) == len(frames), kind
+        for i, path in enumerate(written):
+            assert np.array_equal(png(path), frames[i]), f"{kind} frame {i}"
+
+
 def test_a_camera_driven_graph_renders_once_per_pushed_frame() -> None:
     """Its only moving source is a live push source, so the loop follows it instead of its own rate: no frame
     is rendered (and sent to a preview) twice."""

@@ -114,12 +114,14 @@ enum Step {
         texture: GpuTexture,
         path: PathBuf,
         looping: bool,
+        taken: Option<Vec<u8>>,
     },
     Push {
         slot: Arc<PushSlot>,
         texture: GpuTexture,
         fallback: Option<TestPattern>,
         origin: Origin,
+        taken: Option<Vec<u8>>,
     },
     Effect {
         name: String,
@@ -205,6 +207,8 @@ struct InFlight {
     submitted: Instant,
     submission: wgpu::SubmissionIndex,
     readbacks: Vec<(usize, Readback)>,
+    /// Frames for sinks fed straight by a source: its pixels as uploaded, needing nothing from the GPU.
+    uploaded: Vec<(usize, Frame)>,
 }
 
 impl Step {
@@ -216,6 +220,15 @@ impl Step {
             | Step::Push { texture, .. }
             | Step::Effect { texture, .. } => Some(texture),
             Step::Sink { .. } => None,
+        }
+    }
+
+    /// The pixels a source uploaded for the frame being made, as they went to the GPU: a sink fed by the
+    /// source directly takes them instead of reading back the texture they were copied into.
+    fn taken(&self) -> Option<&Vec<u8>> {
+        match self {
+            Step::Video { taken, .. } | Step::Push { taken, .. } => taken.as_ref(),
+            _ => None,
         }
     }
 }
@@ -301,21 +314,21 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
                     SourceKind::VideoFile { path, looping } => {
                         let reader = VideoReader::open(path, Some((*width, *height)))
                             .map_err(|e| GraphError(format!("source '{}': {e}", node.name)))?;
-                        Step::Video { reader, texture, path: path.clone(), looping: *looping }
+                        Step::Video { reader, texture, path: path.clone(), looping: *looping, taken: None }
                     }
                     SourceKind::Push { slot, fallback } => {
                         let fallback = if *fallback { Some(TestPattern::new(&gpu).map_err(gpu_err)?) } else { None };
-                        Step::Push { slot: slot.clone(), texture, fallback, origin: Origin::Local }
+                        Step::Push { slot: slot.clone(), texture, fallback, origin: Origin::Local, taken: None }
                     }
                     SourceKind::Whep { slot, remote } => {
                         let player = player::start(&remote.url, remote.token.as_deref(), slot.clone());
                         let fallback = Some(TestPattern::new(&gpu).map_err(gpu_err)?);
                         let origin = Origin::Whep(node.name.clone(), player);
-                        Step::Push { slot: slot.clone(), texture, fallback, origin }
+                        Step::Push { slot: slot.clone(), texture, fallback, origin, taken: None }
                     }
                     SourceKind::Whip { slot } => {
                         let fallback = Some(TestPattern::new(&gpu).map_err(gpu_err)?);
-                        Step::Push { slot: slot.clone(), texture, fallback, origin: Origin::Whip }
+                        Step::Push { slot: slot.clone(), texture, fallback, origin: Origin::Whip, taken: None }
                     }
                 }
             }
@@ -492,6 +505,7 @@ fn frame_loop(
                         submitted: Instant::now(),
                         submission: submission.0,
                         readbacks: submission.1,
+                        uploaded: submission.2,
                     };
                     match in_flight.replace(frame) {
                         Some(previous) => progress.complete(gpu, steps, previous),
@@ -590,7 +604,13 @@ impl Progress {
     /// the end of the frame before, if later) to when the loop saw it done, which with a frame recorded in
     /// between can be late by that recording: the watchdog's budget is seconds, far above it.
     fn complete(&mut self, gpu: &Gpu, steps: &mut [Step], frame: InFlight) -> Result<(), String> {
-        let InFlight { index, started, submitted, submission, readbacks } = frame;
+        let InFlight { index, started, submitted, submission, readbacks, uploaded } = frame;
+        // Frames complete in order, so each sink's frames stay in order whichever way they come.
+        for (at, frame) in uploaded {
+            if let Some(Step::Sink { name, sink, .. }) = steps.get_mut(at) {
+                sink.deliver(frame).map_err(|e| format!("sink '{name}': {e}"))?;
+            }
+        }
         gpu.wait_for(submission.clone()).map_err(|e| e.to_string())?;
         let gpu_done = Instant::now();
         let gpu_from = self.last_done.map_or(submitted, |last| last.max(submitted));
@@ -636,13 +656,17 @@ impl Progress {
     }
 }
 
+/// What `render` made of a frame: its submission, readbacks and uploaded frames by sink step.
+type Rendered = (wgpu::SubmissionIndex, Vec<(usize, Readback)>, Vec<(usize, Frame)>);
+
 enum Outcome {
     Shown,
     SourcesEnded(String),
 }
 
 /// Encodes and submits one frame: every source, effect and sink readback in one submission (one per effect
-/// while the watchdog probes). The submission, and the readbacks of the sinks that want the frame.
+/// while the watchdog probes). The submission, the readbacks of the sinks that want the frame, and the
+/// frames of those fed straight by a source that uploaded one (no readback: its pixels are the frame).
 fn render(
     gpu: &Gpu,
     steps: &mut [Step],
@@ -651,11 +675,12 @@ fn render(
     values: &FrameValues,
     options: &RunOptions,
     index: u64,
-) -> Result<(wgpu::SubmissionIndex, Vec<(usize, Readback)>), String> {
+) -> Result<Rendered, String> {
     let probing = watchdog.probing();
     let _exclusive = gpu.exclusive();
     let mut encoder = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("frame") });
     let mut readbacks = Vec::new();
+    let mut uploaded = Vec::new();
     for at in 0..steps.len() {
         let (before, rest) = steps.split_at_mut(at);
         let before = &*before;
@@ -707,6 +732,12 @@ fn render(
                     sink.skipped();
                     continue;
                 }
+                let (width, height) = (texture.width, texture.height);
+                let taken = before.get(*input).and_then(Step::taken).filter(|_| scaled.is_none());
+                if let Some(pixels) = taken.filter(|p| p.len() == width as usize * height as usize * 4) {
+                    uploaded.push((at, Frame { index, width, height, pixels: pixels.clone() }));
+                    continue;
+                }
                 let copied = match scaled {
                     Some(scaled) => {
                         scaled.scaler.encode(gpu, &mut encoder, texture, &scaled.texture);
@@ -727,7 +758,7 @@ fn render(
             Step::Still { .. } | Step::Video { .. } | Step::Push { .. } => {}
         }
     }
-    Ok((gpu.queue.submit([encoder.finish()]), readbacks))
+    Ok((gpu.queue.submit([encoder.finish()]), readbacks, uploaded))
 }
 
 /// Moves the run to a new device after `gpu` was lost: the device, the effects' pipelines and buffers (with
@@ -852,8 +883,11 @@ fn fetch_source_frames(
 ) -> Result<Option<String>, String> {
     let mut waited = false;
     for step in steps.iter_mut() {
+        if let Step::Video { taken, .. } | Step::Push { taken, .. } = step {
+            *taken = None;
+        }
         match step {
-            Step::Video { reader, texture, path, looping } => {
+            Step::Video { reader, texture, path, looping, taken } => {
                 let frame = match reader.next_frame() {
                     Some(frame) => frame,
                     None if *looping => {
@@ -863,8 +897,9 @@ fn fetch_source_frames(
                     None => return Ok(Some(format!("end of video '{}'", path.display()))),
                 };
                 texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
+                *taken = Some(frame);
             }
-            Step::Push { slot, texture, origin: Origin::Local, .. }
+            Step::Push { slot, texture, origin: Origin::Local, taken, .. }
                 if slot.every_frame() || (follow_camera && !waited && slot.pushed() > 0) =>
             {
                 waited = true;
@@ -879,19 +914,22 @@ fn fetch_source_frames(
                     }
                 };
                 texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
+                *taken = Some(frame);
             }
-            Step::Push { slot, texture, origin: Origin::Whep(..) | Origin::Whip, .. }
+            Step::Push { slot, texture, origin: Origin::Whep(..) | Origin::Whip, taken, .. }
                 if remote_wait.is_some() && !waited && slot.pushed() > 0 =>
             {
                 waited = true;
                 // A stream that stopped costs at most the wait; then the last frame shows again.
                 if let Some(frame) = slot.take_waiting(remote_wait.unwrap_or_default()) {
                     texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
+                    *taken = Some(frame);
                 }
             }
-            Step::Push { slot, texture, .. } => {
+            Step::Push { slot, texture, taken, .. } => {
                 if let Some(frame) = slot.take() {
                     texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
+                    *taken = Some(frame);
                 }
             }
             _ => {}

@@ -1,7 +1,7 @@
 //! RGBA frames to H.264 for WebRTC: OpenH264 built from the crate's bundled source (no download, no system
 //! library), set up for live video: real-time usage, constrained baseline (no B-frames, every browser
 //! decodes it), every frame encoded (no rate-control skips), a keyframe at the start, on request (PLI/FIR)
-//! and every `KEYFRAME_EVERY` frames so a receiver that lost one recovers on its own.
+//! and every `KEYFRAME_EVERY` frames so a receiver that lost one recovers on its own; packet-sized slices.
 
 use openh264::encoder::{
     BitRate, Complexity, Encoder, EncoderConfig, FrameRate, IntraFramePeriod, Profile, RateControlMode, UsageType,
@@ -17,6 +17,11 @@ const KEYFRAME_EVERY: u32 = 120;
 /// Bits per pixel per frame: ~2.8 Mbit/s at 720p30, enough for ≥ 35 dB PSNR on the test pattern.
 const BITS_PER_PIXEL: f64 = 0.1;
 const MIN_BITRATE: u32 = 300_000;
+/// Under the RTP payload str0m fills (1200 bytes less its headers): each slice travels in one packet, so a
+/// lost packet costs a slice rather than the frame, and the slices are what the encoder's threads share out.
+const MAX_SLICE_BYTES: u32 = 1100;
+/// Encoder threads at most: slices of one 720p frame keep about four busy.
+const MAX_THREADS: usize = 4;
 
 pub struct H264Encoder {
     encoder: Option<Encoder>,
@@ -89,6 +94,9 @@ impl H264Encoder {
     fn open(&self, width: u32, height: u32) -> Result<Encoder, String> {
         let bitrate =
             ((f64::from(width) * f64::from(height) * f64::from(self.fps) * BITS_PER_PIXEL) as u32).max(MIN_BITRATE);
+        // Two threads on packet-sized slices: 7.3 → 5.3 ms a 720p frame on the 2-core VM (one slice, one
+        // thread before).
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS)) as u16;
         let config = EncoderConfig::new()
             .usage_type(UsageType::CameraVideoRealTime)
             .profile(Profile::Baseline)
@@ -101,7 +109,8 @@ impl H264Encoder {
             // frame here, with 7 % fewer bits.
             .scene_change_detect(false)
             .intra_frame_period(IntraFramePeriod::from_num_frames(KEYFRAME_EVERY))
-            .num_threads(1)
+            .num_threads(threads)
+            .max_slice_len(MAX_SLICE_BYTES)
             // The RGB → YUV conversion is BT.601 limited range; said in the SPS, or a decoder may guess
             // BT.709 from the size (Chromium does) and shift every colour.
             .vui(VuiConfig::bt601());
@@ -190,6 +199,31 @@ mod tests {
         encoder.request_keyframe();
         let third = encoder.encode(&pattern(64, 48, 2)).unwrap();
         assert!(nal_types(&third).contains(&5) && has_idr(&third) && !has_idr(&second));
+    }
+
+    /// NAL units of an Annex-B access unit, start codes left out.
+    fn nal_units(access_unit: &[u8]) -> Vec<&[u8]> {
+        let starts: Vec<usize> =
+            access_unit.windows(3).enumerate().filter(|(_, w)| *w == [0, 0, 1]).map(|(i, _)| i + 3).collect();
+        let ends = starts.iter().skip(1).map(|&s| if access_unit[s - 4] == 0 { s - 4 } else { s - 3 });
+        starts.iter().zip(ends.chain([access_unit.len()])).map(|(&s, e)| &access_unit[s..e]).collect()
+    }
+
+    #[test]
+    fn every_slice_fits_in_one_packet() {
+        // Noise compresses badly: the keyframe is far larger than a packet.
+        let mut frame = pattern(320, 240, 0);
+        let mut seed = 7u32;
+        for byte in frame.pixels.iter_mut() {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            *byte = (seed >> 16) as u8;
+        }
+        let keyframe = H264Encoder::new(30.0).encode(&frame).unwrap();
+        let slices: Vec<&[u8]> = nal_units(&keyframe).into_iter().filter(|n| n[0] & 0x1f == 5).collect();
+        assert!(keyframe.len() > 4 * MAX_SLICE_BYTES as usize, "{} bytes", keyframe.len());
+        assert!(slices.len() >= 4, "{} slices", slices.len());
+        let largest = slices.iter().map(|s| s.len()).max().unwrap();
+        assert!(largest <= MAX_SLICE_BYTES as usize, "a {largest}-byte slice");
     }
 
     #[test]
