@@ -1,7 +1,7 @@
 //! Frame hand-over points between the frame loop and other threads, each bounded.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// One CPU frame: tightly packed RGBA8 rows.
@@ -13,10 +13,11 @@ pub struct Frame {
     pub pixels: Vec<u8>,
 }
 
-/// The latest frame a sink received (`NumpySink`): older ones are simply replaced.
+/// The latest frame a sink received (`NumpySink`): older ones are simply replaced. Readers share it (`Arc`):
+/// a 720p frame handed to each WHEP sender is not copied.
 #[derive(Debug, Default)]
 pub struct LatestFrame {
-    slot: Mutex<Option<Frame>>,
+    slot: Mutex<Option<Arc<Frame>>>,
     changed: Condvar,
     received: AtomicU64,
 }
@@ -25,13 +26,13 @@ impl LatestFrame {
     pub fn store(&self, frame: Frame) {
         // Counted under the lock: a waiter that read the old count is waiting by the time it changes.
         let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
-        *slot = Some(frame);
+        *slot = Some(Arc::new(frame));
         self.received.fetch_add(1, Ordering::Relaxed);
         drop(slot);
         self.changed.notify_all();
     }
 
-    pub fn latest(&self) -> Option<Frame> {
+    pub fn latest(&self) -> Option<Arc<Frame>> {
         self.slot.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
@@ -41,7 +42,7 @@ impl LatestFrame {
 
     /// The newest frame and the count of frames received, once more than `seen` have been; None when none
     /// arrives within `timeout`.
-    pub fn wait_newer(&self, seen: u64, timeout: Duration) -> Option<(u64, Frame)> {
+    pub fn wait_newer(&self, seen: u64, timeout: Duration) -> Option<(u64, Arc<Frame>)> {
         let deadline = Instant::now() + timeout;
         let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
         loop {
@@ -55,7 +56,7 @@ impl LatestFrame {
     }
 
     /// Waits until a frame with index ≥ `index` arrives, or `timeout` passes.
-    pub fn wait_for(&self, index: u64, timeout: Duration) -> Option<Frame> {
+    pub fn wait_for(&self, index: u64, timeout: Duration) -> Option<Arc<Frame>> {
         let deadline = Instant::now() + timeout;
         let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
         loop {

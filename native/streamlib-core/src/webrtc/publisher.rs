@@ -66,7 +66,7 @@ struct Latest {
 }
 
 impl FrameFeed for Latest {
-    fn next_frame(&mut self, wait: Duration) -> Option<Frame> {
+    fn next_frame(&mut self, wait: Duration) -> Option<Arc<Frame>> {
         let (received, frame) = self.frames.wait_newer(self.given, wait)?;
         self.given = received;
         Some(frame)

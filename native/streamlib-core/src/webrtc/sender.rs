@@ -4,6 +4,7 @@
 //! ends (stopped, the receiver gone, or never connected).
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use str0m::media::{Frequency, MediaTime, Mid, Pt};
@@ -23,7 +24,7 @@ const SOCKET_POLL: Duration = Duration::from_millis(10);
 /// Where a sender's frames come from.
 pub trait FrameFeed: Send + 'static {
     /// A frame not given before, waiting up to `wait` for one: the session wakes as a frame arrives.
-    fn next_frame(&mut self, wait: Duration) -> Option<Frame>;
+    fn next_frame(&mut self, wait: Duration) -> Option<Arc<Frame>>;
 }
 
 /// Answers a receiver's SDP offer (WHEP): the answer carries one host candidate (ICE lite; the receiver
@@ -137,7 +138,7 @@ mod tests {
     struct Nothing;
 
     impl FrameFeed for Nothing {
-        fn next_frame(&mut self, _: Duration) -> Option<Frame> {
+        fn next_frame(&mut self, _: Duration) -> Option<Arc<Frame>> {
             None
         }
     }

@@ -269,14 +269,15 @@ pub fn latest_frame(
     let frame = frames_of(state, node)?.latest().ok_or_else(|| {
         ApiError::new(StatusCode::NOT_FOUND, "no_frame", "no frame yet (POST /v1/graph/start, then ask again)")
     })?;
-    let (index, mut pixels, mut width, mut height) = (frame.index, frame.pixels, frame.width, frame.height);
+    let (index, mut width, mut height) = (frame.index, frame.width, frame.height);
+    let mut pixels = std::borrow::Cow::Borrowed(&frame.pixels[..]);
     if let Some(limit) = max_size.filter(|&limit| limit > 0 && width.max(height) > limit) {
         let scale = f64::from(limit) / f64::from(width.max(height));
         let (w, h) =
             (((f64::from(width) * scale).round() as u32).max(1), ((f64::from(height) * scale).round() as u32).max(1));
-        let image = image::RgbaImage::from_raw(width, height, pixels)
+        let image = image::RgbaImage::from_raw(width, height, pixels.into_owned())
             .ok_or_else(|| ApiError::internal("the latest frame has the wrong number of bytes"))?;
-        pixels = image::imageops::resize(&image, w, h, image::imageops::FilterType::Triangle).into_raw();
+        pixels = image::imageops::resize(&image, w, h, image::imageops::FilterType::Triangle).into_raw().into();
         (width, height) = (w, h);
     }
     let encoded = if jpeg {

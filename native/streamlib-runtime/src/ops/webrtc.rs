@@ -82,7 +82,7 @@ struct NodeFeed {
 }
 
 impl FrameFeed for NodeFeed {
-    fn next_frame(&mut self, wait: Duration) -> Option<Frame> {
+    fn next_frame(&mut self, wait: Duration) -> Option<Arc<Frame>> {
         let frames = self.frames();
         let Some(frames) = frames else {
             std::thread::sleep(wait); // no graph or no such node: nothing to wait on but the time
