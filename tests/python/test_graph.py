@@ -321,8 +321,8 @@ def test_push_source_every_frame_delivers_all_pushed_frames(tmp_path: Path) -> N
 
 
 def test_a_sink_fed_by_a_source_gets_each_frame_as_pushed(tmp_path: Path) -> None:
-    """A sink fed straight by a source takes the pushed pixels themselves (no GPU readback): the same bytes, under
-    the loop's frame numbers, beside a sink that reads the frame back after an effect."""
+    """A sink fed straight by a source takes the pushed pixels themselves (no GPU readback): the same bytes,
+    under the loop's frame numbers, beside a sink that reads the frame back after an effect."""
     rng = np.random.default_rng(12)
     frames = [rng.integers(0, 256, (36, 52, 4), dtype=np.uint8) for _ in range(12)]
     runtime = Runtime()
