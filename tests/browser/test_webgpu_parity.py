@@ -1,6 +1,6 @@
-"""Every library compute effect (and one with a cbuffer array), on the same images, rendered by the kernel (wgpu on lavapipe) and by the page
-(the shipped widget bundle's WebGPU renderer, from the WGSL naga makes of the same SPIR-V, on Chromium's
-SwiftShader adapter): the pixels agree within 1/255 per channel.
+"""Every library compute effect (and one with a cbuffer array), on the same images, rendered by the kernel
+(wgpu on lavapipe) and by the page (the shipped widget bundle's WebGPU renderer, from the WGSL naga makes of
+the same SPIR-V, on Chromium's SwiftShader adapter): the pixels agree within 1/255 per channel.
 
 Chromium offers WebGPU only in a secure context (the page is served from 127.0.0.1) and, headless without a
 GPU, only with `--enable-unsafe-webgpu`; this test launches its own browser so, without `--disable-gpu`."""
