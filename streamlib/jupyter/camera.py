@@ -73,11 +73,14 @@ class Camera(anywidget.AnyWidget):
             return
         # The page numbers its frames; an ack names the last one handled, so one ack stands for all before it.
         number = message.get("number")
+        # Counted before the push: the graph can render the frame, and a preview send it on with the count it
+        # reads, before the push returns.
+        self.frames_received += 1
         try:
             # Only the JPEG header is read here; the frame loop decodes the pixels, off this comm handler.
             self.source.push_encoded(bytes(buffers[0]), 1.0)
-            self.frames_received += 1
         except Exception as err:  # noqa: BLE001 - a bad frame must not kill the comm handler
+            self.frames_received -= 1
             self.decode_errors += 1
             self.error = f"frame rejected: {err}"
         finally:

@@ -7,6 +7,7 @@ widget's handler; what it sends back is recorded."""
 from __future__ import annotations
 
 import io
+import time
 from typing import Any
 
 import numpy as np
@@ -94,12 +95,23 @@ def test_while_a_preview_counts_the_camera_acks_only_refresh(camera: Any, monkey
     assert [m["handled"] for m in camera.sent] == [1, 5, 6, 7, 8, 9]
 
 
+@pytest.mark.parametrize("handler_lags", [False, True], ids=["prompt", "handler-lags"])
 def test_preview_frames_with_new_camera_frames_go_unacked_and_stand_for_the_camera_acks(
-    camera: Any, monkeypatch: Any
+    camera: Any, monkeypatch: Any, handler_lags: bool
 ) -> None:
     # The camera's clock stands still: how long a frame takes to render on a loaded machine must not decide
     # whether its ack is due.
     monkeypatch.setattr("streamlib.jupyter.camera.clock", lambda: 100.0)
+    if handler_lags:
+        # The comm handler is held up after the push (a loaded machine): the graph renders the frame and the
+        # preview sends it meanwhile, and that frame must already carry the camera frame's count.
+        push = camera.source.push_encoded
+
+        def push_then_lag(data: bytes, timeout: float) -> None:
+            push(data, timeout)
+            time.sleep(0.3)
+
+        monkeypatch.setattr(camera.source, "push_encoded", push_then_lag)
     runtime = Runtime()
     runtime.add_stream(camera.source)
     preview = Preview(camera.source, fps=30, max_in_flight=1)
