@@ -4,6 +4,9 @@
 #   streamlib/_native.abi3.so   the extension built on the dev machine (needs glibc >= 2.35)
 #   .bench-deps/                numpy, wgpu, pillow, cffi… for THAT machine's CPython, made by
 #                               benches/prepare_gpu_deps.sh 3.X (or .bench-deps.tar.xz, unpacked here)
+#   .gl/*.deb                   where the machine has no Vulkan/EGL loader: Debian's libvulkan1 libegl1
+#                               libglvnd0 libopengl0 libgl1 libglx0 libgles2, fetched on the dev machine with
+#                               `apt-get download` (see the device tool's README); unpacked into / here
 # Every step is printed, has its own time limit, and a failing step only skips what depends on it.
 #
 #   OUT=/some/dir bash benches/gpu_machine.sh     # results + log in $OUT (default bench-results)
@@ -62,10 +65,27 @@ ICD_JSONS=$(ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json /usr/loca
 echo "Vulkan ICD files: ${ICD_JSONS:-none}"
 
 step "Vulkan loader"
-# Some GPU containers ship the NVIDIA ICD but no loader (libvulkan.so.1): a copy may be carried in .vk-loader/.
-if ! "$LDCONFIG" -p 2>/dev/null | grep -q 'libvulkan\.so\.1' && [ -f .vk-loader/libvulkan.so.1 ]; then
-    export LD_LIBRARY_PATH="$PWD/.vk-loader${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    echo "using the carried Vulkan loader in .vk-loader/"
+# Some GPU containers ship the NVIDIA driver but no loader (libvulkan.so.1, libEGL.so.1): copies may be
+# carried as Debian packages in .gl/ (unpacked into /, as the device tool's README advises) or in .vk-loader/.
+if ! "$LDCONFIG" -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
+    if compgen -G '.gl/*.deb' >/dev/null; then
+        for deb in .gl/*.deb; do run 30 dpkg -x "$deb" /; done
+        "$LDCONFIG"
+        echo "unpacked the carried loaders: $(cd .gl && echo *.deb)"
+    elif [ -f .vk-loader/libvulkan.so.1 ]; then
+        export LD_LIBRARY_PATH="$PWD/.vk-loader${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+        echo "using the carried Vulkan loader in .vk-loader/"
+    fi
+fi
+# The driver's own manifests sit in its read-only mount, where neither loader looks by default.
+NVIDIA_SHARE=/usr/local/nvidia/share
+if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] && [ -f "$NVIDIA_SHARE/vulkan/icd.d/nvidia_icd.json" ]; then
+    export VK_DRIVER_FILES="$NVIDIA_SHARE/vulkan/icd.d/nvidia_icd.json"
+    echo "VK_DRIVER_FILES=$VK_DRIVER_FILES"
+fi
+if [ -z "${__EGL_VENDOR_LIBRARY_FILENAMES:-}" ] && [ -f "$NVIDIA_SHARE/glvnd/egl_vendor.d/10_nvidia.json" ]; then
+    export __EGL_VENDOR_LIBRARY_FILENAMES="$NVIDIA_SHARE/glvnd/egl_vendor.d/10_nvidia.json"
+    echo "__EGL_VENDOR_LIBRARY_FILENAMES=$__EGL_VENDOR_LIBRARY_FILENAMES"
 fi
 [ -e /dev/nvidia-modeset ] || echo "note: /dev/nvidia-modeset is absent; NVIDIA's Vulkan driver refuses to initialise without it (measured: vk_icdNegotiateLoaderICDInterfaceVersion returns -3)"
 
@@ -134,8 +154,9 @@ esac
 
 step "GPU tests (same tests as on lavapipe)"
 if python3 -c "import pytest" 2>/dev/null; then
-    run "${TEST_TIMEOUT:-150}" python3 -m pytest -q -p no:cacheprovider -x \
-        tests/python/test_effect_pixels.py tests/python/test_decorators.py tests/python/test_hot_swap.py
+    run "${TEST_TIMEOUT:-150}" python3 -m pytest -q -p no:cacheprovider \
+        tests/python/test_effect_pixels.py tests/python/test_decorators.py tests/python/test_hot_swap.py \
+        tests/python/test_fusion.py tests/python/test_frame_overlap.py
 else
     echo "pytest missing: skipped"
 fi

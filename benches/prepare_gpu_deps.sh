@@ -5,6 +5,10 @@
 #
 #   bash benches/prepare_gpu_deps.sh 3.10              # -> .bench-deps/ (or .bench-deps.tar.xz, below)
 #   bash benches/prepare_gpu_deps.sh 3.12 /tmp/deps    # another destination
+#   PACKAGES="wgpu cffi pycparser sniffio rendercanvas" bash benches/prepare_gpu_deps.sh 3.12
+#                                                      # only what that machine lacks (the H200 image
+#                                                      # has numpy, pillow and pytest), about 10 MB;
+#                                                      # with PACKAGES, no dependency is fetched unnamed
 #
 # Size: unpacked, numpy + wgpu + pillow come to about 80 MB (numpy's bundled OpenBLAS alone is 25 MB,
 # wgpu-native 9 MB). Test suites, caches, headers and the pillow codecs the benchmark never loads (AVIF,
@@ -27,13 +31,17 @@ case "$PYVER" in
     *) echo "expected a CPython version like 3.11, got '$PYVER'" >&2; exit 2 ;;
 esac
 
+DEPS_FLAG=()
+[ -n "${PACKAGES:-}" ] && DEPS_FLAG=(--no-deps)
+PACKAGES=${PACKAGES:-numpy wgpu cffi pycparser sniffio pillow pytest pluggy iniconfig packaging rendercanvas}
+read -r -a PACKAGE_LIST <<<"$PACKAGES"
 WHEELS=$(mktemp -d)
 trap 'rm -rf "$WHEELS"' EXIT
 
-python3 -m pip download --quiet --disable-pip-version-check \
+python3 -m pip download --quiet --disable-pip-version-check ${DEPS_FLAG[@]+"${DEPS_FLAG[@]}"} \
     --only-binary=:all: --implementation cp --python-version "$PYVER" \
     --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux_2_28_x86_64 \
-    -d "$WHEELS" numpy wgpu cffi pycparser sniffio pillow pytest pluggy iniconfig packaging rendercanvas
+    -d "$WHEELS" "${PACKAGE_LIST[@]}"
 
 rm -rf "$DEST" "$DEST.tar.xz"
 mkdir -p "$DEST"

@@ -221,7 +221,7 @@ impl Gpu {
         };
         let info = chosen.get_info();
         let mut wanted = wgpu::Features::PASSTHROUGH_SHADERS | wgpu::Features::TEXTURE_ADAPTER_SPECIFIC_FORMAT_FEATURES;
-        if !passthrough_wanted(&info) {
+        if !passthrough_wanted(info.backend, std::env::var("STREAMLIB_GPU_PASSTHROUGH").ok().as_deref()) {
             wanted.remove(wgpu::Features::PASSTHROUGH_SHADERS);
         }
         let features = chosen.features() & wanted;
@@ -360,19 +360,14 @@ impl Gpu {
     }
 }
 
-/// SPIR-V passthrough is used where it is known to work. On Mesa 22.3's lavapipe, wgpu 30's passthrough
-/// pipelines crash the process (SIGBUS/SIGSEGV) or write nothing in about half of runs (measured), while
-/// the same SPIR-V through naga is reliable. `STREAMLIB_GPU_PASSTHROUGH=0/1` overrides the choice.
-fn passthrough_wanted(info: &wgpu::AdapterInfo) -> bool {
+/// SPIR-V/MSL passthrough is opt-in (`STREAMLIB_GPU_PASSTHROUGH=1`): wgpu 30's passthrough pipelines drew
+/// nothing on both Vulkan drivers measured. On an NVIDIA H200 (driver 580.159) every effect wrote no pixel,
+/// while the same SPIR-V through naga matched the references (`benches/gpu_machine.sh`, 2026-12-04); on
+/// Mesa 22.3's lavapipe they crashed the process (SIGBUS/SIGSEGV) or wrote nothing in about half of runs.
+/// Metal's MSL passthrough has not been measured, so it follows the same rule.
+fn passthrough_wanted(backend: wgpu::Backend, setting: Option<&str>) -> bool {
     // Passthrough hands over SPIR-V or MSL; an OpenGL ES device takes neither, and naga writes its GLSL.
-    if !matches!(info.backend, wgpu::Backend::Vulkan | wgpu::Backend::Metal) {
-        return false;
-    }
-    match std::env::var("STREAMLIB_GPU_PASSTHROUGH").as_deref() {
-        Ok("0") => false,
-        Ok("1") => true,
-        _ => !(info.device_type == wgpu::DeviceType::Cpu && info.driver.to_lowercase().contains("llvmpipe")),
-    }
+    matches!(backend, wgpu::Backend::Vulkan | wgpu::Backend::Metal) && setting == Some("1")
 }
 
 fn list_or_none(items: &[String]) -> String {
@@ -385,7 +380,17 @@ fn list_or_none(items: &[String]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::wayland_probe_would_fail_loudly;
+    use super::{passthrough_wanted, wayland_probe_would_fail_loudly};
+
+    #[test]
+    fn passthrough_is_asked_for_only_when_opted_into_on_a_backend_that_takes_it() {
+        for backend in [wgpu::Backend::Vulkan, wgpu::Backend::Metal] {
+            assert!(!passthrough_wanted(backend, None));
+            assert!(!passthrough_wanted(backend, Some("0")));
+            assert!(passthrough_wanted(backend, Some("1")));
+        }
+        assert!(!passthrough_wanted(wgpu::Backend::Gl, Some("1")));
+    }
 
     fn with(vars: &[(&str, &str)]) -> bool {
         wayland_probe_would_fail_loudly(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.into()))
