@@ -348,7 +348,8 @@ class Runtime:
         effects the frame watchdog bypasses (`bypassed`: node name → pass_ms, budget_ms, frame, message),
         how often the GPU device was lost and recreated in the run (`device_recoveries`, `device_lost`), the
         effects drawn as single passes (`fusion`: [{members, state}]) and why the others are drawn on their
-        own (`unfused`: node name → reason)."""
+        own (`unfused`: node name → reason), and the frames video and push sources copied to the GPU
+        (`uploads`: none for a source that only sinks read at full size)."""
         return dict(self._graph.stats())
 
     def _repr_markdown_(self) -> str:

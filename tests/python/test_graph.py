@@ -6,6 +6,7 @@ The built-in `TestPattern` is deterministic per frame index, so every output her
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import threading
@@ -337,12 +338,69 @@ def test_a_sink_fed_by_a_source_gets_each_frame_as_pushed(tmp_path: Path) -> Non
     thread.join(10)
 
     assert stats["frames"] == len(frames)
+    assert stats["uploads"] == len(frames)  # the effect reads the source's texture
     for kind in ("direct", "after"):
         written = sorted((tmp_path / kind).glob("*.png"))
         assert [p.name for p in written] == [p.name for p in sorted((tmp_path / "after").glob("*.png"))]
         assert len(written) == len(frames), kind
         for i, path in enumerate(written):
             assert np.array_equal(png(path), frames[i]), f"{kind} frame {i}"
+
+
+def test_a_source_only_full_size_sinks_read_copies_nothing_to_the_gpu(tmp_path: Path) -> None:
+    """Nothing reads the push source's texture, so its frames are not uploaded: its sink gets them as they
+    came, and on loop frames with nothing new (the loop runs at the test pattern's rate) the last one again,
+    as a readback of the texture would have given."""
+    rng = np.random.default_rng(5)
+    frames = [rng.integers(0, 256, (36, 52, 4), dtype=np.uint8) for _ in range(4)]
+    with Runtime() as runtime:
+        push = PushSource(52, 36, fallback=None)
+        runtime.connect(push, ImageSequenceSink(tmp_path / "direct"))
+        runtime.connect(TestPattern(16, 16), NumpySink())
+        runtime.start(fps=200)
+        for frame in frames:
+            push.push(frame)
+            time.sleep(0.06)  # about ten loop frames each
+        stats = runtime.stop()
+
+    assert stats["frames"] > 3 * len(frames)
+    assert stats["uploads"] == 0
+    written = [png(p) for p in sorted((tmp_path / "direct").glob("*.png"))]
+    shown = [next((i for i, f in enumerate(frames) if np.array_equal(image, f)), None) for image in written]
+    first = shown.index(0)
+    assert not any(image.any() for image in written[:first])  # the empty texture before the first push
+    got = shown[first:]
+    assert None not in got and got == sorted(got) and set(got) == set(range(len(frames))), got
+    assert len(got) > len(frames)  # frames repeated on loop frames with nothing new
+
+
+def test_a_preview_that_starts_scaling_a_source_nothing_read_gets_its_last_frame() -> None:
+    """A source read only at full size keeps its frames off the GPU. A preview that then starts scaling it
+    down reads its texture, which the loop first brings up to the kept frame: the scaled preview shows the
+    pushed picture (one upload), not the empty texture, though nothing new was pushed."""
+    colour = [200, 60, 20, 255]
+    with Runtime() as runtime:
+        push = PushSource(64, 48, fallback=None)
+        preview = PreviewSink()
+        preview.set_lossless(True)
+        runtime.connect(push, preview)
+        runtime.connect(TestPattern(16, 16), NumpySink())
+        runtime.start(fps=100)
+        push.push(np.full((48, 64, 4), colour, np.uint8))
+
+        def shown(width: int) -> bool:
+            taken = preview.take(timeout=0.2)
+            if taken is None or taken[1] != width:
+                return False
+            return bool((np.asarray(Image.open(io.BytesIO(taken[4])).convert("RGBA")) == colour).all())
+
+        poll_until(lambda: shown(64), "the pushed frame at full size")
+        assert runtime.stats()["uploads"] == 0
+        preview.set_display_size(16, 12)
+        poll_until(lambda: shown(16), "the pushed frame scaled down")
+        poll_until(lambda: runtime.stats()["uploads"] == 1, "the upload counted (stats follow the frame)")
+        time.sleep(0.1)
+        assert runtime.stats()["uploads"] == 1  # nothing new was pushed: one upload, not one a frame
 
 
 def test_a_camera_driven_graph_renders_once_per_pushed_frame() -> None:

@@ -57,6 +57,7 @@ fn stats_dict<'py>(py: Python<'py>, stats: &Stats) -> PyResult<Bound<'py, PyDict
     dict.set_item("fusion", crate::values::to_python(py, &fusion)?)?;
     dict.set_item("unfused", stats.unfused.clone())?;
     dict.set_item("frames_in_flight", stats.frames_in_flight)?;
+    dict.set_item("uploads", stats.uploads)?;
     Ok(dict)
 }
 

@@ -95,6 +95,9 @@ pub struct Stats {
     pub frames_in_flight: u32,
     /// Effects drawn on their own with fusion on, by node name, and why.
     pub unfused: BTreeMap<String, String>,
+    /// Frames video and push sources (camera, video file, WHIP, WHEP) copied to the GPU. A source only sinks
+    /// read at full size copies none: they get its frames as they came.
+    pub uploads: u64,
 }
 
 /// Mouse position in pixels and buttons, set by a preview and read by every effect as `mouse`.
@@ -114,14 +117,14 @@ enum Step {
         texture: GpuTexture,
         path: PathBuf,
         looping: bool,
-        taken: Option<Vec<u8>>,
+        taken: Taken,
     },
     Push {
         slot: Arc<PushSlot>,
         texture: GpuTexture,
         fallback: Option<TestPattern>,
         origin: Origin,
-        taken: Option<Vec<u8>>,
+        taken: Taken,
     },
     Effect {
         name: String,
@@ -137,6 +140,56 @@ enum Step {
         sink: OpenSink,
         scaled: Option<Scaled>,
     },
+}
+
+/// The last frame a video or push source took.
+#[derive(Default)]
+struct Taken {
+    /// Its pixels as the source gave them: a sink fed by the source directly gets them instead of a readback
+    /// of the texture (the same picture, when the texture has it).
+    pixels: Option<Arc<Vec<u8>>>,
+    /// The pixels did not go to the texture, which nothing read: it holds an older picture.
+    stale: bool,
+}
+
+impl Taken {
+    /// Keeps `frame`, uploading it where something reads the texture (or where it does not fit the texture,
+    /// which the upload reports). True when it was uploaded.
+    fn keep(&mut self, gpu: &Gpu, texture: &GpuTexture, frame: Vec<u8>, read: bool) -> Result<bool, String> {
+        let upload = read || frame.len() != texture.width as usize * texture.height as usize * 4;
+        if upload {
+            texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
+        }
+        self.stale = !upload;
+        self.pixels = Some(Arc::new(frame));
+        Ok(upload)
+    }
+
+    /// Brings the texture up to the kept frame, now that something reads it. True when it uploaded.
+    fn freshen(&mut self, gpu: &Gpu, texture: &GpuTexture) -> Result<bool, String> {
+        match self.pixels.as_ref().filter(|_| self.stale) {
+            Some(pixels) => {
+                texture.upload(gpu, pixels).map_err(|e| e.to_string())?;
+                self.stale = false;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+/// Which steps' textures another step reads this frame: an effect's inputs, and a sink's that scales them
+/// (one fed at full size takes the source's frames as they came).
+fn texture_readers(steps: &[Step]) -> Vec<bool> {
+    let mut read = vec![false; steps.len()];
+    for step in steps {
+        match step {
+            Step::Effect { inputs, .. } => inputs.values().for_each(|&at| read[at] = true),
+            Step::Sink { input, scaled: Some(_), .. } => read[*input] = true,
+            _ => {}
+        }
+    }
+    read
 }
 
 /// Who fills a push step's slot.
@@ -223,11 +276,10 @@ impl Step {
         }
     }
 
-    /// The pixels a source uploaded for the frame being made, as they went to the GPU: a sink fed by the
-    /// source directly takes them instead of reading back the texture they were copied into.
-    fn taken(&self) -> Option<&Vec<u8>> {
+    /// The pixels of the last frame a video or push source took.
+    fn pixels(&self) -> Option<&Arc<Vec<u8>>> {
         match self {
-            Step::Video { taken, .. } | Step::Push { taken, .. } => taken.as_ref(),
+            Step::Video { taken, .. } | Step::Push { taken, .. } => taken.pixels.as_ref(),
             _ => None,
         }
     }
@@ -314,21 +366,33 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
                     SourceKind::VideoFile { path, looping } => {
                         let reader = VideoReader::open(path, Some((*width, *height)))
                             .map_err(|e| GraphError(format!("source '{}': {e}", node.name)))?;
-                        Step::Video { reader, texture, path: path.clone(), looping: *looping, taken: None }
+                        Step::Video { reader, texture, path: path.clone(), looping: *looping, taken: Taken::default() }
                     }
                     SourceKind::Push { slot, fallback } => {
                         let fallback = if *fallback { Some(TestPattern::new(&gpu).map_err(gpu_err)?) } else { None };
-                        Step::Push { slot: slot.clone(), texture, fallback, origin: Origin::Local, taken: None }
+                        Step::Push {
+                            slot: slot.clone(),
+                            texture,
+                            fallback,
+                            origin: Origin::Local,
+                            taken: Taken::default(),
+                        }
                     }
                     SourceKind::Whep { slot, remote } => {
                         let player = player::start(&remote.url, remote.token.as_deref(), slot.clone());
                         let fallback = Some(TestPattern::new(&gpu).map_err(gpu_err)?);
                         let origin = Origin::Whep(node.name.clone(), player);
-                        Step::Push { slot: slot.clone(), texture, fallback, origin, taken: None }
+                        Step::Push { slot: slot.clone(), texture, fallback, origin, taken: Taken::default() }
                     }
                     SourceKind::Whip { slot } => {
                         let fallback = Some(TestPattern::new(&gpu).map_err(gpu_err)?);
-                        Step::Push { slot: slot.clone(), texture, fallback, origin: Origin::Whip, taken: None }
+                        Step::Push {
+                            slot: slot.clone(),
+                            texture,
+                            fallback,
+                            origin: Origin::Whip,
+                            taken: Taken::default(),
+                        }
                     }
                 }
             }
@@ -492,8 +556,9 @@ fn frame_loop(
             mouse: *mouse.lock().unwrap_or_else(|p| p.into_inner()),
         };
         let started = Instant::now();
-        let outcome = match fetch_source_frames(gpu, steps, stop, follow_camera, remote_wait)
-            .and_then(|ended| fit_previews(gpu, steps).map(|()| ended))
+        // Previews are fitted first: one that starts scaling reads its source's texture this very frame.
+        let outcome = match fit_previews(gpu, steps)
+            .and_then(|()| fetch_source_frames(gpu, steps, stop, (follow_camera, remote_wait), &mut progress.uploads))
         {
             Ok(Some(reason)) => Ok(Outcome::SourcesEnded(reason)),
             Ok(None) => {
@@ -578,6 +643,8 @@ struct Progress {
     started: Instant,
     watchdog: Watchdog,
     delivered: u64,
+    /// Frames video and push sources copied to the GPU.
+    uploads: u64,
     frame_times: VecDeque<f64>,
     completed: VecDeque<Instant>,
     /// When the last frame's work was seen done: the next frame's GPU time starts no earlier.
@@ -592,6 +659,7 @@ impl Progress {
             started: Instant::now(),
             watchdog: Watchdog::new(budget_ms),
             delivered: 0,
+            uploads: 0,
             frame_times: VecDeque::with_capacity(1024),
             completed: VecDeque::with_capacity(64),
             last_done: None,
@@ -652,7 +720,7 @@ impl Progress {
             self.last_full_stats = Some(Instant::now());
         }
         let figures = (&self.frame_times, &mut self.cpu, full);
-        update_stats(stats, steps, fused, figures, &self.completed, self.delivered, self.started);
+        update_stats(stats, steps, fused, figures, &self.completed, (self.delivered, self.uploads), self.started);
     }
 }
 
@@ -727,14 +795,15 @@ fn render(
             Step::Sink { input, spare, sink, scaled, .. } => {
                 // A counted run's last frame always reaches the preview: it is what stays on screen.
                 let last = options.frames.is_some_and(|n| index + 1 == n);
-                let Some(texture) = before.get(*input).and_then(Step::texture) else { continue };
+                let Some(source) = before.get(*input) else { continue };
+                let Some(texture) = source.texture() else { continue };
                 if !sink.wants_frame(last) {
                     sink.skipped();
                     continue;
                 }
                 let (width, height) = (texture.width, texture.height);
-                let taken = before.get(*input).and_then(Step::taken).filter(|_| scaled.is_none());
-                if let Some(pixels) = taken.filter(|p| p.len() == width as usize * height as usize * 4) {
+                let fits = |p: &&Arc<Vec<u8>>| p.len() == width as usize * height as usize * 4;
+                if let Some(pixels) = source.pixels().filter(fits).filter(|_| scaled.is_none()) {
                     uploaded.push((at, Frame { index, width, height, pixels: pixels.clone() }));
                     continue;
                 }
@@ -779,9 +848,14 @@ fn recover(gpu: &mut Arc<Gpu>, steps: &mut [Step], why: &str, frame: u64) -> Res
                 *texture = texture.recreated_on(&fresh).map_err(failed)?;
                 texture.upload(&fresh, pixels).map_err(failed)?;
             }
-            Step::Video { texture, .. } => *texture = texture.recreated_on(&fresh).map_err(failed)?,
-            Step::Push { texture, fallback, .. } => {
+            // The new texture is empty: the kept frame goes to it when something reads it.
+            Step::Video { texture, taken, .. } => {
                 *texture = texture.recreated_on(&fresh).map_err(failed)?;
+                taken.stale = taken.pixels.is_some();
+            }
+            Step::Push { texture, fallback, taken, .. } => {
+                *texture = texture.recreated_on(&fresh).map_err(failed)?;
+                taken.stale = taken.pixels.is_some();
                 if fallback.is_some() {
                     *fallback = Some(TestPattern::new(&fresh).map_err(failed)?);
                 }
@@ -871,69 +945,61 @@ fn follows_camera(steps: &[Step]) -> bool {
     steps.iter().any(live_push) && !steps.iter().any(|s| matches!(s, Step::Pattern { .. } | Step::Video { .. }))
 }
 
-/// Uploads the next frame of every video and push source; Some(reason) when a video has ended. With
+/// Takes the next frame of every video and push source, uploading it where something reads the source's
+/// texture (`texture_readers`; the count goes to `uploads`); Some(reason) when a video has ended. With
 /// `follow_camera`, waits for the first live push source's next frame once it has sent one (before that, the
 /// loop runs at its own rate and shows the fallback).
 fn fetch_source_frames(
     gpu: &Gpu,
     steps: &mut [Step],
     stop: &AtomicBool,
-    follow_camera: bool,
-    remote_wait: Option<Duration>,
+    (follow_camera, remote_wait): (bool, Option<Duration>),
+    uploads: &mut u64,
 ) -> Result<Option<String>, String> {
+    let read = texture_readers(steps);
     let mut waited = false;
-    for step in steps.iter_mut() {
-        if let Step::Video { taken, .. } | Step::Push { taken, .. } = step {
-            *taken = None;
-        }
-        match step {
-            Step::Video { reader, texture, path, looping, taken } => {
-                let frame = match reader.next_frame() {
-                    Some(frame) => frame,
-                    None if *looping => {
-                        *reader = VideoReader::open(path, Some((texture.width, texture.height)))?;
-                        reader.next_frame().ok_or_else(|| format!("'{}' has no frames", path.display()))?
-                    }
-                    None => return Ok(Some(format!("end of video '{}'", path.display()))),
-                };
-                texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
-                *taken = Some(frame);
-            }
-            Step::Push { slot, texture, origin: Origin::Local, taken, .. }
+    for (at, step) in steps.iter_mut().enumerate() {
+        let frame = match step {
+            Step::Video { reader, texture, path, looping, .. } => match reader.next_frame() {
+                Some(frame) => Some(frame),
+                None if *looping => {
+                    *reader = VideoReader::open(path, Some((texture.width, texture.height)))?;
+                    Some(reader.next_frame().ok_or_else(|| format!("'{}' has no frames", path.display()))?)
+                }
+                None => return Ok(Some(format!("end of video '{}'", path.display()))),
+            },
+            Step::Push { slot, origin: Origin::Local, .. }
                 if slot.every_frame() || (follow_camera && !waited && slot.pushed() > 0) =>
             {
                 waited = true;
                 // Back-pressure both ways for every-frame sources: the graph waits for each pushed frame, the
                 // pusher for the graph. A camera is only waited for.
-                let frame = loop {
+                loop {
                     if let Some(frame) = slot.take_waiting(Duration::from_millis(50)) {
-                        break frame;
+                        break Some(frame);
                     }
                     if stop.load(Ordering::SeqCst) {
                         return Ok(Some("stopped while waiting for a pushed frame".to_owned()));
                     }
-                };
-                texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
-                *taken = Some(frame);
+                }
             }
-            Step::Push { slot, texture, origin: Origin::Whep(..) | Origin::Whip, taken, .. }
+            Step::Push { slot, origin: Origin::Whep(..) | Origin::Whip, .. }
                 if remote_wait.is_some() && !waited && slot.pushed() > 0 =>
             {
                 waited = true;
                 // A stream that stopped costs at most the wait; then the last frame shows again.
-                if let Some(frame) = slot.take_waiting(remote_wait.unwrap_or_default()) {
-                    texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
-                    *taken = Some(frame);
-                }
+                slot.take_waiting(remote_wait.unwrap_or_default())
             }
-            Step::Push { slot, texture, taken, .. } => {
-                if let Some(frame) = slot.take() {
-                    texture.upload(gpu, &frame).map_err(|e| e.to_string())?;
-                    *taken = Some(frame);
-                }
-            }
-            _ => {}
-        }
+            Step::Push { slot, .. } => slot.take(),
+            _ => None,
+        };
+        let (Step::Video { texture, taken, .. } | Step::Push { texture, taken, .. }) = step else { continue };
+        let uploaded = match frame {
+            Some(frame) => taken.keep(gpu, texture, frame, read[at])?,
+            None if read[at] => taken.freshen(gpu, texture)?,
+            None => false,
+        };
+        *uploads += u64::from(uploaded);
     }
     Ok(None)
 }
@@ -951,6 +1017,7 @@ fn deliver(
         let Some(Step::Sink { name, spare, sink, .. }) = steps.get_mut(at) else { continue };
         let pixels = readback.finish_after(gpu, submission.clone()).map_err(|e| e.to_string())?;
         let (width, height) = readback.size();
+        let pixels = Arc::new(pixels);
         sink.deliver(Frame { index, width, height, pixels }).map_err(|e| format!("sink '{name}': {e}"))?;
         if spare.len() < 2 {
             spare.push(readback);
@@ -1011,12 +1078,13 @@ fn update_stats(
     fused: &[Fused],
     (frame_times, cpu, full): (&VecDeque<f64>, &mut LoopCpu, bool),
     completed: &VecDeque<Instant>,
-    frames: u64,
+    (frames, uploads): (u64, u64),
     started: Instant,
 ) {
     let fps = recent_fps(completed);
     let mut stats = stats.lock().unwrap_or_else(|p| p.into_inner());
     stats.frames = frames;
+    stats.uploads = uploads;
     stats.elapsed_s = started.elapsed().as_secs_f64();
     stats.fps = fps;
     // The figures that take sorting and formatting, a few times a second: every frame they would cost the

@@ -4,13 +4,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-/// One CPU frame: tightly packed RGBA8 rows.
+/// One CPU frame: tightly packed RGBA8 rows. The pixels are shared: a source's frame handed to several
+/// sinks, or to one sink again on a loop frame with nothing new, is not copied.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
     pub index: u64,
     pub width: u32,
     pub height: u32,
-    pub pixels: Vec<u8>,
+    pub pixels: Arc<Vec<u8>>,
 }
 
 /// The latest frame a sink received (`NumpySink`): older ones are simply replaced. Readers share it (`Arc`):
@@ -405,7 +406,7 @@ mod tests {
     use super::*;
 
     fn frame(index: u64) -> Frame {
-        Frame { index, width: 1, height: 1, pixels: vec![0; 4] }
+        Frame { index, width: 1, height: 1, pixels: Arc::new(vec![0; 4]) }
     }
 
     #[test]

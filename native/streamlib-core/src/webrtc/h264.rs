@@ -135,8 +135,8 @@ pub fn has_idr(access_unit: &[u8]) -> bool {
 }
 
 /// A decoded picture, tightly packed RGBA rows.
-pub struct Picture<'a> {
-    pub rgba: &'a [u8],
+pub struct Picture {
+    pub rgba: Vec<u8>,
     pub width: u32,
     pub height: u32,
 }
@@ -144,13 +144,12 @@ pub struct Picture<'a> {
 /// H.264 access units (Annex-B) to RGBA, by OpenH264.
 pub struct H264Decoder {
     decoder: openh264::decoder::Decoder,
-    pixels: Vec<u8>,
 }
 
 impl H264Decoder {
     pub fn new() -> Result<H264Decoder, String> {
         let decoder = openh264::decoder::Decoder::new().map_err(|e| format!("cannot start the H.264 decoder: {e}"))?;
-        Ok(H264Decoder { decoder, pixels: Vec::new() })
+        Ok(H264Decoder { decoder })
     }
 
     /// Decodes `access_unit` without converting its picture: for units a newer one in the same batch
@@ -161,12 +160,14 @@ impl H264Decoder {
 
     /// The picture `access_unit` completes, None when it completes none yet; an error
     /// for a unit that does not decode (a lost packet broke it: ask the sender for a keyframe).
-    pub fn decode(&mut self, access_unit: &[u8]) -> Result<Option<Picture<'_>>, String> {
+    pub fn decode(&mut self, access_unit: &[u8]) -> Result<Option<Picture>, String> {
         let Some(decoded) = self.decoder.decode(access_unit).map_err(|e| e.to_string())? else { return Ok(None) };
         let (width, height) = decoded.dimensions();
-        self.pixels.resize(width * height * 4, 0);
-        decoded.write_rgba8(&mut self.pixels);
-        Ok(Some(Picture { rgba: &self.pixels, width: width as u32, height: height as u32 }))
+        // Converted into a buffer of its own, which travels on to the frame loop whole: a 720p frame is
+        // 3.7 MB, and copying it out of a reused one cost as much as the conversion.
+        let mut rgba = vec![0; width * height * 4];
+        decoded.write_rgba8(&mut rgba);
+        Ok(Some(Picture { rgba, width: width as u32, height: height as u32 }))
     }
 }
 
@@ -181,7 +182,7 @@ mod tests {
                 pixels.extend_from_slice(&[(x * 255 / width) as u8, (y * 255 / height) as u8, 128, 255]);
             }
         }
-        Frame { index, width, height, pixels }
+        Frame { index, width, height, pixels: pixels.into() }
     }
 
     fn nal_types(access_unit: &[u8]) -> Vec<u8> {
@@ -214,7 +215,7 @@ mod tests {
         // Noise compresses badly: the keyframe is far larger than a packet.
         let mut frame = pattern(320, 240, 0);
         let mut seed = 7u32;
-        for byte in frame.pixels.iter_mut() {
+        for byte in std::sync::Arc::make_mut(&mut frame.pixels).iter_mut() {
             seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
             *byte = (seed >> 16) as u8;
         }
@@ -251,6 +252,6 @@ mod tests {
         assert_eq!(encoder.size, (62, 46));
         let resized = encoder.encode(&pattern(80, 60, 1)).unwrap();
         assert!(nal_types(&resized).contains(&5));
-        assert!(encoder.encode(&Frame { index: 2, width: 1, height: 1, pixels: vec![0; 4] }).is_err());
+        assert!(encoder.encode(&Frame { index: 2, width: 1, height: 1, pixels: vec![0; 4].into() }).is_err());
     }
 }

@@ -147,11 +147,11 @@ pub(super) fn request_keyframe(rtc: &mut Rtc, mid: Mid) {
 }
 
 /// `pixels` at the slot's size: as they are when the sizes match, else scaled (bilinear).
-fn fit(pixels: &[u8], width: u32, height: u32, to_width: u32, to_height: u32) -> Vec<u8> {
+fn fit(pixels: Vec<u8>, width: u32, height: u32, to_width: u32, to_height: u32) -> Vec<u8> {
     if (width, height) == (to_width, to_height) {
-        return pixels.to_vec();
+        return pixels;
     }
-    let Some(image) = image::RgbaImage::from_raw(width, height, pixels.to_vec()) else {
+    let Some(image) = image::RgbaImage::from_raw(width, height, pixels) else {
         return vec![0; to_width as usize * to_height as usize * 4];
     };
     image::imageops::resize(&image, to_width, to_height, image::imageops::FilterType::Triangle).into_raw()

@@ -192,6 +192,7 @@ fn stats_json(stats: &Stats) -> Value {
         "fusion": serde_json::to_value(&stats.fusion).unwrap_or_default(),
         "unfused": stats.unfused,
         "frames_in_flight": stats.frames_in_flight,
+        "uploads": stats.uploads,
     })
 }
 

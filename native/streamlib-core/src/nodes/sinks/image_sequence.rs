@@ -74,7 +74,7 @@ mod tests {
         let out = dir.path().join("nested").join("frames");
         let mut writer = ImageSequenceWriter::create(&out, "f_").unwrap();
         for index in 0..6 {
-            writer.write(Frame { index, width: 2, height: 1, pixels: vec![index as u8; 8] }).unwrap();
+            writer.write(Frame { index, width: 2, height: 1, pixels: vec![index as u8; 8].into() }).unwrap();
         }
         writer.finish().unwrap();
         let mut names: Vec<String> =
@@ -84,7 +84,7 @@ mod tests {
         let decoded = image::open(out.join("f_000005.png")).unwrap().to_rgba8();
         assert_eq!(decoded.into_raw(), vec![5u8; 8]);
         assert_eq!(
-            writer.write(Frame { index: 6, width: 2, height: 1, pixels: vec![0; 8] }).unwrap_err(),
+            writer.write(Frame { index: 6, width: 2, height: 1, pixels: vec![0; 8].into() }).unwrap_err(),
             "image writer closed"
         );
     }

@@ -103,7 +103,7 @@ mod tests {
 
     #[test]
     fn lossless_previews_get_png_and_others_jpeg() {
-        let frame = |index: u64, value: u8| Frame { index, width: 4, height: 2, pixels: vec![value; 32] };
+        let frame = |index: u64, value: u8| Frame { index, width: 4, height: 2, pixels: Arc::new(vec![value; 32]) };
         let queue = Arc::new(PreviewQueue::new(80));
         let mut encoder = PreviewEncoder::new(queue.clone());
         encoder.deliver(frame(3, 200)).unwrap();
@@ -114,12 +114,12 @@ mod tests {
         encoder.deliver(frame(4, 100)).unwrap();
         let png = queue.take(std::time::Duration::ZERO).unwrap();
         assert_eq!(png.mime, "image/png");
-        assert_eq!(image::load_from_memory(&png.bytes).unwrap().to_rgba8().into_raw(), frame(4, 100).pixels);
+        assert_eq!(image::load_from_memory(&png.bytes).unwrap().to_rgba8().into_raw(), *frame(4, 100).pixels);
     }
 
     #[test]
     fn a_still_picture_is_sent_once_lossless_then_not_again_until_it_moves() {
-        let frame = |index: u64, value: u8| Frame { index, width: 4, height: 2, pixels: vec![value; 32] };
+        let frame = |index: u64, value: u8| Frame { index, width: 4, height: 2, pixels: Arc::new(vec![value; 32]) };
         let queue = Arc::new(PreviewQueue::new(80));
         let mut encoder = PreviewEncoder::new(queue.clone());
         let mut sent = Vec::new();
