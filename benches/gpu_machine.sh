@@ -87,7 +87,7 @@ if [ -z "${__EGL_VENDOR_LIBRARY_FILENAMES:-}" ] && [ -f "$NVIDIA_SHARE/glvnd/egl
     export __EGL_VENDOR_LIBRARY_FILENAMES="$NVIDIA_SHARE/glvnd/egl_vendor.d/10_nvidia.json"
     echo "__EGL_VENDOR_LIBRARY_FILENAMES=$__EGL_VENDOR_LIBRARY_FILENAMES"
 fi
-[ -e /dev/nvidia-modeset ] || echo "note: /dev/nvidia-modeset is absent; NVIDIA's Vulkan driver refuses to initialise without it (measured: vk_icdNegotiateLoaderICDInterfaceVersion returns -3)"
+[ -e /dev/nvidia-modeset ] || echo "note: /dev/nvidia-modeset is absent (2026-11-25 NVIDIA's Vulkan ICD failed to initialise without it; 2026-12-04, with the loaders and VK_DRIVER_FILES above, it worked)"
 
 step "dependencies"
 PYMINOR=$(python3 -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
