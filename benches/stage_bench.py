@@ -4,12 +4,12 @@ Why: on the lent NVIDIA H200 the fused 4K chain ran no faster than the gaussian 
 far below what the chip's memory moves, and NVIDIA's compute parts run pixel shaders on few of their units.
 This measures whether a compute dispatch of the same work is faster there, before any planner uses it.
 
-Four effects, each as a pixel shader (sampler reads at texel centres) and as a compute shader (texel loads,
-8×8 groups): a one-tap invert and a nine-tap 3×3 box blur. Each runs `ImageSource(W×H) → Effect →
-PreviewSink` for `--frames` frames (no readback after the first: the preview queue stays full); frames/s
-from the loop's own elapsed time, best of `--repeat` interleaved rounds. Before timing, the pixel and
-compute outputs are compared (max abs difference ≤ 1). A benchmark: it prints a table, writes JSON and
-asserts nothing about speed.
+Two effects, each as a pixel shader (sampler reads at texel centres) and as a compute shader (texel loads,
+8×8 groups): the library's invert and invert_compute (one tap), and a nine-tap 3×3 box blur. Each runs
+`ImageSource(W×H) → Effect → PreviewSink` for `--frames` frames (no readback after the first: the
+preview queue stays full); frames/s from the loop's own elapsed time, best of `--repeat` interleaved
+rounds. Before timing, the pixel and compute outputs are compared (max abs difference ≤ 1). A benchmark:
+it prints a table, writes JSON and asserts nothing about speed.
 
 Usage: python benches/stage_bench.py [--size 3840x2160] [--frames 200] [--repeat 3] [--out FILE.json]
 """
@@ -25,24 +25,6 @@ import numpy as np
 
 import streamlib
 
-PIXEL_INVERT = """
-float4 main(float2 uv : TEXCOORD) : SV_Target {
-    float4 c = tex2D(input, uv);
-    return float4(1.0 - c.rgb, c.a);
-}
-"""
-COMPUTE_INVERT = """
-Texture2D<float4> input;
-[[spv::format_rgba8]] RWTexture2D<float4> output;
-[numthreads(8, 8, 1)]
-void main(uint3 id : SV_DispatchThreadID) {
-    uint w, h;
-    output.GetDimensions(w, h);
-    if (id.x >= w || id.y >= h) return;
-    float4 c = input[id.xy];
-    output[id.xy] = float4(1.0 - c.rgb, c.a);
-}
-"""
 PIXEL_BOX = """
 float4 main(float2 uv : TEXCOORD) : SV_Target {
     float4 sum = 0;
@@ -52,6 +34,7 @@ float4 main(float2 uv : TEXCOORD) : SV_Target {
     return sum / 9.0;
 }
 """
+# The box as the library's compute effects are written (shaders/invert_compute.hlsl): one thread a pixel.
 COMPUTE_BOX = """
 Texture2D<float4> input;
 [[spv::format_rgba8]] RWTexture2D<float4> output;
@@ -67,8 +50,10 @@ void main(uint3 id : SV_DispatchThreadID) {
     output[id.xy] = sum / 9.0;
 }
 """
+SHADERS = Path(__file__).resolve().parent.parent / "shaders"
 EFFECTS = {
-    "invert": (PIXEL_INVERT, COMPUTE_INVERT),
+    # The library's own pair (amount defaults to 1: a full invert either way).
+    "invert": ((SHADERS / "invert.hlsl").read_text(), (SHADERS / "invert_compute.hlsl").read_text()),
     "box3x3": (PIXEL_BOX, COMPUTE_BOX),
 }
 
