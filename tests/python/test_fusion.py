@@ -239,6 +239,40 @@ def test_a_swap_while_running_draws_the_new_shader_at_once_and_fuses_it_again() 
         runtime.stop()
 
 
+def test_swaps_racing_the_frames_never_stop_the_run() -> None:
+    """A fused member swapped between a shader with parameters and one without, while frames run fast: each
+    frame draws one consistent state (no fused pass fed the other shader's parameter bytes)."""
+    swap_red_blue = "float4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv).bgra; }\n"
+    image = make_test_image()
+    runtime = Runtime()
+    source, tint, vignette, sink = (
+        ImageSource(image),
+        Effect(SHADERS / "tint.hlsl"),
+        Effect(SHADERS / "vignette.hlsl"),
+        NumpySink(),
+    )
+    runtime.connect(source, tint)
+    runtime.connect(tint, vignette)
+    runtime.connect(vignette, sink)
+    tint.set(strength=0.0)
+    runtime.start(fps=500)
+    try:
+        fused = [{"members": ["tint", "vignette"], "state": "fused"}]
+        # Each swap lands on a chain drawn fused (one during the rebuild would find its members drawn alone).
+        for i in range(40):
+            poll_until(
+                lambda: runtime.stats()["fusion"] == fused or runtime.stats()["error"] is not None,
+                "the chain fused",
+            )
+            assert runtime.stats()["error"] is None, f"swap {i}: {runtime.stats()['error']}"
+            vignette.replace_shader(swap_red_blue if i % 2 == 0 else SHADERS / "vignette.hlsl")
+        expected = image[..., [2, 1, 0, 3]]
+        poll_until(lambda: (np.array_equal(sink.latest(), expected),)[0], "the last shader on screen")
+        assert runtime.stats()["error"] is None and runtime.stats()["running"]
+    finally:
+        runtime.stop()
+
+
 def test_a_swap_that_changes_what_an_effect_reads_plans_the_groups_again() -> None:
     runtime = Runtime()
     node: streamlib.Node = ImageSource(make_test_image())

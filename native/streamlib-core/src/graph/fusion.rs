@@ -193,6 +193,11 @@ impl Pass {
         self.order.iter().filter_map(|&i| members.get(i).cloned()).collect()
     }
 
+    /// The swap counts it was built at, in the order it evaluates the members.
+    fn ordered_swaps(&self) -> Vec<u64> {
+        self.order.iter().filter_map(|&i| self.swaps.get(i).copied()).collect()
+    }
+
     fn reordered(&self) -> bool {
         self.order.iter().enumerate().any(|(k, &i)| k != i)
     }
@@ -249,24 +254,28 @@ impl Group {
             }
         }
         let swaps = self.swaps();
-        let current = self.pass.as_ref().is_some_and(|p| p.swaps == swaps && Arc::ptr_eq(&p.gpu, gpu));
+        let mut current = self.pass.as_ref().is_some_and(|p| p.swaps == swaps && Arc::ptr_eq(&p.gpu, gpu));
         let handles = self.handles();
         if let Some(pass) = self.pass.as_mut().filter(|_| current) {
             // Whether a member's result can be taken where its consumer reads depends on the values too (a
             // blur radius moving its taps between texel centres): new values are checked before they are drawn.
-            let ordered = pass.ordered(&handles);
-            let params = member_params(&pass.instance, &ordered);
-            if params != pass.checked {
-                pass.refused = check(gpu, &pass.instance, &handles, &ordered).err();
-                pass.checked = params;
-                // Values a reordered pass does not hold for (a contrast that clamps, under a blur) may still
-                // fuse in graph order: that is built again, on its own thread, at these values.
-                if pass.refused.is_some() && pass.reordered() {
-                    self.tried = None;
-                } else if pass.refused.is_none() {
-                    // Drawn fused again: what a rebuild at other values could not do no longer applies.
-                    self.failed = None;
+            // The values drawn are these, read now: a swap landing later in the frame cannot change their layout.
+            match current_params(&pass.instance, &pass.ordered(&handles), &pass.ordered_swaps()) {
+                // A member swapped since `swaps` was read: drawn on its own this frame, rebuilt from the next.
+                None => current = false,
+                Some(params) if params != pass.checked => {
+                    pass.refused = check(gpu, &pass.instance, &handles, &pass.order, &pass.swaps).err();
+                    pass.checked = params;
+                    // Values a reordered pass does not hold for (a contrast that clamps, under a blur) may still
+                    // fuse in graph order: that is built again, on its own thread, at these values.
+                    if pass.refused.is_some() && pass.reordered() {
+                        self.tried = None;
+                    } else if pass.refused.is_none() {
+                        // Drawn fused again: what a rebuild at other values could not do no longer applies.
+                        self.failed = None;
+                    }
                 }
+                Some(_) => {}
             }
         }
         let checked = self.pass.as_ref().is_some_and(|p| p.refused.is_none());
@@ -306,7 +315,7 @@ impl Group {
         frame: &FrameValues,
     ) -> Result<(), GpuError> {
         let Some(pass) = &self.pass else { return Ok(()) };
-        encode_fused(&pass.instance, &pass.ordered(&self.handles()), gpu, encoder, input, output, frame)
+        encode_fused(&pass.instance, &pass.checked, gpu, encoder, input, output, frame)
     }
 
     pub fn report(&self) -> GroupReport {
@@ -337,31 +346,49 @@ fn gpu_key(gpu: &Arc<Gpu>) -> usize {
     Arc::as_ptr(gpu) as usize
 }
 
-/// Records `fused` from `input` into `output`, each member's cbuffers filled with that member's current values.
+/// Records `fused` from `input` into `output` with `params`, the bytes of each of its cbuffers.
 fn encode_fused(
     fused: &EffectInstance,
-    members: &[Arc<EffectHandle>],
+    params: &[Vec<u8>],
     gpu: &Gpu,
     encoder: &mut wgpu::CommandEncoder,
     input: &GpuTexture,
     output: &GpuTexture,
     frame: &FrameValues,
 ) -> Result<(), GpuError> {
-    let params = member_params(fused, members);
     let params: Vec<&[u8]> = params.iter().map(Vec::as_slice).collect();
     fused.encode_with_params(gpu, encoder, &[input], output, frame, &params)
 }
 
-/// Each of `fused`'s cbuffers, as the bytes of the member's own cbuffer it stands for.
-fn member_params(fused: &EffectInstance, members: &[Arc<EffectHandle>]) -> Vec<Vec<u8>> {
+/// Each of `fused`'s cbuffers, as the bytes of the cbuffer of the member (`members`, in pass order) it
+/// stands for.
+fn member_params(fused: &EffectInstance, members: &[&EffectInstance]) -> Vec<Vec<u8>> {
     fused
         .cbuffer_names()
         .map(|name| {
             member_cbuffer(name)
-                .and_then(|(k, own)| members.get(k.checked_sub(1)?)?.lock().cbuffer_bytes(own).map(<[u8]>::to_vec))
+                .and_then(|(k, own)| members.get(k.checked_sub(1)?)?.cbuffer_bytes(own).map(<[u8]>::to_vec))
                 .unwrap_or_default()
         })
         .collect()
+}
+
+/// `member_params` from the members as they are now (in pass order), each read with its swap count; None
+/// when one is no longer at the count in `swaps` (its bytes would be laid out for another shader).
+fn current_params(fused: &EffectInstance, members: &[Arc<EffectHandle>], swaps: &[u64]) -> Option<Vec<Vec<u8>>> {
+    let mut params = vec![Vec::new(); fused.cbuffer_names().count()];
+    for (k, (member, &at)) in members.iter().zip(swaps).enumerate() {
+        let (instance, count) = member.locked();
+        if count != at {
+            return None;
+        }
+        for (slot, name) in fused.cbuffer_names().enumerate() {
+            if let Some((_, own)) = member_cbuffer(name).filter(|&(m, _)| m == k + 1) {
+                params[slot] = instance.cbuffer_bytes(own).map(<[u8]>::to_vec).unwrap_or_default();
+            }
+        }
+    }
+    Some(params)
 }
 
 /// Compiles and builds the pass of `members` (in order), checking again that each still fuses, then checks
@@ -390,7 +417,6 @@ fn build(compiler: &Compiler, gpu: &Arc<Gpu>, members: &[Arc<EffectHandle>], swa
     let mut refused = String::new();
     for (order, handoff) in tries {
         let ordered_sources: Vec<&str> = order.iter().map(|&i| sources[i]).collect();
-        let ordered: Vec<Arc<EffectHandle>> = order.iter().map(|&i| members[i].clone()).collect();
         let request = CompileRequest {
             name: format!("fused {}", order.iter().map(|&i| names[i]).collect::<Vec<_>>().join("+")),
             source: fused_source(&ordered_sources, handoff),
@@ -399,9 +425,8 @@ fn build(compiler: &Compiler, gpu: &Arc<Gpu>, members: &[Arc<EffectHandle>], swa
         let shader = compiler.compile(&request).map_err(|e| format!("the fused pass did not compile: {e}"))?;
         let pipeline = EffectPipeline::new(gpu, Arc::new(shader)).map_err(|e| e.to_string())?;
         let instance = EffectInstance::new(gpu, Arc::new(pipeline)).map_err(|e| e.to_string())?;
-        let checked = member_params(&instance, &ordered);
-        match check(gpu, &instance, members, &ordered) {
-            Ok(()) => return Ok(Pass { instance, swaps, gpu: gpu.clone(), checked, refused: None, order }),
+        match check(gpu, &instance, members, &order, &swaps) {
+            Ok(checked) => return Ok(Pass { instance, swaps, gpu: gpu.clone(), checked, refused: None, order }),
             Err(why) => refused = why,
         }
     }
@@ -415,23 +440,30 @@ const CHECK_SIZE: (u32, u32) = (67, 45);
 /// through the fused pass; Err when any channel differs by more than one step of rgba8. A fused member is
 /// evaluated where its consumer reads, which matches filtering its stored output exactly at texel centres and
 /// for members linear in their input; this refuses the rest (a clamping colour matrix read by a warp).
-/// `members` are in graph order, `ordered` in the pass's.
+/// `members` are in graph order at swap counts `swaps`, `order` the pass's; Ok with the parameter bytes it
+/// was checked at.
 fn check(
     gpu: &Arc<Gpu>,
     fused: &EffectInstance,
     members: &[Arc<EffectHandle>],
-    ordered: &[Arc<EffectHandle>],
-) -> Result<(), String> {
+    order: &[usize],
+    swaps: &[u64],
+) -> Result<Vec<Vec<u8>>, String> {
     let failed = |e: GpuError| format!("the fused pass could not be checked: {e}");
     let (width, height) = CHECK_SIZE;
     let texture = || GpuTexture::new(gpu, width, height, TextureFormat::Rgba8Unorm, "fusion check").map_err(failed);
     let input = texture()?;
     input.upload(gpu, &check_picture(width, height)).map_err(failed)?;
     let mut instances = Vec::new();
-    for handle in members {
-        let live = handle.lock();
+    for (handle, &at) in members.iter().zip(swaps) {
+        let (live, count) = handle.locked();
+        if count != at {
+            return Err(format!("'{}' was swapped while its fused pass was checked", handle.name));
+        }
         instances.push(live.swapped(gpu, live.pipeline.clone()).map_err(failed)?);
     }
+    let ordered: Vec<&EffectInstance> = order.iter().filter_map(|&i| instances.get(i)).collect();
+    let params = member_params(fused, &ordered);
     // Effects that move with time (a wave) read elsewhere at every moment: a few of them are checked.
     for time in CHECK_TIMES {
         let resolution = [width as f32, height as f32];
@@ -446,7 +478,7 @@ fn check(
             outputs.push(output);
         }
         let together = texture()?;
-        encode_fused(fused, ordered, gpu, &mut encoder, &input, &together, &frame).map_err(failed)?;
+        encode_fused(fused, &params, gpu, &mut encoder, &input, &together, &frame).map_err(failed)?;
         gpu.submit_and_wait(encoder.finish()).map_err(failed)?;
         let one_by_one = outputs.last().map(|t| t.read(gpu)).transpose().map_err(failed)?.unwrap_or_default();
         let fused_pixels = together.read(gpu).map_err(failed)?;
@@ -455,7 +487,7 @@ fn check(
             return Err(format!("drawn as one pass it differs from its effects drawn one by one by up to {worst}/255"));
         }
     }
-    Ok(())
+    Ok(params)
 }
 
 /// The `time` values a fused pass is checked at.

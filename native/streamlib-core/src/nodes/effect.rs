@@ -50,10 +50,13 @@ impl EffectHandle {
     pub fn replace(&self, shader: Arc<CompiledShader>) -> Result<(), GpuError> {
         let gpu = self.gpu().current();
         let pipeline = Arc::new(EffectPipeline::new(&gpu, shader)?);
-        let next = self.lock().swapped(&gpu, pipeline)?;
-        *self.lock() = next;
+        {
+            // The shader, its values and its count change together, under one lock (see `locked`).
+            let mut instance = self.lock();
+            *instance = instance.swapped(&gpu, pipeline)?;
+            self.swaps.fetch_add(1, Ordering::Relaxed);
+        }
         *self.gpu.lock().unwrap_or_else(|p| p.into_inner()) = gpu;
-        self.swaps.fetch_add(1, Ordering::Relaxed);
         // A new shader gets a new chance.
         self.resume();
         Ok(())
@@ -88,6 +91,14 @@ impl EffectHandle {
     /// Runs the effect again from the next frame (the watchdog judges it afresh).
     pub fn resume(&self) {
         *self.overrun.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// The instance with its swap count, read together: what a fused pass built for a member at one count
+    /// may take from it (its parameter bytes are laid out for that shader only).
+    pub fn locked(&self) -> (MutexGuard<'_, EffectInstance>, u64) {
+        let instance = self.lock();
+        let swaps = self.swaps();
+        (instance, swaps)
     }
 
     pub fn swaps(&self) -> u64 {
