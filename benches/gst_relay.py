@@ -1,10 +1,12 @@
 """A WHIP-in, WHEP-out relay made of GStreamer pipelines — webrtcbin, avdec_h264, x264enc — the peer of
-`webrtc_bench.py`'s streamlib hop: the same work (receive, decode, encode, send) done by GStreamer.
+`webrtc_bench.py`'s streamlib hop: the same work (receive, decode, encode, send) done by GStreamer. With
+`--pass-on` it sends the H.264 on as it came (depayload, parse, payload), the work of a runtime passing a
+WHIP source's stream on to a WHEP viewer.
 
 Run with the system Python, which has GStreamer's introspection bindings (Debian: python3-gi,
 gir1.2-gst-plugins-bad-1.0, gstreamer1.0-{nice,plugins-bad,plugins-ugly,libav}):
 
-    /usr/bin/python3 benches/gst_relay.py PORT
+    /usr/bin/python3 benches/gst_relay.py PORT [--pass-on]
 
 `POST /whip` with an SDP offer publishes into it (one publisher); `POST /whep` with an offer plays what it
 receives; `DELETE` the `Location` ends a session. Exits 3 when GStreamer or one of its elements is missing.
@@ -39,6 +41,16 @@ for element in ("webrtcbin", "x264enc", "avdec_h264", "rtph264pay", "rtph264depa
 DECODE = (
     "rtph264depay ! h264parse ! avdec_h264 ! videoconvert ! video/x-raw,format=I420 ! "
     "appsink name=frames emit-signals=true sync=false max-buffers=1 drop=true"
+)
+PASS_ON_IN = (
+    "rtph264depay ! h264parse config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au ! "
+    "appsink name=frames emit-signals=true sync=false"
+)
+PASS_ON_OUT = (
+    "appsrc name=src is-live=true format=time do-timestamp=true ! h264parse ! "
+    "rtph264pay config-interval=-1 aggregate-mode=zero-latency ! "
+    "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload={pt} ! "
+    "webrtcbin name=peer bundle-policy=max-bundle"
 )
 ENCODE = (
     "appsrc name=src is-live=true format=time do-timestamp=true ! videoconvert ! "
@@ -85,7 +97,8 @@ def _h264_payload(offer: str) -> int:
 
 
 class Relay:
-    def __init__(self) -> None:
+    def __init__(self, pass_on: bool) -> None:
+        self.incoming, self.outgoing = (PASS_ON_IN, PASS_ON_OUT) if pass_on else (DECODE, ENCODE)
         self.lock = threading.Lock()
         self.outputs: dict[str, Gst.Element] = {}  # session → its appsrc
         self.pipelines: dict[str, Gst.Pipeline] = {}
@@ -111,7 +124,7 @@ class Relay:
     def _on_incoming(self, pipeline: Gst.Pipeline, pad: Gst.Pad) -> None:
         if pad.direction != Gst.PadDirection.SRC:
             return
-        decode = Gst.parse_bin_from_description(DECODE, True)
+        decode = Gst.parse_bin_from_description(self.incoming, True)
         decode.get_by_name("frames").connect("new-sample", self._on_frame)
         pipeline.add(decode)
         decode.sync_state_with_parent()
@@ -130,7 +143,7 @@ class Relay:
         return session, _answer(webrtc, offer)
 
     def play(self, offer: str) -> tuple[str, str]:
-        pipeline = Gst.parse_launch(ENCODE.format(pt=_h264_payload(offer)))
+        pipeline = Gst.parse_launch(self.outgoing.format(pt=_h264_payload(offer)))
         pipeline.set_state(Gst.State.PLAYING)
         session = "whep/" + self._session()
         answer = _answer(pipeline.get_by_name("peer"), offer)
@@ -151,7 +164,7 @@ class Relay:
 
 def main() -> None:
     port = int(sys.argv[1])
-    relay = Relay()
+    relay = Relay(pass_on="--pass-on" in sys.argv[2:])
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *_: Any) -> None:

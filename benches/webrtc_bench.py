@@ -5,15 +5,19 @@ A publisher (aiortc, libx264) sends a picture whose top row carries the time it 
 `whep` source and applies an effect (a gain that keeps the code readable); a viewer (aiortc) plays B's
 `/v1/whep/fx` and reads the code in each decoded frame: latency = arrival − stamp (one clock, one machine).
 
-Each size runs two phases one after the other, so they do not share the CPU:
+Each size runs three phases one after the other, so they do not share the CPU:
 
-* `one hop`: publisher → A → viewer (A decodes, renders, encodes);
-* `two hops`: publisher → A → B → viewer (B plays A over WHEP, renders the effect, encodes again).
+* `one hop`: publisher → A → viewer; A passes the publication's H.264 on as it came (the `whip` source's
+  own size, baseline profile: `webrtc/relay.rs`), decoding it only for its own graph;
+* `two hops`: publisher → A → B → viewer (B plays A over WHEP, renders the effect, encodes again);
+* `one hop, re-encoded`: publisher → A → viewer through an effect on A that copies its input (A decodes,
+  draws, encodes again).
 
-The peers, in the same run, each the same one hop done by another stack:
+The peers, in the same run, each a hop done by another stack:
 
-* `GStreamer relay`: `gst_relay.py`, GStreamer pipelines (webrtcbin, avdec_h264, x264enc zerolatency
-  ultrafast) behind the same WHIP/WHEP requests, run by the system Python (python3-gi); the row is left out,
+* `GStreamer pass-on` and `GStreamer relay`: `gst_relay.py`, GStreamer pipelines behind the same WHIP/WHEP
+  requests, run by the system Python (python3-gi): the H.264 sent on as it came (depayload, parse,
+  payload), or decoded and encoded again (avdec_h264, x264enc zerolatency ultrafast). The rows are left out,
   saying why, when GStreamer's bindings or elements are missing. Debian 12's `simple-whip-client` aborts at
   start (libsoup 2 and 3 in one process) and its GStreamer 1.22 has no `whipsink`/`whepsrc`, hence the
   pipelines written out;
@@ -25,7 +29,8 @@ no new picture (a repeat is counted, not timed), CPU of each runtime process (% 
 the bitrate B (or A) sent. A table is printed and the rows go to JSON.
 
 With `--rounds N` every measurement runs N times in turn, and a summary gives per path the median over the
-rounds and, per size, the one hop's p50 over the GStreamer relay's, a ratio taken within each round.
+rounds and, per size, each streamlib hop's p50 over that of the GStreamer relay doing the same work (one hop
+over pass-on, the re-encoded hop over the relay), a ratio taken within each round.
 
 Usage: .venv/bin/python benches/webrtc_bench.py [--seconds S] [--sizes 640x480,1280x720] [--rounds N]
        [--out FILE]
@@ -63,6 +68,7 @@ GAIN = """float4 main(float2 uv : TEXCOORD) : SV_Target {
     return float4(c.rgb * 0.9 + 0.05, 1);
 }
 """
+COPY = "float4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv); }\n"
 EPOCH = time.monotonic()
 
 
@@ -279,66 +285,80 @@ def sent_mbps(port: int, node: str) -> float:
     return sum(s["bytes"] * 8 / max(s["age_s"], 1e-9) for s in sessions) / 1e6
 
 
+async def watch_runtime(
+    phase: str, size: str, port: int, node: str, pids: tuple[int, int], seconds: float
+) -> dict[str, Any]:
+    a_pid, b_pid = pids
+    cpu = {pid: cpu_seconds(pid) for pid in pids}
+    started = time.monotonic()
+    watched = await whep_watch(port, f"/v1/whep/{node}", seconds)
+    spent = time.monotonic() - started
+    return {
+        "size": size,
+        "path": f"streamlib {phase}",
+        **watched,
+        "cpu_a_pct": 100 * (cpu_seconds(a_pid) - cpu[a_pid]) / spent,
+        "cpu_b_pct": 100 * (cpu_seconds(b_pid) - cpu[b_pid]) / spent,
+        "mbps": sent_mbps(port, node),
+    }
+
+
 async def runtimes(width: int, height: int, seconds: float, work: Path) -> list[dict[str, Any]]:
     rows = []
+    size = f"{width}x{height}"
     (work / "a").mkdir(exist_ok=True)
     (work / "b").mkdir(exist_ok=True)
     with serve(work / "a") as (a_port, a_pid), serve(work / "b") as (b_port, b_pid):
+        pids = (a_pid, b_pid)
         whip = {"id": "cam", "kind": "source", "type": "whip", "params": {"width": width, "height": height}}
+        # A passes the publication on as it came (its own size, baseline profile): no decode and re-encode.
         load(a_port, graph([whip], [], {}))
         publisher = await whip_publish(a_port, "/v1/whip/cam", width, height)
         try:
             await asyncio.sleep(2)
-            for phase, port, node in (("one hop", a_port, "cam"), ("two hops", b_port, "fx")):
-                if phase == "two hops":
-                    remote = {
-                        "id": "remote",
-                        "kind": "source",
-                        "type": "whep",
-                        "params": {
-                            "url": f"http://127.0.0.1:{a_port}/v1/whep/cam",
-                            "width": width,
-                            "height": height,
-                        },
-                    }
-                    fx = {
-                        "id": "fx",
-                        "kind": "effect",
-                        "type": "effect",
-                        "params": {"shader": "gain", "values": {}},
-                    }
-                    load(b_port, graph([remote, fx], [("remote", "fx")], {"gain": GAIN}))
-                    await asyncio.sleep(3)
-                cpu = {pid: cpu_seconds(pid) for pid in (a_pid, b_pid)}
-                started = time.monotonic()
-                watched = await whep_watch(port, f"/v1/whep/{node}", seconds)
-                spent = time.monotonic() - started
-                rows.append(
-                    {
-                        "size": f"{width}x{height}",
-                        "path": f"streamlib {phase}",
-                        **watched,
-                        "cpu_a_pct": 100 * (cpu_seconds(a_pid) - cpu[a_pid]) / spent,
-                        "cpu_b_pct": 100 * (cpu_seconds(b_pid) - cpu[b_pid]) / spent,
-                        "mbps": sent_mbps(port, node),
-                    }
-                )
+            rows.append(await watch_runtime(ONE_HOP_PHASE, size, a_port, "cam", pids, seconds))
+            remote = {
+                "id": "remote",
+                "kind": "source",
+                "type": "whep",
+                "params": {"url": f"http://127.0.0.1:{a_port}/v1/whep/cam", "width": width, "height": height},
+            }
+            fx = {"id": "fx", "kind": "effect", "type": "effect", "params": {"shader": "gain", "values": {}}}
+            load(b_port, graph([remote, fx], [("remote", "fx")], {"gain": GAIN}))
+            await asyncio.sleep(3)
+            rows.append(await watch_runtime("two hops", size, b_port, "fx", pids, seconds))
+            post(b_port, "/v1/graph/stop", b"{}", "application/json")
+        finally:
+            await publisher.close()
+        # The same hop through an effect that copies its input: decoded, drawn, encoded again.
+        copy = {"id": "copy", "kind": "effect", "type": "effect", "params": {"shader": "copy", "values": {}}}
+        load(a_port, graph([whip, copy], [("cam", "copy")], {"copy": COPY}))
+        publisher = await whip_publish(a_port, "/v1/whip/cam", width, height)
+        try:
+            await asyncio.sleep(2)
+            rows.append(await watch_runtime(REENCODED_PHASE, size, a_port, "copy", pids, seconds))
         finally:
             await publisher.close()
     return rows
 
 
-ONE_HOP = "streamlib one hop"
+ONE_HOP_PHASE, REENCODED_PHASE = "one hop", "one hop, re-encoded"
+ONE_HOP, REENCODED = f"streamlib {ONE_HOP_PHASE}", f"streamlib {REENCODED_PHASE}"
 GSTREAMER = "GStreamer relay (peer)"
+GSTREAMER_PASS_ON = "GStreamer pass-on (peer)"
+#: The ratios the goal is read from: each streamlib hop against the GStreamer relay doing the same work.
+PAIRS = ((ONE_HOP, GSTREAMER_PASS_ON), (REENCODED, GSTREAMER))
 GST_PYTHON = "/usr/bin/python3"  # the system Python: GStreamer's bindings are Debian packages
 
 
-async def gstreamer_relay(width: int, height: int, seconds: float) -> dict[str, Any] | None:
-    """publisher → GStreamer relay (WHIP in, decode, encode, WHEP out) → viewer."""
+async def gstreamer_relay(width: int, height: int, seconds: float, pass_on: bool) -> dict[str, Any] | None:
+    """publisher → GStreamer relay (WHIP in, decode, encode, WHEP out; or with `pass_on`, the H.264 sent on
+    as it came) → viewer."""
     port = free_port()
     with tempfile.TemporaryFile() as log:
         relay = subprocess.Popen(
-            [GST_PYTHON, str(Path(__file__).with_name("gst_relay.py")), str(port)],
+            [GST_PYTHON, str(Path(__file__).with_name("gst_relay.py")), str(port)]
+            + (["--pass-on"] if pass_on else []),
             stdout=subprocess.DEVNULL,
             stderr=log,
         )
@@ -364,7 +384,7 @@ async def gstreamer_relay(width: int, height: int, seconds: float) -> dict[str, 
                 await publisher.close()
             return {
                 "size": f"{width}x{height}",
-                "path": GSTREAMER,
+                "path": GSTREAMER_PASS_ON if pass_on else GSTREAMER,
                 **watched,
                 "cpu_a_pct": 100 * (cpu_seconds(relay.pid) - cpu) / spent,
                 "cpu_b_pct": float("nan"),
@@ -423,27 +443,28 @@ def median_and_spread(values: list[float]) -> str:
 def summary(rows: list[dict[str, Any]]) -> list[str]:
     """Per size and path, the median over rounds (p50 with its spread); then the one-hop ratio to the
     GStreamer relay, taken per round (both from the same round) and given as the median and spread."""
-    lines = [f"{'size':>9} {'path':<22} {'fps':>6} {'p50 ms [min-max]':>17} {'p95 ms':>7} {'CPU A %':>7}"]
+    lines = [f"{'size':>9} {'path':<26} {'fps':>6} {'p50 ms [min-max]':>17} {'p95 ms':>7} {'CPU A %':>7}"]
     for size in dict.fromkeys(r["size"] for r in rows):
         for path in dict.fromkeys(r["path"] for r in rows if r["size"] == size):
             mine = [r for r in rows if r["size"] == size and r["path"] == path]
             lines.append(
-                f"{size:>9} {path:<22} {statistics.median(r['fps'] for r in mine):6.1f} "
+                f"{size:>9} {path:<26} {statistics.median(r['fps'] for r in mine):6.1f} "
                 f"{median_and_spread([r['p50_ms'] for r in mine]):>17} "
                 f"{statistics.median(r['p95_ms'] for r in mine):7.0f} "
                 f"{statistics.median(r['cpu_a_pct'] for r in mine):7.0f}"
             )
-        ratios = []
-        for round_ in dict.fromkeys(r["round"] for r in rows):
-            p50 = {r["path"]: r["p50_ms"] for r in rows if (r["size"], r["round"]) == (size, round_)}
-            if ONE_HOP in p50 and GSTREAMER in p50:
-                ratios.append(p50[ONE_HOP] / p50[GSTREAMER])
-        if ratios:
-            spread = f"[{min(ratios):.2f}-{max(ratios):.2f}]"
-            lines.append(
-                f"{size:>9} one hop p50 / GStreamer relay p50: {statistics.median(ratios):.2f}x {spread} "
-                f"over {len(ratios)} round(s) (goal <= 1)"
-            )
+        for mine, peer in PAIRS:
+            ratios = []
+            for round_ in dict.fromkeys(r["round"] for r in rows):
+                p50 = {r["path"]: r["p50_ms"] for r in rows if (r["size"], r["round"]) == (size, round_)}
+                if mine in p50 and peer in p50:
+                    ratios.append(p50[mine] / p50[peer])
+            if ratios:
+                spread = f"[{min(ratios):.2f}-{max(ratios):.2f}]"
+                lines.append(
+                    f"{size:>9} {mine} p50 / {peer} p50: {statistics.median(ratios):.2f}x {spread} "
+                    f"over {len(ratios)} round(s) (goal <= 1)"
+                )
     return lines
 
 
@@ -463,9 +484,10 @@ def main() -> None:
                 width, height = (int(v) for v in size.split("x"))
                 measured = asyncio.run(runtimes(width, height, args.seconds, Path(work)))
                 measured.append(asyncio.run(aiortc_relay(width, height, args.seconds)))
-                gstreamer = asyncio.run(gstreamer_relay(width, height, args.seconds))
-                if gstreamer is not None:
-                    measured.append(gstreamer)
+                for pass_on in (True, False):
+                    gstreamer = asyncio.run(gstreamer_relay(width, height, args.seconds, pass_on))
+                    if gstreamer is not None:
+                        measured.append(gstreamer)
                 rows += [{**r, "round": round_} for r in measured]
     print(
         f"machine: {platform.node()} {os.cpu_count()} cores; publisher and viewer: aiortc (libx264 / ffmpeg)"
@@ -475,10 +497,10 @@ def main() -> None:
         " for the GStreamer relay, its process"
     )
     header = ["fps", "p50 ms", "p95 ms", "repeats", "CPU A %", "CPU B %", "Mbit/s"]
-    print(f"{'round':>5} {'size':>9} {'path':<22} " + " ".join(f"{h:>7}" for h in header))
+    print(f"{'round':>5} {'size':>9} {'path':<26} " + " ".join(f"{h:>7}" for h in header))
     for r in rows:
         print(
-            f"{r['round']:>5} {r['size']:>9} {r['path']:<22} {r['fps']:7.1f} {r['p50_ms']:7.0f} "
+            f"{r['round']:>5} {r['size']:>9} {r['path']:<26} {r['fps']:7.1f} {r['p50_ms']:7.0f} "
             f"{r['p95_ms']:7.0f} {r.get('repeats', 0):7d} {r['cpu_a_pct']:7.0f} {r['cpu_b_pct']:7.0f} "
             f"{r['mbps']:7.2f}"
         )

@@ -21,16 +21,16 @@ pytest.importorskip("aiortc", reason="aiortc (the independent WebRTC peer) is no
 
 from aiortc import RTCPeerConnection  # noqa: E402
 
-from .webrtc_peer import offer_sdp, post_sdp, psnr, publish, run  # noqa: E402
+from .webrtc_peer import Played, offer_sdp, play, post_sdp, psnr, publish, run  # noqa: E402
 
 
-def ingest_graph() -> dict[str, Any]:
+def ingest_graph(width: int = 640, height: int = 480) -> dict[str, Any]:
     return {
         "format": "streamlib.graph",
         "version": 1,
         "runtime": {"fps": 30.0, "adapter": None},
         "nodes": [
-            {"id": "cam", "kind": "source", "type": "whip", "params": {"width": 640, "height": 480}},
+            {"id": "cam", "kind": "source", "type": "whip", "params": {"width": width, "height": height}},
             {"id": "peek", "kind": "sink", "type": "numpy", "params": {}},
         ],
         "edges": [{"from": "cam.video", "to": "peek.video", "delivery": "latest"}],
@@ -102,6 +102,57 @@ def test_one_publisher_at_a_time_and_clear_refusals(server: Server) -> None:
     poll_until(
         lambda: not [s for s in sessions(server) if s["direction"] == "receive"], "no receive session left"
     )
+
+
+def publish_and_play(server: Server, frames: int) -> tuple[Played, list[dict[str, Any]]]:
+    """Publishes the picture into 'cam' and, once it has been received for a while, plays 'cam' over WHEP
+    for `frames` frames; what was played and the sessions as the viewer left."""
+    picture = published_picture()
+
+    async def both() -> tuple[Played, list[dict[str, Any]]]:
+        publishing = asyncio.create_task(publish(f"{server.url}/v1/whip/cam", TOKEN, picture, seconds=20))
+
+        def received() -> int:
+            return sum(s["frames"] for s in sessions(server) if s["direction"] == "receive")
+
+        # Well past the publisher's first keyframe: the viewer's needs asking for.
+        await asyncio.to_thread(poll_until, lambda: received() > 20, "frames from the publisher", 30)
+        played = await play(f"{server.url}/v1/whep/cam", TOKEN, frames=frames, timeout=30)
+        listed = await asyncio.to_thread(sessions, server)
+        publishing.cancel()
+        return played, listed
+
+    return run(both())
+
+
+def test_a_viewer_of_the_source_gets_the_publication_passed_on(server: Server) -> None:
+    """WHEP on a `whip` source of the publication's own size: the publisher's H.264 goes on as received (no
+    decode and re-encode), from a keyframe the source asked the publisher for."""
+    played, listed = publish_and_play(server, frames=20)
+    assert played.status == 201, played.error
+    assert len(played.frames) == 20 and played.frames[-1].shape == (480, 640, 3)
+    quality = psnr(played.frames[-1], published_picture())
+    assert quality >= 32, f"PSNR {quality:.1f} dB between what was published and what the viewer saw"
+    sent = [s for s in listed if played.location and played.location.endswith(s["id"])]
+    assert sent and sent[0]["frames"] >= 20 and sent[0]["passed_on"] == sent[0]["frames"], sent
+    received = [s for s in listed if s["direction"] == "receive"]
+    assert received and received[0]["keyframes_requested"] >= 1, received
+    for session in listed:
+        server.call("DELETE", f"/v1/{'whep' if session['direction'] == 'send' else 'whip'}/cam/{session['id']}")
+
+
+def test_a_source_of_another_size_is_encoded_again_at_its_own(server: Server) -> None:
+    assert server.json("PUT", "/v1/graph", ingest_graph(320, 240))[0] == 200
+    try:
+        assert server.json("POST", "/v1/graph/start", {})[0] == 200
+        played, listed = publish_and_play(server, frames=10)
+        assert played.status == 201, played.error
+        assert len(played.frames) == 10 and played.frames[-1].shape == (240, 320, 3)
+        sent = [s for s in listed if played.location and played.location.endswith(s["id"])]
+        assert sent and sent[0]["frames"] >= 10 and sent[0]["passed_on"] == 0, sent
+    finally:
+        assert server.json("PUT", "/v1/graph", ingest_graph())[0] == 200
+        assert server.json("POST", "/v1/graph/start", {})[0] == 200
 
 
 async def offer_sdp_sending() -> str:

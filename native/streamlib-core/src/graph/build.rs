@@ -10,6 +10,14 @@ use crate::config::{check_sink_overrides, load_shaders, ConfigError, GraphConfig
 use crate::gpu::Gpu;
 use crate::nodes::{EffectHandle, LatestFrame, NodeSpec, NodeType, PreviewQueue, PushSlot};
 use crate::shader::Compiler;
+use crate::webrtc::relay::Relay;
+
+/// Where a WHIP source's ingest goes: decoded into its slot, and as received to its relay.
+#[derive(Clone)]
+pub struct WhipIngest {
+    pub slot: Arc<PushSlot>,
+    pub relay: Arc<Relay>,
+}
 
 /// The graph a config describes, with the handles its owner drives it through.
 pub struct BuiltGraph {
@@ -18,8 +26,8 @@ pub struct BuiltGraph {
     pub numpy: BTreeMap<String, Arc<LatestFrame>>,
     pub previews: BTreeMap<String, Arc<PreviewQueue>>,
     pub push: BTreeMap<String, Arc<PushSlot>>,
-    /// WHIP sources' slots, which the server's ingest sessions decode into.
-    pub whip: BTreeMap<String, Arc<PushSlot>>,
+    /// WHIP sources, which the server's ingest sessions feed.
+    pub whip: BTreeMap<String, WhipIngest>,
     pub report: Vec<LoadReport>,
 }
 
@@ -91,7 +99,9 @@ impl Graph {
                 _ => None,
             }),
             whip: graph.handles(|kind| match kind {
-                super::NodeKind::Source { kind: super::SourceKind::Whip { slot }, .. } => Some(slot.clone()),
+                super::NodeKind::Source { kind: super::SourceKind::Whip { slot, relay }, .. } => {
+                    Some(WhipIngest { slot: slot.clone(), relay: relay.clone() })
+                }
                 _ => None,
             }),
             graph,

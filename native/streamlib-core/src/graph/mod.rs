@@ -55,9 +55,11 @@ pub enum SourceKind {
         slot: Arc<PushSlot>,
         remote: Remote,
     },
-    /// Frames a WHIP client publishes into `serve`, decoded into `slot` (the test pattern until the first).
+    /// Frames a WHIP client publishes into `serve`, decoded into `slot` (the test pattern until the first),
+    /// and its H.264 as received, for WHEP sessions playing the source (`relay`).
     Whip {
         slot: Arc<PushSlot>,
+        relay: Arc<crate::webrtc::relay::Relay>,
     },
 }
 

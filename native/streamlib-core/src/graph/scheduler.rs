@@ -384,7 +384,7 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
                         let origin = Origin::Whep(node.name.clone(), player);
                         Step::Push { slot: slot.clone(), texture, fallback, origin, taken: Taken::default() }
                     }
-                    SourceKind::Whip { slot } => {
+                    SourceKind::Whip { slot, .. } => {
                         let fallback = Some(TestPattern::new(&gpu).map_err(gpu_err)?);
                         Step::Push {
                             slot: slot.clone(),

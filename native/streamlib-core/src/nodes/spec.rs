@@ -59,7 +59,8 @@ impl NodeSpec {
             }
             NodeType::Whip(size) => {
                 let slot = Arc::new(PushSlot::new(size.width, size.height, false));
-                Made::Ready(source(SourceKind::Whip { slot }, size.width, size.height))
+                let relay = Arc::new(crate::webrtc::relay::Relay::default());
+                Made::Ready(source(SourceKind::Whip { slot, relay }, size.width, size.height))
             }
             NodeType::SolidColor(solid) => {
                 let texel = solid.rgba.map(|c| (c * 255.0).round() as u8);

@@ -11,6 +11,7 @@ mod peer;
 pub mod player;
 pub mod publisher;
 pub mod receiver;
+pub mod relay;
 pub mod sender;
 pub mod session;
 mod signalling;
@@ -25,7 +26,7 @@ use sha2::{Digest, Sha256};
 use str0m::crypto::CryptoProvider;
 
 pub use net::Network;
-pub use sender::FrameFeed;
+pub use sender::{Feed, FrameFeed};
 pub use session::{SessionThread, Way};
 
 /// Why an offer got no session.
@@ -63,6 +64,8 @@ pub struct SessionReport {
     pub direction: &'static str,
     /// Frames sent, or received and decoded.
     pub frames: u64,
+    /// Of the frames sent, those passed on as a WHIP source received them (no decode and re-encode).
+    pub passed_on: u64,
     pub bytes: u64,
     pub keyframes_requested: u64,
     pub age_s: f64,
@@ -163,6 +166,7 @@ impl Sessions {
                     connected: stats.connected.load(Ordering::Relaxed),
                     direction: if entry.session.way == Way::Send { "send" } else { "receive" },
                     frames: stats.frames.load(Ordering::Relaxed),
+                    passed_on: stats.passed_on.load(Ordering::Relaxed),
                     bytes: stats.bytes.load(Ordering::Relaxed),
                     keyframes_requested: stats.keyframes_requested.load(Ordering::Relaxed),
                     age_s: entry.created.elapsed().as_secs_f64(),

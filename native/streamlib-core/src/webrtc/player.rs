@@ -69,7 +69,7 @@ fn session(url: &str, token: Option<&str>, slot: &PushSlot, stop: &AtomicBool, s
         if !frames.is_empty() {
             match decode_newest(&mut decoder, &frames, slot) {
                 Ok(pushed) => {
-                    if pushed {
+                    if pushed.is_some() {
                         status.frames.fetch_add(1, Ordering::Relaxed);
                     }
                     status.flowing("playing");

@@ -9,9 +9,9 @@ use std::time::Duration;
 use str0m::media::Direction;
 
 use super::link::{connect, Connected, Link, LinkStatus};
-use super::sender::{FrameFeed, Session};
+use super::sender::{Feed, FrameFeed, Session};
 use super::session::SessionStats;
-use crate::nodes::frames::{Frame, LatestFrame};
+use crate::nodes::frames::LatestFrame;
 
 /// Starts publishing what `frames` receives to `url`; dropping the link stops it (and DELETEs the session).
 pub fn start(url: &str, token: Option<&str>, frames: Arc<LatestFrame>, fps: f32) -> Link {
@@ -66,9 +66,9 @@ struct Latest {
 }
 
 impl FrameFeed for Latest {
-    fn next_frame(&mut self, wait: Duration) -> Option<Arc<Frame>> {
+    fn next(&mut self, wait: Duration) -> Option<Feed> {
         let (received, frame) = self.frames.wait_newer(self.given, wait)?;
         self.given = received;
-        Some(frame)
+        Some(Feed::Frame(frame))
     }
 }

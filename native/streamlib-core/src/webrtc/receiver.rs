@@ -1,5 +1,6 @@
 //! One incoming video track (WHIP ingest): a str0m peer answering a publisher's offer, decoding its H.264
 //! into a frame slot on its own thread; a frame that does not decode asks the publisher for a keyframe.
+//! Each unit also goes, as received, to the source's relay, for WHEP sessions that pass it on unchanged.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -11,24 +12,38 @@ use str0m::{Event, IceConnectionState, Rtc};
 use super::h264::H264Decoder;
 use super::net::Network;
 use super::peer::Peer;
+use super::relay::Relay;
 use super::session::{accept, Accepted, SessionStats, SessionThread, Way, CONNECT_TIMEOUT};
 use super::OfferError;
 use crate::nodes::PushSlot;
 
-/// Answers a publisher's offer: its video is decoded into `slot`, scaled to the slot's size.
-pub fn answer(offer: &str, slot: Arc<PushSlot>, network: &Network) -> Result<(SessionThread, String), OfferError> {
+/// Answers a publisher's offer: its video is decoded into `slot`, scaled to the slot's size, and handed to
+/// `relay` as it came.
+pub fn answer(
+    offer: &str,
+    slot: Arc<PushSlot>,
+    relay: Arc<Relay>,
+    network: &Network,
+) -> Result<(SessionThread, String), OfferError> {
     let Accepted { peer, mid, answer, .. } = accept(offer, Way::Receive, network)?;
     let decoder = H264Decoder::new().map_err(OfferError::Network)?;
+    let ends = Ends { slot, relay };
     let thread =
-        SessionThread::spawn(Way::Receive, move |stop, stats| receive(peer, mid, decoder, &slot, stop, stats))?;
+        SessionThread::spawn(Way::Receive, move |stop, stats| receive(peer, mid, decoder, &ends, stop, stats))?;
     Ok((thread, answer))
+}
+
+/// Where a publication goes: decoded into the source's slot, and as it is to its relay.
+struct Ends {
+    slot: Arc<PushSlot>,
+    relay: Arc<Relay>,
 }
 
 fn receive(
     mut peer: Peer,
     mid: Mid,
     mut decoder: H264Decoder,
-    slot: &PushSlot,
+    ends: &Ends,
     stop: &AtomicBool,
     stats: &SessionStats,
 ) -> String {
@@ -57,17 +72,21 @@ fn receive(
         };
         for (unit, _) in &units {
             stats.bytes.fetch_add(unit.len() as u64, Ordering::Relaxed);
+            // Before decoding: a session passing units on does not wait for the decoder.
+            ends.relay.push(unit);
         }
         let (units, ask) = catchup.admit(units);
-        if ask {
+        let relayed = ends.relay.keyframe_asked();
+        if ask || relayed {
             stats.keyframes_requested.fetch_add(1, Ordering::Relaxed);
             request_keyframe(&mut peer.rtc, mid);
         }
-        match decode_newest(&mut decoder, &units, slot) {
-            Ok(true) => {
+        match decode_newest(&mut decoder, &units, &ends.slot) {
+            Ok(Some(size)) => {
+                ends.relay.set_own_size(size == (ends.slot.width, ends.slot.height));
                 stats.frames.fetch_add(1, Ordering::Relaxed);
             }
-            Ok(false) => {}
+            Ok(None) => {}
             Err(()) => {
                 stats.keyframes_requested.fetch_add(1, Ordering::Relaxed);
                 request_keyframe(&mut peer.rtc, mid);
@@ -129,15 +148,21 @@ impl Catchup {
 
 /// Decodes every unit of a batch (H.264 frames refer to earlier ones) and pushes only the newest picture
 /// into `slot`, scaled to its size: a receiver that fell behind (the CPU was busy) catches up at decode cost
-/// instead of queueing seconds of video. Ok(true) when a picture went in, Err when a unit is broken.
-pub(super) fn decode_newest(decoder: &mut H264Decoder, units: &[Arc<[u8]>], slot: &PushSlot) -> Result<bool, ()> {
-    let Some((newest, older)) = units.split_last() else { return Ok(false) };
+/// instead of queueing seconds of video. Ok with the picture's size as decoded when one went in, Err when a
+/// unit is broken.
+pub(super) fn decode_newest(
+    decoder: &mut H264Decoder,
+    units: &[Arc<[u8]>],
+    slot: &PushSlot,
+) -> Result<Option<(u32, u32)>, ()> {
+    let Some((newest, older)) = units.split_last() else { return Ok(None) };
     for unit in older {
         decoder.skip(unit).map_err(|_| ())?;
     }
-    let Some(picture) = decoder.decode(newest).map_err(|_| ())? else { return Ok(false) };
+    let Some(picture) = decoder.decode(newest).map_err(|_| ())? else { return Ok(None) };
+    let size = (picture.width, picture.height);
     let fitted = fit(picture.rgba, picture.width, picture.height, slot.width, slot.height);
-    Ok(slot.push(fitted, Duration::ZERO).is_ok())
+    Ok(slot.push(fitted, Duration::ZERO).is_ok().then_some(size))
 }
 
 pub(super) fn request_keyframe(rtc: &mut Rtc, mid: Mid) {

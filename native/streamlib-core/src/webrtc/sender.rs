@@ -1,5 +1,6 @@
-//! One outgoing video track: a str0m peer answering a receiver's offer (WHEP), fed frames by a `FrameFeed`,
-//! encoding each new one to H.264 and sending it over its own UDP socket, on its own thread. str0m is sans-IO:
+//! One outgoing video track: a str0m peer answering a receiver's offer (WHEP), fed by a `FrameFeed`: each new
+//! frame is encoded to H.264, each H.264 unit a WHIP source received is sent as it is (`relay`), over the
+//! session's own UDP socket, on its own thread. str0m is sans-IO:
 //! this thread owns the socket and the clock, so a session is one thread and one socket, both gone when it
 //! ends (stopped, the receiver gone, or never connected).
 
@@ -21,10 +22,21 @@ use crate::nodes::frames::Frame;
 /// (receiver reports, NACKs, keyframe requests, consent checks): the most they wait.
 const SOCKET_POLL: Duration = Duration::from_millis(10);
 
+/// What a sender sends next.
+pub enum Feed {
+    /// A frame to encode.
+    Frame(Arc<Frame>),
+    /// An H.264 access unit (Annex-B) to send as it is: the first of a run is a keyframe.
+    Unit(Arc<[u8]>),
+}
+
 /// Where a sender's frames come from.
 pub trait FrameFeed: Send + 'static {
-    /// A frame not given before, waiting up to `wait` for one: the session wakes as a frame arrives.
-    fn next_frame(&mut self, wait: Duration) -> Option<Arc<Frame>>;
+    /// What was not given before, waiting up to `wait` for it: the session wakes as it arrives.
+    fn next(&mut self, wait: Duration) -> Option<Feed>;
+
+    /// The receiver asked for a keyframe, which for units passed on only their source can make.
+    fn keyframe_wanted(&mut self) {}
 }
 
 /// Answers a receiver's SDP offer (WHEP): the answer carries one host candidate (ICE lite; the receiver
@@ -42,7 +54,12 @@ pub fn answer(
     Ok((thread, answer))
 }
 
-fn on_event(event: Event, stats: &SessionStats, encoder: &mut H264Encoder) -> Result<(), String> {
+fn on_event(
+    event: Event,
+    stats: &SessionStats,
+    encoder: &mut H264Encoder,
+    feed: &mut dyn FrameFeed,
+) -> Result<(), String> {
     match event {
         Event::Connected => stats.connected.store(true, Ordering::Relaxed),
         Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
@@ -51,6 +68,7 @@ fn on_event(event: Event, stats: &SessionStats, encoder: &mut H264Encoder) -> Re
         Event::KeyframeRequest(_) => {
             stats.keyframes_requested.fetch_add(1, Ordering::Relaxed);
             encoder.request_keyframe();
+            feed.keyframe_wanted();
         }
         _ => {}
     }
@@ -64,11 +82,13 @@ pub(super) struct Session {
     pt: Pt,
     feed: Box<dyn FrameFeed>,
     encoder: H264Encoder,
+    /// Whether the last thing sent was a unit passed on: a frame encoded after it must be a keyframe.
+    passing_on: bool,
 }
 
 impl Session {
     pub(super) fn new(peer: Peer, mid: Mid, pt: Pt, feed: Box<dyn FrameFeed>, fps: f32) -> Session {
-        Session { peer, mid, pt, feed, encoder: H264Encoder::new(fps) }
+        Session { peer, mid, pt, feed, encoder: H264Encoder::new(fps), passing_on: false }
     }
 
     /// Runs until stopped or over; returns why it ended.
@@ -79,8 +99,8 @@ impl Session {
                 self.peer.rtc.disconnect();
                 return "stopped".into();
             }
-            let encoder = &mut self.encoder;
-            let deadline = match self.peer.drain(|_, event| on_event(event, stats, encoder)) {
+            let (encoder, feed) = (&mut self.encoder, &mut *self.feed);
+            let deadline = match self.peer.drain(|_, event| on_event(event, stats, encoder, feed)) {
                 Ok(deadline) => deadline,
                 Err(why) => return why,
             };
@@ -95,8 +115,8 @@ impl Session {
                 // Waiting on the feed, not the socket: a frame goes out as soon as the graph delivers it.
                 let wait =
                     deadline.saturating_duration_since(Instant::now()).clamp(Duration::from_millis(1), SOCKET_POLL);
-                if let Some(frame) = self.feed.next_frame(wait) {
-                    if let Err(why) = self.send(&frame, started, stats) {
+                if let Some(next) = self.feed.next(wait) {
+                    if let Err(why) = self.send(next, started, stats) {
                         return why;
                     }
                 }
@@ -110,8 +130,20 @@ impl Session {
         }
     }
 
-    fn send(&mut self, frame: &Frame, started: Instant, stats: &SessionStats) -> Result<(), String> {
-        let access_unit = self.encoder.encode(frame)?;
+    fn send(&mut self, next: Feed, started: Instant, stats: &SessionStats) -> Result<(), String> {
+        let access_unit = match next {
+            Feed::Frame(frame) => {
+                if std::mem::take(&mut self.passing_on) {
+                    self.encoder.request_keyframe();
+                }
+                self.encoder.encode(&frame)?
+            }
+            Feed::Unit(unit) => {
+                self.passing_on = true;
+                stats.passed_on.fetch_add(1, Ordering::Relaxed);
+                unit.to_vec()
+            }
+        };
         if access_unit.is_empty() {
             return Ok(());
         }
@@ -138,7 +170,7 @@ mod tests {
     struct Nothing;
 
     impl FrameFeed for Nothing {
-        fn next_frame(&mut self, _: Duration) -> Option<Arc<Frame>> {
+        fn next(&mut self, _: Duration) -> Option<Feed> {
             None
         }
     }

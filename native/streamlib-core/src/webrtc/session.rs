@@ -23,6 +23,8 @@ pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 pub struct SessionStats {
     /// Frames sent (WHEP) or received and decoded (WHIP).
     pub frames: AtomicU64,
+    /// Of the frames sent, those passed on as received (no re-encoding).
+    pub passed_on: AtomicU64,
     pub bytes: AtomicU64,
     pub keyframes_requested: AtomicU64,
     pub connected: AtomicBool,

@@ -1,6 +1,7 @@
 //! WebRTC sessions of the server (`streamlib_core::webrtc`): playing a node's output to a receiver (WHEP; the
-//! node gets a frame tap as for the latest frame, and the session encodes each new frame of it), and
-//! receiving a publication into a `whip` source (WHIP; the session decodes into the source's slot).
+//! node gets a frame tap as for the latest frame, and the session encodes each new frame of it; a `whip`
+//! source's H.264 is passed on as received while it can be), and receiving a publication into a `whip` source
+//! (WHIP; the session decodes into the source's slot).
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -8,7 +9,8 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use streamlib_core::nodes::catalog::NodeType;
 use streamlib_core::nodes::frames::{Frame, LatestFrame};
-use streamlib_core::webrtc::{receiver, sender, FrameFeed, OfferError, Way};
+use streamlib_core::webrtc::relay::{Relay, RelayReader};
+use streamlib_core::webrtc::{receiver, sender, Feed, FrameFeed, OfferError, Way};
 
 use super::graph;
 use crate::http::{ApiError, AppState};
@@ -20,7 +22,7 @@ const DEFAULT_FPS: f64 = 30.0;
 pub fn play(state: &Arc<AppState>, node: &str, offer: &str) -> Result<(String, String), ApiError> {
     graph::frames_of(state, Some(node))?;
     let fps = state.graph().as_ref().and_then(|loaded| loaded.fps).unwrap_or(DEFAULT_FPS) as f32;
-    let feed = NodeFeed { state: Arc::downgrade(state), node: node.to_owned(), last: None };
+    let feed = NodeFeed { state: Arc::downgrade(state), node: node.to_owned(), last: None, relayed: None };
     state
         .sessions
         .admit(node, Way::Send, || sender::answer(offer, Box::new(feed), &state.network, fps))
@@ -30,11 +32,11 @@ pub fn play(state: &Arc<AppState>, node: &str, offer: &str) -> Result<(String, S
 /// Answers a publisher's `offer` with a session decoding into the `whip` source `node`; returns the
 /// session's id and the SDP answer.
 pub fn publish(state: &AppState, node: &str, offer: &str) -> Result<(String, String), ApiError> {
-    let slot = {
+    let ingest = {
         let graph = state.graph();
         let loaded = graph.as_ref().ok_or_else(ApiError::no_graph)?;
         match loaded.built.whip.get(node) {
-            Some(slot) => slot.clone(),
+            Some(ingest) => ingest.clone(),
             None => {
                 let whip: Vec<&str> = loaded
                     .config
@@ -55,7 +57,7 @@ pub fn publish(state: &AppState, node: &str, offer: &str) -> Result<(String, Str
     };
     state
         .sessions
-        .admit(node, Way::Receive, || receiver::answer(offer, slot, &state.network))
+        .admit(node, Way::Receive, || receiver::answer(offer, ingest.slot, ingest.relay, &state.network))
         .map_err(|e| offer_error(&e).with("node", node))
 }
 
@@ -79,9 +81,32 @@ struct NodeFeed {
     /// The tap and frame count last given, so a frame goes out once. The tap is held, so a new one is never
     /// taken for it (a freed tap's address can be reused).
     last: Option<(Arc<LatestFrame>, u64)>,
+    /// The node's H.264 as a `whip` source received it, while that is passed on.
+    relayed: Option<RelayReader>,
 }
 
 impl FrameFeed for NodeFeed {
+    fn next(&mut self, wait: Duration) -> Option<Feed> {
+        // A `whip` source's own stream goes on as it came while it can; its frames are encoded otherwise.
+        if let Some(relay) = self.relay().filter(|relay| relay.passable()) {
+            let reader = match self.relayed.take() {
+                Some(reader) if Arc::ptr_eq(reader.relay(), &relay) => reader,
+                _ => RelayReader::new(relay),
+            };
+            return self.relayed.insert(reader).next(wait).map(Feed::Unit);
+        }
+        self.relayed = None;
+        self.next_frame(wait).map(Feed::Frame)
+    }
+
+    fn keyframe_wanted(&mut self) {
+        if let Some(reader) = &self.relayed {
+            reader.relay().ask_for_keyframe();
+        }
+    }
+}
+
+impl NodeFeed {
     fn next_frame(&mut self, wait: Duration) -> Option<Arc<Frame>> {
         let frames = self.frames();
         let Some(frames) = frames else {
@@ -97,9 +122,14 @@ impl FrameFeed for NodeFeed {
         self.last = Some((frames, count));
         Some(frame)
     }
-}
 
-impl NodeFeed {
+    /// The relay of the node, if it is a `whip` source of the graph loaded now.
+    fn relay(&self) -> Option<Arc<Relay>> {
+        let state = self.state.upgrade()?;
+        let graph = state.graph();
+        graph.as_ref()?.built.whip.get(&self.node).map(|ingest| ingest.relay.clone())
+    }
+
     /// The tap of the node in the graph loaded now.
     fn frames(&self) -> Option<Arc<LatestFrame>> {
         let state = self.state.upgrade()?;
