@@ -138,7 +138,8 @@ def test_a_viewer_of_the_source_gets_the_publication_passed_on(server: Server) -
     received = [s for s in listed if s["direction"] == "receive"]
     assert received and received[0]["keyframes_requested"] >= 1, received
     for session in listed:
-        server.call("DELETE", f"/v1/{'whep' if session['direction'] == 'send' else 'whip'}/cam/{session['id']}")
+        way = "whep" if session["direction"] == "send" else "whip"
+        server.call("DELETE", f"/v1/{way}/cam/{session['id']}")
 
 
 def test_a_source_of_another_size_is_encoded_again_at_its_own(server: Server) -> None:
