@@ -16,7 +16,7 @@ from streamlib import Effect, GraphError, NumpySink, Runtime, TestPattern, WhepS
 
 from ..conftest import poll_until
 from .test_http_api import Server, free_port, shader_entry, start_server
-from .test_whep import PICTURE, TOKEN, node_picture, picture_graph
+from .test_whep import PICTURE, TOKEN, node_picture, picture_graph, sessions
 from .test_whip import ingest_graph
 
 pytest.importorskip("aiortc", reason="aiortc (the independent WebRTC peer) is not installed")
@@ -98,6 +98,12 @@ def test_a_runtime_plays_another_and_survives_its_restart(tmp_path: Path, a_port
         assert played.status == 201 and len(played.frames) == 20, played.error
         quality = psnr(played.frames[-1], 255 - picture)
         assert quality >= 33, f"A → B → viewer PSNR {quality:.1f} dB"
+        # A viewer of B's source gets A's stream as B received it: passed on, one encode.
+        played = run(play(f"{b.url}/v1/whep/remote", TOKEN, frames=10))
+        assert played.status == 201 and len(played.frames) == 10, played.error
+        assert psnr(played.frames[-1], picture) >= 35
+        sent = [s for s in sessions(b) if played.location and played.location.endswith(s["id"])]
+        assert sent and sent[0]["frames"] >= 10 and sent[0]["passed_on"] == sent[0]["frames"], sent
 
         # A dies: B carries on with the last frame and says it is reconnecting.
         a_run.close()

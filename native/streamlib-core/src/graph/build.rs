@@ -28,6 +28,8 @@ pub struct BuiltGraph {
     pub push: BTreeMap<String, Arc<PushSlot>>,
     /// WHIP sources, which the server's ingest sessions feed.
     pub whip: BTreeMap<String, WhipIngest>,
+    /// The H.264 of WHIP and WHEP sources as received, which WHEP sessions playing them pass on.
+    pub relays: BTreeMap<String, Arc<Relay>>,
     pub report: Vec<LoadReport>,
 }
 
@@ -102,6 +104,13 @@ impl Graph {
                 super::NodeKind::Source { kind: super::SourceKind::Whip { slot, relay }, .. } => {
                     Some(WhipIngest { slot: slot.clone(), relay: relay.clone() })
                 }
+                _ => None,
+            }),
+            relays: graph.handles(|kind| match kind {
+                super::NodeKind::Source {
+                    kind: super::SourceKind::Whip { relay, .. } | super::SourceKind::Whep { relay, .. },
+                    ..
+                } => Some(relay.clone()),
                 _ => None,
             }),
             graph,

@@ -50,10 +50,12 @@ pub enum SourceKind {
         slot: Arc<PushSlot>,
         fallback: bool,
     },
-    /// Frames played from a WHEP endpoint into `slot` while the graph runs (the test pattern until the first).
+    /// Frames played from a WHEP endpoint into `slot` while the graph runs (the test pattern until the first),
+    /// and its H.264 as received, for WHEP sessions playing the source (`relay`).
     Whep {
         slot: Arc<PushSlot>,
         remote: Remote,
+        relay: Arc<crate::webrtc::relay::Relay>,
     },
     /// Frames a WHIP client publishes into `serve`, decoded into `slot` (the test pattern until the first),
     /// and its H.264 as received, for WHEP sessions playing the source (`relay`).

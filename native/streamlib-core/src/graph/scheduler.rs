@@ -378,8 +378,8 @@ pub fn start(gpu: Arc<Gpu>, graph: &Graph, options: RunOptions, mouse: Mouse) ->
                             taken: Taken::default(),
                         }
                     }
-                    SourceKind::Whep { slot, remote } => {
-                        let player = player::start(&remote.url, remote.token.as_deref(), slot.clone());
+                    SourceKind::Whep { slot, remote, relay } => {
+                        let player = player::start(&remote.url, remote.token.as_deref(), slot.clone(), relay.clone());
                         let fallback = Some(TestPattern::new(&gpu).map_err(gpu_err)?);
                         let origin = Origin::Whep(node.name.clone(), player);
                         Step::Push { slot: slot.clone(), texture, fallback, origin, taken: Taken::default() }

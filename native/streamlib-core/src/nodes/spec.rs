@@ -55,7 +55,8 @@ impl NodeSpec {
             NodeType::Whep(whep) => {
                 let slot = Arc::new(PushSlot::new(whep.width, whep.height, false));
                 let remote = Remote { url: whep.url.clone(), token: whep.token.clone() };
-                Made::Ready(source(SourceKind::Whep { slot, remote }, whep.width, whep.height))
+                let relay = Arc::new(crate::webrtc::relay::Relay::default());
+                Made::Ready(source(SourceKind::Whep { slot, remote, relay }, whep.width, whep.height))
             }
             NodeType::Whip(size) => {
                 let slot = Arc::new(PushSlot::new(size.width, size.height, false));

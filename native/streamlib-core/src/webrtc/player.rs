@@ -1,5 +1,6 @@
 //! Plays a WHEP endpoint into a frame slot (the `whep` source): offers to receive H.264, POSTs the offer,
-//! decodes each frame with OpenH264 and pushes it, scaled to the slot's size when the sender's differs.
+//! decodes each frame with OpenH264 and pushes it, scaled to the slot's size when the sender's differs; each
+//! unit also goes, as received, to the source's relay.
 //! A session that fails or goes quiet is made again (`link`), so a sender that restarts is picked up;
 //! meanwhile the slot keeps the last frame shown.
 
@@ -13,22 +14,29 @@ use str0m::{Event, IceConnectionState};
 use super::h264::H264Decoder;
 use super::link::{connect, Connected, Link, LinkStatus};
 use super::receiver::{decode_newest, request_keyframe, Catchup};
+use super::relay::Relay;
 use crate::nodes::PushSlot;
 
 /// A connected session with no frame for this long is made again (the sender stalled or vanished).
 const QUIET_LIMIT: Duration = Duration::from_secs(5);
 const CONNECT_LIMIT: Duration = Duration::from_secs(10);
 
-/// Starts playing `url` into `slot` on its own thread; dropping the link stops it.
-pub fn start(url: &str, token: Option<&str>, slot: Arc<PushSlot>) -> Link {
+/// Starts playing `url` into `slot` (and `relay`) on its own thread; dropping the link stops it.
+pub fn start(url: &str, token: Option<&str>, slot: Arc<PushSlot>, relay: Arc<Relay>) -> Link {
     let (endpoint, token) = (url.to_owned(), token.map(str::to_owned));
     Link::start(url, "streamlib-whep-play", move |stop, status| {
-        session(&endpoint, token.as_deref(), &slot, stop, status)
+        session(&endpoint, token.as_deref(), (&slot, &relay), stop, status)
     })
 }
 
 /// One WHEP session, from offer to its end; returns why it ended.
-fn session(url: &str, token: Option<&str>, slot: &PushSlot, stop: &AtomicBool, status: &LinkStatus) -> String {
+fn session(
+    url: &str,
+    token: Option<&str>,
+    (slot, relay): (&PushSlot, &Relay),
+    stop: &AtomicBool,
+    status: &LinkStatus,
+) -> String {
     let Connected { mut peer, mid, ended: _ended } = match connect(url, token, Direction::RecvOnly) {
         Ok(connected) => connected,
         Err(why) => return why,
@@ -62,14 +70,18 @@ fn session(url: &str, token: Option<&str>, slot: &PushSlot, stop: &AtomicBool, s
             Ok(deadline) => deadline,
             Err(why) => return why,
         };
+        for (unit, _) in &frames {
+            relay.push(unit);
+        }
         let (frames, ask) = catchup.admit(frames);
-        if ask {
+        if relay.keyframe_asked() || ask {
             request_keyframe(&mut peer.rtc, mid);
         }
         if !frames.is_empty() {
             match decode_newest(&mut decoder, &frames, slot) {
                 Ok(pushed) => {
-                    if pushed.is_some() {
+                    if let Some(size) = pushed {
+                        relay.set_own_size(size == (slot.width, slot.height));
                         status.frames.fetch_add(1, Ordering::Relaxed);
                     }
                     status.flowing("playing");

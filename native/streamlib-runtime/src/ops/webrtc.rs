@@ -1,6 +1,6 @@
 //! WebRTC sessions of the server (`streamlib_core::webrtc`): playing a node's output to a receiver (WHEP; the
-//! node gets a frame tap as for the latest frame, and the session encodes each new frame of it; a `whip`
-//! source's H.264 is passed on as received while it can be), and receiving a publication into a `whip` source
+//! node gets a frame tap as for the latest frame, and the session encodes each new frame of it; a `whip` or
+//! `whep` source's H.264 is passed on as received while it can be), and receiving a publication into a `whip` source
 //! (WHIP; the session decodes into the source's slot).
 
 use std::sync::{Arc, Weak};
@@ -81,13 +81,13 @@ struct NodeFeed {
     /// The tap and frame count last given, so a frame goes out once. The tap is held, so a new one is never
     /// taken for it (a freed tap's address can be reused).
     last: Option<(Arc<LatestFrame>, u64)>,
-    /// The node's H.264 as a `whip` source received it, while that is passed on.
+    /// The node's H.264 as a `whip` or `whep` source received it, while that is passed on.
     relayed: Option<RelayReader>,
 }
 
 impl FrameFeed for NodeFeed {
     fn next(&mut self, wait: Duration) -> Option<Feed> {
-        // A `whip` source's own stream goes on as it came while it can; its frames are encoded otherwise.
+        // A WHIP or WHEP source's own stream goes on as it came while it can; its frames are encoded otherwise.
         if let Some(relay) = self.relay().filter(|relay| relay.passable()) {
             let reader = match self.relayed.take() {
                 Some(reader) if Arc::ptr_eq(reader.relay(), &relay) => reader,
@@ -123,11 +123,11 @@ impl NodeFeed {
         Some(frame)
     }
 
-    /// The relay of the node, if it is a `whip` source of the graph loaded now.
+    /// The relay of the node, if it is a `whip` or `whep` source of the graph loaded now.
     fn relay(&self) -> Option<Arc<Relay>> {
         let state = self.state.upgrade()?;
         let graph = state.graph();
-        graph.as_ref()?.built.whip.get(&self.node).map(|ingest| ingest.relay.clone())
+        graph.as_ref()?.built.relays.get(&self.node).cloned()
     }
 
     /// The tap of the node in the graph loaded now.
