@@ -1,6 +1,6 @@
 //! One outgoing video track: a str0m peer answering a receiver's offer (WHEP), fed by a `FrameFeed`: each new
-//! frame is encoded to H.264, each H.264 unit a WHIP source received is sent as it is (`relay`), over the
-//! session's own UDP socket, on its own thread. str0m is sans-IO:
+//! frame is encoded to H.264, each H.264 unit a WHIP or WHEP source received is sent as it is (`relay`), over
+//! the session's own UDP socket, on its own thread. str0m is sans-IO:
 //! this thread owns the socket and the clock, so a session is one thread and one socket, both gone when it
 //! ends (stopped, the receiver gone, or never connected).
 
