@@ -182,17 +182,23 @@ def test_fusion_off_per_graph_is_exported_and_loaded() -> None:
     assert loaded.fuse is False and loaded.run(1)["fusion"] == []
 
 
-def test_members_keep_their_own_parameters_and_a_swap_refuses_nothing() -> None:
+def tint_vignette_chain(image: np.ndarray) -> tuple[Runtime, Effect, Effect, NumpySink]:
+    """`image` → tint → vignette → numpy sink: a chain drawn as one fused pass."""
     runtime = Runtime()
-    source, tint, vignette = (
-        ImageSource(make_test_image()),
+    source, tint, vignette, sink = (
+        ImageSource(image),
         Effect(SHADERS / "tint.hlsl"),
         Effect(SHADERS / "vignette.hlsl"),
+        NumpySink(),
     )
-    sink = NumpySink()
     runtime.connect(source, tint)
     runtime.connect(tint, vignette)
     runtime.connect(vignette, sink)
+    return runtime, tint, vignette, sink
+
+
+def test_members_keep_their_own_parameters_and_a_swap_refuses_nothing() -> None:
+    runtime, tint, vignette, sink = tint_vignette_chain(make_test_image())
     tint.set(strength=1.0, tint=(0.0, 1.0, 0.0))
     vignette.set(strength=0.0)
     stats = runtime.run(1)
@@ -209,16 +215,7 @@ def test_members_keep_their_own_parameters_and_a_swap_refuses_nothing() -> None:
 
 def test_a_swap_while_running_draws_the_new_shader_at_once_and_fuses_it_again() -> None:
     image = make_test_image()
-    runtime = Runtime()
-    source, tint, vignette, sink = (
-        ImageSource(image),
-        Effect(SHADERS / "tint.hlsl"),
-        Effect(SHADERS / "vignette.hlsl"),
-        NumpySink(),
-    )
-    runtime.connect(source, tint)
-    runtime.connect(tint, vignette)
-    runtime.connect(vignette, sink)
+    runtime, tint, vignette, sink = tint_vignette_chain(image)
     tint.set(strength=0.0)
     vignette.set(strength=0.0)
     runtime.start(fps=60)
@@ -244,16 +241,7 @@ def test_swaps_racing_the_frames_never_stop_the_run() -> None:
     frame draws one consistent state (no fused pass fed the other shader's parameter bytes)."""
     swap_red_blue = "float4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv).bgra; }\n"
     image = make_test_image()
-    runtime = Runtime()
-    source, tint, vignette, sink = (
-        ImageSource(image),
-        Effect(SHADERS / "tint.hlsl"),
-        Effect(SHADERS / "vignette.hlsl"),
-        NumpySink(),
-    )
-    runtime.connect(source, tint)
-    runtime.connect(tint, vignette)
-    runtime.connect(vignette, sink)
+    runtime, tint, vignette, sink = tint_vignette_chain(image)
     tint.set(strength=0.0)
     runtime.start(fps=500)
     try:
