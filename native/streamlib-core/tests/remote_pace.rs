@@ -29,7 +29,7 @@ fn late_remote_frames_are_waited_for_not_repeated() {
     });
     let config = GraphConfig::parse(&config.to_string()).unwrap();
     let built = Graph::from_config(&gpu, &compiler, &config, &BTreeMap::new()).unwrap();
-    let (slot, peek) = (built.whip["cam"].slot.clone(), built.numpy["peek"].clone());
+    let (slot, peek) = (built.whip["cam"].clone(), built.numpy["peek"].clone());
     let options = RunOptions { fps: Some(30.0), ..Default::default() };
     let mut running = scheduler::start(gpu.clone(), &built.graph, options, Default::default()).unwrap();
 

@@ -12,13 +12,6 @@ use crate::nodes::{EffectHandle, LatestFrame, NodeSpec, NodeType, PreviewQueue, 
 use crate::shader::Compiler;
 use crate::webrtc::relay::Relay;
 
-/// Where a WHIP source's ingest goes: decoded into its slot, and as received to its relay.
-#[derive(Clone)]
-pub struct WhipIngest {
-    pub slot: Arc<PushSlot>,
-    pub relay: Arc<Relay>,
-}
-
 /// The graph a config describes, with the handles its owner drives it through.
 pub struct BuiltGraph {
     pub graph: Graph,
@@ -26,8 +19,8 @@ pub struct BuiltGraph {
     pub numpy: BTreeMap<String, Arc<LatestFrame>>,
     pub previews: BTreeMap<String, Arc<PreviewQueue>>,
     pub push: BTreeMap<String, Arc<PushSlot>>,
-    /// WHIP sources, which the server's ingest sessions feed.
-    pub whip: BTreeMap<String, WhipIngest>,
+    /// WHIP sources' slots, which the server's ingest sessions decode into.
+    pub whip: BTreeMap<String, Arc<PushSlot>>,
     /// The H.264 of WHIP and WHEP sources as received, which WHEP sessions playing them pass on.
     pub relays: BTreeMap<String, Arc<Relay>>,
     pub report: Vec<LoadReport>,
@@ -101,9 +94,7 @@ impl Graph {
                 _ => None,
             }),
             whip: graph.handles(|kind| match kind {
-                super::NodeKind::Source { kind: super::SourceKind::Whip { slot, relay }, .. } => {
-                    Some(WhipIngest { slot: slot.clone(), relay: relay.clone() })
-                }
+                super::NodeKind::Source { kind: super::SourceKind::Whip { slot, .. }, .. } => Some(slot.clone()),
                 _ => None,
             }),
             relays: graph.handles(|kind| match kind {

@@ -32,12 +32,12 @@ pub fn play(state: &Arc<AppState>, node: &str, offer: &str) -> Result<(String, S
 /// Answers a publisher's `offer` with a session decoding into the `whip` source `node`; returns the
 /// session's id and the SDP answer.
 pub fn publish(state: &AppState, node: &str, offer: &str) -> Result<(String, String), ApiError> {
-    let ingest = {
+    let (slot, relay) = {
         let graph = state.graph();
         let loaded = graph.as_ref().ok_or_else(ApiError::no_graph)?;
-        match loaded.built.whip.get(node) {
-            Some(ingest) => ingest.clone(),
-            None => {
+        match (loaded.built.whip.get(node), loaded.built.relays.get(node)) {
+            (Some(slot), Some(relay)) => (slot.clone(), relay.clone()),
+            _ => {
                 let whip: Vec<&str> = loaded
                     .config
                     .nodes
@@ -57,7 +57,7 @@ pub fn publish(state: &AppState, node: &str, offer: &str) -> Result<(String, Str
     };
     state
         .sessions
-        .admit(node, Way::Receive, || receiver::answer(offer, ingest.slot, ingest.relay, &state.network))
+        .admit(node, Way::Receive, || receiver::answer(offer, slot, relay, &state.network))
         .map_err(|e| offer_error(&e).with("node", node))
 }
 
