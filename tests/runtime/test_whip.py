@@ -115,7 +115,7 @@ def publish_and_play(server: Server, frames: int) -> tuple[Played, list[dict[str
         def received() -> int:
             return sum(s["frames"] for s in sessions(server) if s["direction"] == "receive")
 
-        # Well past the publisher's first keyframe: the viewer's needs asking for.
+        # A viewer joining a running publication starts at a keyframe the source asks the publisher for.
         await asyncio.to_thread(poll_until, lambda: received() > 20, "frames from the publisher", 30)
         played = await play(f"{server.url}/v1/whep/cam", TOKEN, frames=frames, timeout=30)
         listed = await asyncio.to_thread(sessions, server)

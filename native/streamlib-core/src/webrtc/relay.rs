@@ -1,13 +1,14 @@
 //! The H.264 a WHIP source receives, passed on as it came to the WHEP sessions playing that source (no decode
 //! and re-encode on the way: what a media server does), while the stream is what the source itself shows
 //! (its size) and what every viewer decodes (baseline profile). A session starts, and starts again after a
-//! gap, at a keyframe, which the source asks its publisher for.
+//! gap, at a new keyframe, which the source asks its publisher for: one already passed is not replayed, as
+//! its old pictures would reach the viewer in a burst, behind live.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// Units kept for sessions a little behind (one that falls further waits for the next keyframe).
+/// Units kept for sessions a little behind (one that falls further waits for a new keyframe).
 const KEPT: usize = 8;
 /// Keyframe requests passed on to the publisher at most this often: sessions joining together, or a viewer
 /// repeating its request, cost the publisher one keyframe.
@@ -100,40 +101,47 @@ impl Relay {
 /// One session's place in a relay's units: every unit in order from a keyframe on.
 pub struct RelayReader {
     relay: Arc<Relay>,
-    /// The number of the next unit to give; None until a keyframe is found.
-    next: Option<u64>,
+    /// The number of the next unit to give, or the number after which a keyframe is awaited.
+    next: Place,
+}
+
+#[derive(Clone, Copy)]
+enum Place {
+    At(u64),
+    KeyframeAfter(u64),
 }
 
 impl RelayReader {
     pub fn new(relay: Arc<Relay>) -> RelayReader {
-        RelayReader { relay, next: None }
+        let pushed = relay.lock().pushed;
+        RelayReader { relay, next: Place::KeyframeAfter(pushed) }
     }
 
     pub fn relay(&self) -> &Arc<Relay> {
         &self.relay
     }
 
-    /// The next unit, waiting up to `wait` for it: the first one is a keyframe, and a unit missed (the
-    /// session fell more than `KEPT` behind) means waiting for the next keyframe.
+    /// The next unit, waiting up to `wait` for it: the first one is a keyframe that arrived after the reader
+    /// was made, and a unit missed (the session fell more than `KEPT` behind) means waiting for a new one.
     pub fn next(&mut self, wait: Duration) -> Option<Arc<[u8]>> {
         let deadline = Instant::now() + wait;
         let mut ring = self.relay.lock();
         loop {
             match self.next {
-                Some(number) => {
+                Place::At(number) => {
                     let oldest = ring.units.front().map_or(ring.pushed + 1, |u| u.0);
                     if number < oldest {
-                        self.next = None;
+                        self.next = Place::KeyframeAfter(ring.pushed);
                         continue;
                     }
                     if let Some((_, unit, _)) = ring.units.iter().find(|u| u.0 == number) {
-                        self.next = Some(number + 1);
+                        self.next = Place::At(number + 1);
                         return Some(unit.clone());
                     }
                 }
-                None => {
-                    if let Some(&(number, _, _)) = ring.units.iter().rev().find(|u| u.2) {
-                        self.next = Some(number);
+                Place::KeyframeAfter(after) => {
+                    if let Some(&(number, _, _)) = ring.units.iter().find(|u| u.0 > after && u.2) {
+                        self.next = Place::At(number);
                         continue;
                     }
                     ring.keyframe_wanted = true;
@@ -214,9 +222,11 @@ mod tests {
     fn a_keyframe_sent_without_parameter_sets_gets_the_last_ones() {
         let relay = Arc::new(Relay::default());
         relay.push(&join(&[SPS, PPS, IDR]));
-        relay.push(IDR);
         let mut reader = RelayReader::new(relay.clone());
-        assert_eq!(&*reader.next(Duration::ZERO).unwrap(), &join(&[SPS, PPS, IDR])[..], "the newest keyframe");
+        assert_eq!(reader.next(Duration::ZERO), None, "a keyframe already passed is not replayed");
+        assert!(relay.keyframe_asked());
+        relay.push(IDR);
+        assert_eq!(&*reader.next(Duration::ZERO).unwrap(), &join(&[SPS, PPS, IDR])[..]);
         assert_eq!(reader.next(Duration::ZERO), None);
     }
 
