@@ -12,9 +12,11 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/native/target
 # libegl1 + libegl-mesa0: the OpenGL ES backend through EGL (the fallback where Vulkan finds no device).
 APT_PACKAGES := build-essential pkg-config libshaderc-dev glslang-dev glslang-tools spirv-tools python3-venv \
                 mesa-vulkan-drivers libvulkan1 libegl1 libegl-mesa0 ffmpeg chromium nasm cmake
-# The GStreamer relay that webrtc_bench.py measures streamlib's hop against (benches/gst_relay.py, system Python).
+# The GStreamer relays that webrtc_bench.py measures streamlib's hops against (benches/gst_relay.py, system Python;
+# gstreamer1.0-gl: the relay drawing an effect, on GL); tcpdump: a relay's own time per frame, off the wire.
 BENCH_APT_PACKAGES := python3-gi gir1.2-gst-plugins-bad-1.0 gir1.2-gst-plugins-base-1.0 gstreamer1.0-nice \
-                      gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+                      gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav \
+                      gstreamer1.0-gl tcpdump
 # Tools come from .venv first (maturin's PEP 517 hook runs `maturin` from PATH), never from whatever else is there.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 

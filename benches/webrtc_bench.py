@@ -15,22 +15,28 @@ Each size runs three phases one after the other, so they do not share the CPU:
 
 The peers, in the same run, each a hop done by another stack:
 
-* `GStreamer pass-on` and `GStreamer relay`: `gst_relay.py`, GStreamer pipelines behind the same WHIP/WHEP
-  requests, run by the system Python (python3-gi): the H.264 sent on as it came (depayload, parse,
-  payload), or decoded and encoded again (avdec_h264, x264enc zerolatency ultrafast). The rows are left out,
-  saying why, when GStreamer's bindings or elements are missing. Debian 12's `simple-whip-client` aborts at
-  start (libsoup 2 and 3 in one process) and its GStreamer 1.22 has no `whipsink`/`whepsrc`, hence the
-  pipelines written out;
+* `GStreamer pass-on`, `GStreamer relay` and `GStreamer effect`: `gst_relay.py`, GStreamer pipelines behind
+  the same WHIP/WHEP requests, run by the system Python (python3-gi): the H.264 sent on as it came (depayload,
+  parse, payload); decoded and encoded again (avdec_h264, x264enc zerolatency ultrafast); or decoded,
+  drawn through the same copy effect on GStreamer's GL elements (Mesa's software rasteriser where there is no
+  GPU, as streamlib's lavapipe) and encoded again. The rows are left out, saying why, when GStreamer's
+  bindings or elements are missing. Debian 12's `simple-whip-client` aborts at start (libsoup 2 and 3 in one
+  process) and its GStreamer 1.22 has no `whipsink`/`whepsrc`, hence the pipelines written out;
 * `aiortc relay`: an aiortc peer receives the publisher's track and sends it on to the viewer — decode,
   re-encode — with signalling in process: the WebRTC stack a Python user would reach for.
 
-Reported per phase: new frames the viewer decoded per second, latency p50/p95 (ms), frames sent again with
-no new picture (a repeat is counted, not timed), CPU of each runtime process (% of one core, from /proc), and
-the bitrate B (or A) sent. A table is printed and the rows go to JSON.
+Reported per phase, over `--seconds` from the viewer's first frame (a relay that waits for the publisher's
+next keyframe is timed as long as one that asks for it): new frames the viewer decoded per second, latency
+p50/p95 (ms), frames sent again with no new picture (a repeat is counted, not timed), CPU of each runtime
+process (% of one core, from /proc), and the bitrate and packets per frame the viewer's transport received.
+For the hops that pass frames on (streamlib's one hop, GStreamer's pass-on), `fwd ms` is the relay's own time
+per frame read off the wire (`rtp_capture.py`: tcpdump, root), without the publisher's and viewer's. A table
+is printed and the rows go to JSON.
 
 With `--rounds N` every measurement runs N times in turn, and a summary gives per path the median over the
 rounds and, per size, each streamlib hop's p50 over that of the GStreamer relay doing the same work (one hop
-over pass-on, the re-encoded hop over the relay), a ratio taken within each round.
+over pass-on, the re-encoded hop over the GL effect), and the re-encoded hop over the relay that draws no
+effect, each ratio taken within each round.
 
 Usage: .venv/bin/python benches/webrtc_bench.py [--seconds S] [--sizes 640x480,1280x720] [--rounds N]
        [--out FILE]
@@ -50,14 +56,16 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import av
 import numpy as np
+import rtp_capture
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription, VideoStreamTrack
 from aiortc.contrib.media import MediaRelay
+from rtp_capture import Capture
 
 import streamlib.binary
 
@@ -70,6 +78,8 @@ GAIN = """float4 main(float2 uv : TEXCOORD) : SV_Target {
 """
 COPY = "float4 main(float2 uv : TEXCOORD) : SV_Target { return tex2D(input, uv); }\n"
 EPOCH = time.monotonic()
+#: How long a viewer waits for its first frame; its timed seconds start there.
+FIRST_FRAME_WAIT = 20.0
 
 
 def now_ms() -> int:
@@ -216,17 +226,30 @@ async def whip_publish(port: int, path: str, width: int, height: int) -> RTCPeer
     return pc
 
 
-async def watch(track: Any, seconds: float) -> dict[str, float]:
+async def transport_received(pc: RTCPeerConnection) -> tuple[int, int]:
+    """Bytes and packets the peer's transport has received (RTP and RTCP)."""
+    report = await pc.getStats()
+    transports = [s for s in report.values() if s.type == "transport"]
+    return sum(s.bytesReceived for s in transports), sum(s.packetsReceived for s in transports)
+
+
+async def watch(pc: RTCPeerConnection, track: Any, seconds: float) -> dict[str, float]:
+    """`seconds` of frames from the first one on: a relay that starts at the publisher's next keyframe
+    (one that does not pass the viewer's request on) is timed as long as one that asks for it."""
     latencies: list[float] = []
     arrivals: list[float] = []
     unread = repeats = last = 0
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + FIRST_FRAME_WAIT
+    received = None
     while time.monotonic() < deadline:
         try:
             frame = await asyncio.wait_for(track.recv(), max(0.1, deadline - time.monotonic()))
         except (TimeoutError, asyncio.TimeoutError):
             break
         arrived = now_ms()
+        if received is None:
+            deadline = time.monotonic() + seconds
+            received = (time.monotonic(), *await transport_received(pc))
         value = read_stamp(frame)
         if value is None:
             unread += 1
@@ -238,7 +261,7 @@ async def watch(track: Any, seconds: float) -> dict[str, float]:
         last = value
         latencies.append(arrived - value)
         arrivals.append(time.monotonic())
-    if len(arrivals) < 2:
+    if len(arrivals) < 2 or received is None:
         return {
             "fps": 0.0,
             "p50_ms": float("nan"),
@@ -246,7 +269,12 @@ async def watch(track: Any, seconds: float) -> dict[str, float]:
             "frames": len(arrivals),
             "unread": unread,
             "repeats": repeats,
+            "mbps": float("nan"),
+            "packets_per_frame": float("nan"),
         }
+    started, start_bytes, start_packets = received
+    end_bytes, end_packets = await transport_received(pc)
+    spent = time.monotonic() - started
     # The first second settles (keyframe, jitter buffer).
     settled = [
         lat for lat, at in zip(latencies, arrivals, strict=True) if at - arrivals[0] > 1.0
@@ -258,6 +286,8 @@ async def watch(track: Any, seconds: float) -> dict[str, float]:
         "frames": len(arrivals),
         "unread": unread,
         "repeats": repeats,
+        "mbps": (end_bytes - start_bytes) * 8 / spent / 1e6,
+        "packets_per_frame": (end_packets - start_packets) / max(len(arrivals) + repeats + unread, 1),
     }
 
 
@@ -272,17 +302,16 @@ async def whep_watch(port: int, path: str, seconds: float) -> dict[str, float]:
         if status != 201:
             raise SystemExit(f"WHEP {path} answered {status}: {answer[:300]!r}")
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer.decode(), type="answer"))
-        return await watch(pc.getReceivers()[0].track, seconds)
+        return await watch(pc, pc.getReceivers()[0].track, seconds)
     finally:
         await pc.close()
 
 
-def sent_mbps(port: int, node: str) -> float:
-    status, _, body = post(port, "/v1/stats", b"", "text/plain", method="GET")
-    sessions = [
-        s for s in json.loads(body)["webrtc"]["sessions"] if s["node"] == node and s["direction"] == "send"
-    ]
-    return sum(s["bytes"] * 8 / max(s["age_s"], 1e-9) for s in sessions) / 1e6
+def forwarding(capture: Capture | None) -> dict[str, float]:
+    """The relay's own time per frame, off the wire (pass-on hops only; NaN where not captured)."""
+    measured = capture.forwarding_ms() if capture is not None else None
+    p50, p90 = measured or (float("nan"), float("nan"))
+    return {"forward_p50_ms": p50, "forward_p90_ms": p90}
 
 
 async def watch_runtime(
@@ -291,15 +320,16 @@ async def watch_runtime(
     a_pid, b_pid = pids
     cpu = {pid: cpu_seconds(pid) for pid in pids}
     started = time.monotonic()
-    watched = await whep_watch(port, f"/v1/whep/{node}", seconds)
+    with Capture() if phase == ONE_HOP_PHASE else nullcontext() as capture:
+        watched = await whep_watch(port, f"/v1/whep/{node}", seconds)
     spent = time.monotonic() - started
     return {
         "size": size,
         "path": f"streamlib {phase}",
         **watched,
+        **forwarding(capture),
         "cpu_a_pct": 100 * (cpu_seconds(a_pid) - cpu[a_pid]) / spent,
         "cpu_b_pct": 100 * (cpu_seconds(b_pid) - cpu[b_pid]) / spent,
-        "mbps": sent_mbps(port, node),
     }
 
 
@@ -346,19 +376,21 @@ ONE_HOP_PHASE, REENCODED_PHASE = "one hop", "one hop, re-encoded"
 ONE_HOP, REENCODED = f"streamlib {ONE_HOP_PHASE}", f"streamlib {REENCODED_PHASE}"
 GSTREAMER = "GStreamer relay (peer)"
 GSTREAMER_PASS_ON = "GStreamer pass-on (peer)"
-#: The ratios the goal is read from: each streamlib hop against the GStreamer relay doing the same work.
-PAIRS = ((ONE_HOP, GSTREAMER_PASS_ON), (REENCODED, GSTREAMER))
+GSTREAMER_EFFECT = "GStreamer effect (peer)"
+GSTREAMER_MODES = {"--pass-on": GSTREAMER_PASS_ON, "--relay": GSTREAMER, "--effect": GSTREAMER_EFFECT}
+#: The ratios the goal is read from: each streamlib hop against the GStreamer relay doing the same work; and
+#: the hop through an effect against a GStreamer relay that draws none.
+PAIRS = ((ONE_HOP, GSTREAMER_PASS_ON), (REENCODED, GSTREAMER_EFFECT), (REENCODED, GSTREAMER))
 GST_PYTHON = "/usr/bin/python3"  # the system Python: GStreamer's bindings are Debian packages
 
 
-async def gstreamer_relay(width: int, height: int, seconds: float, pass_on: bool) -> dict[str, Any] | None:
-    """publisher → GStreamer relay (WHIP in, decode, encode, WHEP out; or with `pass_on`, the H.264 sent on
-    as it came) → viewer."""
+async def gstreamer_relay(width: int, height: int, seconds: float, mode: str) -> dict[str, Any] | None:
+    """publisher → GStreamer relay (WHIP in, decode, encode, WHEP out; with `--pass-on`, the H.264 sent on
+    as it came; with `--effect`, drawn through a copy shader on GL between) → viewer."""
     port = free_port()
     with tempfile.TemporaryFile() as log:
         relay = subprocess.Popen(
-            [GST_PYTHON, str(Path(__file__).with_name("gst_relay.py")), str(port)]
-            + (["--pass-on"] if pass_on else []),
+            [GST_PYTHON, str(Path(__file__).with_name("gst_relay.py")), str(port), mode],
             stdout=subprocess.DEVNULL,
             stderr=log,
         )
@@ -378,17 +410,18 @@ async def gstreamer_relay(width: int, height: int, seconds: float, pass_on: bool
             try:
                 await asyncio.sleep(2)
                 cpu, started = cpu_seconds(relay.pid), time.monotonic()
-                watched = await whep_watch(port, "/whep", seconds)
+                with Capture() if mode == "--pass-on" else nullcontext() as capture:
+                    watched = await whep_watch(port, "/whep", seconds)
                 spent = time.monotonic() - started
             finally:
                 await publisher.close()
             return {
                 "size": f"{width}x{height}",
-                "path": GSTREAMER_PASS_ON if pass_on else GSTREAMER,
+                "path": GSTREAMER_MODES[mode],
                 **watched,
+                **forwarding(capture),
                 "cpu_a_pct": 100 * (cpu_seconds(relay.pid) - cpu) / spent,
                 "cpu_b_pct": float("nan"),
-                "mbps": float("nan"),
             }
         finally:
             relay.terminate()
@@ -421,15 +454,15 @@ async def aiortc_relay(width: int, height: int, seconds: float) -> dict[str, Any
         watched_track = await asyncio.wait_for(arrived, 20)
         await asyncio.sleep(2)
         started_cpu, started = time.process_time(), time.monotonic()
-        watched = await watch(watched_track, seconds)
+        watched = await watch(viewer, watched_track, seconds)
         cpu = 100 * (time.process_time() - started_cpu) / (time.monotonic() - started)
         return {
             "size": f"{width}x{height}",
             "path": "aiortc relay (peer)",
             **watched,
+            **forwarding(None),
             "cpu_a_pct": cpu,
             "cpu_b_pct": float("nan"),
-            "mbps": float("nan"),
         }
     finally:
         for pc in (publisher, relay_in, relay_out, viewer):
@@ -484,8 +517,8 @@ def main() -> None:
                 width, height = (int(v) for v in size.split("x"))
                 measured = asyncio.run(runtimes(width, height, args.seconds, Path(work)))
                 measured.append(asyncio.run(aiortc_relay(width, height, args.seconds)))
-                for pass_on in (True, False):
-                    gstreamer = asyncio.run(gstreamer_relay(width, height, args.seconds, pass_on))
+                for mode in GSTREAMER_MODES:
+                    gstreamer = asyncio.run(gstreamer_relay(width, height, args.seconds, mode))
                     if gstreamer is not None:
                         measured.append(gstreamer)
                 rows += [{**r, "round": round_} for r in measured]
@@ -496,13 +529,17 @@ def main() -> None:
         "CPU: of each runtime process; for the aiortc relay, its one process (publisher, relay and viewer);"
         " for the GStreamer relay, its process"
     )
-    header = ["fps", "p50 ms", "p95 ms", "repeats", "CPU A %", "CPU B %", "Mbit/s"]
+    print(
+        "fwd ms: a pass-on relay's own time per frame, last packet in to last out (p50, tcpdump on loopback)"
+        + (f"; not measured: {rtp_capture.why_not()}" if rtp_capture.why_not() else "")
+    )
+    header = ["fps", "p50 ms", "p95 ms", "repeats", "CPU A %", "CPU B %", "Mbit/s", "pkt/fr", "fwd ms"]
     print(f"{'round':>5} {'size':>9} {'path':<26} " + " ".join(f"{h:>7}" for h in header))
     for r in rows:
         print(
             f"{r['round']:>5} {r['size']:>9} {r['path']:<26} {r['fps']:7.1f} {r['p50_ms']:7.0f} "
             f"{r['p95_ms']:7.0f} {r.get('repeats', 0):7d} {r['cpu_a_pct']:7.0f} {r['cpu_b_pct']:7.0f} "
-            f"{r['mbps']:7.2f}"
+            f"{r['mbps']:7.2f} {r['packets_per_frame']:7.1f} {r['forward_p50_ms']:7.2f}"
         )
     print()
     print("\n".join(summary(rows)))
