@@ -11,11 +11,10 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use str0m::change::SdpAnswer;
 use str0m::media::{Direction, MediaKind, Mid};
-use str0m::RtcConfig;
 
 use super::net::Network;
 use super::peer::Peer;
-use super::{crypto, signalling};
+use super::{config, signalling};
 
 const RETRY_FIRST: Duration = Duration::from_millis(250);
 const RETRY_MOST: Duration = Duration::from_secs(4);
@@ -135,7 +134,7 @@ pub struct Connected {
 
 /// Offers one H.264 video section going `direction` (from this side) to the WHIP/WHEP endpoint `url`.
 pub fn connect(url: &str, token: Option<&str>, direction: Direction) -> Result<Connected, String> {
-    let rtc = RtcConfig::new().set_crypto_provider(crypto()).clear_codecs().enable_h264(true).build(Instant::now());
+    let rtc = config().build(Instant::now());
     let mut peer = Peer::bind(rtc, &Network::toward(url)).map_err(|e| e.to_string())?;
     let mut change = peer.rtc.sdp_api();
     let mid = change.add_media(MediaKind::Video, direction, None, None, None);

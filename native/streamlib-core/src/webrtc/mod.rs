@@ -54,6 +54,23 @@ fn crypto() -> Arc<CryptoProvider> {
     PROVIDER.get_or_init(|| Arc::new(str0m::crypto::from_feature_flags())).clone()
 }
 
+/// What every peer of ours is, offering or answering: H.264 only, and only the RTP header extensions this side
+/// uses. `mid` demultiplexes the bundled section; transport-wide sequence numbers let a publisher (a browser)
+/// steer its bitrate by the feedback str0m sends. Left out: abs-send-time (a receiver-side estimate for
+/// senders that adapt to REMB, which ours do not), audio level (no audio), stream ids (one stream, no
+/// simulcast) and video orientation (a receiver here does not rotate pictures, so without it a phone
+/// publisher sends them upright).
+fn config() -> str0m::RtcConfig {
+    use str0m::rtp::Extension;
+    str0m::RtcConfig::new()
+        .set_crypto_provider(crypto())
+        .clear_codecs()
+        .enable_h264(true)
+        .clear_extension_map()
+        .set_extension(3, Extension::TransportSequenceNumber)
+        .set_extension(4, Extension::RtpMid)
+}
+
 /// What a session reports (`/v1/stats`, the session list).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SessionReport {

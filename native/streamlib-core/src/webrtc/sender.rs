@@ -190,6 +190,11 @@ mod tests {
         assert!(answer.contains("a=sendonly"), "{answer}");
         assert!(answer.contains("H264/90000") && !answer.contains("VP8/90000"), "{answer}");
         assert!(answer.contains("a=candidate:") && answer.contains("127.0.0.1") && answer.contains("a=ice-lite"));
+        // Of the header extensions offered (str0m's standard set), only those this side uses.
+        let extensions: Vec<&str> = answer.lines().filter(|l| l.starts_with("a=extmap:")).collect();
+        assert_eq!(extensions.len(), 2, "{extensions:?}");
+        assert!(extensions.iter().any(|l| l.ends_with("urn:ietf:params:rtp-hdrext:sdes:mid")), "{extensions:?}");
+        assert!(extensions.iter().any(|l| l.contains("transport-wide-cc")), "{extensions:?}");
         assert_eq!(sender.ended(), None);
         drop(sender); // stops and joins the session thread
     }

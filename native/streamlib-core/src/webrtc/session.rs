@@ -10,11 +10,11 @@ use std::time::Instant;
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::format::Codec;
 use str0m::media::{MediaKind, Mid, Pt};
-use str0m::{Rtc, RtcConfig};
+use str0m::Rtc;
 
 use super::net::Network;
 use super::peer::Peer;
-use super::{crypto, OfferError};
+use super::{config, OfferError};
 
 /// A receiver or sender that has not connected by then gives up and frees its socket.
 pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
@@ -51,12 +51,7 @@ pub struct Accepted {
 /// Accepts `offer` for one video section going `way`, with a socket from `network`.
 pub fn accept(offer: &str, way: Way, network: &Network) -> Result<Accepted, OfferError> {
     let offer = SdpOffer::from_sdp_string(offer).map_err(|e| OfferError::Malformed(e.to_string()))?;
-    let rtc = RtcConfig::new()
-        .set_crypto_provider(crypto())
-        .set_ice_lite(true)
-        .clear_codecs()
-        .enable_h264(true)
-        .build(Instant::now());
+    let rtc = config().set_ice_lite(true).build(Instant::now());
     let mut peer = Peer::bind(rtc, network)?;
     let answer = peer.rtc.sdp_api().accept_offer(offer).map_err(|e| OfferError::Malformed(e.to_string()))?;
     let mid = video_section(&peer.rtc, &answer, way)?;
