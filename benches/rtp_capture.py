@@ -12,13 +12,12 @@ why not otherwise (`why_not()`).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import statistics
 import struct
-import subprocess
 import tempfile
-import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from types import TracebackType
@@ -28,6 +27,7 @@ SNAP_BYTES = 96
 #: A flow with fewer packets is signalling or RTCP, not a video stream.
 MIN_PACKETS = 50
 LINK_ETHERNET, LINK_LINUX_COOKED = 1, 113
+STARTUP_S = 10.0
 
 
 def why_not() -> str | None:
@@ -40,30 +40,44 @@ def why_not() -> str | None:
 
 
 class Capture:
-    """`with Capture() as capture:` around a hop; then `capture.forwarding_ms()`."""
+    """`async with Capture() as capture:` around a hop; then `capture.forwarding_ms()`. Asynchronous so the
+    publisher and viewer sharing the event loop keep their pace while tcpdump starts."""
 
     def __init__(self) -> None:
         self.missing = why_not()
         self._dir = tempfile.TemporaryDirectory()
         self.path = Path(self._dir.name) / "hop.pcap"
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: asyncio.subprocess.Process | None = None
 
-    def __enter__(self) -> Capture:
+    async def __aenter__(self) -> Capture:
         if self.missing is None:
-            self._process = subprocess.Popen(
-                ["tcpdump", "-i", "lo", "-U", "-s", str(SNAP_BYTES), "-w", str(self.path), "udp"],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+            self._process = await asyncio.create_subprocess_exec(
+                "tcpdump",
+                "-i",
+                "lo",
+                "-U",
+                "-s",
+                str(SNAP_BYTES),
+                "-w",
+                str(self.path),
+                "udp",
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
             )
-            time.sleep(1.0)  # tcpdump opens the interface before the hop starts
+            # "listening on lo, ..." once it captures.
+            assert self._process.stderr is not None
+            try:
+                await asyncio.wait_for(self._process.stderr.readline(), STARTUP_S)
+            except asyncio.TimeoutError:
+                self.missing = f"tcpdump did not start within {STARTUP_S} s"
         return self
 
-    def __exit__(
+    async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         if self._process is not None:
             self._process.terminate()
-            self._process.wait(timeout=10)
+            await self._process.wait()
 
     def forwarding_ms(self) -> tuple[float, float] | None:
         """p50 and p90 (ms) of last packet in → last packet out, per frame, or None without a capture."""

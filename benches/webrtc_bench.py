@@ -320,7 +320,7 @@ async def watch_runtime(
     a_pid, b_pid = pids
     cpu = {pid: cpu_seconds(pid) for pid in pids}
     started = time.monotonic()
-    with Capture() if phase == ONE_HOP_PHASE else nullcontext() as capture:
+    async with Capture() if phase == ONE_HOP_PHASE else nullcontext() as capture:
         watched = await whep_watch(port, f"/v1/whep/{node}", seconds)
     spent = time.monotonic() - started
     return {
@@ -410,7 +410,7 @@ async def gstreamer_relay(width: int, height: int, seconds: float, mode: str) ->
             try:
                 await asyncio.sleep(2)
                 cpu, started = cpu_seconds(relay.pid), time.monotonic()
-                with Capture() if mode == "--pass-on" else nullcontext() as capture:
+                async with Capture() if mode == "--pass-on" else nullcontext() as capture:
                     watched = await whep_watch(port, "/whep", seconds)
                 spent = time.monotonic() - started
             finally:
