@@ -3,8 +3,8 @@ each frame the relay sends on, the time from the last packet of it that came in 
 
 Glass-to-glass latency also carries the publisher's and viewer's own work (aiortc's encoder, jitter buffer
 and decoder, in Python); this isolates the relay. It applies to relays that pass each frame on as it came
-(one frame out per frame in, well within a frame time): a frame in is matched with the first frame out after
-it. SRTP leaves RTP headers in the clear, so the timestamp (which frame) and sizes are read without keys.
+(one frame out per frame in, well within a frame time): each frame out is matched with the last frame in
+before it. SRTP leaves RTP headers in the clear, so the timestamp (which frame) is read without keys.
 
 Needs `tcpdump` (Debian: tcpdump) and the right to capture (root, or CAP_NET_RAW); `Capture.missing` says
 why not otherwise (`why_not()`).
