@@ -11,9 +11,8 @@ use std::time::{Duration, Instant};
 use str0m::media::Direction;
 use str0m::{Event, IceConnectionState};
 
-use super::h264::H264Decoder;
 use super::link::{connect, Connected, Link, LinkStatus};
-use super::receiver::{decode_newest, request_keyframe, Catchup};
+use super::receiver::{request_keyframe, Intake};
 use super::relay::Relay;
 use crate::nodes::PushSlot;
 
@@ -33,7 +32,7 @@ pub fn start(url: &str, token: Option<&str>, slot: Arc<PushSlot>, relay: Arc<Rel
 fn session(
     url: &str,
     token: Option<&str>,
-    (slot, relay): (&PushSlot, &Relay),
+    (slot, relay): (&Arc<PushSlot>, &Arc<Relay>),
     stop: &AtomicBool,
     status: &LinkStatus,
 ) -> String {
@@ -41,12 +40,11 @@ fn session(
         Ok(connected) => connected,
         Err(why) => return why,
     };
-    let mut decoder = match H264Decoder::new() {
-        Ok(decoder) => decoder,
+    let mut intake = match Intake::new(slot.clone(), relay.clone()) {
+        Ok(intake) => intake,
         Err(why) => return why,
     };
     let started = Instant::now();
-    let mut catchup = Catchup::default();
     let mut last_frame: Option<Instant> = None;
     let mut connected = false;
     loop {
@@ -70,25 +68,16 @@ fn session(
             Ok(deadline) => deadline,
             Err(why) => return why,
         };
-        for (unit, _) in &frames {
-            relay.push(unit);
-        }
-        let (frames, ask) = catchup.admit(frames);
-        if relay.keyframe_asked() || ask {
+        let taken = intake.take(frames);
+        if taken.keyframe {
             request_keyframe(&mut peer.rtc, mid);
         }
-        if !frames.is_empty() {
-            match decode_newest(&mut decoder, &frames, slot) {
-                Ok(pushed) => {
-                    if let Some(size) = pushed {
-                        relay.set_own_size(size == (slot.width, slot.height));
-                        status.frames.fetch_add(1, Ordering::Relaxed);
-                    }
-                    status.flowing("playing");
-                    last_frame = Some(Instant::now());
-                }
-                Err(()) => request_keyframe(&mut peer.rtc, mid),
-            }
+        if taken.pushed {
+            status.frames.fetch_add(1, Ordering::Relaxed);
+        }
+        if taken.decoded {
+            status.flowing("playing");
+            last_frame = Some(Instant::now());
         }
         if !peer.rtc.is_alive() {
             return "the sender closed the connection".into();

@@ -26,29 +26,62 @@ pub fn answer(
     network: &Network,
 ) -> Result<(SessionThread, String), OfferError> {
     let Accepted { peer, mid, answer, .. } = accept(offer, Way::Receive, network)?;
-    let decoder = H264Decoder::new().map_err(OfferError::Network)?;
-    let ends = Ends { slot, relay };
-    let thread =
-        SessionThread::spawn(Way::Receive, move |stop, stats| receive(peer, mid, decoder, &ends, stop, stats))?;
+    let intake = Intake::new(slot, relay).map_err(OfferError::Network)?;
+    let thread = SessionThread::spawn(Way::Receive, move |stop, stats| receive(peer, mid, intake, stop, stats))?;
     Ok((thread, answer))
 }
 
-/// Where a publication goes: decoded into the source's slot, and as it is to its relay.
-struct Ends {
+/// Where a received stream goes, for a WHIP ingest and a WHEP player alike: each unit as it came to the
+/// source's relay, and the newest picture, decoded, into its slot.
+pub(super) struct Intake {
     slot: Arc<PushSlot>,
     relay: Arc<Relay>,
+    decoder: H264Decoder,
+    catchup: Catchup,
 }
 
-fn receive(
-    mut peer: Peer,
-    mid: Mid,
-    mut decoder: H264Decoder,
-    ends: &Ends,
-    stop: &AtomicBool,
-    stats: &SessionStats,
-) -> String {
+/// What one batch of units did.
+pub(super) struct Taken {
+    /// Ask the sender for a keyframe: a unit did not decode, this side fell behind, or a session passing the
+    /// stream on needs one to start at.
+    pub keyframe: bool,
+    /// Units were decoded.
+    pub decoded: bool,
+    /// A picture went into the slot.
+    pub pushed: bool,
+}
+
+impl Intake {
+    pub(super) fn new(slot: Arc<PushSlot>, relay: Arc<Relay>) -> Result<Intake, String> {
+        Ok(Intake { slot, relay, decoder: H264Decoder::new()?, catchup: Catchup::default() })
+    }
+
+    /// Takes the units (with their media times, in seconds) one drain of the session brought.
+    pub(super) fn take(&mut self, batch: Vec<(Arc<[u8]>, f64)>) -> Taken {
+        for (unit, _) in &batch {
+            // Before decoding: a session passing units on does not wait for the decoder.
+            self.relay.push(unit.clone());
+        }
+        let (units, behind) = self.catchup.admit(batch);
+        let relayed = self.relay.keyframe_asked();
+        let mut taken = Taken { keyframe: behind || relayed, decoded: !units.is_empty(), pushed: false };
+        match decode_newest(&mut self.decoder, &units, &self.slot) {
+            Ok(Some(size)) => {
+                self.relay.set_own_size(size == (self.slot.width, self.slot.height));
+                taken.pushed = true;
+            }
+            Ok(None) => {}
+            Err(()) => {
+                taken.keyframe = true;
+                taken.decoded = false;
+            }
+        }
+        taken
+    }
+}
+
+fn receive(mut peer: Peer, mid: Mid, mut intake: Intake, stop: &AtomicBool, stats: &SessionStats) -> String {
     let started = Instant::now();
-    let mut catchup = Catchup::default();
     loop {
         if stop.load(Ordering::Relaxed) {
             peer.rtc.disconnect();
@@ -70,27 +103,15 @@ fn receive(
             Ok(deadline) => deadline,
             Err(why) => return why,
         };
-        for (unit, _) in &units {
-            stats.bytes.fetch_add(unit.len() as u64, Ordering::Relaxed);
-            // Before decoding: a session passing units on does not wait for the decoder.
-            ends.relay.push(unit);
-        }
-        let (units, ask) = catchup.admit(units);
-        let relayed = ends.relay.keyframe_asked();
-        if ask || relayed {
+        let bytes: usize = units.iter().map(|(unit, _)| unit.len()).sum();
+        stats.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+        let taken = intake.take(units);
+        if taken.keyframe {
             stats.keyframes_requested.fetch_add(1, Ordering::Relaxed);
             request_keyframe(&mut peer.rtc, mid);
         }
-        match decode_newest(&mut decoder, &units, &ends.slot) {
-            Ok(Some(size)) => {
-                ends.relay.set_own_size(size == (ends.slot.width, ends.slot.height));
-                stats.frames.fetch_add(1, Ordering::Relaxed);
-            }
-            Ok(None) => {}
-            Err(()) => {
-                stats.keyframes_requested.fetch_add(1, Ordering::Relaxed);
-                request_keyframe(&mut peer.rtc, mid);
-            }
+        if taken.pushed {
+            stats.frames.fetch_add(1, Ordering::Relaxed);
         }
         if !peer.rtc.is_alive() {
             return "the publisher closed the connection".into();
@@ -111,7 +132,7 @@ const MAX_LAG: Duration = Duration::from_millis(300);
 /// Keeps a receiver within `MAX_LAG` of its sender. The lag of a unit is its arrival minus its media time,
 /// less the smallest such difference seen (the path's own delay).
 #[derive(Default)]
-pub(super) struct Catchup {
+struct Catchup {
     base: Option<f64>,
     started: Option<Instant>,
     waiting_for_keyframe: bool,
@@ -150,11 +171,7 @@ impl Catchup {
 /// into `slot`, scaled to its size: a receiver that fell behind (the CPU was busy) catches up at decode cost
 /// instead of queueing seconds of video. Ok with the picture's size as decoded when one went in, Err when a
 /// unit is broken.
-pub(super) fn decode_newest(
-    decoder: &mut H264Decoder,
-    units: &[Arc<[u8]>],
-    slot: &PushSlot,
-) -> Result<Option<(u32, u32)>, ()> {
+fn decode_newest(decoder: &mut H264Decoder, units: &[Arc<[u8]>], slot: &PushSlot) -> Result<Option<(u32, u32)>, ()> {
     let Some((newest, older)) = units.split_last() else { return Ok(None) };
     for unit in older {
         decoder.skip(unit).map_err(|_| ())?;

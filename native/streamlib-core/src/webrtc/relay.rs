@@ -38,10 +38,12 @@ struct Ring {
 }
 
 impl Relay {
-    /// A unit as received, before it is decoded: a session passing it on need not wait for that.
-    pub fn push(&self, unit: &[u8]) {
+    /// A unit as received, before it is decoded: a session passing it on need not wait for that. The unit is
+    /// kept as it is (shared, not copied) unless parameter sets are put before it.
+    pub fn push(&self, unit: impl Into<Arc<[u8]>>) {
+        let unit: Arc<[u8]> = unit.into();
         let mut ring = self.lock();
-        let nals = nal_units(unit);
+        let nals = nal_units(&unit);
         let sets: Vec<&[u8]> = nals.iter().copied().filter(|n| matches!(nal_type(n), 7 | 8)).collect();
         if let Some(sps) = nals.iter().find(|n| nal_type(n) == 7) {
             ring.baseline = sps.get(1) == Some(&BASELINE);
@@ -51,9 +53,9 @@ impl Relay {
         }
         let keyframe = nals.iter().any(|n| nal_type(n) == 5);
         let unit: Arc<[u8]> = if keyframe && sets.is_empty() && !ring.parameter_sets.is_empty() {
-            ring.parameter_sets.iter().chain(unit).copied().collect()
+            ring.parameter_sets.iter().chain(unit.iter()).copied().collect()
         } else {
-            unit.into()
+            unit
         };
         ring.pushed += 1;
         let number = ring.pushed;
@@ -211,7 +213,7 @@ mod tests {
         assert_eq!(reader.next(Duration::ZERO), None, "no keyframe to start at");
         assert!(relay.keyframe_asked());
         assert!(!relay.keyframe_asked(), "asked once");
-        relay.push(&join(&[SPS, PPS, IDR]));
+        relay.push(join(&[SPS, PPS, IDR]));
         relay.push(DELTA);
         assert_eq!(&*reader.next(Duration::ZERO).unwrap(), &join(&[SPS, PPS, IDR])[..]);
         assert_eq!(&*reader.next(Duration::ZERO).unwrap(), DELTA);
@@ -221,7 +223,7 @@ mod tests {
     #[test]
     fn a_keyframe_sent_without_parameter_sets_gets_the_last_ones() {
         let relay = Arc::new(Relay::default());
-        relay.push(&join(&[SPS, PPS, IDR]));
+        relay.push(join(&[SPS, PPS, IDR]));
         let mut reader = RelayReader::new(relay.clone());
         assert_eq!(reader.next(Duration::ZERO), None, "a keyframe already passed is not replayed");
         assert!(relay.keyframe_asked());
@@ -234,7 +236,7 @@ mod tests {
     fn a_reader_that_falls_behind_waits_for_the_next_keyframe() {
         let relay = Arc::new(Relay::default());
         let mut reader = RelayReader::new(relay.clone());
-        relay.push(&join(&[SPS, PPS, IDR]));
+        relay.push(join(&[SPS, PPS, IDR]));
         assert!(reader.next(Duration::ZERO).is_some());
         for _ in 0..=KEPT {
             relay.push(DELTA);
@@ -248,14 +250,14 @@ mod tests {
     #[test]
     fn units_pass_on_only_in_baseline_at_the_source_size() {
         let relay = Relay::default();
-        relay.push(&join(&[SPS, PPS, IDR]));
+        relay.push(join(&[SPS, PPS, IDR]));
         assert!(!relay.passable(), "nothing decoded yet");
         relay.set_own_size(true);
         assert!(relay.passable());
         let high = [&[0, 0, 0, 1, 0x67, 100, 0, 0x1f][..], PPS, IDR].concat();
-        relay.push(&high);
+        relay.push(high);
         assert!(!relay.passable(), "High profile: not what the sessions offered");
-        relay.push(&join(&[SPS, PPS, IDR]));
+        relay.push(join(&[SPS, PPS, IDR]));
         relay.set_own_size(false);
         assert!(!relay.passable(), "another size than the source's");
     }
@@ -268,7 +270,7 @@ mod tests {
             let relay = relay.clone();
             std::thread::spawn(move || {
                 std::thread::sleep(Duration::from_millis(50));
-                relay.push(&join(&[SPS, PPS, IDR]));
+                relay.push(join(&[SPS, PPS, IDR]));
             })
         };
         let started = Instant::now();

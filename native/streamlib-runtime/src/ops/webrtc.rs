@@ -1,7 +1,7 @@
 //! WebRTC sessions of the server (`streamlib_core::webrtc`): playing a node's output to a receiver (WHEP; the
 //! node gets a frame tap as for the latest frame, and the session encodes each new frame of it; a `whip` or
-//! `whep` source's H.264 is passed on as received while it can be), and receiving a publication into a `whip` source
-//! (WHIP; the session decodes into the source's slot).
+//! `whep` source's H.264 is passed on as received while it can be), and receiving a publication into a
+//! `whip` source (WHIP; the session decodes into the source's slot).
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
