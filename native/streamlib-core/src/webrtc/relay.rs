@@ -273,9 +273,8 @@ mod tests {
                 relay.push(join(&[SPS, PPS, IDR]));
             })
         };
-        let started = Instant::now();
-        assert!(reader.next(Duration::from_secs(5)).is_some());
-        assert!(started.elapsed() < Duration::from_secs(4));
+        // Waiting longer than the pusher takes: a unit, not the timeout's None.
+        assert!(reader.next(Duration::from_secs(30)).is_some());
         pusher.join().unwrap();
     }
 }
