@@ -273,8 +273,12 @@ mod tests {
                 relay.push(join(&[SPS, PPS, IDR]));
             })
         };
-        // Waiting longer than the pusher takes: a unit, not the timeout's None.
-        assert!(reader.next(Duration::from_secs(30)).is_some());
+        // Woken by the push, not found when the wait ran out (which would also give the unit): it returns
+        // before its deadline. A bound on correctness, not speed: the push comes after 50 ms.
+        let wait = Duration::from_secs(30);
+        let started = Instant::now();
+        assert!(reader.next(wait).is_some());
+        assert!(started.elapsed() < wait, "woken only by the timeout");
         pusher.join().unwrap();
     }
 }
