@@ -7,6 +7,7 @@ start.)"""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +17,10 @@ import pytest
 from ..conftest import poll_until
 from .test_http_api import Server, start_server
 from .test_whep import TOKEN, node_picture, sessions
+
+# How long a read of a source's pictures keeps it decoding every frame (INTEREST_LASTS in the core's
+# nodes/frames.rs), with a margin.
+INTEREST_LASTS_S = 3.5
 
 pytest.importorskip("aiortc", reason="aiortc (the independent WebRTC peer) is not installed")
 
@@ -84,6 +89,43 @@ def test_aiortc_publishes_into_a_whip_source(server: Server) -> None:
     assert server.call("DELETE", location.replace("/v1/whip/", "/v1/whep/"))[0] == 404
     assert server.call("DELETE", location)[0] == 200
     assert server.call("DELETE", location)[0] == 404
+
+
+def test_a_source_nobody_looks_at_decodes_only_keyframes_until_someone_does(server: Server) -> None:
+    """Its only sink unread and no WHEP viewer: the stream is received, but only its keyframes are decoded.
+    A reader of its pictures brings every frame back, from a keyframe the source asks the publisher for."""
+    picture = published_picture()
+    url = f"{server.url}/v1/whip/cam"
+    time.sleep(INTEREST_LASTS_S)  # an earlier test's reads of the source's pictures have lapsed
+
+    def receiving() -> dict[str, Any] | None:
+        return next((s for s in sessions(server) if s["direction"] == "receive" and s["connected"]), None)
+
+    async def publish_then_look() -> tuple[dict[str, Any], dict[str, Any], float]:
+        task = asyncio.create_task(publish(url, TOKEN, picture, seconds=20))
+        unwatched = await asyncio.to_thread(
+            poll_until, lambda: (s := receiving()) and s["frames"] >= 90 and s, "3 s of publication", 30
+        )
+        quality = 0.0
+        for _ in range(100):
+            quality = await asyncio.to_thread(lambda: psnr(node_picture(server, "cam"), picture))
+            if quality >= 32:
+                break
+            await asyncio.sleep(0.1)
+        for _ in range(10):  # a viewer that keeps looking
+            await asyncio.to_thread(node_picture, server, "cam")
+            await asyncio.sleep(0.1)
+        watched = await asyncio.to_thread(receiving)
+        assert watched is not None, "the publication ended early"
+        task.cancel()
+        return unwatched, watched, quality
+
+    unwatched, watched, quality = run(publish_then_look())
+    assert server.call("DELETE", f"/v1/whip/cam/{watched['id']}")[0] == 200
+    assert unwatched["decoded"] * 10 < unwatched["frames"], unwatched
+    assert quality >= 32, f"PSNR {quality:.1f} dB once looked at"
+    assert watched["decoded"] - unwatched["decoded"] >= 20, (unwatched, watched)
+    assert watched["keyframes_requested"] >= 1, watched
 
 
 def test_one_publisher_at_a_time_and_clear_refusals(server: Server) -> None:

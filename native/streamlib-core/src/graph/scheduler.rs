@@ -192,6 +192,11 @@ fn texture_readers(steps: &[Step]) -> Vec<bool> {
     read
 }
 
+/// Whether a sink fed by step `at` has a use for its frames now.
+fn sinks_want(steps: &[Step], at: usize) -> bool {
+    steps.iter().any(|s| matches!(s, Step::Sink { input, sink, .. } if *input == at && sink.wants_pixels()))
+}
+
 /// Who fills a push step's slot.
 enum Origin {
     /// The host: Python, the browser camera.
@@ -957,6 +962,13 @@ fn fetch_source_frames(
     uploads: &mut u64,
 ) -> Result<Option<String>, String> {
     let read = texture_readers(steps);
+    for (at, step) in steps.iter().enumerate() {
+        if let Step::Push { slot, .. } = step {
+            if is_remote(step) && (read[at] || sinks_want(steps, at)) {
+                slot.want();
+            }
+        }
+    }
     let mut waited = false;
     for (at, step) in steps.iter_mut().enumerate() {
         let frame = match step {

@@ -21,7 +21,14 @@ pub struct LatestFrame {
     slot: Mutex<Option<Arc<Frame>>>,
     changed: Condvar,
     received: AtomicU64,
+    /// When a reader last asked for a frame: a remote source decodes its stream only while someone looks.
+    read_at: Mutex<Option<Instant>>,
 }
+
+/// How long a reader's or the graph's interest in pictures lasts after it last showed it: longer than the
+/// gaps of a reader polling now and then, so decoding does not stop and start (each start waits for a
+/// keyframe) between its reads.
+pub const INTEREST_LASTS: Duration = Duration::from_secs(3);
 
 impl LatestFrame {
     pub fn store(&self, frame: Frame) {
@@ -34,7 +41,22 @@ impl LatestFrame {
     }
 
     pub fn latest(&self) -> Option<Arc<Frame>> {
+        self.note_read();
         self.slot.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The latest frame's index, for reports: not a read.
+    pub fn index(&self) -> Option<u64> {
+        self.slot.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|frame| frame.index)
+    }
+
+    /// Whether a reader asked for a frame within `INTEREST_LASTS`.
+    pub fn read_lately(&self) -> bool {
+        self.read_at.lock().unwrap_or_else(|p| p.into_inner()).is_some_and(|at| at.elapsed() < INTEREST_LASTS)
+    }
+
+    fn note_read(&self) {
+        *self.read_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
     }
 
     pub fn received(&self) -> u64 {
@@ -44,6 +66,7 @@ impl LatestFrame {
     /// The newest frame and the count of frames received, once more than `seen` have been; None when none
     /// arrives within `timeout`.
     pub fn wait_newer(&self, seen: u64, timeout: Duration) -> Option<(u64, Arc<Frame>)> {
+        self.note_read();
         let deadline = Instant::now() + timeout;
         let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
         loop {
@@ -58,6 +81,7 @@ impl LatestFrame {
 
     /// Waits until a frame with index ≥ `index` arrives, or `timeout` passes.
     pub fn wait_for(&self, index: u64, timeout: Duration) -> Option<Arc<Frame>> {
+        self.note_read();
         let deadline = Instant::now() + timeout;
         let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
         loop {
@@ -253,6 +277,8 @@ pub struct PushSlot {
     pushed: AtomicU64,
     dropped: AtomicU64,
     rejected: AtomicU64,
+    /// When the graph last had a use for the slot's pictures (`want`).
+    wanted_at: Mutex<Option<Instant>>,
 }
 
 /// A frame as pushed: pixels, or JPEG/PNG bytes decoded only when the graph takes them — on the frame loop's
@@ -276,7 +302,19 @@ impl PushSlot {
             pushed: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
+            wanted_at: Mutex::new(None),
         }
+    }
+
+    /// The frame loop has a use for the slot's pictures now: something draws, shows, records or sends them.
+    pub fn want(&self) {
+        *self.wanted_at.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+
+    /// Whether the pictures were wanted within `INTEREST_LASTS`. A remote source's receiver that sees they
+    /// are not decodes only keyframes: its stream is still passed on as it came, to WHEP sessions.
+    pub fn wanted(&self) -> bool {
+        self.wanted_at.lock().unwrap_or_else(|p| p.into_inner()).is_some_and(|at| at.elapsed() < INTEREST_LASTS)
     }
 
     pub fn frame_len(&self) -> usize {

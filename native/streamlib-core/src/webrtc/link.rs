@@ -25,7 +25,7 @@ pub struct LinkReport {
     pub url: String,
     /// "connecting", then "playing" (a source) or "publishing" (a sink), or "reconnecting".
     pub state: String,
-    /// Frames played into the graph, or published.
+    /// Frames received (a source; decoded into the graph while it has a use for them), or published.
     pub frames: u64,
     /// Sessions made after the first.
     pub reconnects: u64,

@@ -79,8 +79,10 @@ pub struct SessionReport {
     pub connected: bool,
     /// "send" (WHEP: playing the node) or "receive" (WHIP: publishing into the source).
     pub direction: &'static str,
-    /// Frames sent, or received and decoded.
+    /// Frames sent, or received.
     pub frames: u64,
+    /// Pictures decoded into the source: keyframes only while nothing needs its pictures.
+    pub decoded: u64,
     /// Of the frames sent, those passed on as a WHIP source received them (no decode and re-encode).
     pub passed_on: u64,
     pub bytes: u64,
@@ -183,6 +185,7 @@ impl Sessions {
                     connected: stats.connected.load(Ordering::Relaxed),
                     direction: if entry.session.way == Way::Send { "send" } else { "receive" },
                     frames: stats.frames.load(Ordering::Relaxed),
+                    decoded: stats.decoded.load(Ordering::Relaxed),
                     passed_on: stats.passed_on.load(Ordering::Relaxed),
                     bytes: stats.bytes.load(Ordering::Relaxed),
                     keyframes_requested: stats.keyframes_requested.load(Ordering::Relaxed),

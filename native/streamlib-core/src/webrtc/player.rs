@@ -72,10 +72,8 @@ fn session(
         if taken.keyframe {
             request_keyframe(&mut peer.rtc, mid);
         }
-        if taken.pushed {
-            status.frames.fetch_add(1, Ordering::Relaxed);
-        }
-        if taken.decoded {
+        status.frames.fetch_add(taken.received, Ordering::Relaxed);
+        if taken.received > 0 {
             status.flowing("playing");
             last_frame = Some(Instant::now());
         }

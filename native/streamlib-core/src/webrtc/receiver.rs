@@ -32,28 +32,33 @@ pub fn answer(
 }
 
 /// Where a received stream goes, for a WHIP ingest and a WHEP player alike: each unit as it came to the
-/// source's relay, and the newest picture, decoded, into its slot.
+/// source's relay, and the newest picture, decoded, into its slot. Only while the graph wants the slot's
+/// pictures is every unit decoded; otherwise (the stream is only passed on) keyframes are, which keep the
+/// source's size known and its picture a few seconds fresh at most, for the decode's CPU time: a relay does
+/// not decode what nobody looks at, as a media server does not.
 pub(super) struct Intake {
     slot: Arc<PushSlot>,
     relay: Arc<Relay>,
     decoder: H264Decoder,
     catchup: Catchup,
+    /// Whether every unit was decoded last time, not only keyframes.
+    decoding_all: bool,
 }
 
 /// What one batch of units did.
 pub(super) struct Taken {
-    /// Ask the sender for a keyframe: a unit did not decode, this side fell behind, or a session passing the
-    /// stream on needs one to start at.
+    /// Ask the sender for a keyframe: a unit did not decode, this side fell behind, decoding every unit
+    /// starts again, or a session passing the stream on needs one to start at.
     pub keyframe: bool,
-    /// Units were decoded.
-    pub decoded: bool,
+    /// Units received: the sender is live.
+    pub received: u64,
     /// A picture went into the slot.
     pub pushed: bool,
 }
 
 impl Intake {
     pub(super) fn new(slot: Arc<PushSlot>, relay: Arc<Relay>) -> Result<Intake, String> {
-        Ok(Intake { slot, relay, decoder: H264Decoder::new()?, catchup: Catchup::default() })
+        Ok(Intake { slot, relay, decoder: H264Decoder::new()?, catchup: Catchup::default(), decoding_all: true })
     }
 
     /// Takes the units (with their media times, in seconds) one drain of the session brought.
@@ -62,22 +67,35 @@ impl Intake {
             // Before decoding: a session passing units on does not wait for the decoder.
             self.relay.push(unit.clone());
         }
-        let (units, behind) = self.catchup.admit(batch);
+        let received = batch.len() as u64;
+        let wanted = self.slot.wanted();
+        // Units skipped while only keyframes were decoded are missing from the decoder's references.
+        let resume = wanted && !self.decoding_all;
+        if resume {
+            self.catchup.restart();
+        }
+        self.decoding_all = wanted;
+        let (mut units, behind) = self.catchup.admit(batch);
+        if !wanted {
+            units = newest_keyframe(units);
+        }
         let relayed = self.relay.keyframe_asked();
-        let mut taken = Taken { keyframe: behind || relayed, decoded: !units.is_empty(), pushed: false };
+        let mut taken = Taken { keyframe: behind || relayed || resume, received, pushed: false };
         match decode_newest(&mut self.decoder, &units, &self.slot) {
             Ok(Some(size)) => {
                 self.relay.set_own_size(size == (self.slot.width, self.slot.height));
                 taken.pushed = true;
             }
             Ok(None) => {}
-            Err(()) => {
-                taken.keyframe = true;
-                taken.decoded = false;
-            }
+            Err(()) => taken.keyframe = true,
         }
         taken
     }
+}
+
+/// The last keyframe of `units`, alone: a decoder can start at it.
+fn newest_keyframe(units: Vec<Arc<[u8]>>) -> Vec<Arc<[u8]>> {
+    units.into_iter().rev().find(|unit| super::h264::has_idr(unit)).into_iter().collect()
 }
 
 fn receive(mut peer: Peer, mid: Mid, mut intake: Intake, stop: &AtomicBool, stats: &SessionStats) -> String {
@@ -110,8 +128,9 @@ fn receive(mut peer: Peer, mid: Mid, mut intake: Intake, stop: &AtomicBool, stat
             stats.keyframes_requested.fetch_add(1, Ordering::Relaxed);
             request_keyframe(&mut peer.rtc, mid);
         }
+        stats.frames.fetch_add(taken.received, Ordering::Relaxed);
         if taken.pushed {
-            stats.frames.fetch_add(1, Ordering::Relaxed);
+            stats.decoded.fetch_add(1, Ordering::Relaxed);
         }
         if !peer.rtc.is_alive() {
             return "the publisher closed the connection".into();
@@ -139,6 +158,11 @@ struct Catchup {
 }
 
 impl Catchup {
+    /// Drops what comes until the next keyframe: decoding starts again there.
+    pub fn restart(&mut self) {
+        self.waiting_for_keyframe = true;
+    }
+
     /// The units of a batch (with their media times, in seconds) worth decoding; true when a keyframe
     /// should be asked for.
     pub fn admit(&mut self, batch: Vec<(Arc<[u8]>, f64)>) -> (Vec<Arc<[u8]>>, bool) {
@@ -225,5 +249,42 @@ mod tests {
         let (kept, ask) = catchup.admit(vec![unit(DELTA, 0.04), unit(IDR, 0.5), unit(DELTA, 0.5)]);
         assert_eq!((kept.len(), ask), (2, false), "starts again at the keyframe");
         assert!(crate::webrtc::h264::has_idr(&kept[0]));
+    }
+
+    /// `count` access units of a moving 64×48 picture, the first a keyframe.
+    fn stream(encoder: &mut crate::webrtc::h264::H264Encoder, count: u64) -> Vec<(Arc<[u8]>, f64)> {
+        (0..count)
+            .map(|index| {
+                let pixels: Vec<u8> = (0..64 * 48).flat_map(|i| [(i as u64 + index * 8) as u8, 90, 160, 255]).collect();
+                let frame = crate::nodes::frames::Frame { index, width: 64, height: 48, pixels: pixels.into() };
+                (Arc::from(encoder.encode(&frame).unwrap()), index as f64 / 30.0)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pictures_nobody_wants_are_decoded_at_keyframes_only_and_decoding_all_resumes_at_a_new_one() {
+        let slot = Arc::new(PushSlot::new(64, 48, false));
+        let relay = Arc::new(Relay::default());
+        let mut intake = Intake::new(slot.clone(), relay.clone()).unwrap();
+        let mut encoder = crate::webrtc::h264::H264Encoder::new(30.0);
+        let mut units = stream(&mut encoder, 5).into_iter();
+
+        // Nothing wants the pictures: the keyframe is decoded (the source's size, a picture), the rest are not.
+        let taken = intake.take(units.by_ref().take(2).collect());
+        assert!(taken.pushed && !taken.keyframe && taken.received == 2);
+        assert!(relay.passable(), "the keyframe told the source's size");
+        assert!(!intake.take(units.by_ref().take(2).collect()).pushed, "no keyframe: nothing decoded");
+        assert_eq!(slot.pushed(), 1);
+
+        // Wanted now: the decoder lacks the skipped units, so it asks for a keyframe and waits for it.
+        slot.want();
+        let taken = intake.take(units.by_ref().take(1).collect());
+        assert!(taken.keyframe && !taken.pushed, "resumes at a keyframe");
+        encoder.request_keyframe();
+        let taken = intake.take(stream(&mut encoder, 2));
+        assert!(taken.pushed && !taken.keyframe);
+        assert!(intake.take(stream(&mut encoder, 1)).pushed, "every unit decoded while wanted");
+        assert_eq!(slot.pushed(), 3);
     }
 }

@@ -21,8 +21,11 @@ pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 
 #[derive(Debug, Default)]
 pub struct SessionStats {
-    /// Frames sent (WHEP) or received and decoded (WHIP).
+    /// Frames sent (WHEP) or received (WHIP).
     pub frames: AtomicU64,
+    /// Pictures decoded into the source (the newest of each batch received): every frame while the graph
+    /// wants them, keyframes only while the stream is just passed on.
+    pub decoded: AtomicU64,
     /// Of the frames sent, those passed on as received (no re-encoding).
     pub passed_on: AtomicU64,
     pub bytes: AtomicU64,

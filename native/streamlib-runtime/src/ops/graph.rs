@@ -236,9 +236,9 @@ pub fn stats(state: &AppState) -> Value {
         .iter()
         .map(|(id, handle)| (id.clone(), json!({ "shader": handle.shader().name, "swaps": handle.swaps() })))
         .collect();
-    let latest = loaded.latest.latest();
     value["graph_loaded"] = json!(true);
-    value["latest_frame"] = json!({ "from": loaded.latest_from, "index": latest.as_ref().map(|f| f.index), "received": loaded.latest.received() });
+    value["latest_frame"] =
+        json!({ "from": loaded.latest_from, "index": loaded.latest.index(), "received": loaded.latest.received() });
     value["effects"] = Value::Object(effects);
     value["compiler"] = compiler;
     value["webrtc"] = webrtc_json(state);

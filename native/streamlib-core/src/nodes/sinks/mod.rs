@@ -60,6 +60,15 @@ impl OpenSink {
         last || !matches!(self, OpenSink::Preview(preview) if !preview.queue.needs_frame())
     }
 
+    /// Whether the sink has a use for frames now: a numpy sink or frame tap only while someone reads it (a
+    /// remote source feeding nothing else then need not decode its stream); every other sink always.
+    pub fn wants_pixels(&self) -> bool {
+        match self {
+            OpenSink::Numpy(latest) => latest.read_lately(),
+            OpenSink::Images(_) | OpenSink::Video(_) | OpenSink::Preview(_) | OpenSink::Whip { .. } => true,
+        }
+    }
+
     /// For a preview whose reader paces the loop: whether a reader waits for a frame now. None for other
     /// sinks, which take frames at the loop's own rate.
     pub fn reader_waiting(&self) -> Option<bool> {
