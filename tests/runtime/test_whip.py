@@ -112,7 +112,7 @@ def test_a_source_nobody_looks_at_decodes_only_keyframes_until_someone_does(serv
             if quality >= 32:
                 break
             await asyncio.sleep(0.1)
-        for _ in range(10):  # a viewer that keeps looking
+        for _ in range(20):  # a viewer that keeps looking
             await asyncio.to_thread(node_picture, server, "cam")
             await asyncio.sleep(0.1)
         watched = await asyncio.to_thread(receiving)
