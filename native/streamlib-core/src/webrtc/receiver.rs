@@ -34,8 +34,8 @@ pub fn answer(
 /// Where a received stream goes, for a WHIP ingest and a WHEP player alike: each unit as it came to the
 /// source's relay, and the newest picture, decoded, into its slot. Only while the graph wants the slot's
 /// pictures is every unit decoded; otherwise (the stream is only passed on) keyframes are, which keep the
-/// source's size known and its picture a few seconds fresh at most, for the decode's CPU time: a relay does
-/// not decode what nobody looks at, as a media server does not.
+/// source's size known and its picture that of the last keyframe, for a fraction of the decode's CPU time:
+/// a relay does not decode what nobody looks at, as a media server does not.
 pub(super) struct Intake {
     slot: Arc<PushSlot>,
     relay: Arc<Relay>,
