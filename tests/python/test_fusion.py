@@ -247,7 +247,8 @@ def test_swaps_racing_the_frames_never_stop_the_run() -> None:
     try:
         fused = [{"members": ["tint", "vignette"], "state": "fused"}]
         # Each swap lands on a chain drawn fused (one during the rebuild would find its members drawn alone).
-        for i in range(40):
+        # An odd count: the last swap is to the red-blue swap, the picture expected below.
+        for i in range(41):
             poll_until(
                 lambda: runtime.stats()["fusion"] == fused or runtime.stats()["error"] is not None,
                 "the chain fused",
