@@ -10,8 +10,9 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/native/target
 # nasm: OpenH264's and libjpeg-turbo's SIMD; without it OpenH264 builds silently as plain C, several times
 # slower (libjpeg-turbo's build refuses). cmake: builds libjpeg-turbo (the turbojpeg crate's bundled source).
 # libegl1 + libegl-mesa0: the OpenGL ES backend through EGL (the fallback where Vulkan finds no device).
+# iproute2: `tc`, a slow link on a network namespace's loopback for the rate-control test.
 APT_PACKAGES := build-essential pkg-config libshaderc-dev glslang-dev glslang-tools spirv-tools python3-venv \
-                mesa-vulkan-drivers libvulkan1 libegl1 libegl-mesa0 ffmpeg chromium nasm cmake
+                mesa-vulkan-drivers libvulkan1 libegl1 libegl-mesa0 ffmpeg chromium nasm cmake iproute2
 # The GStreamer relays that webrtc_bench.py measures streamlib's hops against (benches/gst_relay.py, system Python;
 # gstreamer1.0-gl: the relay drawing an effect, on GL); tcpdump: a relay's own time per frame, off the wire.
 BENCH_APT_PACKAGES := python3-gi gir1.2-gst-plugins-bad-1.0 gir1.2-gst-plugins-base-1.0 gstreamer1.0-nice \

@@ -9,11 +9,15 @@ use openh264::encoder::{
 };
 use openh264::formats::{RgbaSliceU8, YUVBuffer, YUVSource};
 use openh264::OpenH264API;
+use std::time::{Duration, Instant};
 
 use crate::nodes::frames::Frame;
 
 /// A periodic keyframe bounds how long a receiver that lost packets shows a broken picture.
 const KEYFRAME_EVERY: u32 = 120;
+/// Keyframe requests closer together than this are answered at its end, with one keyframe (libwebrtc's
+/// encoder spaces them so too): a receiver asks again for each frame that fails until a keyframe arrives.
+const KEYFRAME_GAP: Duration = Duration::from_millis(300);
 /// Bits per pixel per frame: ~2.8 Mbit/s at 720p30, enough for ≥ 35 dB PSNR on the test pattern.
 const BITS_PER_PIXEL: f64 = 0.1;
 const MIN_BITRATE: u32 = 300_000;
@@ -27,7 +31,14 @@ pub struct H264Encoder {
     encoder: Option<Encoder>,
     size: (u32, u32),
     fps: f32,
+    /// The bit rate rate control asked for (`set_bitrate`), if it did; never above the size's ceiling.
+    limit: Option<u32>,
+    /// The rate the open encoder was told, and whether it has encoded a frame (it takes a new rate only then).
+    encoding_at: u32,
+    encoded: bool,
     keyframe_wanted: bool,
+    /// When a keyframe may next be forced: `KEYFRAME_GAP` after the last, or longer (`keyframe_spacing`).
+    next_forced: Option<Instant>,
     /// Even-sized copy of a frame whose width or height is odd (4:2:0 needs both even).
     cropped: Vec<u8>,
     /// The last frame in I420, its buffer kept for the next.
@@ -41,15 +52,59 @@ impl H264Encoder {
             encoder: None,
             size: (0, 0),
             fps: fps.max(1.0),
+            limit: None,
+            encoding_at: 0,
+            encoded: false,
             keyframe_wanted: true,
+            next_forced: None,
             cropped: Vec::new(),
             yuv: None,
         }
     }
 
-    /// The next frame is encoded as a keyframe (a receiver asked for one, or just joined).
+    /// A keyframe comes with the next frame, or once `KEYFRAME_GAP` has passed since the last one (a receiver
+    /// asked for one, or just joined).
     pub fn request_keyframe(&mut self) {
         self.keyframe_wanted = true;
+    }
+
+    /// The bit rate this size gets on a free link; None before the first frame.
+    pub fn ceiling(&self) -> Option<u32> {
+        self.encoder.is_some().then(|| self.ceiling_for(self.size))
+    }
+
+    /// Encodes at `bps` (at most the ceiling) from the next frame on, across size changes too. A new encoder
+    /// (the first frame, a new size) starts at its ceiling: OpenH264 takes a rate only once it has encoded.
+    pub fn set_bitrate(&mut self, bps: u32) {
+        self.limit = Some(bps);
+    }
+
+    /// Tells the open encoder the rate asked for, if it runs at another.
+    fn apply_bitrate(&mut self) -> Result<(), String> {
+        let wanted = self.bitrate();
+        let Some(encoder) = self.encoder.as_mut().filter(|_| self.encoded && self.encoding_at != wanted) else {
+            return Ok(());
+        };
+        let mut info =
+            openh264_sys2::SBitrateInfo { iLayer: openh264_sys2::SPATIAL_LAYER_ALL, iBitrate: wanted as i32 };
+        // SAFETY: the encoder is initialised (it has encoded a frame), and OpenH264 reads the `SBitrateInfo`
+        // this option takes during the call, keeping no pointer to it.
+        let code =
+            unsafe { encoder.raw_api().set_option(openh264_sys2::ENCODER_OPTION_BITRATE, (&raw mut info).cast()) };
+        if code != 0 {
+            return Err(format!("the H.264 encoder refused a bit rate of {wanted} bit/s (code {code})"));
+        }
+        self.encoding_at = wanted;
+        Ok(())
+    }
+
+    fn ceiling_for(&self, (width, height): (u32, u32)) -> u32 {
+        ((f64::from(width) * f64::from(height) * f64::from(self.fps) * BITS_PER_PIXEL) as u32).max(MIN_BITRATE)
+    }
+
+    fn bitrate(&self) -> u32 {
+        let ceiling = self.ceiling_for(self.size);
+        self.limit.map_or(ceiling, |limit| limit.min(ceiling))
     }
 
     /// One access unit in Annex-B form (start codes before each NAL unit), as RTP packetizers take it.
@@ -65,8 +120,11 @@ impl H264Encoder {
         if self.encoder.is_none() || self.size != (width, height) {
             self.encoder = Some(self.open(width, height)?);
             self.size = (width, height);
+            self.encoding_at = self.ceiling_for(self.size);
+            self.encoded = false;
             self.keyframe_wanted = true;
         }
+        self.apply_bitrate()?;
         let rgba = if (width, height) == (frame.width, frame.height) {
             &frame.pixels[..]
         } else {
@@ -84,16 +142,22 @@ impl H264Encoder {
             _ => self.yuv.insert(YUVBuffer::from_rgba8_source(source)),
         };
         let encoder = self.encoder.as_mut().expect("opened above");
-        if std::mem::take(&mut self.keyframe_wanted) {
+        let now = Instant::now();
+        let forced = self.keyframe_wanted && self.next_forced.is_none_or(|at| now >= at);
+        if forced {
+            self.keyframe_wanted = false;
             encoder.force_intra_frame();
         }
-        let stream = encoder.encode(yuv).map_err(|e| format!("the H.264 encoder failed: {e}"))?;
-        Ok(stream.to_vec())
+        let stream = encoder.encode(yuv).map_err(|e| format!("the H.264 encoder failed: {e}"))?.to_vec();
+        self.encoded = true;
+        if forced {
+            self.next_forced = Some(now + keyframe_spacing(stream.len(), self.encoding_at));
+        }
+        Ok(stream)
     }
 
     fn open(&self, width: u32, height: u32) -> Result<Encoder, String> {
-        let bitrate =
-            ((f64::from(width) * f64::from(height) * f64::from(self.fps) * BITS_PER_PIXEL) as u32).max(MIN_BITRATE);
+        let ceiling = self.ceiling_for((width, height));
         // Two threads on packet-sized slices: 7.3 → 5.3 ms a 720p frame on the 2-core VM (one slice, one
         // thread before).
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS)) as u16;
@@ -101,7 +165,7 @@ impl H264Encoder {
             .usage_type(UsageType::CameraVideoRealTime)
             .profile(Profile::Baseline)
             .rate_control_mode(RateControlMode::Bitrate)
-            .bitrate(BitRate::from_bps(bitrate))
+            .bitrate(BitRate::from_bps(ceiling))
             .max_frame_rate(FrameRate::from_hz(self.fps))
             .skip_frames(false)
             .complexity(Complexity::Low)
@@ -117,6 +181,13 @@ impl H264Encoder {
         Encoder::with_api_config(OpenH264API::from_source(), config)
             .map_err(|e| format!("cannot start the H.264 encoder at {width}×{height}: {e}"))
     }
+}
+
+/// How long after a keyframe of `bytes` the next may be forced: `KEYFRAME_GAP`, or the time the keyframe
+/// takes at `bps` if longer. On a slow link a 720p keyframe is many frames' worth of bits; forced as often as
+/// a receiver losing packets asks, keyframes alone would fill the link and be lost in turn, for ever.
+fn keyframe_spacing(bytes: usize, bps: u32) -> Duration {
+    KEYFRAME_GAP.max(Duration::from_secs_f64(bytes as f64 * 8.0 / f64::from(bps.max(1))))
 }
 
 /// The top-left `width`×`height` of `frame`, copied into `into`.
@@ -190,16 +261,22 @@ mod tests {
     }
 
     #[test]
-    fn starts_with_a_keyframe_and_gives_one_on_request() {
+    fn starts_with_a_keyframe_and_gives_one_on_request_no_sooner_than_the_gap() {
         let mut encoder = H264Encoder::new(30.0);
         let first = encoder.encode(&pattern(64, 48, 0)).unwrap();
         let types = nal_types(&first);
         assert!(types.contains(&7) && types.contains(&8) && types.contains(&5), "SPS, PPS, IDR: {types:?}");
         let second = encoder.encode(&pattern(64, 48, 1)).unwrap();
         assert!(!nal_types(&second).contains(&5), "a delta frame: {:?}", nal_types(&second));
+        // Asked again and again within the gap: the keyframe waits for its end, and comes once.
         encoder.request_keyframe();
-        let third = encoder.encode(&pattern(64, 48, 2)).unwrap();
+        let soon = encoder.encode(&pattern(64, 48, 2)).unwrap();
+        encoder.request_keyframe();
+        assert!(!has_idr(&soon), "a keyframe {:?} after the last", KEYFRAME_GAP);
+        std::thread::sleep(KEYFRAME_GAP);
+        let third = encoder.encode(&pattern(64, 48, 3)).unwrap();
         assert!(nal_types(&third).contains(&5) && has_idr(&third) && !has_idr(&second));
+        assert!(!has_idr(&encoder.encode(&pattern(64, 48, 4)).unwrap()), "two requests made one keyframe");
     }
 
     /// NAL units of an Annex-B access unit, start codes left out.
@@ -225,6 +302,43 @@ mod tests {
         assert!(slices.len() >= 4, "{} slices", slices.len());
         let largest = slices.iter().map(|s| s.len()).max().unwrap();
         assert!(largest <= MAX_SLICE_BYTES as usize, "a {largest}-byte slice");
+    }
+
+    /// Fine texture moving every frame, mild noise on it: coded at 320×240, its size follows the rate.
+    fn texture(width: u32, height: u32, index: u64) -> Frame {
+        let mut pixels = Vec::with_capacity((width * height * 4) as usize);
+        let mut seed = 7u32.wrapping_add(index as u32 * 7919);
+        for y in 0..height {
+            for x in 0..width {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                let grain = (seed >> 28) as u8;
+                let u = x + index as u32 * 3;
+                let v = ((u * u + y * y * 3) / 7) as u8;
+                pixels.extend_from_slice(&[v.wrapping_add(grain), (u ^ y) as u8, grain * 8, 255]);
+            }
+        }
+        Frame { index, width, height, pixels: pixels.into() }
+    }
+
+    /// Bytes of frames 30 to 59 of moving texture, the rate set to `bps` (if any) after the first.
+    fn bytes_at(bps: Option<u32>) -> (usize, u32) {
+        let mut encoder = H264Encoder::new(30.0);
+        encoder.encode(&texture(320, 240, 0)).unwrap();
+        if let Some(bps) = bps {
+            encoder.set_bitrate(bps);
+        }
+        let sizes: Vec<usize> = (1..60).map(|i| encoder.encode(&texture(320, 240, i)).unwrap().len()).collect();
+        (sizes[29..].iter().sum(), encoder.ceiling().unwrap())
+    }
+
+    #[test]
+    fn a_lower_bit_rate_takes_hold_in_the_running_encoder_and_the_ceiling_caps_a_higher_one() {
+        let (free, ceiling) = bytes_at(None);
+        assert_eq!(ceiling, MIN_BITRATE, "320×240 at 30 fps asks for the least");
+        let (limited, _) = bytes_at(Some(ceiling / 2));
+        assert!(limited * 10 < free * 7, "{limited} bytes at half the rate against {free}");
+        let (above, _) = bytes_at(Some(ceiling * 4));
+        assert!(above * 10 < free * 12, "{above} bytes asked above the ceiling against {free}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod net;
 mod peer;
 pub mod player;
 pub mod publisher;
+pub mod rate;
 pub mod receiver;
 pub mod relay;
 pub mod sender;
@@ -69,7 +70,12 @@ fn config() -> str0m::RtcConfig {
         .clear_extension_map()
         .set_extension(3, Extension::TransportSequenceNumber)
         .set_extension(4, Extension::RtpMid)
+        .set_stats_interval(Some(STATS_EVERY))
 }
+
+/// How often str0m reports a session's counters: a sender's rate control acts on each report with a
+/// receiver report in it (receivers send one every 0.5–1.5 s).
+const STATS_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// What a session reports (`/v1/stats`, the session list).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -87,6 +93,16 @@ pub struct SessionReport {
     pub passed_on: u64,
     pub bytes: u64,
     pub keyframes_requested: u64,
+    /// The bit rate a sending session encodes at, as the receiver's reports steer it (`rate`); None while
+    /// nothing is encoded (receiving, passing units on, or before the first report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_bps: Option<u64>,
+    /// The fraction of packets the receiver reported lost lately (a sending session, once it reported).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss: Option<f32>,
+    /// The round trip to the receiver, from its last report on our sender reports (a sending session).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtt_ms: Option<f64>,
     pub age_s: f64,
     /// Why it ended (it is then removed at the next change to the list).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -189,6 +205,12 @@ impl Sessions {
                     passed_on: stats.passed_on.load(Ordering::Relaxed),
                     bytes: stats.bytes.load(Ordering::Relaxed),
                     keyframes_requested: stats.keyframes_requested.load(Ordering::Relaxed),
+                    target_bps: Some(stats.target_bps.load(Ordering::Relaxed)).filter(|&bps| bps > 0),
+                    loss: (stats.loss_reports.load(Ordering::Relaxed) > 0)
+                        .then(|| f32::from_bits(stats.loss.load(Ordering::Relaxed))),
+                    rtt_ms: Some(stats.rtt_us.load(Ordering::Relaxed))
+                        .filter(|&us| us > 0)
+                        .map(|us| us as f64 / 1000.0),
                     age_s: entry.created.elapsed().as_secs_f64(),
                     ended: entry.session.ended(),
                 }

@@ -14,6 +14,7 @@ use str0m::{Event, IceConnectionState};
 use super::h264::H264Encoder;
 use super::net::Network;
 use super::peer::Peer;
+use super::rate::RateControl;
 use super::session::{accept, Accepted, SessionStats, SessionThread, Way, CONNECT_TIMEOUT};
 use super::OfferError;
 use crate::nodes::frames::Frame;
@@ -58,12 +59,28 @@ fn on_event(
     event: Event,
     stats: &SessionStats,
     encoder: &mut H264Encoder,
+    rate: &mut RateControl,
     feed: &mut dyn FrameFeed,
 ) -> Result<(), String> {
     match event {
         Event::Connected => stats.connected.store(true, Ordering::Relaxed),
         Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
             return Err("the receiver went away".into());
+        }
+        // A receiver report came since the last stats event (str0m gives loss only then).
+        Event::MediaEgressStats(report) if report.loss.is_some() => {
+            let loss = report.loss.unwrap_or(0.0);
+            stats.loss.store(loss.to_bits(), Ordering::Relaxed);
+            stats.loss_reports.fetch_add(1, Ordering::Relaxed);
+            if let Some(rtt) = report.rtt {
+                stats.rtt_us.store((rtt.as_micros() as u64).max(1), Ordering::Relaxed);
+            }
+            // Units passed on are their publisher's to size; only an encoding session steers.
+            if let Some(ceiling) = encoder.ceiling() {
+                let target = rate.on_report(ceiling, loss, report.rtt);
+                encoder.set_bitrate(target);
+                stats.target_bps.store(u64::from(target), Ordering::Relaxed);
+            }
         }
         Event::KeyframeRequest(_) => {
             stats.keyframes_requested.fetch_add(1, Ordering::Relaxed);
@@ -82,13 +99,14 @@ pub(super) struct Session {
     pt: Pt,
     feed: Box<dyn FrameFeed>,
     encoder: H264Encoder,
+    rate: RateControl,
     /// Whether the last thing sent was a unit passed on: a frame encoded after it must be a keyframe.
     passing_on: bool,
 }
 
 impl Session {
     pub(super) fn new(peer: Peer, mid: Mid, pt: Pt, feed: Box<dyn FrameFeed>, fps: f32) -> Session {
-        Session { peer, mid, pt, feed, encoder: H264Encoder::new(fps), passing_on: false }
+        Session { peer, mid, pt, feed, encoder: H264Encoder::new(fps), rate: RateControl::default(), passing_on: false }
     }
 
     /// Runs until stopped or over; returns why it ended.
@@ -99,8 +117,8 @@ impl Session {
                 self.peer.rtc.disconnect();
                 return "stopped".into();
             }
-            let (encoder, feed) = (&mut self.encoder, &mut *self.feed);
-            let deadline = match self.peer.drain(|_, event| on_event(event, stats, encoder, feed)) {
+            let (encoder, rate, feed) = (&mut self.encoder, &mut self.rate, &mut *self.feed);
+            let deadline = match self.peer.drain(|_, event| on_event(event, stats, encoder, rate, feed)) {
                 Ok(deadline) => deadline,
                 Err(why) => return why,
             };

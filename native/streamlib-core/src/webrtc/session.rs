@@ -2,7 +2,7 @@
 //! (ICE lite, H.264 only, one host candidate), and the session's thread with its counters — dropping a
 //! `SessionThread` stops the thread and waits for it, so its socket is closed on return.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -30,6 +30,14 @@ pub struct SessionStats {
     pub passed_on: AtomicU64,
     pub bytes: AtomicU64,
     pub keyframes_requested: AtomicU64,
+    /// The bit rate the encoder is asked for (rate control's last word; 0 before it has spoken).
+    pub target_bps: AtomicU64,
+    /// The fraction of packets lost in the receiver's last reports, as `f32` bits, and how many such
+    /// reports came (loss means nothing before the first).
+    pub loss: AtomicU32,
+    pub loss_reports: AtomicU64,
+    /// The round trip the receiver's last report gave, in µs (0: none yet).
+    pub rtt_us: AtomicU64,
     pub connected: AtomicBool,
     /// Why the session ended; None while it runs.
     pub ended: Mutex<Option<String>>,

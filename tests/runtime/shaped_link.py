@@ -1,0 +1,148 @@
+"""A WHEP viewer behind a slow link: run as `unshare --net -- python -m tests.runtime.shaped_link`, it makes
+the new network namespace's loopback carry the server's media at `--kbit` kbit/s (a token bucket dropping
+what waits over 50 ms, as a congested router does; every other packet — HTTP, RTCP from the viewer — goes
+unshaped), serves a 720p moving picture from `streamlib-runtime serve`, plays it with aiortc for `--seconds`
+and prints, each second, what the viewer decoded and what the server's session reported, as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from aiortc import RTCPeerConnection, RTCSessionDescription
+
+from .test_http_api import Server, shader_entry, start_server
+from .webrtc_peer import post_sdp
+
+PORTS = (41200, 41215)
+# The exit status when this kernel or user cannot shape traffic (no tbf or htb, no CAP_NET_ADMIN).
+CANNOT_SHAPE = 77
+# The pattern rippling under fixed fine speckle: at 720p it takes the encoder's whole free-link rate
+# (2.8 Mbit/s), and a lower rate codes it coarser.
+RIPPLE = """float4 main(float2 uv : TEXCOORD) : SV_Target {
+    float phase = 6.28318530718 * (4 * uv.y + time);
+    float3 picture = tex2D(input, uv + float2(8 * sin(phase) / resolution.x, 0)).rgb;
+    float2 cell = floor(uv * resolution / 2);
+    float speckle = frac(sin(dot(cell, float2(12.9898, 78.233))) * 43758.5453);
+    return float4(lerp(picture, speckle.xxx, 0.15), 1);
+}
+"""
+
+
+def graph() -> dict[str, Any]:
+    return {
+        "format": "streamlib.graph",
+        "version": 1,
+        "runtime": {"fps": 30.0, "adapter": None},
+        "nodes": [
+            {
+                "id": "pattern",
+                "kind": "source",
+                "type": "test_pattern",
+                "params": {"width": 1280, "height": 720},
+            },
+            {"id": "fx", "kind": "effect", "type": "effect", "params": {"shader": "ripple", "values": {}}},
+        ],
+        "edges": [{"from": "pattern.video", "to": "fx.video", "delivery": "every_frame"}],
+        "shaders": {"ripple": shader_entry("ripple.hlsl", RIPPLE)},
+    }
+
+
+def shape_loopback(kbit: int, queue_ms: int) -> None:
+    """Loopback up; packets from the server's WebRTC ports through a token bucket, the rest unshaped."""
+    first, last = PORTS
+    assert last - first == 15 and first % 16 == 0, "the filter matches the range by one port mask"
+    commands = [
+        "ip link set lo up",
+        # aiortc offers no candidate on 127.0.0.1, and the namespace has no other address: give it one.
+        "ip addr add 10.9.0.1/32 dev lo",
+        # htb only sorts (both classes far faster than loopback needs); the token bucket under 1:10 shapes.
+        "tc qdisc add dev lo root handle 1: htb default 20",
+        "tc class add dev lo parent 1: classid 1:10 htb rate 10gbit quantum 60000",
+        "tc class add dev lo parent 1: classid 1:20 htb rate 10gbit quantum 60000",
+        f"tc qdisc add dev lo parent 1:10 handle 10: tbf rate {kbit}kbit burst 16kb latency {queue_ms}ms",
+        f"tc filter add dev lo parent 1: protocol ip u32 match ip protocol 17 0xff "
+        f"match ip sport {first} 0xfff0 flowid 1:10",
+    ]
+    for command in commands:
+        done = subprocess.run(command.split(), capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.stderr.write(f"cannot shape loopback: `{command}` said {done.stderr.strip()}\n")
+            sys.exit(CANNOT_SHAPE)
+
+
+def session_of(server: Server) -> dict[str, Any]:
+    status, _, payload = server.call("GET", "/v1/stats")
+    sessions = json.loads(payload)["webrtc"]["sessions"] if status == 200 else []
+    return dict(sessions[0]) if sessions else {}
+
+
+async def watch(server: Server, seconds: float) -> list[dict[str, Any]]:
+    pc = RTCPeerConnection()
+    pc.addTransceiver("video", direction="recvonly")
+    await pc.setLocalDescription(await pc.createOffer())
+    status, _, answer = await asyncio.to_thread(
+        post_sdp, f"{server.url}/v1/whep/fx", pc.localDescription.sdp, None
+    )
+    assert status == 201, answer
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+    track = pc.getReceivers()[0].track
+    decoded = 0
+    seconds_seen: list[dict[str, Any]] = []
+    start = time.monotonic()
+    next_mark = start + 1
+    try:
+        while time.monotonic() - start < seconds:
+            try:
+                await asyncio.wait_for(track.recv(), max(0.05, next_mark - time.monotonic()))
+                decoded += 1
+            except (TimeoutError, asyncio.TimeoutError):
+                pass
+            if time.monotonic() >= next_mark:
+                session = await asyncio.to_thread(session_of, server)
+                seconds_seen.append(
+                    {
+                        "second": round(next_mark - start),
+                        "decoded": decoded,
+                        "bytes": session.get("bytes", 0),
+                        "target_bps": session.get("target_bps"),
+                        "loss": session.get("loss"),
+                        "rtt_ms": session.get("rtt_ms"),
+                        "keyframes_requested": session.get("keyframes_requested", 0),
+                    }
+                )
+                decoded = 0
+                next_mark += 1
+    finally:
+        await pc.close()
+    return seconds_seen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kbit", type=int, required=True)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--queue-ms", type=int, default=50)
+    args = parser.parse_args()
+    shape_loopback(args.kbit, args.queue_ms)
+    with tempfile.TemporaryDirectory() as tmp:
+        serving = start_server(Path(tmp), "--webrtc-ports", f"{PORTS[0]}-{PORTS[1]}")
+        server = next(serving)
+        try:
+            assert server.json("PUT", "/v1/graph", graph())[0] == 200
+            assert server.json("POST", "/v1/graph/start", {})[0] == 200
+            seconds = asyncio.run(watch(server, args.seconds))
+        finally:
+            next(serving, None)
+    json.dump(seconds, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
