@@ -25,7 +25,7 @@ GRADIENT = gradient(320, 240)
 
 def test_a_whip_sink_publishes_to_an_aiortc_endpoint() -> None:
     with aiortc_endpoints(GRADIENT) as endpoints:
-        with publishing(f"{endpoints.url}/whip", "t0ken") as (_, expected):
+        with publishing(f"{endpoints.url}/whip", "t0ken") as (runtime, expected):
             poll_until(
                 lambda: any(
                     s.latest is not None and psnr(s.latest, expected) >= 35 for s in endpoints.received()
@@ -35,6 +35,14 @@ def test_a_whip_sink_publishes_to_an_aiortc_endpoint() -> None:
             )
             session = endpoints.received()[0]
             assert session.authorization == "Bearer t0ken" and session.frames > 0
+            # aiortc's receiver reports steer the sink's encoder: on a free link it keeps the size's
+            # full rate (0.1 bit a pixel at 30 fps), short of a cut for a moment on a busy machine.
+            out = poll_until(
+                lambda: (report := runtime.stats()["remote"]["out"]).get("target_bps") and report,
+                "the sink's rate control taking a receiver report",
+                timeout=20,
+            )
+            assert 150_000 <= out["target_bps"] <= 640 * 480 * 30 // 10, out
         # Stopping the graph ends the session the way WHIP says: DELETE on its Location.
         poll_until(lambda: all(s.deleted for s in endpoints.received()), "the session DELETEd", timeout=10)
 

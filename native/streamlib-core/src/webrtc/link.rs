@@ -29,6 +29,9 @@ pub struct LinkReport {
     pub frames: u64,
     /// Sessions made after the first.
     pub reconnects: u64,
+    /// The bit rate a publishing sink encodes at, as the receiver's reports steer it (`rate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_bps: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
 }
@@ -37,6 +40,8 @@ pub struct LinkReport {
 pub struct LinkStatus {
     report: Mutex<LinkReport>,
     pub frames: AtomicU64,
+    /// 0 until a publishing session's rate control has spoken.
+    pub target_bps: AtomicU64,
 }
 
 impl LinkStatus {
@@ -69,9 +74,11 @@ impl Link {
                 state: "connecting".into(),
                 frames: 0,
                 reconnects: 0,
+                target_bps: None,
                 last_error: None,
             }),
             frames: AtomicU64::new(0),
+            target_bps: AtomicU64::new(0),
         });
         let stop = Arc::new(AtomicBool::new(false));
         let (thread_stop, thread_status) = (stop.clone(), status.clone());
@@ -85,6 +92,7 @@ impl Link {
     pub fn report(&self) -> LinkReport {
         let mut report = self.status.report.lock().unwrap_or_else(|p| p.into_inner()).clone();
         report.frames = self.status.frames.load(Ordering::Relaxed);
+        report.target_bps = Some(self.status.target_bps.load(Ordering::Relaxed)).filter(|&bps| bps > 0);
         report
     }
 }

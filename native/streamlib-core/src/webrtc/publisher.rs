@@ -50,6 +50,7 @@ fn session(
                 status.frames.fetch_add(sent - counted, Ordering::Relaxed);
                 counted = sent;
             }
+            status.target_bps.store(stats.target_bps.load(Ordering::Relaxed), Ordering::Relaxed);
             if stats.connected.load(Ordering::Relaxed) {
                 status.flowing("publishing");
             }
