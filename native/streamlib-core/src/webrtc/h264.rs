@@ -68,6 +68,13 @@ impl H264Encoder {
         self.keyframe_wanted = true;
     }
 
+    /// The next frame is a keyframe whatever the gap: the receiver saw another stream until now (units passed
+    /// on), which no frame of this encoder's but a keyframe follows.
+    pub fn keyframe_now(&mut self) {
+        self.keyframe_wanted = true;
+        self.next_forced = None;
+    }
+
     /// The bit rate this size gets on a free link; None before the first frame.
     pub fn ceiling(&self) -> Option<u32> {
         self.encoder.is_some().then(|| self.ceiling_for(self.size))
@@ -277,6 +284,9 @@ mod tests {
         let third = encoder.encode(&pattern(64, 48, 3)).unwrap();
         assert!(nal_types(&third).contains(&5) && has_idr(&third) && !has_idr(&second));
         assert!(!has_idr(&encoder.encode(&pattern(64, 48, 4)).unwrap()), "two requests made one keyframe");
+        // After another stream (units passed on), the keyframe cannot wait.
+        encoder.keyframe_now();
+        assert!(has_idr(&encoder.encode(&pattern(64, 48, 5)).unwrap()), "keyframe_now within the gap");
     }
 
     /// NAL units of an Annex-B access unit, start codes left out.

@@ -152,7 +152,7 @@ impl Session {
         let access_unit = match next {
             Feed::Frame(frame) => {
                 if std::mem::take(&mut self.passing_on) {
-                    self.encoder.request_keyframe();
+                    self.encoder.keyframe_now();
                 }
                 self.encoder.encode(&frame)?
             }
