@@ -93,8 +93,8 @@ pub struct SessionReport {
     pub passed_on: u64,
     pub bytes: u64,
     pub keyframes_requested: u64,
-    /// The bit rate a sending session encodes at, as the receiver's reports steer it (`rate`); None while
-    /// nothing is encoded (receiving, passing units on, or before the first report).
+    /// The bit rate a sending session's encoder is set to, as the receiver's reports steer it (`rate`);
+    /// None before the first report, and for a session that has only passed units on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_bps: Option<u64>,
     /// The fraction of packets the receiver reported lost lately (a sending session, once it reported).
