@@ -1,8 +1,9 @@
 """A WHEP viewer behind a slow link: run as `unshare --net -- python -m tests.runtime.shaped_link`, it makes
 the new network namespace's loopback carry the server's media at `--kbit` kbit/s (a token bucket dropping
-what waits over 50 ms, as a congested router does; every other packet — HTTP, RTCP from the viewer — goes
-unshaped), serves a 720p moving picture from `streamlib-runtime serve`, plays it with aiortc for `--seconds`
-and prints, each second, what the viewer decoded and what the server's session reported, as JSON."""
+what would wait over `--queue-ms`, as a congested router does; every other packet — HTTP, RTCP from the
+viewer — goes unshaped), serves a 720p moving picture from `streamlib-runtime serve`, plays it with aiortc
+for `--seconds` and prints, each second, what the viewer decoded and what the server's session reported, as
+JSON."""
 
 from __future__ import annotations
 
