@@ -44,9 +44,10 @@ def test_tutorial_01_preview_hot_swap_and_error_card(page: Any, lab: Lab, shots:
     screenshot(page, shots, "1-run-all")
     pixel = sample(page, *BAR, cell=3)
     assert red(pixel), f"red tint expected at {BAR}, got {pixel}"
-    overlay = page.locator(".streamlib-preview-overlay").first.text_content() or ""
-    fps = float(overlay.split(" fps")[0])
-    assert fps > 0, overlay
+    # This cell's own overlay (the page's first may be another preview's), read until its first stats arrive.
+    overlay = cell(page, 3).locator(".streamlib-preview-overlay").first
+    text = wait_until(lambda: (t := overlay.text_content() or "") and float(t.split(" fps")[0]) > 0 and t)
+    assert text, overlay.text_content()
     assert state["width"] == 640 and state["height"] == 360
 
     # Break the shader: the card names line 2, the preview keeps the last good effect.
