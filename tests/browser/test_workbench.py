@@ -44,7 +44,7 @@ def test_tutorial_01_preview_hot_swap_and_error_card(page: Any, lab: Lab, shots:
     screenshot(page, shots, "1-run-all")
     pixel = sample(page, *BAR, cell=3)
     assert red(pixel), f"red tint expected at {BAR}, got {pixel}"
-    # This cell's own overlay (the page's first may be another preview's), read until its first stats arrive.
+    # The overlay repaints at most every 250 ms (preview.js): read until it shows the frames counted.
     overlay = cell(page, 3).locator(".streamlib-preview-overlay").first
     text = wait_until(lambda: (t := overlay.text_content() or "") and float(t.split(" fps")[0]) > 0 and t)
     assert text, overlay.text_content()

@@ -19,7 +19,8 @@ from typing import Any
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
-from .test_http_api import Server, shader_entry, start_server
+from .test_http_api import Server, start_server
+from .test_whep import picture_graph
 from .webrtc_peer import post_sdp
 
 PORTS = (41200, 41215)
@@ -35,25 +36,6 @@ RIPPLE = """float4 main(float2 uv : TEXCOORD) : SV_Target {
     return float4(lerp(picture, speckle.xxx, 0.15), 1);
 }
 """
-
-
-def graph() -> dict[str, Any]:
-    return {
-        "format": "streamlib.graph",
-        "version": 1,
-        "runtime": {"fps": 30.0, "adapter": None},
-        "nodes": [
-            {
-                "id": "pattern",
-                "kind": "source",
-                "type": "test_pattern",
-                "params": {"width": 1280, "height": 720},
-            },
-            {"id": "fx", "kind": "effect", "type": "effect", "params": {"shader": "ripple", "values": {}}},
-        ],
-        "edges": [{"from": "pattern.video", "to": "fx.video", "delivery": "every_frame"}],
-        "shaders": {"ripple": shader_entry("ripple.hlsl", RIPPLE)},
-    }
 
 
 def shape_loopback(kbit: int, queue_ms: int) -> None:
@@ -137,7 +119,7 @@ def main() -> None:
         serving = start_server(Path(tmp), "--webrtc-ports", f"{PORTS[0]}-{PORTS[1]}")
         server = next(serving)
         try:
-            assert server.json("PUT", "/v1/graph", graph())[0] == 200
+            assert server.json("PUT", "/v1/graph", picture_graph(1280, 720, RIPPLE))[0] == 200
             assert server.json("POST", "/v1/graph/start", {})[0] == 200
             seconds = asyncio.run(watch(server, args.seconds))
         finally:

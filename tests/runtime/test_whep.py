@@ -29,7 +29,8 @@ PICTURE = """float4 main(float2 uv : TEXCOORD) : SV_Target {
 """
 
 
-def picture_graph(width: int = 640, height: int = 480) -> dict[str, Any]:
+def picture_graph(width: int = 640, height: int = 480, shader: str = PICTURE) -> dict[str, Any]:
+    """Test pattern → effect "fx" drawing `shader` → numpy sink "peek"."""
     return {
         "format": "streamlib.graph",
         "version": 1,
@@ -48,7 +49,7 @@ def picture_graph(width: int = 640, height: int = 480) -> dict[str, Any]:
             {"from": "pattern.video", "to": "fx.video", "delivery": "every_frame"},
             {"from": "fx.video", "to": "peek.video", "delivery": "latest"},
         ],
-        "shaders": {"picture": shader_entry("picture.hlsl", PICTURE)},
+        "shaders": {"picture": shader_entry("picture.hlsl", shader)},
     }
 
 
