@@ -49,17 +49,21 @@ def shaped_run(kbit: int, seconds: int) -> list[dict[str, Any]]:
 def test_a_viewer_behind_a_slow_link_keeps_getting_pictures() -> None:
     seconds = shaped_run(LINK_KBIT, SECONDS)
     assert len(seconds) == SECONDS, seconds
-    # The free-link rate overruns the link at first: the viewer reports heavy loss.
-    worst = max(s["loss"] or 0 for s in seconds[:8])
-    assert worst > 0.3, seconds[:8]
-    # Once settled (the second half), the encoder is held near the link and most pictures get through;
+    # The session starts at the link's rate (1 Mbit/s) and its first keyframe overruns it: the viewer
+    # reports loss or a queue.
+    early = seconds[:8]
+    assert max(s["loss"] or 0 for s in early) > 0.05 or max(s["rtt_ms"] or 0 for s in early) > 150, early
+    # Started at 720p's free-link rate (2.8 Mbit/s), the first picture took 7 to 11 s (measured); at the
+    # start rate the first keyframe gets through at once.
+    assert sum(s["decoded"] for s in seconds[:3]) > 0, seconds[:3]
+    # Once settled (the second half), the encoder is held near the link and the pictures keep coming;
     # sent at the free-link rate, none would (65 % of the packets lost, nothing decoded: measured).
     settled = seconds[SECONDS // 2 :]
     sent_kbit = (settled[-1]["bytes"] - seconds[SECONDS // 2 - 1]["bytes"]) * 8 / 1000 / len(settled)
     decoded = sum(s["decoded"] for s in settled)
     assert sent_kbit < 1.2 * LINK_KBIT, f"{sent_kbit:.0f} kbit/s sent into a {LINK_KBIT} kbit/s link"
-    # 12 fps on average: a window may hold two of the controller's freezes (3–5 s each, its probes past
-    # the link); 30 fps otherwise.
-    assert decoded >= 12 * len(settled), f"{decoded} pictures in {len(settled)} s: {settled}"
+    # 20 fps on average: room for one freeze of a few seconds, should the controller overrun the link
+    # (30 fps otherwise).
+    assert decoded >= 20 * len(settled), f"{decoded} pictures in {len(settled)} s: {settled}"
     targets = [s["target_bps"] for s in settled]
     assert all(t is not None and t < CEILING_BPS for t in targets), targets

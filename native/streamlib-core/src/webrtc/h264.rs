@@ -18,6 +18,8 @@ const KEYFRAME_EVERY: u32 = 120;
 /// Keyframe requests closer together than this are answered at its end, with one keyframe (libwebrtc's
 /// encoder spaces them so too): a receiver asks again for each frame that fails until a keyframe arrives.
 const KEYFRAME_GAP: Duration = Duration::from_millis(300);
+/// The most of the rate that keyframes forced on request may take (`keyframe_spacing`).
+const KEYFRAME_SHARE: f64 = 1.0 / 3.0;
 /// Bits per pixel per frame: ~2.8 Mbit/s at 720p30, enough for ≥ 35 dB PSNR on the test pattern.
 const BITS_PER_PIXEL: f64 = 0.1;
 const MIN_BITRATE: u32 = 300_000;
@@ -35,6 +37,8 @@ pub struct H264Encoder {
     limit: Option<u32>,
     /// The rate the open encoder was told, and whether it has encoded a frame (it takes a new rate only then).
     encoding_at: u32,
+    /// The most the open encoder lets a rate be.
+    most: u32,
     encoded: bool,
     keyframe_wanted: bool,
     /// When a keyframe may next be forced: `KEYFRAME_GAP` after the last, or longer (`keyframe_spacing`).
@@ -54,6 +58,7 @@ impl H264Encoder {
             fps: fps.max(1.0),
             limit: None,
             encoding_at: 0,
+            most: 0,
             encoded: false,
             keyframe_wanted: true,
             next_forced: None,
@@ -80,27 +85,25 @@ impl H264Encoder {
         self.encoder.is_some().then(|| self.ceiling_for(self.size))
     }
 
-    /// Encodes at `bps` (at most the ceiling) from the next frame on, across size changes too. A new encoder
-    /// (the first frame, a new size) starts at its ceiling: OpenH264 takes a rate only once it has encoded.
+    /// Encodes at `bps` (at most the ceiling) from the next frame on, across size changes too; asked before the
+    /// first frame, the encoder opens at it.
     pub fn set_bitrate(&mut self, bps: u32) {
         self.limit = Some(bps);
     }
 
-    /// Tells the open encoder the rate asked for, if it runs at another.
+    /// Tells the open encoder the rate asked for, if it runs at another. Above the rate it opened at, its
+    /// maximum (which OpenH264 sets to the opening rate, and never lets a rate exceed) goes to the ceiling
+    /// first.
     fn apply_bitrate(&mut self) -> Result<(), String> {
-        let wanted = self.bitrate();
+        let (wanted, ceiling) = (self.bitrate(), self.ceiling_for(self.size));
         let Some(encoder) = self.encoder.as_mut().filter(|_| self.encoded && self.encoding_at != wanted) else {
             return Ok(());
         };
-        let mut info =
-            openh264_sys2::SBitrateInfo { iLayer: openh264_sys2::SPATIAL_LAYER_ALL, iBitrate: wanted as i32 };
-        // SAFETY: the encoder is initialised (it has encoded a frame), and OpenH264 reads the `SBitrateInfo`
-        // this option takes during the call, keeping no pointer to it.
-        let code =
-            unsafe { encoder.raw_api().set_option(openh264_sys2::ENCODER_OPTION_BITRATE, (&raw mut info).cast()) };
-        if code != 0 {
-            return Err(format!("the H.264 encoder refused a bit rate of {wanted} bit/s (code {code})"));
+        if wanted > self.most {
+            set_rate(encoder, openh264_sys2::ENCODER_OPTION_MAX_BITRATE, openh264_sys2::SPATIAL_LAYER_0, ceiling)?;
+            self.most = ceiling;
         }
+        set_rate(encoder, openh264_sys2::ENCODER_OPTION_BITRATE, openh264_sys2::SPATIAL_LAYER_ALL, wanted)?;
         self.encoding_at = wanted;
         Ok(())
     }
@@ -125,9 +128,10 @@ impl H264Encoder {
             return Err("the frame has fewer bytes than its size says".into());
         }
         if self.encoder.is_none() || self.size != (width, height) {
-            self.encoder = Some(self.open(width, height)?);
             self.size = (width, height);
-            self.encoding_at = self.ceiling_for(self.size);
+            self.encoder = Some(self.open()?);
+            self.encoding_at = self.bitrate();
+            self.most = self.encoding_at;
             self.encoded = false;
             self.keyframe_wanted = true;
         }
@@ -163,8 +167,9 @@ impl H264Encoder {
         Ok(stream)
     }
 
-    fn open(&self, width: u32, height: u32) -> Result<Encoder, String> {
-        let ceiling = self.ceiling_for((width, height));
+    /// An encoder for frames of `self.size` at `self.bitrate()`.
+    fn open(&self) -> Result<Encoder, String> {
+        let (width, height) = self.size;
         // Two threads on packet-sized slices: 7.3 → 5.3 ms a 720p frame on the 2-core VM (one slice, one
         // thread before).
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS)) as u16;
@@ -172,7 +177,7 @@ impl H264Encoder {
             .usage_type(UsageType::CameraVideoRealTime)
             .profile(Profile::Baseline)
             .rate_control_mode(RateControlMode::Bitrate)
-            .bitrate(BitRate::from_bps(ceiling))
+            .bitrate(BitRate::from_bps(self.bitrate()))
             .max_frame_rate(FrameRate::from_hz(self.fps))
             .skip_frames(false)
             .complexity(Complexity::Low)
@@ -190,11 +195,25 @@ impl H264Encoder {
     }
 }
 
-/// How long after a keyframe of `bytes` the next may be forced: `KEYFRAME_GAP`, or the time the keyframe
-/// takes at `bps` if longer. On a slow link a 720p keyframe is many frames' worth of bits; forced as often as
-/// a receiver losing packets asks, keyframes alone would fill the link and be lost in turn, for ever.
+/// Sets a rate `option` (the rate or the most) of an encoder that has encoded a frame.
+fn set_rate(encoder: &mut Encoder, option: openh264_sys2::ENCODER_OPTION, layer: i32, bps: u32) -> Result<(), String> {
+    let mut info = openh264_sys2::SBitrateInfo { iLayer: layer, iBitrate: bps as i32 };
+    // SAFETY: the encoder is initialised (it has encoded a frame), and OpenH264 reads the `SBitrateInfo`
+    // these options take during the call, keeping no pointer to it.
+    let code = unsafe { encoder.raw_api().set_option(option, (&raw mut info).cast()) };
+    if code != 0 {
+        return Err(format!("the H.264 encoder refused a bit rate of {bps} bit/s (option {option}, code {code})"));
+    }
+    Ok(())
+}
+
+/// How long after a keyframe of `bytes` the next may be forced: `KEYFRAME_GAP`, or long enough that forced
+/// keyframes take at most `KEYFRAME_SHARE` of `bps`. On a slow link a 720p keyframe is many frames' worth of
+/// bits, and the frames between keyframes take their own share of the rate: forced as often as a receiver
+/// losing packets asks, keyframes would overfill the link and be lost in turn, for ever.
 fn keyframe_spacing(bytes: usize, bps: u32) -> Duration {
-    KEYFRAME_GAP.max(Duration::from_secs_f64(bytes as f64 * 8.0 / f64::from(bps.max(1))))
+    let sending = bytes as f64 * 8.0 / f64::from(bps.max(1));
+    KEYFRAME_GAP.max(Duration::from_secs_f64(sending / KEYFRAME_SHARE))
 }
 
 /// The top-left `width`×`height` of `frame`, copied into `into`.
@@ -289,6 +308,14 @@ mod tests {
         assert!(has_idr(&encoder.encode(&pattern(64, 48, 5)).unwrap()), "keyframe_now within the gap");
     }
 
+    #[test]
+    fn forced_keyframes_take_at_most_a_third_of_the_rate() {
+        assert_eq!(keyframe_spacing(1_000, 2_800_000), KEYFRAME_GAP, "a small keyframe waits for the gap only");
+        // 60 KB at 480 kbit/s: a second on the wire, so one keyframe in three seconds at most.
+        let spacing = keyframe_spacing(60_000, 480_000);
+        assert!((spacing.as_secs_f64() - 3.0).abs() < 1e-9, "{spacing:?}");
+    }
+
     /// NAL units of an Annex-B access unit, start codes left out.
     fn nal_units(access_unit: &[u8]) -> Vec<&[u8]> {
         let starts: Vec<usize> =
@@ -349,6 +376,22 @@ mod tests {
         assert!(limited * 10 < free * 7, "{limited} bytes at half the rate against {free}");
         let (above, _) = bytes_at(Some(ceiling * 4));
         assert!(above * 10 < free * 12, "{above} bytes asked above the ceiling against {free}");
+    }
+
+    #[test]
+    fn opens_at_a_rate_asked_before_the_first_frame_and_climbs_from_it_to_the_ceiling() {
+        fn bytes_of(encoder: &mut H264Encoder, frames: std::ops::Range<u64>) -> usize {
+            frames.map(|i| encoder.encode(&texture(320, 240, i)).unwrap().len()).skip(30).sum()
+        }
+        let mut encoder = H264Encoder::new(30.0);
+        encoder.set_bitrate(MIN_BITRATE / 2);
+        let opened = bytes_of(&mut encoder, 0..60);
+        let (free, _) = bytes_at(None);
+        assert!(opened * 100 < free * 85, "{opened} bytes opened at half the rate against {free}");
+        // Above the rate it opened at: OpenH264 refuses it unless its most is raised too.
+        encoder.set_bitrate(MIN_BITRATE);
+        let climbed = bytes_of(&mut encoder, 60..120);
+        assert!(climbed * 10 > free * 8, "{climbed} bytes back at the ceiling against {free}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use str0m::{Event, IceConnectionState};
 use super::h264::H264Encoder;
 use super::net::Network;
 use super::peer::Peer;
-use super::rate::RateControl;
+use super::rate::{RateControl, Report, SentRate, START_BPS};
 use super::session::{accept, Accepted, SessionStats, SessionThread, Way, CONNECT_TIMEOUT};
 use super::OfferError;
 use crate::nodes::frames::Frame;
@@ -59,7 +59,7 @@ fn on_event(
     event: Event,
     stats: &SessionStats,
     encoder: &mut H264Encoder,
-    rate: &mut RateControl,
+    rate: &mut (RateControl, SentRate),
     feed: &mut dyn FrameFeed,
 ) -> Result<(), String> {
     match event {
@@ -69,6 +69,8 @@ fn on_event(
         }
         // A receiver report came since the last stats event (str0m gives loss only then).
         Event::MediaEgressStats(report) if report.loss.is_some() => {
+            let (control, sent) = rate;
+            let sent_bps = sent.since_last(report.bytes, report.timestamp);
             let loss = report.loss.unwrap_or(0.0);
             stats.loss.store(loss.to_bits(), Ordering::Relaxed);
             stats.loss_reports.fetch_add(1, Ordering::Relaxed);
@@ -77,7 +79,7 @@ fn on_event(
             }
             // Units passed on are their publisher's to size; only an encoding session steers.
             if let Some(ceiling) = encoder.ceiling() {
-                let target = rate.on_report(ceiling, loss, report.rtt);
+                let target = control.on_report(ceiling, Report { loss, rtt: report.rtt, sent_bps });
                 encoder.set_bitrate(target);
                 stats.target_bps.store(u64::from(target), Ordering::Relaxed);
             }
@@ -99,14 +101,17 @@ pub(super) struct Session {
     pt: Pt,
     feed: Box<dyn FrameFeed>,
     encoder: H264Encoder,
-    rate: RateControl,
+    /// The rate control, and what it reads the rate sent from.
+    rate: (RateControl, SentRate),
     /// Whether the last thing sent was a unit passed on: a frame encoded after it must be a keyframe.
     passing_on: bool,
 }
 
 impl Session {
     pub(super) fn new(peer: Peer, mid: Mid, pt: Pt, feed: Box<dyn FrameFeed>, fps: f32) -> Session {
-        Session { peer, mid, pt, feed, encoder: H264Encoder::new(fps), rate: RateControl::default(), passing_on: false }
+        let mut encoder = H264Encoder::new(fps);
+        encoder.set_bitrate(START_BPS);
+        Session { peer, mid, pt, feed, encoder, rate: Default::default(), passing_on: false }
     }
 
     /// Runs until stopped or over; returns why it ended.
