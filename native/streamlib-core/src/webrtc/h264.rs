@@ -92,8 +92,8 @@ impl H264Encoder {
     }
 
     /// Tells the open encoder the rate asked for, if it runs at another. Above the rate it opened at, its
-    /// maximum (which OpenH264 sets to the opening rate, and never lets a rate exceed) goes to the ceiling
-    /// first.
+    /// maximum goes to the ceiling first: the openh264 crate opens it with its maximum at the opening rate,
+    /// and OpenH264 refuses a rate over the maximum.
     fn apply_bitrate(&mut self) -> Result<(), String> {
         let (wanted, ceiling) = (self.bitrate(), self.ceiling_for(self.size));
         let Some(encoder) = self.encoder.as_mut().filter(|_| self.encoded && self.encoding_at != wanted) else {
