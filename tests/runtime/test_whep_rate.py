@@ -53,9 +53,10 @@ def test_a_viewer_behind_a_slow_link_keeps_getting_pictures() -> None:
     # reports loss or a queue.
     early = seconds[:8]
     assert max(s["loss"] or 0 for s in early) > 0.05 or max(s["rtt_ms"] or 0 for s in early) > 150, early
-    # Started at 720p's free-link rate (2.8 Mbit/s), the first picture took 7 to 11 s (measured); at the
-    # start rate the first keyframe gets through at once.
-    assert sum(s["decoded"] for s in seconds[:3]) > 0, seconds[:3]
+    # Whether the start rate lets the first keyframe through, not a latency figure: started at 720p's
+    # free-link rate (2.8 Mbit/s) the first picture came at second 8 to 11, at 1 Mbit/s in second 1
+    # (measured, 12 runs); 5 s leaves a busy machine room.
+    assert sum(s["decoded"] for s in seconds[:5]) > 0, seconds[:5]
     # Once settled (the second half), the encoder is held near the link and the pictures keep coming;
     # sent at the free-link rate, none would (65 % of the packets lost, nothing decoded: measured).
     settled = seconds[SECONDS // 2 :]
