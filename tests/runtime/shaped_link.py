@@ -78,14 +78,16 @@ async def watch(server: Server, seconds: float) -> list[dict[str, Any]]:
     await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
     track = pc.getReceivers()[0].track
     decoded = 0
+    size = None
     seconds_seen: list[dict[str, Any]] = []
     start = time.monotonic()
     next_mark = start + 1
     try:
         while time.monotonic() - start < seconds:
             try:
-                await asyncio.wait_for(track.recv(), max(0.05, next_mark - time.monotonic()))
+                frame = await asyncio.wait_for(track.recv(), max(0.05, next_mark - time.monotonic()))
                 decoded += 1
+                size = [frame.width, frame.height]
             except (TimeoutError, asyncio.TimeoutError):
                 pass
             if time.monotonic() >= next_mark:
@@ -94,6 +96,8 @@ async def watch(server: Server, seconds: float) -> list[dict[str, Any]]:
                     {
                         "second": round(next_mark - start),
                         "decoded": decoded,
+                        "size": size,
+                        "sent_size": session.get("sent_size"),
                         "bytes": session.get("bytes", 0),
                         "target_bps": session.get("target_bps"),
                         "loss": session.get("loss"),

@@ -14,6 +14,7 @@ use str0m::media::{Direction, MediaKind, Mid};
 
 use super::net::Network;
 use super::peer::Peer;
+use super::session::SentSize;
 use super::{config, signalling};
 
 const RETRY_FIRST: Duration = Duration::from_millis(250);
@@ -32,6 +33,9 @@ pub struct LinkReport {
     /// The bit rate a publishing sink encodes at, as the receiver's reports steer it (`rate`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_bps: Option<u64>,
+    /// The size a publishing sink sends pictures at: the node's own, or smaller on a link too slow for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_size: Option<[u32; 2]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
 }
@@ -42,6 +46,7 @@ pub struct LinkStatus {
     pub frames: AtomicU64,
     /// 0 until a publishing session's rate control has spoken.
     pub target_bps: AtomicU64,
+    pub sent_size: SentSize,
 }
 
 impl LinkStatus {
@@ -75,10 +80,12 @@ impl Link {
                 frames: 0,
                 reconnects: 0,
                 target_bps: None,
+                sent_size: None,
                 last_error: None,
             }),
             frames: AtomicU64::new(0),
             target_bps: AtomicU64::new(0),
+            sent_size: SentSize::default(),
         });
         let stop = Arc::new(AtomicBool::new(false));
         let (thread_stop, thread_status) = (stop.clone(), status.clone());
@@ -93,6 +100,7 @@ impl Link {
         let mut report = self.status.report.lock().unwrap_or_else(|p| p.into_inner()).clone();
         report.frames = self.status.frames.load(Ordering::Relaxed);
         report.target_bps = Some(self.status.target_bps.load(Ordering::Relaxed)).filter(|&bps| bps > 0);
+        report.sent_size = self.status.sent_size.get();
         report
     }
 }

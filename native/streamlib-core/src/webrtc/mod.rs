@@ -103,6 +103,9 @@ pub struct SessionReport {
     /// The round trip to the receiver, from its last report on our sender reports (a sending session).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rtt_ms: Option<f64>,
+    /// The size an encoding session sends pictures at: the node's own, or smaller on a link too slow for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_size: Option<[u32; 2]>,
     pub age_s: f64,
     /// Why it ended (it is then removed at the next change to the list).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -211,6 +214,7 @@ impl Sessions {
                     rtt_ms: Some(stats.rtt_us.load(Ordering::Relaxed))
                         .filter(|&us| us > 0)
                         .map(|us| us as f64 / 1000.0),
+                    sent_size: stats.sent_size.get(),
                     age_s: entry.created.elapsed().as_secs_f64(),
                     ended: entry.session.ended(),
                 }

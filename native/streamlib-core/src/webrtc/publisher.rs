@@ -51,6 +51,7 @@ fn session(
                 counted = sent;
             }
             status.target_bps.store(stats.target_bps.load(Ordering::Relaxed), Ordering::Relaxed);
+            status.sent_size.set(stats.sent_size.get().map(|[width, height]| (width, height)));
             if stats.connected.load(Ordering::Relaxed) {
                 status.flowing("publishing");
             }

@@ -16,10 +16,11 @@
 //! - a round trip 50 ms above the least holds the rate where it is: a queue may be starting (or a keyframe
 //!   passing), and reports come about once a second, too seldom to climb into one and back out unharmed.
 //!   So does sending 15 % over the rate: OpenH264 swings by a third around it from one second to the next;
-//! - a session starts at 1 Mbit/s (or its ceiling, if lower) and, while the round trip is under 100 ms,
+//! - a session starts at 500 kbit/s (or its ceiling, if lower) and, while the round trip is under 100 ms,
 //!   climbs by half a report until the first congestion: a link's capacity is unknown at first, and starting
 //!   at 720p's 2.8 Mbit/s behind a 1 Mbit/s link lost two thirds of every frame, keyframes included, for
-//!   seconds;
+//!   seconds. At 1 Mbit/s a slower link still lost the first keyframes; at 500 kbit/s 720p goes at 640×360
+//!   for the first reports (`h264`), as browsers start low and climb;
 //! - otherwise the rate climbs 8 % a report, and 1 % from 80 % of the edge up to 50 % past it, so the link's
 //!   edge is approached gently rather than overrun every few seconds, and a link that grew is found again.
 //!
@@ -31,10 +32,10 @@ use std::time::{Duration, Instant};
 
 /// Below this even a small picture is mush; a link slower than this is no use to live video.
 pub const FLOOR_BPS: u32 = 150_000;
-/// Where a session starts (its ceiling if lower: 640×480 at 30 fps asks for 0.92 Mbit/s).
-pub const START_BPS: u32 = 1_000_000;
-/// The climb from the start until the first congestion, on a short route: 1 Mbit/s to 720p's ceiling in
-/// three reports on a LAN.
+/// Where a session starts (its ceiling if lower: 320×240 at 30 fps asks for 300 kbit/s).
+pub const START_BPS: u32 = 500_000;
+/// The climb from the start until the first congestion, on a short route: 500 kbit/s to 720p's ceiling in
+/// five reports on a LAN.
 const RAISE_AT_START: f64 = 1.5;
 /// Over this the start climbs as any other time: a long route, or the queue the first keyframe made.
 const START_RTT: Duration = Duration::from_millis(100);
@@ -176,8 +177,9 @@ mod tests {
     /// Sending at `CEILING` after a start on a clean link.
     fn at_ceiling() -> RateControl {
         let mut rate = RateControl::default();
-        let climbed: Vec<u32> = (0..4).map(|_| rate.on_report(CEILING, report(0.0, RTT))).collect();
-        assert_eq!(climbed, [1_500_000, 2_250_000, CEILING, CEILING], "by half a report from 1 Mbit/s");
+        let climbed: Vec<u32> = (0..6).map(|_| rate.on_report(CEILING, report(0.0, RTT))).collect();
+        let by_half = [750_000, 1_125_000, 1_687_500, 2_531_250, CEILING, CEILING];
+        assert_eq!(climbed, by_half, "by half a report from 500 kbit/s");
         rate
     }
 
@@ -187,8 +189,11 @@ mod tests {
         for _ in 0..10 {
             assert_eq!(rate.on_report(CEILING, report(0.0, RTT)), CEILING);
         }
-        // 640×480 asks for less than the start: its ceiling from the first report.
-        assert_eq!(RateControl::default().on_report(921_600, report(0.0, RTT)), 921_600);
+        // 640×480 climbs to its ceiling in two reports; 320×240 asks for less than the start: its ceiling at once.
+        let mut rate = RateControl::default();
+        let climbed: Vec<u32> = (0..3).map(|_| rate.on_report(921_600, report(0.0, RTT))).collect();
+        assert_eq!(climbed, [750_000, 921_600, 921_600]);
+        assert_eq!(RateControl::default().on_report(300_000, report(0.0, RTT)), 300_000);
     }
 
     #[test]
@@ -218,6 +223,7 @@ mod tests {
         // 25 % lost at 1 Mbit/s: 750 kbit/s got through, and the rate drops under it at once.
         let mut rate = RateControl::default();
         rate.on_report(1_000_000, report(0.0, RTT));
+        assert_eq!(rate.on_report(1_000_000, report(0.0, RTT)), 1_000_000);
         let cut = rate.on_report(CEILING, report(0.25, RTT));
         assert_eq!(cut, (1_000_000.0 * 0.75 * CUT_TO) as u32);
         rate.on_report(CEILING, report(0.0, RTT));

@@ -159,10 +159,13 @@ impl Session {
                 if std::mem::take(&mut self.passing_on) {
                     self.encoder.keyframe_now();
                 }
-                self.encoder.encode(&frame)?
+                let access_unit = self.encoder.encode(&frame)?;
+                stats.sent_size.set(self.encoder.size());
+                access_unit
             }
             Feed::Unit(unit) => {
                 self.passing_on = true;
+                stats.sent_size.set(None);
                 stats.passed_on.fetch_add(1, Ordering::Relaxed);
                 unit.to_vec()
             }

@@ -38,9 +38,28 @@ pub struct SessionStats {
     pub loss_reports: AtomicU64,
     /// The round trip the receiver's last report gave, in µs (0: none yet).
     pub rtt_us: AtomicU64,
+    /// The size an encoding session sends its pictures at.
+    pub sent_size: SentSize,
     pub connected: AtomicBool,
     /// Why the session ended; None while it runs.
     pub ended: Mutex<Option<String>>,
+}
+
+/// The size an encoder sends its pictures at, for reports: the frames' own, or smaller on a slow link
+/// (`h264`); unknown before the first picture encoded and while units are passed on as they came.
+#[derive(Debug, Default)]
+pub struct SentSize(AtomicU64);
+
+impl SentSize {
+    pub fn set(&self, size: Option<(u32, u32)>) {
+        let packed = size.map_or(0, |(width, height)| (u64::from(width) << 32) | u64::from(height));
+        self.0.store(packed, Ordering::Relaxed);
+    }
+
+    pub fn get(&self) -> Option<[u32; 2]> {
+        let packed = self.0.load(Ordering::Relaxed);
+        (packed != 0).then_some([(packed >> 32) as u32, packed as u32])
+    }
 }
 
 /// Which way the session's video goes, seen from this side.
