@@ -234,11 +234,12 @@ async def transport_received(pc: RTCPeerConnection) -> tuple[int, int]:
 
 
 async def watch(pc: RTCPeerConnection, track: Any, seconds: float) -> dict[str, float]:
-    """`seconds` of frames from the first one on: a relay that starts at the publisher's next keyframe
-    (one that does not pass the viewer's request on) is timed as long as one that asks for it."""
+    """`seconds` of frames from the first one at the published size on: a relay that starts at the
+    publisher's next keyframe (one that does not pass the viewer's request on), or at a smaller size, is
+    timed as long as one that does not."""
     latencies: list[float] = []
     arrivals: list[float] = []
-    unread = repeats = last = 0
+    unread = unread_first = repeats = last = 0
     deadline = time.monotonic() + FIRST_FRAME_WAIT
     received = None
     while time.monotonic() < deadline:
@@ -247,13 +248,17 @@ async def watch(pc: RTCPeerConnection, track: Any, seconds: float) -> dict[str, 
         except (TimeoutError, asyncio.TimeoutError):
             break
         arrived = now_ms()
+        value = read_stamp(frame)
+        if value is None:
+            # A picture sent smaller (a session starts low and climbs: `rate.rs`) has no stamp to read.
+            if received is None:
+                unread_first += 1
+            else:
+                unread += 1
+            continue
         if received is None:
             deadline = time.monotonic() + seconds
             received = (time.monotonic(), *await transport_received(pc))
-        value = read_stamp(frame)
-        if value is None:
-            unread += 1
-            continue
         # A frame sent again (the relay had nothing new) shows nothing new: it is counted, not timed.
         if latencies and value == last:
             repeats += 1
@@ -268,6 +273,7 @@ async def watch(pc: RTCPeerConnection, track: Any, seconds: float) -> dict[str, 
             "p95_ms": float("nan"),
             "frames": len(arrivals),
             "unread": unread,
+            "unread_first": unread_first,
             "repeats": repeats,
             "mbps": float("nan"),
             "packets_per_frame": float("nan"),
@@ -285,6 +291,7 @@ async def watch(pc: RTCPeerConnection, track: Any, seconds: float) -> dict[str, 
         "p95_ms": float(np.percentile(settled, 95)),
         "frames": len(arrivals),
         "unread": unread,
+        "unread_first": unread_first,
         "repeats": repeats,
         "mbps": (end_bytes - start_bytes) * 8 / spent / 1e6,
         "packets_per_frame": (end_packets - start_packets) / max(len(arrivals) + repeats + unread, 1),
