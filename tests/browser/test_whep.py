@@ -23,36 +23,7 @@ from ..runtime.test_whep_relay import INVERT
 from ..runtime.webrtc_peer import psnr
 from .conftest import Lab
 from .lab_helpers import open_notebook, run_all, wait_for_output, write_notebook
-
-# Served at the runtime's own origin (page.route), so the page's fetch needs no CORS.
-PLAYER = """<!doctype html><video id="v" autoplay muted playsinline></video><script>
-window.play = async (node, token) => {
-  const pc = new RTCPeerConnection();
-  pc.addTransceiver("video", { direction: "recvonly" });
-  const video = document.getElementById("v");
-  pc.ontrack = (event) => { video.srcObject = event.streams[0] || new MediaStream([event.track]); };
-  await pc.setLocalDescription(await pc.createOffer());
-  const response = await fetch(`/v1/whep/${node}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/sdp", Authorization: `Bearer ${token}` },
-    body: pc.localDescription.sdp,
-  });
-  if (response.status !== 201) return { status: response.status, body: await response.text() };
-  await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
-  window.pc = pc;
-  window.presented = 0;
-  const count = () => { window.presented += 1; video.requestVideoFrameCallback(count); };
-  video.requestVideoFrameCallback(count);
-  return { status: 201, location: response.headers.get("Location") };
-};
-window.grab = () => {
-  const video = document.getElementById("v");
-  const canvas = document.createElement("canvas");
-  canvas.width = video.videoWidth; canvas.height = video.videoHeight;
-  canvas.getContext("2d").drawImage(video, 0, 0);
-  return canvas.toDataURL("image/png");
-};
-</script>"""
+from .player import PLAYER
 
 
 @pytest.fixture(scope="module")

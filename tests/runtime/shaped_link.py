@@ -2,14 +2,16 @@
 the new network namespace's loopback carry the server's media at `--kbit` kbit/s (a token bucket dropping
 what would wait over `--queue-ms`, as a congested router does; every other packet — HTTP, RTCP from the
 viewer — goes unshaped), serves a 720p moving picture from `streamlib-runtime serve`, plays it with aiortc
-for `--seconds` and prints, each second, what the viewer decoded and what the server's session reported, as
-JSON."""
+or headless Chromium (`--viewer`) for `--seconds` and prints, each second, what the viewer decoded and what
+the server's session reported, as JSON. `shaped_run` runs it from a test."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -17,8 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
+from ..browser.lab import CHROMIUM, CHROMIUM_ARGS
+from ..browser.player import PLAYER
+from ..conftest import ROOT
 from .test_http_api import Server, start_server
 from .test_whep import picture_graph
 from .webrtc_peer import post_sdp
@@ -46,6 +52,13 @@ def shape_loopback(kbit: int, queue_ms: int) -> None:
         "ip link set lo up",
         # aiortc offers no candidate on 127.0.0.1, and the namespace has no other address: give it one.
         "ip addr add 10.9.0.1/32 dev lo",
+        # Chromium gathers no candidate on the loopback interface: an interface of its own (a veth pair,
+        # which every kernel with namespaces has). Its traffic to the server's 127.0.0.1 is local, so it
+        # still goes through loopback and the shaping.
+        "ip link add viewer0 type veth peer name viewer1",
+        "ip addr add 10.9.1.1/32 dev viewer0",
+        "ip link set viewer0 up",
+        "ip link set viewer1 up",
         # htb only sorts (both classes far faster than loopback needs); the token bucket under 1:10 shapes.
         "tc qdisc add dev lo root handle 1: htb default 20",
         "tc class add dev lo parent 1: classid 1:10 htb rate 10gbit quantum 60000",
@@ -112,11 +125,76 @@ async def watch(server: Server, seconds: float) -> list[dict[str, Any]]:
     return seconds_seen
 
 
+def watch_in_chromium(server: Server, seconds: float) -> list[dict[str, Any]]:
+    """Plays the node in headless Chromium (`tests/browser/player.py`): each second, the frames it decoded,
+    the size it decoded them at, and how long it counted the picture frozen (its `totalFreezesDuration`)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            player = f"{server.url}/player"
+            page.route(player, lambda route: route.fulfill(content_type="text/html", body=PLAYER))
+            page.goto(player)
+            started = page.evaluate("([node, token]) => window.play(node, token)", ["fx", None])
+            assert started["status"] == 201, started
+            seconds_seen: list[dict[str, Any]] = []
+            before: dict[str, Any] = {"framesDecoded": 0, "frozenSeconds": 0.0}
+            start = time.monotonic()
+            for second in range(1, int(seconds) + 1):
+                time.sleep(max(0.0, start + second - time.monotonic()))
+                now = page.evaluate("window.inbound()") or before
+                session = session_of(server)
+                seconds_seen.append(
+                    {
+                        "second": second,
+                        "decoded": now["framesDecoded"] - before["framesDecoded"],
+                        "size": [now["width"], now["height"]] if now.get("width") else None,
+                        "frozen_s": round(now["frozenSeconds"] - before["frozenSeconds"], 3),
+                        "sent_size": session.get("sent_size"),
+                        "bytes": session.get("bytes", 0),
+                        "target_bps": session.get("target_bps"),
+                        "loss": session.get("loss"),
+                        "rtt_ms": session.get("rtt_ms"),
+                        "keyframes_requested": session.get("keyframes_requested", 0),
+                    }
+                )
+                before = now
+            return seconds_seen
+        finally:
+            browser.close()
+
+
+def shaped_run(kbit: int, seconds: int, viewer: str = "aiortc") -> list[dict[str, Any]]:
+    """Runs this module in a network namespace of its own (skipping the test when that cannot be done here)
+    and returns what it printed."""
+    if shutil.which("unshare") is None or shutil.which("tc") is None:
+        pytest.skip("shaping a link needs `unshare` (util-linux) and `tc` (iproute2)")
+    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot make a network namespace here (root is needed): {probe.stderr.strip()}")
+    done = subprocess.run(
+        ["unshare", "--net", "--", sys.executable, "-m", "tests.runtime.shaped_link"]
+        + ["--kbit", str(kbit), "--seconds", str(seconds), "--queue-ms", "300", "--viewer", viewer],
+        cwd=ROOT,
+        env={**os.environ},
+        capture_output=True,
+        text=True,
+        timeout=seconds + 90,
+    )
+    if done.returncode == CANNOT_SHAPE:
+        pytest.skip(done.stderr.strip().splitlines()[-1])
+    assert done.returncode == 0, done.stderr[-3000:]
+    return list(json.loads(done.stdout))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--kbit", type=int, required=True)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--queue-ms", type=int, default=50)
+    parser.add_argument("--viewer", choices=("aiortc", "chromium"), default="aiortc")
     args = parser.parse_args()
     shape_loopback(args.kbit, args.queue_ms)
     with tempfile.TemporaryDirectory() as tmp:
@@ -125,7 +203,10 @@ def main() -> None:
         try:
             assert server.json("PUT", "/v1/graph", picture_graph(1280, 720, RIPPLE))[0] == 200
             assert server.json("POST", "/v1/graph/start", {})[0] == 200
-            seconds = asyncio.run(watch(server, args.seconds))
+            if args.viewer == "chromium":
+                seconds = watch_in_chromium(server, args.seconds)
+            else:
+                seconds = asyncio.run(watch(server, args.seconds))
         finally:
             next(serving, None)
     json.dump(seconds, sys.stdout)

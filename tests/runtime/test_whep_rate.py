@@ -5,46 +5,16 @@ namespace of its own (`shaped_link.py`)."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-from typing import Any
-
 import pytest
-
-from ..conftest import ROOT
 
 pytest.importorskip("aiortc", reason="aiortc (the independent WebRTC peer) is not installed")
 
-from .shaped_link import CANNOT_SHAPE  # noqa: E402
+from .shaped_link import shaped_run  # noqa: E402
 
 LINK_KBIT = 1000
 SECONDS = 40
 # What the encoder asks for at 720p on a free link (h264.rs: 0.1 bit a pixel at 30 fps).
 CEILING_BPS = 1280 * 720 * 30 // 10
-
-
-def shaped_run(kbit: int, seconds: int) -> list[dict[str, Any]]:
-    if shutil.which("unshare") is None or shutil.which("tc") is None:
-        pytest.skip("shaping a link needs `unshare` (util-linux) and `tc` (iproute2)")
-    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True, text=True)
-    if probe.returncode != 0:
-        pytest.skip(f"cannot make a network namespace here (root is needed): {probe.stderr.strip()}")
-    done = subprocess.run(
-        ["unshare", "--net", "--", sys.executable, "-m", "tests.runtime.shaped_link"]
-        + ["--kbit", str(kbit), "--seconds", str(seconds), "--queue-ms", "300"],
-        cwd=ROOT,
-        env={**os.environ},
-        capture_output=True,
-        text=True,
-        timeout=seconds + 90,
-    )
-    if done.returncode == CANNOT_SHAPE:
-        pytest.skip(done.stderr.strip().splitlines()[-1])
-    assert done.returncode == 0, done.stderr[-3000:]
-    return list(json.loads(done.stdout))
 
 
 def test_a_viewer_behind_a_slow_link_keeps_getting_pictures() -> None:

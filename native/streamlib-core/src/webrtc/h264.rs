@@ -1,7 +1,7 @@
 //! RGBA frames to H.264 for WebRTC: OpenH264 built from the crate's bundled source (no download, no system
 //! library), set up for live video: real-time usage, constrained baseline (no B-frames, every browser
-//! decodes it), every frame encoded (no rate-control skips), a keyframe at the start, on request (PLI/FIR)
-//! and every `KEYFRAME_EVERY` frames so a receiver that lost one recovers on its own; packet-sized slices.
+//! decodes it), every frame encoded (no rate-control skips), a keyframe at the start, at a new size and on
+//! request (PLI/FIR), never on a timer; packet-sized slices.
 //! On a link too slow for the frames' size, the encoder sends them smaller (`Scale`).
 
 use openh264::encoder::{
@@ -14,8 +14,6 @@ use std::time::{Duration, Instant};
 
 use crate::nodes::frames::Frame;
 
-/// A periodic keyframe bounds how long a receiver that lost packets shows a broken picture.
-const KEYFRAME_EVERY: u32 = 120;
 /// Keyframe requests closer together than this are answered at its end, with one keyframe (libwebrtc's
 /// encoder spaces them so too): a receiver asks again for each frame that fails until a keyframe arrives.
 const KEYFRAME_GAP: Duration = Duration::from_millis(300);
@@ -214,10 +212,13 @@ impl H264Encoder {
             .max_frame_rate(FrameRate::from_hz(self.fps))
             .skip_frames(false)
             .complexity(Complexity::Low)
-            // A scene cut gets no extra IDR (live video has periodic ones and PLI): 6.2 → 5.0 ms a 720p
+            // A scene cut gets no extra IDR (a receiver asks for one when it needs one): 6.2 → 5.0 ms a 720p
             // frame here, with 7 % fewer bits.
             .scene_change_detect(false)
-            .intra_frame_period(IntraFramePeriod::from_num_frames(KEYFRAME_EVERY))
+            // No keyframe on a timer (libwebrtc's encoders have none): every receiver asks for one when it
+            // lost a frame, and a 720p keyframe holds a 1 Mbit/s link for a third of a second, which
+            // Chromium counted as a freeze every time (every 4 s at 120 frames).
+            .intra_frame_period(IntraFramePeriod::auto())
             .num_threads(threads)
             .max_slice_len(MAX_SLICE_BYTES)
             // The RGB → YUV conversion is BT.601 limited range; said in the SPS, or a decoder may guess
@@ -393,6 +394,14 @@ mod tests {
         // After another stream (units passed on), the keyframe cannot wait.
         encoder.keyframe_now();
         assert!(has_idr(&encoder.encode(&pattern(64, 48, 5)).unwrap()), "keyframe_now within the gap");
+    }
+
+    #[test]
+    fn no_keyframe_comes_on_a_timer() {
+        let mut encoder = H264Encoder::new(30.0);
+        let keyframes: Vec<u64> =
+            (0..400).filter(|&i| has_idr(&encoder.encode(&texture(64, 48, i)).unwrap())).collect();
+        assert_eq!(keyframes, [0], "over 13 s of frames");
     }
 
     #[test]
