@@ -80,6 +80,22 @@ def session_of(server: Server) -> dict[str, Any]:
     return dict(sessions[0]) if sessions else {}
 
 
+def second_seen(second: int, decoded: int, size: list[int] | None, server: Server) -> dict[str, Any]:
+    """One second's line: what the viewer decoded, at what size, and what the sending session reports."""
+    session = session_of(server)
+    return {
+        "second": second,
+        "decoded": decoded,
+        "size": size,
+        "sent_size": session.get("sent_size"),
+        "bytes": session.get("bytes", 0),
+        "target_bps": session.get("target_bps"),
+        "loss": session.get("loss"),
+        "rtt_ms": session.get("rtt_ms"),
+        "keyframes_requested": session.get("keyframes_requested", 0),
+    }
+
+
 async def watch(server: Server, seconds: float) -> list[dict[str, Any]]:
     pc = RTCPeerConnection()
     pc.addTransceiver("video", direction="recvonly")
@@ -104,20 +120,8 @@ async def watch(server: Server, seconds: float) -> list[dict[str, Any]]:
             except (TimeoutError, asyncio.TimeoutError):
                 pass
             if time.monotonic() >= next_mark:
-                session = await asyncio.to_thread(session_of, server)
-                seconds_seen.append(
-                    {
-                        "second": round(next_mark - start),
-                        "decoded": decoded,
-                        "size": size,
-                        "sent_size": session.get("sent_size"),
-                        "bytes": session.get("bytes", 0),
-                        "target_bps": session.get("target_bps"),
-                        "loss": session.get("loss"),
-                        "rtt_ms": session.get("rtt_ms"),
-                        "keyframes_requested": session.get("keyframes_requested", 0),
-                    }
-                )
+                second = round(next_mark - start)
+                seconds_seen.append(await asyncio.to_thread(second_seen, second, decoded, size, server))
                 decoded = 0
                 next_mark += 1
     finally:
@@ -145,21 +149,10 @@ def watch_in_chromium(server: Server, seconds: float) -> list[dict[str, Any]]:
             for second in range(1, int(seconds) + 1):
                 time.sleep(max(0.0, start + second - time.monotonic()))
                 now = page.evaluate("window.inbound()") or before
-                session = session_of(server)
-                seconds_seen.append(
-                    {
-                        "second": second,
-                        "decoded": now["framesDecoded"] - before["framesDecoded"],
-                        "size": [now["width"], now["height"]] if now.get("width") else None,
-                        "frozen_s": round(now["frozenSeconds"] - before["frozenSeconds"], 3),
-                        "sent_size": session.get("sent_size"),
-                        "bytes": session.get("bytes", 0),
-                        "target_bps": session.get("target_bps"),
-                        "loss": session.get("loss"),
-                        "rtt_ms": session.get("rtt_ms"),
-                        "keyframes_requested": session.get("keyframes_requested", 0),
-                    }
-                )
+                size = [now["width"], now["height"]] if now.get("width") else None
+                seen = second_seen(second, now["framesDecoded"] - before["framesDecoded"], size, server)
+                seen["frozen_s"] = round(now["frozenSeconds"] - before["frozenSeconds"], 3)
+                seconds_seen.append(seen)
                 before = now
             return seconds_seen
         finally:
