@@ -22,10 +22,13 @@
 //!   passing), and reports come about once a second, too seldom to climb into one and back out unharmed.
 //!   So does sending 15 % over the rate: OpenH264 swings by a third around it from one second to the next;
 //! - a session starts at 500 kbit/s (or its ceiling, if lower) and, while the round trip is under 100 ms,
-//!   climbs by half a report until the first congestion: a link's capacity is unknown at first, and starting
-//!   at 720p's 2.8 Mbit/s behind a 1 Mbit/s link lost two thirds of every frame, keyframes included, for
-//!   seconds. At 1 Mbit/s a slower link still lost the first keyframes; at 500 kbit/s 720p goes at 640×360
-//!   for the first reports (`h264`), as browsers start low and climb;
+//!   climbs by a quarter a report until the first congestion: a link's capacity is unknown at first, and
+//!   starting at 720p's 2.8 Mbit/s behind a 1 Mbit/s link lost two thirds of every frame, keyframes
+//!   included, for seconds. At 1 Mbit/s a slower link still lost the first keyframes; at 500 kbit/s 720p
+//!   goes at 640×360 for the first reports (`h264`), as browsers start low and climb. Climbing by half, the
+//!   second report behind a 500 kbit/s link found a 300 ms queue overflowing, and a browser viewer froze
+//!   5–6 s. While the start lasts one report of a queue is enough, and the rate goes back to the one
+//!   before the climb, drained;
 //! - otherwise the rate climbs 8 % a report, and 1 % from 80 % of the edge up to 50 % past it, so the link's
 //!   edge is approached gently rather than overrun every few seconds, and a link that grew is found again.
 //!
@@ -40,8 +43,8 @@ pub const FLOOR_BPS: u32 = 150_000;
 /// Where a session starts (its ceiling if lower: 320×240 at 30 fps asks for 300 kbit/s).
 pub const START_BPS: u32 = 500_000;
 /// The climb from the start until the first congestion, on a short route: 500 kbit/s to 720p's ceiling in
-/// five reports on a LAN.
-const RAISE_AT_START: f64 = 1.5;
+/// eight reports on a LAN (4 s of a browser's).
+const RAISE_AT_START: f64 = 1.25;
 /// Over this the start climbs as any other time: a long route, or the queue the first keyframe made.
 const START_RTT: Duration = Duration::from_millis(100);
 const LOSS: f32 = 0.02;
@@ -112,6 +115,8 @@ pub struct RateControl {
     cut: bool,
     /// A cut ended the start's fast climb.
     past_start: bool,
+    /// The rate before the start's last climb: the link carried it without a queue.
+    climbed_from: Option<f64>,
     /// Cut since the last climb.
     congested: bool,
     draining: Option<Drain>,
@@ -127,7 +132,8 @@ impl RateControl {
         let target = f64::from(self.target.unwrap_or(START_BPS).min(ceiling));
         let delay = rtt.map_or(Duration::ZERO, |rtt| self.delay(rtt));
         self.queued = if delay > QUEUE_DELAY { self.queued + 1 } else { 0 };
-        let queued = self.queued >= QUEUED_REPORTS;
+        // In the start one report is enough: each climb may have overrun the link.
+        let queued = self.queued >= if self.past_start { QUEUED_REPORTS } else { 1 };
         let settling = std::mem::take(&mut self.cut);
         self.past_start |= settling;
         let next = if settling {
@@ -149,13 +155,16 @@ impl RateControl {
             self.edge = Some(through);
             self.cut_for_congestion(through, CUT_TO, delay)
         } else if queued {
+            // The start's climb made the queue: the rate before it is the one the link carried.
+            let rate = self.climbed_from.unwrap_or(target);
             if !self.congested {
-                self.edge = Some(self.edge.map_or(target, |edge| edge.min(target)));
+                self.edge = Some(self.edge.map_or(rate, |edge| edge.min(rate)));
             }
-            self.cut_for_congestion(target, QUEUE_CUT, delay)
+            self.cut_for_congestion(rate, QUEUE_CUT, delay)
         } else if delay > HOLD_DELAY || sent_bps.is_some_and(|sent| sent > target * OVERSHOOT) {
             target
         } else if !self.past_start && rtt.is_some_and(|rtt| rtt < START_RTT) {
+            self.climbed_from = Some(target);
             target * RAISE_AT_START
         } else {
             self.congested = false;
@@ -178,6 +187,7 @@ impl RateControl {
     fn cut_for_congestion(&mut self, rate: f64, cut: f64, delay: Duration) -> f64 {
         self.cut = true;
         self.congested = true;
+        self.climbed_from = None;
         let resume = rate * cut;
         if delay <= QUEUE_DELAY {
             self.draining = None;
@@ -212,9 +222,9 @@ mod tests {
     /// Sending at `CEILING` after a start on a clean link.
     fn at_ceiling() -> RateControl {
         let mut rate = RateControl::default();
-        let climbed: Vec<u32> = (0..6).map(|_| rate.on_report(CEILING, report(0.0, RTT))).collect();
-        let by_half = [750_000, 1_125_000, 1_687_500, 2_531_250, CEILING, CEILING];
-        assert_eq!(climbed, by_half, "by half a report from 500 kbit/s");
+        let climbed: Vec<u32> = (0..9).map(|_| rate.on_report(CEILING, report(0.0, RTT))).collect();
+        let by_quarter = [625_000, 781_250, 976_562, 1_220_702, 1_525_877, 1_907_346, 2_384_182, CEILING, CEILING];
+        assert_eq!(climbed, by_quarter, "by a quarter a report from 500 kbit/s");
         rate
     }
 
@@ -224,10 +234,11 @@ mod tests {
         for _ in 0..10 {
             assert_eq!(rate.on_report(CEILING, report(0.0, RTT)), CEILING);
         }
-        // 640×480 climbs to its ceiling in two reports; 320×240 asks for less than the start: its ceiling at once.
+        // 640×480 climbs to its ceiling in three reports; 320×240 asks for less than the start: its ceiling at
+        // once.
         let mut rate = RateControl::default();
-        let climbed: Vec<u32> = (0..3).map(|_| rate.on_report(921_600, report(0.0, RTT))).collect();
-        assert_eq!(climbed, [750_000, 921_600, 921_600]);
+        let climbed: Vec<u32> = (0..4).map(|_| rate.on_report(921_600, report(0.0, RTT))).collect();
+        assert_eq!(climbed, [625_000, 781_250, 921_600, 921_600]);
         assert_eq!(RateControl::default().on_report(300_000, report(0.0, RTT)), 300_000);
     }
 
@@ -257,7 +268,8 @@ mod tests {
     fn near_what_got_through_the_climb_is_gentle_until_well_past_it() {
         // 25 % lost at 1 Mbit/s: 750 kbit/s got through, and the rate drops under it at once.
         let mut rate = RateControl::default();
-        rate.on_report(1_000_000, report(0.0, RTT));
+        let climbed: Vec<u32> = (0..3).map(|_| rate.on_report(1_000_000, report(0.0, RTT))).collect();
+        assert_eq!(climbed, [625_000, 781_250, 976_562]);
         assert_eq!(rate.on_report(1_000_000, report(0.0, RTT)), 1_000_000);
         let cut = rate.on_report(CEILING, report(0.25, RTT));
         assert_eq!(cut, (1_000_000.0 * 0.75 * CUT_TO) as u32);
@@ -341,9 +353,8 @@ mod tests {
         assert_eq!(rate.on_report(CEILING, report(0.4, queue(200))), drain);
         assert_eq!(rate.on_report(CEILING, report(0.0, queue(120))), drain);
         assert_eq!(rate.on_report(CEILING, report(0.0, RTT)), (through * CUT_TO) as u32, "drained");
-        // A queue over half a second halves the rate, no more.
+        // A queue over half a second halves the rate, no more (in the start, on the first report of it).
         let mut rate = at_ceiling();
-        assert_eq!(rate.on_report(CEILING, report(0.0, queue(900))), CEILING);
         assert_eq!(rate.on_report(CEILING, report(0.0, queue(900))), CEILING / 2);
         // A queue still growing after the cut is cut again.
         rate.on_report(CEILING, report(0.0, queue(900)));
@@ -354,6 +365,20 @@ mod tests {
         assert_eq!(cut, (through * CUT_TO) as u32);
         rate.on_report(CEILING, report(0.0, RTT));
         assert!(rate.on_report(CEILING, report(0.0, RTT)) > cut);
+    }
+
+    #[test]
+    fn a_queue_the_start_climbed_into_goes_back_under_the_rate_before_the_climb() {
+        let mut rate = RateControl::default();
+        assert_eq!(rate.on_report(CEILING, report(0.0, RTT)), 625_000);
+        // 300 ms queued on the next report: 500 kbit/s went through cleanly, 625 did not.
+        let drain = rate.on_report(CEILING, report(0.0, Some(Duration::from_millis(302))));
+        assert_eq!(drain, (500_000.0 * (1.0 - 0.3)) as u32);
+        assert_eq!(rate.on_report(CEILING, report(0.0, Some(Duration::from_millis(302)))), drain);
+        let resumed = rate.on_report(CEILING, report(0.0, RTT));
+        assert_eq!(resumed, (500_000.0 * QUEUE_CUT) as u32);
+        // The start is over: 500 kbit/s is the edge, approached by 1 % a report.
+        assert_eq!(rate.on_report(CEILING, report(0.0, RTT)), (f64::from(resumed) * RAISE_NEAR) as u32);
     }
 
     #[test]
