@@ -25,10 +25,10 @@
 //!   climbs by a quarter a report until the first congestion: a link's capacity is unknown at first, and
 //!   starting at 720p's 2.8 Mbit/s behind a 1 Mbit/s link lost two thirds of every frame, keyframes
 //!   included, for seconds. At 1 Mbit/s a slower link still lost the first keyframes; at 500 kbit/s 720p
-//!   goes at 640×360 for the first reports (`h264`), as browsers start low and climb. Climbing by half, the
-//!   second report behind a 500 kbit/s link found a 300 ms queue overflowing, and a browser viewer froze
-//!   5–6 s. While the start lasts one report of a queue is enough, and the rate goes back to the one
-//!   before the climb, drained;
+//!   goes at 640×360 for the first reports (`h264`), as browsers start low and climb. Climbing by half, a
+//!   report behind a 500 kbit/s link often found a 300 ms queue already overflowing (a browser viewer
+//!   froze 4.4 s, median of 5 runs; now 2.0 of 10). While the start lasts one report of a queue is
+//!   enough, and the rate goes back to the one before the climb, drained;
 //! - otherwise the rate climbs 8 % a report, and 1 % from 80 % of the edge up to 50 % past it, so the link's
 //!   edge is approached gently rather than overrun every few seconds, and a link that grew is found again.
 //!
