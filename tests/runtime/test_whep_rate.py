@@ -20,10 +20,11 @@ CEILING_BPS = 1280 * 720 * 30 // 10
 def test_a_viewer_behind_a_slow_link_keeps_getting_pictures() -> None:
     seconds = shaped_run(LINK_KBIT, SECONDS)
     assert len(seconds) == SECONDS, seconds
-    # The session starts under the link's rate (500 kbit/s) and climbs fast past it: the viewer reports
-    # loss or a queue.
-    early = seconds[:8]
-    assert max(s["loss"] or 0 for s in early) > 0.05 or max(s["rtt_ms"] or 0 for s in early) > 150, early
+    # The session starts under the link's rate (500 kbit/s) and climbs until it meets the link: the viewer
+    # reports loss or a queue, and the rate is cut at least once (by the start's overrun, or later, as the
+    # climb nears the link).
+    targets = [s["target_bps"] for s in seconds if s["target_bps"]]
+    assert any(after < before for before, after in zip(targets, targets[1:])), seconds
     # Whether the start rate lets the first keyframe through, not a latency figure: started at 720p's
     # free-link rate (2.8 Mbit/s) the first picture came at second 8 to 11, at 1 Mbit/s or 500 kbit/s in
     # second 1 (measured); 5 s leaves a busy machine room.
