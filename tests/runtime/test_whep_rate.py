@@ -5,6 +5,8 @@ namespace of its own (`shaped_link.py`)."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 pytest.importorskip("aiortc", reason="aiortc (the independent WebRTC peer) is not installed")
@@ -24,7 +26,7 @@ def test_a_viewer_behind_a_slow_link_keeps_getting_pictures() -> None:
     # reports loss or a queue, and the rate is cut at least once (by the start's overrun, or later, as the
     # climb nears the link).
     targets = [s["target_bps"] for s in seconds if s["target_bps"]]
-    assert any(after < before for before, after in zip(targets, targets[1:])), seconds
+    assert any(after < before for before, after in pairwise(targets)), seconds
     # Whether the start rate lets the first keyframe through, not a latency figure: started at 720p's
     # free-link rate (2.8 Mbit/s) the first picture came at second 8 to 11, at 1 Mbit/s or 500 kbit/s in
     # second 1 (measured); 5 s leaves a busy machine room.

@@ -23,10 +23,13 @@ const KEYFRAME_SHARE: f64 = 1.0 / 3.0;
 const BITS_PER_PIXEL: f64 = 0.1;
 const MIN_BITRATE: u32 = 300_000;
 /// Under the RTP payload str0m fills (1200 bytes less its headers): each slice travels in one packet, so a
-/// lost packet costs a slice rather than the frame, and the slices are what the encoder's threads share out.
+/// lost packet costs a slice rather than the frame.
 const MAX_SLICE_BYTES: u32 = 1100;
-/// Encoder threads at most: slices of one 720p frame keep about four busy.
-const MAX_THREADS: usize = 4;
+/// One thread an encoder. OpenH264's threads come from one pool the process shares; with two a session,
+/// encoders opened, used and dropped on several threads at once crashed the process about once in 35 runs
+/// of this module's tests (SIGSEGV, or glibc's `__pthread_tpp_change_priority` assertion), never with the
+/// tests in turn. Two threads had cut a 720p frame from 7.3 to 5.3 ms on the 2-core VM.
+const ENCODER_THREADS: u16 = 1;
 /// Under this many bits a pixel a frame a picture is coded in blocks; at half the size (four times the bits a
 /// pixel) it reads better, and its keyframes take a quarter of the link: libwebrtc's encoders scale down so
 /// too. 720p30 goes to 640×360 under 553 kbit/s.
@@ -201,9 +204,6 @@ impl H264Encoder {
     /// An encoder for frames of `self.size` at `self.bitrate()`.
     fn open(&self) -> Result<Encoder, String> {
         let (width, height) = self.size;
-        // Two threads on packet-sized slices: 7.3 → 5.3 ms a 720p frame on the 2-core VM (one slice, one
-        // thread before).
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS)) as u16;
         let config = EncoderConfig::new()
             .usage_type(UsageType::CameraVideoRealTime)
             .profile(Profile::Baseline)
@@ -219,7 +219,7 @@ impl H264Encoder {
             // lost a frame, and a 720p keyframe holds a 1 Mbit/s link for a third of a second, which
             // Chromium counted as a freeze every time (every 4 s at 120 frames).
             .intra_frame_period(IntraFramePeriod::auto())
-            .num_threads(threads)
+            .num_threads(ENCODER_THREADS)
             .max_slice_len(MAX_SLICE_BYTES)
             // The RGB → YUV conversion is BT.601 limited range; said in the SPS, or a decoder may guess
             // BT.709 from the size (Chromium does) and shift every colour.
