@@ -11,24 +11,16 @@
 //! - a round trip 100 ms above the least seen lately, two reports running, is a queue: a deep buffer (Wi-Fi,
 //!   cellular) queues for seconds before it drops anything, and our sender reports cross it with the media.
 //!   The rate is cut by 15 %, and the edge lowered to where the queue formed;
-//! - the report after a cut changes nothing: it still counts what was sent before the cut;
-//! - a cut made with a standing queue (the round trip 100 ms above the least) also drains it: a queue of
-//!   `d` seconds holds `d` seconds of the link's rate, so for a second the rate goes `d` under the link's
-//!   (at most halved) and stays there until the round trip comes back down, then returns to where the cut
-//!   alone would have put it. Losses meanwhile are of packets the queue dropped before the cut; a queue
-//!   longer than at the cut is still filling, and is cut again. Cut by 10–15 % a report instead, a 500 ms
-//!   queue behind a 500 kbit/s link took 5 s to drain; drained, 2–4 s;
+//! - the report after a cut changes nothing: it still counts what was sent before the cut, and the queue
+//!   needs time to drain;
 //! - a round trip 50 ms above the least holds the rate where it is: a queue may be starting (or a keyframe
 //!   passing), and reports come about once a second, too seldom to climb into one and back out unharmed.
 //!   So does sending 15 % over the rate: OpenH264 swings by a third around it from one second to the next;
 //! - a session starts at 500 kbit/s (or its ceiling, if lower) and, while the round trip is under 100 ms,
-//!   climbs by a quarter a report until the first congestion: a link's capacity is unknown at first, and
-//!   starting at 720p's 2.8 Mbit/s behind a 1 Mbit/s link lost two thirds of every frame, keyframes
-//!   included, for seconds. At 1 Mbit/s a slower link still lost the first keyframes; at 500 kbit/s 720p
-//!   goes at 640×360 for the first reports (`h264`), as browsers start low and climb. Climbing by half, a
-//!   report behind a 500 kbit/s link often found a 300 ms queue already overflowing (a browser viewer
-//!   froze 4.4 s, median of 5 runs; now 2.0 of 10). While the start lasts one report of a queue is
-//!   enough, and the rate goes back to the one before the climb, drained;
+//!   climbs by half a report until the first congestion: a link's capacity is unknown at first, and starting
+//!   at 720p's 2.8 Mbit/s behind a 1 Mbit/s link lost two thirds of every frame, keyframes included, for
+//!   seconds. At 1 Mbit/s a slower link still lost the first keyframes; at 500 kbit/s 720p goes at 640×360
+//!   for the first reports (`h264`), as browsers start low and climb;
 //! - otherwise the rate climbs 8 % a report, and 1 % from 80 % of the edge up to 50 % past it, so the link's
 //!   edge is approached gently rather than overrun every few seconds, and a link that grew is found again.
 //!
@@ -43,8 +35,8 @@ pub const FLOOR_BPS: u32 = 150_000;
 /// Where a session starts (its ceiling if lower: 320×240 at 30 fps asks for 300 kbit/s).
 pub const START_BPS: u32 = 500_000;
 /// The climb from the start until the first congestion, on a short route: 500 kbit/s to 720p's ceiling in
-/// eight reports on a LAN (4 s of a browser's).
-const RAISE_AT_START: f64 = 1.25;
+/// five reports on a LAN.
+const RAISE_AT_START: f64 = 1.5;
 /// Over this the start climbs as any other time: a long route, or the queue the first keyframe made.
 const START_RTT: Duration = Duration::from_millis(100);
 const LOSS: f32 = 0.02;
@@ -65,8 +57,6 @@ const QUEUE_DELAY: Duration = Duration::from_millis(100);
 /// Two reports in a row, so one late report cuts nothing, nor the queue a keyframe makes for a moment.
 const QUEUED_REPORTS: u32 = 2;
 const QUEUE_CUT: f64 = 0.85;
-/// The deepest a drain cuts: a queue over half a second is drained over more than one.
-const DRAIN_LEAST: f64 = 0.5;
 /// Reports the least round trip is taken over (about a minute of them): a route that got longer becomes
 /// the new normal instead of a queue forever.
 const RTT_WINDOW: usize = 60;
@@ -96,16 +86,6 @@ impl SentRate {
     }
 }
 
-/// A queue being drained.
-#[derive(Debug, Clone, Copy)]
-struct Drain {
-    /// The rate to go back to once the round trip is down.
-    resume: f64,
-    /// How long the queue was when the drain began: one no shorter after the report that settles the cut
-    /// is still filling, and is cut again.
-    queue: Duration,
-}
-
 #[derive(Debug, Default)]
 pub struct RateControl {
     target: Option<u32>,
@@ -115,11 +95,8 @@ pub struct RateControl {
     cut: bool,
     /// A cut ended the start's fast climb.
     past_start: bool,
-    /// The rate before the start's last climb: the link carried it without a queue.
-    climbed_from: Option<f64>,
     /// Cut since the last climb.
     congested: bool,
-    draining: Option<Drain>,
     rtts: VecDeque<Duration>,
     queued: u32,
 }
@@ -132,39 +109,27 @@ impl RateControl {
         let target = f64::from(self.target.unwrap_or(START_BPS).min(ceiling));
         let delay = rtt.map_or(Duration::ZERO, |rtt| self.delay(rtt));
         self.queued = if delay > QUEUE_DELAY { self.queued + 1 } else { 0 };
-        // In the start one report is enough: each climb may have overrun the link.
-        let queued = self.queued >= if self.past_start { QUEUED_REPORTS } else { 1 };
+        let queued = self.queued >= QUEUED_REPORTS;
         let settling = std::mem::take(&mut self.cut);
         self.past_start |= settling;
         let next = if settling {
             target
-        } else if let Some(Drain { resume, queue }) = self.draining {
-            // Losses now are of packets sent before the cut, which the queue dropped.
-            if delay <= HOLD_DELAY {
-                self.draining = None;
-                resume
-            } else if delay > queue {
-                self.cut_for_congestion(target, QUEUE_CUT, delay)
-            } else {
-                target
-            }
         } else if loss > LOSS {
             let kept = 1.0 - f64::from(loss);
             // A burst over the rate (keyframes) went partly into a queue, not through the link.
             let through = sent_bps.map_or(target, |sent| sent.min(target)) * kept;
             self.edge = Some(through);
-            self.cut_for_congestion(through, CUT_TO, delay)
+            self.cut_for_congestion();
+            through * CUT_TO
         } else if queued {
-            // The start's climb made the queue: the rate before it is the one the link carried.
-            let rate = self.climbed_from.unwrap_or(target);
             if !self.congested {
-                self.edge = Some(self.edge.map_or(rate, |edge| edge.min(rate)));
+                self.edge = Some(self.edge.map_or(target, |edge| edge.min(target)));
             }
-            self.cut_for_congestion(rate, QUEUE_CUT, delay)
+            self.cut_for_congestion();
+            target * QUEUE_CUT
         } else if delay > HOLD_DELAY || sent_bps.is_some_and(|sent| sent > target * OVERSHOOT) {
             target
         } else if !self.past_start && rtt.is_some_and(|rtt| rtt < START_RTT) {
-            self.climbed_from = Some(target);
             target * RAISE_AT_START
         } else {
             self.congested = false;
@@ -182,19 +147,9 @@ impl RateControl {
         next
     }
 
-    /// The rate after congestion seen at `rate`: `cut` of it, or, with a standing queue `delay` long, less
-    /// until the queue has drained.
-    fn cut_for_congestion(&mut self, rate: f64, cut: f64, delay: Duration) -> f64 {
+    fn cut_for_congestion(&mut self) {
         self.cut = true;
         self.congested = true;
-        self.climbed_from = None;
-        let resume = rate * cut;
-        if delay <= QUEUE_DELAY {
-            self.draining = None;
-            return resume;
-        }
-        self.draining = Some(Drain { resume, queue: delay });
-        rate * (1.0 - delay.as_secs_f64()).clamp(DRAIN_LEAST, cut)
     }
 
     /// How far a round trip is above the least of the window it joins.
@@ -222,9 +177,9 @@ mod tests {
     /// Sending at `CEILING` after a start on a clean link.
     fn at_ceiling() -> RateControl {
         let mut rate = RateControl::default();
-        let climbed: Vec<u32> = (0..9).map(|_| rate.on_report(CEILING, report(0.0, RTT))).collect();
-        let by_quarter = [625_000, 781_250, 976_562, 1_220_702, 1_525_877, 1_907_346, 2_384_182, CEILING, CEILING];
-        assert_eq!(climbed, by_quarter, "by a quarter a report from 500 kbit/s");
+        let climbed: Vec<u32> = (0..6).map(|_| rate.on_report(CEILING, report(0.0, RTT))).collect();
+        let by_half = [750_000, 1_125_000, 1_687_500, 2_531_250, CEILING, CEILING];
+        assert_eq!(climbed, by_half, "by half a report from 500 kbit/s");
         rate
     }
 
@@ -234,11 +189,10 @@ mod tests {
         for _ in 0..10 {
             assert_eq!(rate.on_report(CEILING, report(0.0, RTT)), CEILING);
         }
-        // 640×480 climbs to its ceiling in three reports; 320×240 asks for less than the start: its ceiling at
-        // once.
+        // 640×480 climbs to its ceiling in two reports; 320×240 asks for less than the start: its ceiling at once.
         let mut rate = RateControl::default();
-        let climbed: Vec<u32> = (0..4).map(|_| rate.on_report(921_600, report(0.0, RTT))).collect();
-        assert_eq!(climbed, [625_000, 781_250, 921_600, 921_600]);
+        let climbed: Vec<u32> = (0..3).map(|_| rate.on_report(921_600, report(0.0, RTT))).collect();
+        assert_eq!(climbed, [750_000, 921_600, 921_600]);
         assert_eq!(RateControl::default().on_report(300_000, report(0.0, RTT)), 300_000);
     }
 
@@ -268,8 +222,7 @@ mod tests {
     fn near_what_got_through_the_climb_is_gentle_until_well_past_it() {
         // 25 % lost at 1 Mbit/s: 750 kbit/s got through, and the rate drops under it at once.
         let mut rate = RateControl::default();
-        let climbed: Vec<u32> = (0..3).map(|_| rate.on_report(1_000_000, report(0.0, RTT))).collect();
-        assert_eq!(climbed, [625_000, 781_250, 976_562]);
+        rate.on_report(1_000_000, report(0.0, RTT));
         assert_eq!(rate.on_report(1_000_000, report(0.0, RTT)), 1_000_000);
         let cut = rate.on_report(CEILING, report(0.25, RTT));
         assert_eq!(cut, (1_000_000.0 * 0.75 * CUT_TO) as u32);
@@ -329,56 +282,11 @@ mod tests {
         let queued = Some(Duration::from_millis(400));
         assert_eq!(rate.on_report(CEILING, report(0.0, queued)), climbing);
         let cut = rate.on_report(CEILING, report(0.0, queued));
-        assert_eq!(cut, (f64::from(climbing) * (1.0 - 0.398)) as u32, "the 398 ms queue drained in a second");
-        // The next report still finds the queue draining: it waits. Then the rate goes back to where a cut
-        // of 15 % would have put it, and climbs gently, near where the queue formed.
+        assert_eq!(cut, (f64::from(climbing) * QUEUE_CUT) as u32);
+        // The next report still finds the queue draining: it waits. Then the drained link is climbed again.
         assert_eq!(rate.on_report(CEILING, report(0.0, queued)), cut);
-        let resumed = rate.on_report(CEILING, report(0.0, RTT));
-        assert_eq!(resumed, (f64::from(climbing) * QUEUE_CUT) as u32);
         let after = rate.on_report(CEILING, report(0.0, RTT));
-        assert_eq!(after, (f64::from(resumed) * RAISE_NEAR) as u32);
-    }
-
-    #[test]
-    fn a_cut_with_a_standing_queue_drains_it_before_the_rate_returns() {
-        let queue = |ms| Some(Duration::from_millis(ms));
-        // Half lost behind a 300 ms queue: half of the ceiling got through, and for a second the rate goes
-        // 298 ms under that, not 10 %.
-        let mut rate = at_ceiling();
-        let through = f64::from(CEILING) * 0.5;
-        let drain = rate.on_report(CEILING, report(0.5, queue(300)));
-        assert_eq!(drain, (through * (1.0 - 0.298)) as u32);
-        // It holds while the queue shrinks, losses or not: they are of packets sent before the cut.
-        assert_eq!(rate.on_report(CEILING, report(0.5, queue(300))), drain, "the report after the cut");
-        assert_eq!(rate.on_report(CEILING, report(0.4, queue(200))), drain);
-        assert_eq!(rate.on_report(CEILING, report(0.0, queue(120))), drain);
-        assert_eq!(rate.on_report(CEILING, report(0.0, RTT)), (through * CUT_TO) as u32, "drained");
-        // A queue over half a second halves the rate, no more (in the start, on the first report of it).
-        let mut rate = at_ceiling();
-        assert_eq!(rate.on_report(CEILING, report(0.0, queue(900))), CEILING / 2);
-        // A queue still growing after the cut is cut again.
-        rate.on_report(CEILING, report(0.0, queue(900)));
-        assert_eq!(rate.on_report(CEILING, report(0.0, queue(1_000))), CEILING / 4);
-        // A cut without a standing queue is the plain one, and the next clean report climbs.
-        let mut rate = at_ceiling();
-        let cut = rate.on_report(CEILING, report(0.5, RTT));
-        assert_eq!(cut, (through * CUT_TO) as u32);
-        rate.on_report(CEILING, report(0.0, RTT));
-        assert!(rate.on_report(CEILING, report(0.0, RTT)) > cut);
-    }
-
-    #[test]
-    fn a_queue_the_start_climbed_into_goes_back_under_the_rate_before_the_climb() {
-        let mut rate = RateControl::default();
-        assert_eq!(rate.on_report(CEILING, report(0.0, RTT)), 625_000);
-        // 300 ms queued on the next report: 500 kbit/s went through cleanly, 625 did not.
-        let drain = rate.on_report(CEILING, report(0.0, Some(Duration::from_millis(302))));
-        assert_eq!(drain, (500_000.0 * (1.0 - 0.3)) as u32);
-        assert_eq!(rate.on_report(CEILING, report(0.0, Some(Duration::from_millis(302)))), drain);
-        let resumed = rate.on_report(CEILING, report(0.0, RTT));
-        assert_eq!(resumed, (500_000.0 * QUEUE_CUT) as u32);
-        // The start is over: 500 kbit/s is the edge, approached by 1 % a report.
-        assert_eq!(rate.on_report(CEILING, report(0.0, RTT)), (f64::from(resumed) * RAISE_NEAR) as u32);
+        assert_eq!(after, (f64::from(cut) * RAISE_NEAR) as u32, "{after}: gently, near where the queue formed");
     }
 
     #[test]
